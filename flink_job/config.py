@@ -1,0 +1,164 @@
+"""The job's one typed configuration object, read in one place.
+
+Locally the job reads ``application_properties.json`` (the same shape Managed Flink
+uses for runtime properties); on Managed Service for Apache Flink it reads
+``/etc/flink/application_properties.json``. No other code path differs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+PROPERTY_GROUP = "FraudDetection"
+MANAGED_FLINK_PROPERTIES = Path("/etc/flink/application_properties.json")
+LOCAL_PROPERTIES = Path(__file__).with_name("application_properties.json")
+PROPERTIES_ENV = "FRAUD_JOB_PROPERTIES"
+
+# Every key the job reads from the FraudDetection property group, with its meaning.
+# Terraform's property group must carry exactly these keys (tests/test_terraform_wiring.py).
+KEYS: dict[str, str] = {
+    "aws.region": "AWS region of the streams and buckets.",
+    "aws.endpoint": "Endpoint override (local moto server); empty on AWS.",
+    "transactions.stream": "Kinesis stream the Transaction v1 events are read from.",
+    "alerts.stream": "Kinesis stream the Alert v1 records are written to.",
+    "deadletter.stream": "Kinesis stream malformed events are written to, with their reason.",
+    "source.initial_position": "Where a new job starts reading: LATEST or TRIM_HORIZON.",
+    "source.poll_interval_ms": "Kinesis GetRecords interval per shard, in milliseconds.",
+    "sink.max_buffer_ms": "Longest time the Kinesis sinks buffer a record, in milliseconds.",
+    "watermark.max_out_of_orderness_ms": "Event-time lateness bound, in milliseconds.",
+    "model.path": "Directory or s3:// prefix holding model.onnx and manifest.json.",
+    "scoring.batch_size": "Rows per Arrow batch handed to the ONNX scorer.",
+    "scoring.bundle_time_ms": "Longest time a Python bundle waits to fill, in milliseconds.",
+    "parallelism": "Default operator parallelism (Managed Flink overrides it).",
+}
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or wrong; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """Typed view of the FraudDetection property group."""
+
+    aws_region: str
+    aws_endpoint: str
+    transactions_stream: str
+    alerts_stream: str
+    deadletter_stream: str
+    source_initial_position: str
+    source_poll_interval_ms: int
+    sink_max_buffer_ms: int
+    watermark_max_out_of_orderness_ms: int
+    model_path: str
+    scoring_batch_size: int
+    scoring_bundle_time_ms: int
+    parallelism: int
+
+    @classmethod
+    def from_properties(cls, props: dict[str, str]) -> JobConfig:
+        unknown = sorted(set(props) - set(KEYS))
+        if unknown:
+            raise ConfigError(
+                f"unknown key(s) in property group {PROPERTY_GROUP}: {', '.join(unknown)}; "
+                f"known keys are: {', '.join(sorted(KEYS))}"
+            )
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            key = _key_for_field(f.name)
+            if key not in props:
+                raise ConfigError(f"missing key {key!r} in property group {PROPERTY_GROUP}")
+            values[f.name] = _convert(key, props[key], f.type)
+        config = cls(**values)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        if self.source_initial_position not in ("LATEST", "TRIM_HORIZON"):
+            raise ConfigError(
+                "source.initial_position must be LATEST or TRIM_HORIZON, "
+                f"got {self.source_initial_position!r}"
+            )
+        positive = {
+            "source.poll_interval_ms": self.source_poll_interval_ms,
+            "sink.max_buffer_ms": self.sink_max_buffer_ms,
+            "scoring.batch_size": self.scoring_batch_size,
+            "scoring.bundle_time_ms": self.scoring_bundle_time_ms,
+            "parallelism": self.parallelism,
+        }
+        for key, value in positive.items():
+            if value <= 0:
+                raise ConfigError(f"{key} must be a positive integer, got {value}")
+        if self.watermark_max_out_of_orderness_ms < 0:
+            raise ConfigError(
+                "watermark.max_out_of_orderness_ms must be >= 0, "
+                f"got {self.watermark_max_out_of_orderness_ms}"
+            )
+        for key, name in (
+            ("transactions.stream", self.transactions_stream),
+            ("alerts.stream", self.alerts_stream),
+            ("deadletter.stream", self.deadletter_stream),
+            ("model.path", self.model_path),
+            ("aws.region", self.aws_region),
+        ):
+            if not name:
+                raise ConfigError(f"{key} must not be empty")
+
+
+def _key_for_field(field_name: str) -> str:
+    for key in KEYS:
+        if key.replace(".", "_") == field_name:
+            return key
+    raise KeyError(field_name)
+
+
+def _convert(key: str, raw: str, type_name: Any) -> Any:
+    if type_name in (int, "int"):
+        try:
+            return int(str(raw).strip())
+        except ValueError:
+            raise ConfigError(f"{key} must be an integer, got {raw!r}") from None
+    return str(raw).strip()
+
+
+def read_property_groups(path: Path) -> dict[str, dict[str, str]]:
+    """Read a Managed-Flink-shaped properties file: a list of property groups."""
+    try:
+        groups = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"properties file {path} does not exist") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"properties file {path} is not valid JSON: {exc}") from None
+    if not isinstance(groups, list):
+        raise ConfigError(f"properties file {path} must hold a JSON list of property groups")
+    result: dict[str, dict[str, str]] = {}
+    for group in groups:
+        try:
+            result[group["PropertyGroupId"]] = {
+                str(k): str(v) for k, v in group["PropertyMap"].items()
+            }
+        except (KeyError, TypeError, AttributeError):
+            raise ConfigError(
+                f"properties file {path}: every group needs PropertyGroupId and PropertyMap"
+            ) from None
+    return result
+
+
+def properties_path() -> Path:
+    """Managed Flink's file when present, else $FRAUD_JOB_PROPERTIES, else the local file."""
+    if MANAGED_FLINK_PROPERTIES.exists():
+        return MANAGED_FLINK_PROPERTIES
+    override = os.environ.get(PROPERTIES_ENV)
+    return Path(override) if override else LOCAL_PROPERTIES
+
+
+def load_config(path: Path | None = None) -> JobConfig:
+    path = path or properties_path()
+    groups = read_property_groups(path)
+    if PROPERTY_GROUP not in groups:
+        raise ConfigError(f"properties file {path} has no property group {PROPERTY_GROUP!r}")
+    return JobConfig.from_properties(groups[PROPERTY_GROUP])
