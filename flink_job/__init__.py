@@ -1,0 +1,1 @@
+"""The PyFlink fraud-detection job: parse, features, score, decide, alert."""

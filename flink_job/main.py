@@ -1,0 +1,66 @@
+"""Entry point of the fraud-detection job, the same on a laptop and on Managed Flink.
+
+Locally: `python -m flink_job.main` reads flink_job/application_properties.json (or the
+file named by $FRAUD_JOB_PROPERTIES) and puts the connector uber-jar on pipeline.jars.
+On Managed Flink the runtime properties file is read and the jar comes from `jarfile`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pyflink.table import EnvironmentSettings, TableEnvironment, TableResult
+
+from flink_job.config import MANAGED_FLINK_PROPERTIES, JobConfig, load_config
+from flink_job.pipeline import build_statements
+
+CONNECTOR_JAR = Path(__file__).with_name("target") / "fraud-stream-connectors.jar"
+WATERMARK_INTERVAL_MS = 50
+
+
+def running_on_managed_flink() -> bool:
+    return MANAGED_FLINK_PROPERTIES.exists()
+
+
+def create_environment(config: JobConfig, extra: dict[str, str] | None = None) -> TableEnvironment:
+    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    conf = t_env.get_config()
+    settings = {
+        "table.local-time-zone": "UTC",
+        "pipeline.name": "fraud-detection",
+        "pipeline.auto-watermark-interval": f"{WATERMARK_INTERVAL_MS} ms",
+        "pipeline.object-reuse": "true",
+        "python.fn-execution.bundle.time": str(config.scoring_bundle_time_ms),
+        "python.fn-execution.bundle.size": str(config.scoring_batch_size),
+        "python.fn-execution.arrow.batch.size": str(config.scoring_batch_size),
+        "table.exec.state.ttl": "31 d",
+    }
+    if not running_on_managed_flink():
+        if not CONNECTOR_JAR.exists():
+            raise SystemExit(f"connector jar {CONNECTOR_JAR} is missing: run `make jar`")
+        settings["pipeline.jars"] = CONNECTOR_JAR.resolve().as_uri()
+        settings["parallelism.default"] = str(config.parallelism)
+        settings["python.executable"] = sys.executable
+        settings["python.client.executable"] = sys.executable
+    settings.update(extra or {})
+    for key, value in settings.items():
+        conf.set(key, value)
+    return t_env
+
+
+def start(config: JobConfig, extra: dict[str, str] | None = None) -> TableResult:
+    """Submit the job and return without waiting (the demo and tests use this)."""
+    t_env = create_environment(config, extra)
+    return build_statements(t_env, config).execute()
+
+
+def main() -> None:
+    config = load_config()
+    result = start(config)
+    if not running_on_managed_flink():
+        result.wait()
+
+
+if __name__ == "__main__":
+    main()

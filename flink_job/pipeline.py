@@ -1,0 +1,146 @@
+"""Wire the job: parse → (dead-letter | features) → score → decide → alert.
+
+Every stage is a SQL view over the previous one, so the same views run in streaming mode
+on Kinesis and in batch mode on a file (the training path, model_export.feature_table).
+"""
+
+from __future__ import annotations
+
+from pyflink.table import StatementSet, TableEnvironment
+
+from flink_job.config import JobConfig
+from flink_job.features import (
+    FEATURE_NAMES,
+    feature_columns_sql,
+    feature_views,
+    isolated_feature_columns_sql,
+)
+from flink_job.parsing import redacted_payload_sql, reject_reason_sql, typed_columns_sql
+from flink_job.tables import (
+    epoch_millis_sql,
+    alerts_sink_ddl,
+    deadletter_sink_ddl,
+    iso_sql,
+    transactions_source_ddl,
+)
+from udfs.scoring import DECISION_SEPARATOR, explain_udf, score_udf
+
+TRANSACTION_COLUMNS = (
+    "transaction_id, card_id, terminal_id, amount, currency, merchant_category, "
+    "country, lat, lon, channel, device_id, et, ingested_at"
+)
+
+
+def _view(t_env: TableEnvironment, name: str, query: str) -> None:
+    t_env.execute_sql(f"CREATE TEMPORARY VIEW {name} AS {query}")
+
+
+def register_feature_views(t_env: TableEnvironment, source: str, streaming: bool = True) -> str:
+    """Views from a raw source (payload, ingested_at, et) to one row of features per
+    valid transaction. Returns the final view's name; `parsed_transactions` holds every
+    record with its `reject_reason`. In batch mode there is no watermark and no late data."""
+    on_time, late = (
+        ("CURRENT_WATERMARK(et) IS NULL OR et > CURRENT_WATERMARK(et)",
+         "et <= CURRENT_WATERMARK(et)")
+        if streaming
+        else ("TRUE", "FALSE")
+    )
+    _view(
+        t_env,
+        "parsed_transactions",
+        f"SELECT payload, ingested_at, et, {reject_reason_sql()} AS reject_reason FROM {source}",
+    )
+    _view(
+        t_env,
+        "valid_transactions",
+        f"SELECT {typed_columns_sql()}, et, ingested_at "
+        "FROM parsed_transactions WHERE reject_reason IS NULL",
+    )
+    _view(
+        t_env,
+        "on_time_transactions",
+        f"SELECT {TRANSACTION_COLUMNS} FROM valid_transactions WHERE {on_time}",
+    )
+    _view(
+        t_env,
+        "late_transactions",
+        f"SELECT {TRANSACTION_COLUMNS} FROM valid_transactions WHERE {late}",
+    )
+    ordered = "on_time_transactions"
+    if not streaming:
+        _view(t_env, "ordered_transactions", f"SELECT *, {epoch_millis_sql('et')} AS et_ms "
+              "FROM on_time_transactions")
+        ordered = "ordered_transactions"
+    last = ordered
+    for name, query in feature_views(ordered, "features", streaming):
+        _view(t_env, name, query)
+        last = name
+    _view(
+        t_env,
+        "transaction_features",
+        f"SELECT {TRANSACTION_COLUMNS}, FALSE AS late, {feature_columns_sql()} FROM {last} "
+        f"UNION ALL SELECT {TRANSACTION_COLUMNS}, TRUE AS late, "
+        f"{isolated_feature_columns_sql()} FROM late_transactions",
+    )
+    return "transaction_features"
+
+
+def _severity_sql() -> str:
+    band = "(1.0 - threshold) / 3.0"
+    return (
+        f"CASE WHEN score >= threshold + 2 * {band} THEN 'high' "
+        f"WHEN score >= threshold + {band} THEN 'medium' ELSE 'low' END"
+    )
+
+
+def _features_map_sql() -> str:
+    return "MAP[" + ", ".join(f"'{n}', {n}" for n in FEATURE_NAMES) + "]"
+
+
+def build_statements(t_env: TableEnvironment, config: JobConfig) -> StatementSet:
+    """Register sources, sinks, UDFs and views; return the job's INSERT statements."""
+    t_env.execute_sql(transactions_source_ddl(config))
+    t_env.execute_sql(alerts_sink_ddl(config))
+    t_env.execute_sql(deadletter_sink_ddl(config))
+    t_env.create_temporary_function("score_transactions", score_udf(config.model_path))
+    t_env.create_temporary_function("explain_alert", explain_udf(config.model_path))
+
+    features = register_feature_views(t_env, "transactions_source")
+    feature_args = ", ".join(FEATURE_NAMES)
+    sep = DECISION_SEPARATOR
+    _view(
+        t_env,
+        "scored_transactions",
+        f"SELECT *, score_transactions({feature_args}) AS decision FROM {features}",
+    )
+    _view(
+        t_env,
+        "decided_transactions",
+        f"SELECT *, CAST(SPLIT_INDEX(decision, '{sep}', 0) AS DOUBLE) AS score, "
+        f"CAST(SPLIT_INDEX(decision, '{sep}', 1) AS DOUBLE) AS threshold, "
+        f"SPLIT_INDEX(decision, '{sep}', 2) AS model_version FROM scored_transactions",
+    )
+    _view(
+        t_env,
+        "explained_alerts",
+        f"SELECT *, explain_alert(model_version, {feature_args}) AS why "
+        "FROM decided_transactions WHERE score >= threshold",
+    )
+    statements = t_env.create_statement_set()
+    statements.add_insert_sql(
+        f"""INSERT INTO alerts_sink SELECT
+  'alert.v1',
+  SUBSTR(SHA256(CONCAT('alert.v1:', transaction_id)), 1, 32),
+  transaction_id, {iso_sql("et")}, card_id, terminal_id, amount, currency,
+  merchant_category, country, channel, score, threshold, {_severity_sql()}, model_version,
+  why.reasons, why.codes, {_features_map_sql()}, late,
+  {iso_sql("ingested_at")}, {iso_sql("CURRENT_TIMESTAMP")}
+FROM explained_alerts"""
+    )
+    statements.add_insert_sql(
+        f"""INSERT INTO deadletter_sink SELECT
+  'deadletter.v1', reject_reason, {redacted_payload_sql()},
+  {iso_sql("ingested_at")}, {iso_sql("CURRENT_TIMESTAMP")}
+FROM parsed_transactions WHERE reject_reason IS NOT NULL"""
+    )
+    return statements

@@ -1,0 +1,1 @@
+"""Offline side: feature tables for training, training, ONNX export, manifest."""

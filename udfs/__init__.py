@@ -1,0 +1,1 @@
+"""Python UDFs of the job: ONNX scoring and alert reasons."""

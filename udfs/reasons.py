@@ -1,0 +1,65 @@
+"""Reasons for an alert: which features drove the score, in words an analyst reads.
+
+Model-agnostic occlusion: for each feature, the score is recomputed with that feature set
+to its baseline (the median over legitimate training transactions, from the manifest).
+The drop in score is the feature's contribution; the largest positive drops, in order,
+are the alert's reasons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from udfs.model import ScoringModel
+
+MAX_REASONS = 3
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    text: str
+    contribution: float
+
+
+def _phrase(name: str, value: float, baseline: float) -> str:
+    if name == "amount":
+        return f"amount {value:,.2f} is high (typical {baseline:,.2f})"
+    if name == "amount_over_card_avg_30d":
+        return f"amount is {value:.1f}× the card's 30-day average (typical {baseline:.1f}×)"
+    if name == "card_secs_since_prev":
+        return f"only {value:,.0f} s since the card's previous payment (typical {baseline:,.0f} s)"
+    if name.startswith("card_txn_count_"):
+        window = name.removeprefix("card_txn_count_")
+        return f"{value:.0f} payments on the card in the last {window} (typical {baseline:.0f})"
+    if name.startswith("card_avg_amount_"):
+        window = name.removeprefix("card_avg_amount_")
+        return (
+            f"card's average amount over the last {window} is {value:,.2f} "
+            f"(typical {baseline:,.2f})"
+        )
+    return f"{name} is {value:.3g} (typical {baseline:.3g})"
+
+
+def explain(model: ScoringModel, features: np.ndarray) -> list[Reason]:
+    """Up to MAX_REASONS reasons for one transaction's feature vector, most important first."""
+    names = model.manifest.feature_names
+    row = np.asarray(features, dtype=np.float64).reshape(1, -1)
+    baseline = np.array([model.manifest.baseline[n] for n in names], dtype=np.float64)
+    variants = np.repeat(row, len(names), axis=0)
+    variants[np.arange(len(names)), np.arange(len(names))] = baseline
+    scores = model.score(np.vstack([row, variants]))
+    drops = scores[0] - scores[1:]
+    order = [i for i in np.argsort(-drops, kind="stable") if drops[i] > 1e-6][:MAX_REASONS]
+    if not order:  # the score does not hinge on any single feature: name the most unusual
+        order = [int(np.argmax(np.abs(row[0] - baseline) / (np.abs(baseline) + 1.0)))]
+    return [
+        Reason(
+            code=names[i].upper(),
+            text=_phrase(names[i], float(row[0, i]), float(baseline[i])),
+            contribution=float(drops[i]),
+        )
+        for i in order
+    ]
