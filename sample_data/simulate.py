@@ -22,6 +22,8 @@ from sample_data.legit import legit_transactions
 from sample_data.records import to_transaction_frame
 from sample_data.world import build_customers, build_terminals
 
+__all__ = ["SimulationConfig", "main", "simulate"]
+
 #: Independent random streams, so that changing one scenario leaves the others unchanged.
 _STREAMS = (
     "terminals",

@@ -105,7 +105,7 @@ def build_customers(
     """Place customers around cities and draw their spending profiles."""
     n = config.customers
     placement = place_near_cities(rng, n)
-    mean_amount = np.clip(rng.lognormal(np.log(35.0), 0.6, n), 3.0, 400.0)
+    mean_amount = np.clip(rng.lognormal(np.log(35.0), 0.55, n), 3.0, 150.0)
     return Customers(
         lat=placement.lat,
         lon=placement.lon,
