@@ -89,7 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
             "Derive Label v1 records (source 'chargeback', reported 1-30 days after the "
             "transaction, seeded) from simulated transactions and write them as JSON lines."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
         "--transactions", type=Path, required=True, help="simulated transactions file"
@@ -101,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="format of --transactions (default: extension)",
     )
     parser.add_argument("--out", type=Path, required=True, help="labels output (.jsonl)")
-    parser.add_argument("--seed", type=int, default=7, help="random seed for the reporting delays")
+    parser.add_argument(
+        "--seed", type=int, default=7, help="random seed for the reporting delays (default: 7)"
+    )
     parser.add_argument(
         "--fraud-only", action="store_true", help="only label fraud (default: every transaction)"
     )

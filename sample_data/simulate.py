@@ -82,6 +82,15 @@ def simulate(config: SimulationConfig, *, progress: bool = False) -> pd.DataFram
     return frame
 
 
+class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where there is none."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.required:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     defaults = SimulationConfig()
     parser = argparse.ArgumentParser(
@@ -93,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
             "seed give byte-identical output. Rates are expected events per day per terminal "
             "or per card (e.g. 0.001 = one in a thousand each day)."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpWithDefaults,
     )
     parser.add_argument(
         "--out", type=Path, required=True, help="output file (.jsonl, .csv or .parquet)"
