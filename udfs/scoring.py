@@ -39,6 +39,12 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
         self._model: ScoringModel | None = None
         self._scored: Any = None
 
+    def is_deterministic(self) -> bool:
+        # The score depends on the model loaded at the time (models are swapped). Saying
+        # so also stops the planner from copying this call into every expression that
+        # reads the decision, which would score each transaction several times.
+        return False
+
     def open(self, function_context: FunctionContext) -> None:
         self._model = _load(self._model_path)
         self._scored = function_context.get_metric_group().counter("transactions_scored")

@@ -1,0 +1,250 @@
+"""`make demo`: the whole fraud pipeline on this machine, no AWS account needed.
+
+1. start a local AWS (moto server on loopback) with the streams;
+2. take the committed sample (or simulate a new data set with --simulate-days);
+3. train and export the model on the job's own features (reused when nothing changed);
+4. start the Flink job (local mini-cluster, the real Kinesis connector);
+5. replay the transactions, plus a few malformed records, into Kinesis at --rate;
+6. read alerts and dead letters back, and print a summary;
+7. shut everything down — also on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import os
+import random
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flink_job.config import JobConfig, load_config
+from flink_job.features import feature_schema_hash
+from local.aws import LocalAws, aws_env
+from local.replay import ReplayResult, read_records, replay
+from local.stream_tail import StreamTail
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "sample_transactions.jsonl"
+BUILD = ROOT / "build"
+PROBE = '{"demo_probe": "not a transaction: proves the pipeline is live"}'
+
+
+def malformed_records() -> list[str]:
+    """Bad input the job must dead-letter with a reason, never crash on or drop."""
+    good = {
+        "transaction_id": "bad-0",
+        "event_time": "2026-10-05T10:00:00.000Z",
+        "card_id": "card_bad",
+        "terminal_id": "term_bad",
+        "amount": 12.5,
+        "currency": "EUR",
+    }
+    variants: list[dict[str, Any]] = [
+        {"amount": -3.0},
+        {"amount": "twelve"},
+        {"currency": "euro"},
+        {"event_time": "05/10/2026 10:00"},
+        {"event_time": "2026-10-05T10:00:00+02:00"},
+        {"card_id": "4111 1111 1111 1111"},
+        {"card_id": None},
+        {"terminal_id": 42},
+    ]
+    records = ["this is not json", "[1, 2, 3]"]
+    for index, change in enumerate(variants, start=1):
+        records.append(json.dumps({**good, "transaction_id": f"bad-{index}", **change}))
+    return records
+
+
+def mix(records: list[str], extra: list[str], seed: int = 11) -> list[str]:
+    rng = random.Random(seed)
+    mixed = list(records)
+    for record in extra:
+        mixed.insert(rng.randrange(len(mixed) + 1), record)
+    return mixed
+
+
+def data_file(args: argparse.Namespace) -> Path:
+    if not args.simulate_days:
+        return Path(args.data)
+    from sample_data.simulate import main as simulate
+
+    out = BUILD / f"simulated-{args.simulate_days}d.jsonl"
+    simulate(["--out", str(out), "--days", str(args.simulate_days), "--seed", "7"])
+    return out
+
+
+def trained_model(data: Path, model_dir: Path) -> dict[str, Any]:
+    """Train unless a model for this exact data and feature schema is already there."""
+    from model_export.train import train
+
+    digest = hashlib.sha256(data.read_bytes()).hexdigest()
+    manifest_path = model_dir / "manifest.json"
+    stamp = model_dir / "trained-on.sha256"
+    if manifest_path.exists() and stamp.exists() and stamp.read_text() == digest:
+        manifest: dict[str, Any] = json.loads(manifest_path.read_text())
+        if manifest.get("feature_schema_hash") == feature_schema_hash():
+            print(f"model: reusing {manifest['version']} (same data, same features)")
+            return manifest
+    print(f"model: training on the job's features of {data.name} …")
+    manifest = train(data, model_dir, target_precision=0.8, seed=7)
+    stamp.write_text(digest)
+    return manifest
+
+
+@contextmanager
+def running_job(config: JobConfig) -> Iterator[Any]:
+    from flink_job.main import start
+
+    result = start(config)
+    client = result.get_job_client()
+    try:
+        yield client
+    finally:
+        try:
+            client.cancel().result()
+        except Exception as exc:  # the job may already be gone
+            print(f"job: cancel reported {exc.__class__.__name__}", file=sys.stderr)
+
+
+def wait_for(predicate: Any, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+@dataclass
+class Summary:
+    sent: int
+    valid: int
+    alerts: int
+    deadlettered: int
+    precision: float
+    recall: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+    replay_rate: float
+
+    def render(self) -> str:
+        return "\n".join(
+            [
+                "",
+                "── fraud-stream demo summary ─────────────────────────────",
+                f"transactions in        {self.sent:>8}   ({self.replay_rate:,.0f}/s offered)",
+                f"scored (valid)         {self.valid:>8}",
+                f"alerts                 {self.alerts:>8}",
+                f"dead-lettered          {self.deadlettered:>8}",
+                f"alert precision        {self.precision:>8.3f}   (vs the simulator's labels)",
+                f"alert recall           {self.recall:>8.3f}",
+                f"latency put→alert p50  {self.latency_p50_ms:>8.0f} ms",
+                f"latency put→alert p99  {self.latency_p99_ms:>8.0f} ms",
+                "──────────────────────────────────────────────────────────",
+            ]
+        )
+
+
+def summarise(
+    data: Path, sent: ReplayResult, alerts: list[Any], deadletters: int, valid: int
+) -> Summary:
+    labels = pd.read_json(data, lines=True, dtype={"transaction_id": str})
+    frauds = set(labels.loc[labels["label"] == 1, "transaction_id"])
+    alerted = {a.record["transaction_id"] for a in alerts}
+    hits = len(alerted & frauds)
+    latencies = [
+        (a.read_at - sent.put_times[a.record["transaction_id"]]) * 1000
+        for a in alerts
+        if a.record["transaction_id"] in sent.put_times
+    ]
+    p50, p99 = (np.percentile(latencies, [50, 99]) if latencies else (float("nan"),) * 2)
+    return Summary(
+        sent=sent.sent,
+        valid=valid,
+        alerts=len(alerted),
+        deadlettered=deadletters,
+        precision=hits / max(len(alerted), 1),
+        recall=hits / max(len(frauds), 1),
+        latency_p50_ms=float(p50),
+        latency_p99_ms=float(p99),
+        replay_rate=sent.sent / max(sent.seconds, 1e-9),
+    )
+
+
+def run(args: argparse.Namespace) -> Summary:
+    data = data_file(args)
+    model_dir = BUILD / "model"
+    records = read_records(data)
+    bad = malformed_records()
+    with LocalAws() as aws:
+        print(f"local AWS: moto on {aws.endpoint}")
+        # Before the first Flink call: the JVM that PyFlink starts inherits this environment.
+        os.environ.update(aws_env(aws.endpoint))
+        trained_model(data, model_dir)
+        config = dataclasses.replace(
+            load_config(), aws_endpoint=aws.endpoint, model_path=str(model_dir)
+        )
+        kinesis = aws.client("kinesis")
+        alerts = StreamTail(kinesis, config.alerts_stream).start()
+        deadletters = StreamTail(kinesis, config.deadletter_stream).start()
+        try:
+            with running_job(config):
+                replay(kinesis, config.transactions_stream, [PROBE], rate=1, progress=False)
+                wait_for(lambda: deadletters.count() >= 1, 180, "the job to start reading")
+                print("job: running; replaying …")
+                sent = replay(kinesis, config.transactions_stream, mix(records, bad), args.rate)
+                expected_dead = 1 + len(bad)
+                wait_for(lambda: deadletters.count() >= expected_dead, 60, "dead letters")
+                _wait_quiet(alerts, quiet_s=3.0, timeout_s=60)
+        finally:
+            alerts.stop()
+            deadletters.stop()
+    valid = len(records) - _invalid_in_sample(records)
+    return summarise(data, sent, alerts.received, deadletters.count() - 1, valid)
+
+
+def _invalid_in_sample(records: list[str]) -> int:
+    return 0 if records else 0
+
+
+def _wait_quiet(tail: StreamTail, quiet_s: float, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    last, since = tail.count(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if tail.count() != last:
+            last, since = tail.count(), time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(SAMPLE), help="labelled transactions (.jsonl)")
+    parser.add_argument("--rate", type=float, default=500.0, help="transactions per second")
+    parser.add_argument(
+        "--simulate-days", type=int, default=0, help="simulate a new data set of N days"
+    )
+    args = parser.parse_args(argv)
+    try:
+        summary = run(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted: everything was shut down", file=sys.stderr)
+        return 130
+    print(summary.render())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""Replay a transactions file into Kinesis at a fixed rate, like a payment switch would.
+
+    python -m local.replay sample_data/sample_transactions.jsonl --rate 500
+
+Fields outside Transaction v1 (the simulator's `label`, `scenario`) are not sent.
+The time of each put is kept, so that end-to-end latency can be measured against alerts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from flink_job.parsing import TRANSACTION_V1
+
+CONTRACT_FIELDS = frozenset(f.name for f in TRANSACTION_V1)
+MAX_BATCH = 500  # PutRecords limit
+TICK_S = 0.05
+
+
+def read_records(path: Path) -> list[str]:
+    """Raw lines of a JSON-lines file, contract fields only for JSON objects; other
+    lines (malformed on purpose) are sent as they are."""
+    records = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            records.append(contract_only(line))
+    return records
+
+
+def contract_only(line: str) -> str:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError:
+        return line
+    if not isinstance(value, dict):
+        return line
+    return json.dumps({k: v for k, v in value.items() if k in CONTRACT_FIELDS})
+
+
+def partition_key(record: str) -> str:
+    try:
+        value = json.loads(record)
+        return str(value.get("card_id") or "unknown") if isinstance(value, dict) else "malformed"
+    except json.JSONDecodeError:
+        return "malformed"
+
+
+def transaction_id(record: str) -> str | None:
+    try:
+        value = json.loads(record)
+    except json.JSONDecodeError:
+        return None
+    return str(value["transaction_id"]) if isinstance(value, dict) and "transaction_id" in value else None
+
+
+@dataclass
+class ReplayResult:
+    sent: int = 0
+    failed: int = 0
+    put_times: dict[str, float] = field(default_factory=dict)  # transaction_id -> epoch s
+    seconds: float = 0.0
+
+
+def _paced(records: list[str], rate: float) -> Iterator[list[str]]:
+    per_tick = max(1, round(rate * TICK_S))
+    start = time.monotonic()
+    for tick, offset in enumerate(range(0, len(records), per_tick)):
+        delay = start + tick * TICK_S - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        chunk = records[offset : offset + per_tick]
+        for batch_start in range(0, len(chunk), MAX_BATCH):
+            yield chunk[batch_start : batch_start + MAX_BATCH]
+
+
+def replay(
+    kinesis: Any, stream: str, records: Iterable[str], rate: float, progress: bool = True
+) -> ReplayResult:
+    """Put every record at about `rate` records/s; retry throttled ones until accepted."""
+    pending = list(records)
+    result = ReplayResult()
+    began = time.monotonic()
+    with tqdm(total=len(pending), unit="tx", disable=not progress, desc="replay") as bar:
+        for batch in _paced(pending, rate):
+            _put_all(kinesis, stream, batch, result)
+            bar.update(len(batch))
+    result.seconds = time.monotonic() - began
+    return result
+
+
+def _put_all(kinesis: Any, stream: str, batch: list[str], result: ReplayResult) -> None:
+    for _attempt in range(10):
+        now = time.time()
+        response = kinesis.put_records(
+            StreamName=stream,
+            Records=[{"Data": r.encode(), "PartitionKey": partition_key(r)} for r in batch],
+        )
+        retry = []
+        for record, entry in zip(batch, response["Records"], strict=True):
+            if "ErrorCode" in entry:
+                retry.append(record)
+                continue
+            result.sent += 1
+            tx = transaction_id(record)
+            if tx is not None:
+                result.put_times.setdefault(tx, now)
+        if not retry:
+            return
+        batch = retry
+        time.sleep(0.1)
+    result.failed += len(batch)
