@@ -40,19 +40,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def aws_env(endpoint: str) -> dict[str, str]:
-    """Environment for any process (Flink's JVM included) that talks to the local AWS."""
+def flink_env() -> dict[str, str]:
+    """Environment the JVM that PyFlink starts must inherit to talk to the local AWS.
+    Set it before the first PyFlink call of a process: the JVM is started once."""
     return {
         "AWS_ACCESS_KEY_ID": ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
-        "AWS_ENDPOINT_URL": endpoint,
         # moto speaks JSON, not CBOR. SDK v1 (the Kinesis consumer) reads the env var;
         # SDK v2 (the Kinesis sink) reads the system property, passed through JVM_ARGS.
         "AWS_CBOR_DISABLE": "1",
         "JVM_ARGS": "-Daws.cborEnabled=false",
     }
+
+
+def aws_env(endpoint: str) -> dict[str, str]:
+    """flink_env() plus the endpoint, for processes (boto3, Lambdas) that use only moto."""
+    return {**flink_env(), "AWS_ENDPOINT_URL": endpoint}
 
 
 @dataclass

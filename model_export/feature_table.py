@@ -33,22 +33,27 @@ def _as_json_lines(path: Path, workdir: Path) -> Path:
     return out
 
 
-def compute_features(transactions: Path) -> pd.DataFrame:
-    """One row per valid transaction: its keys and every feature, in the job's order."""
-    with tempfile.TemporaryDirectory() as tmp:
-        source = _as_json_lines(transactions, Path(tmp))
-        t_env = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
-        conf = t_env.get_config()
-        conf.set("table.local-time-zone", "UTC")
-        conf.set("parallelism.default", "1")
-        t_env.execute_sql(
-            f"""CREATE TABLE transactions_file (
+def batch_environment(source: Path) -> tuple[TableEnvironment, str]:
+    """A batch TableEnvironment over a JSON-lines file with the job's views registered;
+    returns it and the name of the feature view."""
+    t_env = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
+    conf = t_env.get_config()
+    conf.set("table.local-time-zone", "UTC")
+    conf.set("parallelism.default", "1")
+    t_env.execute_sql(
+        f"""CREATE TABLE transactions_file (
   payload STRING,
   ingested_at AS CAST(NULL AS TIMESTAMP_LTZ(3)),
   et AS {rowtime_sql()}
 ) WITH ('connector' = 'filesystem', 'path' = '{source.resolve()}', 'format' = 'raw')"""
-        )
-        view = register_feature_views(t_env, "transactions_file", streaming=False)
+    )
+    return t_env, register_feature_views(t_env, "transactions_file", streaming=False)
+
+
+def compute_features(transactions: Path) -> pd.DataFrame:
+    """One row per valid transaction: its keys and every feature, in the job's order."""
+    with tempfile.TemporaryDirectory() as tmp:
+        t_env, view = batch_environment(_as_json_lines(transactions, Path(tmp)))
         columns = ", ".join(FEATURE_NAMES)
         table = t_env.sql_query(
             "SELECT transaction_id, card_id, terminal_id, "

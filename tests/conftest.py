@@ -1,0 +1,33 @@
+"""Shared fixtures. PyFlink starts one JVM per process; it must inherit the local-AWS
+environment (credentials, CBOR off), so that is set before anything imports PyFlink."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.aws import flink_env
+
+os.environ.update(flink_env())
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "sample_transactions.jsonl"
+
+
+@pytest.fixture(scope="session")
+def sample_path() -> Path:
+    return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A model trained on the committed sample, once per test session."""
+    from model_export.train import train
+
+    out = tmp_path_factory.mktemp("model")
+    manifest = train(SAMPLE, out, target_precision=0.8, seed=7)
+    yield {"dir": out, "manifest": manifest}

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flink_job.config import KEYS, LOCAL_PROPERTIES, ConfigError, load_config
+
+
+def _write(tmp_path: Path, props: dict[str, str]) -> Path:
+    path = tmp_path / "application_properties.json"
+    path.write_text(json.dumps([{"PropertyGroupId": "FraudDetection", "PropertyMap": props}]))
+    return path
+
+
+def _local_props() -> dict[str, str]:
+    groups = json.loads(LOCAL_PROPERTIES.read_text())
+    return dict(groups[0]["PropertyMap"])
+
+
+def test_committed_local_properties_load_with_every_key() -> None:
+    config = load_config(LOCAL_PROPERTIES)
+    assert config.transactions_stream == "transactions"
+    assert set(_local_props()) == set(KEYS)
+
+
+def test_unknown_key_is_refused_with_the_list_of_known_keys(tmp_path: Path) -> None:
+    props = {**_local_props(), "aws.regoin": "eu-west-1"}
+    with pytest.raises(ConfigError, match=r"unknown key\(s\).*aws\.regoin.*known keys are"):
+        load_config(_write(tmp_path, props))
+
+
+def test_missing_key_is_named(tmp_path: Path) -> None:
+    props = _local_props()
+    del props["model.path"]
+    with pytest.raises(ConfigError, match="missing key 'model.path'"):
+        load_config(_write(tmp_path, props))
+
+
+def test_non_integer_value_says_which_key_and_what_was_given(tmp_path: Path) -> None:
+    props = {**_local_props(), "scoring.batch_size": "lots"}
+    with pytest.raises(ConfigError, match="scoring.batch_size must be an integer, got 'lots'"):
+        load_config(_write(tmp_path, props))
+
+
+def test_initial_position_must_be_one_kinesis_knows(tmp_path: Path) -> None:
+    props = {**_local_props(), "source.initial_position": "EARLIEST"}
+    with pytest.raises(ConfigError, match="LATEST or TRIM_HORIZON"):
+        load_config(_write(tmp_path, props))
+
+
+def test_unreadable_properties_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "absent.json")

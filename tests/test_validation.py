@@ -1,0 +1,80 @@
+"""Transaction v1 validation: every malformed record gets a reason that says what is wrong,
+a card number never leaves the job unmasked, and good records are untouched."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flink_job.parsing import PAN_MASK
+from model_export.feature_table import batch_environment
+from flink_job.parsing import redacted_payload_sql
+
+GOOD = {
+    "transaction_id": "t-1",
+    "event_time": "2026-10-05T10:00:00.123Z",
+    "card_id": "card_000001",
+    "terminal_id": "term_00001",
+    "amount": 12.5,
+    "currency": "EUR",
+}
+
+CASES: list[tuple[str, str | None]] = [
+    (json.dumps(GOOD), None),
+    (json.dumps({**GOOD, "event_time": "2026-10-05T10:00:00+00:00"}), None),
+    (json.dumps({**GOOD, "surprise": {"nested": True}}), None),  # unknown fields are ignored
+    (json.dumps({**GOOD, "lat": 48.85, "lon": 2.35, "channel": "pos"}), None),
+    ("this is not json", "record is not a JSON object"),
+    ("[1, 2, 3]", "record is not a JSON object"),
+    (json.dumps({k: v for k, v in GOOD.items() if k != "card_id"}), "missing required field card_id"),
+    (json.dumps({**GOOD, "terminal_id": ""}), "missing required field terminal_id"),
+    (json.dumps({**GOOD, "amount": "12.5"}), "amount must be a number"),
+    (json.dumps({**GOOD, "amount": -1}), "amount must be a number > 0"),
+    (json.dumps({**GOOD, "amount": 0}), "amount must be a number > 0"),
+    (json.dumps({**GOOD, "terminal_id": 42}), "terminal_id must be a string"),
+    (json.dumps({**GOOD, "lat": "north"}), "lat must be a number"),
+    (json.dumps({**GOOD, "lat": 123.0, "lon": 2.0}), "lat/lon out of range"),
+    (json.dumps({**GOOD, "currency": "euro"}), "currency must be a 3-letter ISO 4217 code"),
+    (json.dumps({**GOOD, "event_time": "05/10/2026 10:00"}), "event_time must be RFC 3339 in UTC"),
+    (json.dumps({**GOOD, "event_time": "2026-10-05T10:00:00+02:00"}), "event_time must be RFC 3339"),
+    (json.dumps({**GOOD, "event_time": "2026-13-45T10:00:00Z"}), "event_time is not a valid"),
+    (json.dumps({**GOOD, "card_id": "4111 1111 1111 1111"}), "card_id looks like a card number"),
+    (json.dumps({**GOOD, "card_id": "4111111111111111"}), "card_id looks like a card number"),
+]
+
+
+@pytest.fixture(scope="module")
+def verdicts(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    path = tmp_path_factory.mktemp("validation") / "records.jsonl"
+    path.write_text("\n".join(payload for payload, _ in CASES) + "\n")
+    t_env, _ = batch_environment(path)
+    table = t_env.sql_query(
+        f"SELECT payload, reject_reason, {redacted_payload_sql()} AS redacted "
+        "FROM parsed_transactions"
+    )
+    return table.to_pandas()
+
+
+@pytest.mark.parametrize(("payload", "reason"), CASES)
+def test_record_gets_the_expected_verdict(
+    verdicts: pd.DataFrame, payload: str, reason: str | None
+) -> None:
+    row = verdicts[verdicts["payload"] == payload]
+    assert len(row) == 1
+    actual = row["reject_reason"].iloc[0]
+    if reason is None:
+        assert actual is None or pd.isna(actual)
+    else:
+        assert isinstance(actual, str) and actual.startswith(reason), actual
+
+
+def test_card_numbers_are_masked_in_what_goes_to_the_dead_letter_stream(
+    verdicts: pd.DataFrame,
+) -> None:
+    redacted = " ".join(verdicts["redacted"])
+    assert "4111" not in redacted
+    assert redacted.count(PAN_MASK) == 2
+    assert "card_000001" in redacted  # tokens are kept
