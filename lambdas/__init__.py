@@ -1,0 +1,1 @@
+"""AWS Lambda functions: the alert fan-out (and, later, the analyst API)."""

@@ -1,0 +1,195 @@
+"""Alert v1 (README, "Contracts"): parse and validate; a malformed alert names its fault."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+SCHEMA = "alert.v1"
+SEVERITIES = ("low", "medium", "high")
+_ALERT_ID = re.compile(r"^[0-9a-f]{32}$")
+_CARD_NUMBER = re.compile(r"^\d{13,19}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
+
+
+class MalformedAlertError(ValueError):
+    """The record is not a valid Alert v1; the message is the reason, naming field and rule."""
+
+
+@dataclass(frozen=True)
+class Alert:
+    alert_id: str
+    transaction_id: str
+    event_time: str
+    card_id: str
+    terminal_id: str
+    amount: float
+    currency: str
+    merchant_category: str | None
+    country: str | None
+    channel: str | None
+    score: float
+    threshold: float
+    severity: str
+    model_version: str
+    reasons: tuple[str, ...]
+    reason_codes: tuple[str, ...]
+    features: dict[str, float]
+    late: bool
+    ingested_at: str
+    detected_at: str
+
+    @property
+    def detected(self) -> datetime:
+        return parse_utc(self.detected_at)
+
+    def at_least(self, severity: str) -> bool:
+        return SEVERITIES.index(self.severity) >= SEVERITIES.index(severity)
+
+    def to_record(self) -> dict[str, Any]:
+        """The alert as a JSON-ready dict, with `schema` first: the lake's row."""
+        record = asdict(self)
+        record["reasons"] = list(self.reasons)
+        record["reason_codes"] = list(self.reason_codes)
+        return {"schema": SCHEMA, **record}
+
+
+def parse_utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def parse_alert(text: str | bytes) -> Alert:
+    """Alert v1 from a record's data, or MalformedAlertError with the reason."""
+    try:
+        document = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedAlertError(f"record is not UTF-8 JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise MalformedAlertError("record must be a JSON object")
+    if document.get("schema") != SCHEMA:
+        raise MalformedAlertError(f"schema must be {SCHEMA!r}, got {document.get('schema')!r}")
+    fields = _Fields(document)
+    return Alert(
+        alert_id=fields.matching("alert_id", _ALERT_ID, "32 lowercase hex characters"),
+        transaction_id=fields.text("transaction_id"),
+        event_time=fields.timestamp("event_time"),
+        card_id=fields.card_token("card_id"),
+        terminal_id=fields.text("terminal_id"),
+        amount=fields.number("amount", minimum_exclusive=0.0),
+        currency=fields.matching("currency", _CURRENCY, "3 upper-case letters"),
+        merchant_category=fields.optional_text("merchant_category"),
+        country=fields.optional_text("country"),
+        channel=fields.optional_text("channel"),
+        score=fields.number("score", minimum=0.0, maximum=1.0),
+        threshold=fields.number("threshold", minimum=0.0, maximum=1.0),
+        severity=fields.choice("severity", SEVERITIES),
+        model_version=fields.text("model_version"),
+        reasons=fields.texts("reasons"),
+        reason_codes=fields.texts("reason_codes"),
+        features=fields.numbers_by_name("features"),
+        late=fields.flag("late"),
+        ingested_at=fields.timestamp("ingested_at"),
+        detected_at=fields.timestamp("detected_at"),
+    )
+
+
+class _Fields:
+    """Typed reads of one JSON object's fields; each failure names the field and the rule."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self._document = document
+
+    def _required(self, name: str) -> Any:
+        if name not in self._document or self._document[name] is None:
+            raise MalformedAlertError(f"{name} is required")
+        return self._document[name]
+
+    def text(self, name: str) -> str:
+        value = self._required(name)
+        if not isinstance(value, str) or not value.strip():
+            raise MalformedAlertError(f"{name} must be a non-empty string")
+        return value
+
+    def optional_text(self, name: str) -> str | None:
+        value = self._document.get(name)
+        if value is not None and not isinstance(value, str):
+            raise MalformedAlertError(f"{name} must be a string or null")
+        return value
+
+    def matching(self, name: str, pattern: re.Pattern[str], rule: str) -> str:
+        value = self.text(name)
+        if not pattern.match(value):
+            raise MalformedAlertError(f"{name} must be {rule}")
+        return value
+
+    def card_token(self, name: str) -> str:
+        value = self.text(name)
+        if _CARD_NUMBER.match(value):
+            raise MalformedAlertError(f"{name} must be a token, not a card number")
+        return value
+
+    def timestamp(self, name: str) -> str:
+        value = self.text(name)
+        if not _RFC3339_UTC.match(value):
+            raise MalformedAlertError(f"{name} must be an RFC 3339 timestamp in UTC")
+        try:
+            parse_utc(value)
+        except ValueError:
+            raise MalformedAlertError(f"{name} must be a valid date and time") from None
+        return value
+
+    def number(
+        self,
+        name: str,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        minimum_exclusive: float | None = None,
+    ) -> float:
+        value = _as_number(self._required(name))
+        if value is None:
+            raise MalformedAlertError(f"{name} must be a finite number")
+        if minimum_exclusive is not None and value <= minimum_exclusive:
+            raise MalformedAlertError(f"{name} must be a number > {minimum_exclusive:g}")
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            raise MalformedAlertError(f"{name} must be a number in [{minimum:g}, {maximum:g}]")
+        return value
+
+    def choice(self, name: str, choices: tuple[str, ...]) -> str:
+        value = self.text(name)
+        if value not in choices:
+            raise MalformedAlertError(f"{name} must be one of {', '.join(choices)}")
+        return value
+
+    def texts(self, name: str) -> tuple[str, ...]:
+        value = self._required(name)
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise MalformedAlertError(f"{name} must be a list of strings")
+        return tuple(value)
+
+    def numbers_by_name(self, name: str) -> dict[str, float]:
+        value = self._required(name)
+        if not isinstance(value, dict):
+            raise MalformedAlertError(f"{name} must be an object of numbers")
+        numbers = {key: _as_number(item) for key, item in value.items()}
+        if any(number is None for number in numbers.values()):
+            raise MalformedAlertError(f"{name} values must be finite numbers")
+        return {key: number for key, number in numbers.items() if number is not None}
+
+    def flag(self, name: str) -> bool:
+        value = self._document.get(name, False)
+        if not isinstance(value, bool):
+            raise MalformedAlertError(f"{name} must be true or false")
+        return value
+
+
+def _as_number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
