@@ -377,10 +377,13 @@ def _iso(moment: datetime) -> str:
 # --- local resources and read-back --------------------------------------------------------
 
 
-def provision_fanout(aws: LocalAws, config: FanoutConfig) -> str:
-    """Create what the fan-out writes to (what Terraform creates in AWS); the DLQ URL."""
-    aws.client("s3").create_bucket(Bucket=config.alerts_bucket)
-    dynamodb = aws.client("dynamodb")
+def provision_fanout(client: Callable[[str], Any], config: FanoutConfig) -> str:
+    """Create what the fan-out writes to (Terraform does in AWS); the dead-letter queue URL.
+
+    `client` makes a boto3 client for a service name, e.g. `LocalAws.client`.
+    """
+    client("s3").create_bucket(Bucket=config.alerts_bucket)
+    dynamodb = client("dynamodb")
     by_day_and_card = [
         {
             "IndexName": name,
@@ -408,8 +411,8 @@ def provision_fanout(aws: LocalAws, config: FanoutConfig) -> str:
         AttributeDefinitions=[{"AttributeName": "card_id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "card_id", "KeyType": "HASH"}],
     )
-    aws.client("sesv2").create_email_identity(EmailIdentity=config.email_from)
-    queue_url: str = aws.client("sqs").create_queue(QueueName=ON_FAILURE_QUEUE)["QueueUrl"]
+    client("sesv2").create_email_identity(EmailIdentity=config.email_from)
+    queue_url: str = client("sqs").create_queue(QueueName=ON_FAILURE_QUEUE)["QueueUrl"]
     return queue_url
 
 
@@ -539,7 +542,7 @@ def put_alerts(
 def main() -> None:
     config = FanoutConfig()
     with LocalAws() as aws:
-        queue_url = provision_fanout(aws, config)
+        queue_url = provision_fanout(aws.client, config)
         put_alerts(aws, [*demo_alerts(40, cards=25), '{"schema": "alert.v1", "amount": -1}'])
         poller = LambdaPoller(
             aws,

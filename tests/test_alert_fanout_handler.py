@@ -1,0 +1,336 @@
+"""The fan-out handler on Kinesis events of Lambda's documented shape, against in-process moto."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from lambdas.alert_fanout import handler
+from lambdas.alert_fanout.config import FanoutConfig
+from lambdas.alert_fanout.fanout import AlertFanout
+from local.lambda_poller import LocalLambdaContext, example_alert, provision_fanout
+
+REGION = "us-east-1"
+STREAM_ARN = f"arn:aws:kinesis:{REGION}:123456789012:stream/alerts"
+
+
+def kinesis_event(*payloads: dict[str, Any] | str, first_sequence: int = 1000) -> dict[str, Any]:
+    """Lambda's Kinesis event (AWS Lambda developer guide, "Using Lambda with Kinesis")."""
+    records = []
+    for offset, payload in enumerate(payloads):
+        data = payload if isinstance(payload, str) else json.dumps(payload)
+        sequence = f"4959{first_sequence + offset:052d}"
+        records.append(
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": "card",
+                    "sequenceNumber": sequence,
+                    "data": base64.b64encode(data.encode()).decode(),
+                    "approximateArrivalTimestamp": 1795867200.123,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"shardId-000000000000:{sequence}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": "arn:aws:iam::123456789012:role/fraud-alert-fanout",
+                "awsRegion": REGION,
+                "eventSourceARN": STREAM_ARN,
+            }
+        )
+    return {"Records": records}
+
+
+def sequence_numbers(event: dict[str, Any]) -> list[str]:
+    return [record["kinesis"]["sequenceNumber"] for record in event["Records"]]
+
+
+@dataclass
+class Clock:
+    now: float = 1_795_867_200.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class World:
+    """In-process moto with the fan-out's resources, and the handler wired to them."""
+
+    config: FanoutConfig
+    clock: Clock
+    hooks: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
+
+    def start_fanout(self, **changes: Any) -> AlertFanout:
+        """(Re)build the handler's fan-out, its clients carrying the registered hooks."""
+        self.config = replace(self.config, **changes)
+        boto3.setup_default_session(region_name=REGION)
+        assert boto3.DEFAULT_SESSION is not None
+        for event_name, hook in self.hooks:
+            boto3.DEFAULT_SESSION.events.register(event_name, hook)
+        fanout = AlertFanout.from_config(self.config, clock=self.clock)
+        handler.use_fanout(fanout)
+        return fanout
+
+    def invoke(self, event: dict[str, Any]) -> list[str]:
+        response = handler.lambda_handler(event, LocalLambdaContext())
+        return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+    def item(self, alert_id: str) -> dict[str, Any]:
+        table = boto3.resource("dynamodb", region_name=REGION).Table(self.config.alerts_table)
+        item: dict[str, Any] = table.get_item(Key={"alert_id": alert_id})["Item"]
+        return item
+
+    def lake_keys(self) -> list[str]:
+        s3 = boto3.client("s3", region_name=REGION)
+        listing = s3.list_objects_v2(Bucket=self.config.alerts_bucket)
+        return sorted(obj["Key"] for obj in listing.get("Contents", []))
+
+    def emails(self) -> list[Any]:
+        return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs", region_name=REGION)
+        assert self.config.deadletter_queue_url is not None
+        messages = sqs.receive_message(
+            QueueUrl=self.config.deadletter_queue_url, MaxNumberOfMessages=10
+        ).get("Messages", [])
+        return [json.loads(message["Body"]) for message in messages]
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    with mock_aws():
+        config = FanoutConfig(email_to=("analysts@example.com",))
+        queue_url = provision_fanout(lambda name: boto3.client(name, region_name=REGION), config)
+        world = World(replace(config, deadletter_queue_url=queue_url), Clock())
+        world.start_fanout()
+        yield world
+    handler.use_fanout(None)
+    boto3.DEFAULT_SESSION = None
+
+
+def alerts_for_two_cards() -> list[dict[str, Any]]:
+    return [
+        example_alert("t-1", "card_a", severity="high"),
+        example_alert("t-2", "card_b", severity="high"),
+        example_alert("t-3", "card_c", severity="low"),
+    ]
+
+
+def test_a_batch_reaches_the_lake_the_store_and_email_by_severity(world: World) -> None:
+    alerts = alerts_for_two_cards()
+    assert world.invoke(kinesis_event(*alerts)) == []
+
+    ids = [alert["alert_id"] for alert in alerts]
+    assert world.lake_keys() == sorted(
+        f"alerts/dt=2026-11-28/hour=12/{alert_id}.json" for alert_id in ids
+    )
+    items = [world.item(alert_id) for alert_id in ids]
+    assert [item["status"] for item in items] == ["new", "new", "new"]
+    assert items[0]["day"] == "2026-11-28" and items[0]["card_id"] == "card_a"
+    assert [item.get("email_status") for item in items] == ["sent", "sent", None]
+    emails = world.emails()
+    assert len(emails) == 2
+    assert {ids[0], ids[1]} == {i for i in ids if any(i in e.body for e in emails)}
+
+
+def test_alerts_are_listed_by_card_and_by_day_through_the_indexes(world: World) -> None:
+    world.invoke(kinesis_event(*alerts_for_two_cards()))
+    table = boto3.resource("dynamodb", region_name=REGION).Table(world.config.alerts_table)
+    by_card = table.query(
+        IndexName="gsi_card",
+        KeyConditionExpression="card_id = :card",
+        ExpressionAttributeValues={":card": "card_a"},
+    )["Items"]
+    by_day = table.query(
+        IndexName="gsi_day",
+        KeyConditionExpression="#day = :day",
+        ExpressionAttributeNames={"#day": "day"},
+        ExpressionAttributeValues={":day": "2026-11-28"},
+    )["Items"]
+    assert [item["transaction_id"] for item in by_card] == ["t-1"]
+    assert len(by_day) == 3
+
+
+def test_redelivering_a_batch_repeats_no_effect_and_keeps_the_analysts_verdict(
+    world: World,
+) -> None:
+    event = kinesis_event(*alerts_for_two_cards())
+    world.invoke(event)
+    alert_id = alerts_for_two_cards()[0]["alert_id"]
+    table = boto3.resource("dynamodb", region_name=REGION).Table(world.config.alerts_table)
+    table.update_item(
+        Key={"alert_id": alert_id},
+        UpdateExpression="SET #s = :verdict",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":verdict": "confirmed_fraud"},
+    )
+    keys, emails = world.lake_keys(), len(world.emails())
+
+    assert world.invoke(event) == []
+    assert world.invoke(event) == []
+
+    assert world.lake_keys() == keys
+    assert len(world.emails()) == emails == 2
+    assert world.item(alert_id)["status"] == "confirmed_fraud"
+
+
+def test_a_malformed_record_is_dead_lettered_at_once_with_its_reason(world: World) -> None:
+    event = kinesis_event(example_alert("t-1", "card_a"), '{"schema": "alert.v1", "amount": -1}')
+    assert world.invoke(event) == []  # not retried: it would fail the same way every time
+
+    (dead,) = world.dead_letters()
+    assert dead["schema"] == "deadletter.v1"
+    assert dead["reason"] == "alert_id is required"
+    assert dead["payload"] == '{"schema": "alert.v1", "amount": -1}'
+    assert dead["source"]["sequenceNumber"] == sequence_numbers(event)[1]
+    assert dead["source"]["eventSourceARN"] == STREAM_ARN
+    assert len(world.lake_keys()) == 1
+
+
+def test_without_a_dead_letter_queue_a_malformed_record_fails_for_the_mapping(
+    world: World,
+) -> None:
+    world.start_fanout(deadletter_queue_url=None)
+    event = kinesis_event(example_alert("t-1", "card_a"), "not json")
+    assert world.invoke(event) == [sequence_numbers(event)[1]]
+
+
+def failing_once(operation: str, code: str, when: Callable[[dict[str, Any]], bool]) -> Any:
+    """A botocore before-call hook that fails the first matching call with `code`."""
+    calls: list[dict[str, Any]] = []
+
+    def hook(params: dict[str, Any], **_: Any) -> None:
+        if when(params) and not calls:
+            calls.append(params)
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
+
+    return hook
+
+
+def test_a_transient_s3_error_fails_only_that_record(world: World) -> None:
+    alerts = alerts_for_two_cards()
+    target = alerts[1]["alert_id"]
+    hook = failing_once("PutObject", "SlowDown", lambda p: target in p["url_path"])
+    world.hooks.append(("before-call.s3.PutObject", hook))
+    world.start_fanout()
+    event = kinesis_event(*alerts)
+
+    assert world.invoke(event) == [sequence_numbers(event)[1]]
+    assert len(world.lake_keys()) == 2
+
+    assert world.invoke(kinesis_event(*alerts[1:], first_sequence=1001)) == []
+    assert len(world.lake_keys()) == 3
+    assert len(world.emails()) == 2
+
+
+def test_an_ses_throttle_fails_only_that_record_and_the_retry_emails_it_once(
+    world: World,
+) -> None:
+    alerts = alerts_for_two_cards()
+    hook = failing_once("SendEmail", "TooManyRequestsException", lambda p: True)
+    world.hooks.append(("before-call.sesv2.SendEmail", hook))
+    world.start_fanout()
+    event = kinesis_event(*alerts)
+
+    assert world.invoke(event) == [sequence_numbers(event)[0]]
+    assert len(world.emails()) == 1
+    assert world.item(alerts[0]["alert_id"]).get("email_status") is None
+
+    assert world.invoke(event) == []  # the mapping retries from the failed record
+    assert len(world.emails()) == 2
+    assert sum(alerts[0]["alert_id"] in email.body for email in world.emails()) == 1
+
+
+def test_further_alerts_within_the_interval_wait_for_the_cards_next_email(
+    world: World,
+) -> None:
+    first, second, third, later = (
+        example_alert(f"t-{n}", "card_a", severity="high") for n in range(1, 5)
+    )
+    world.invoke(kinesis_event(first, second))
+    world.clock.now += 60
+    world.invoke(kinesis_event(third, first_sequence=2000))
+    assert len(world.emails()) == 1
+    assert world.item(second["alert_id"])["email_status"] == "pending"
+
+    world.clock.now += world.config.email_card_interval_s
+    world.invoke(kinesis_event(later, first_sequence=3000))
+
+    emails = world.emails()
+    assert len(emails) == 2
+    summary = emails[1]
+    assert later["alert_id"] in summary.subject or later["alert_id"] in summary.body
+    assert "2 earlier alert(s)" in summary.body
+    assert second["alert_id"] in summary.body and third["alert_id"] in summary.body
+    assert world.item(second["alert_id"])["email_status"] == "summarised"
+    assert world.item(later["alert_id"])["email_status"] == "sent"
+
+
+def test_the_flush_emails_held_alerts_once_the_interval_has_ended(world: World) -> None:
+    first, second = (example_alert(f"t-{n}", "card_a") for n in (1, 2))
+    world.invoke(kinesis_event(first, second))
+    mailer = handler.fanout().mailer
+    assert mailer.flush_due() == 0  # the interval has not ended
+
+    world.clock.now += world.config.email_card_interval_s + 1
+    assert mailer.flush_due() == 1
+    assert mailer.flush_due() == 0
+    emails = world.emails()
+    assert len(emails) == 2 and second["alert_id"] in emails[1].body
+    assert world.item(second["alert_id"])["email_status"] == "sent"
+
+
+def test_an_interval_of_zero_emails_every_alert(world: World) -> None:
+    world.start_fanout(email_card_interval_s=0)
+    alerts = [example_alert(f"t-{n}", "card_a") for n in range(3)]
+    world.invoke(kinesis_event(*alerts))
+    assert len(world.emails()) == 3
+
+
+def test_alerts_below_the_configured_severity_are_not_emailed(world: World) -> None:
+    world.start_fanout(email_min_severity="medium")
+    alerts = [
+        example_alert("t-1", "card_a", severity="low"),
+        example_alert("t-2", "card_b", severity="medium"),
+        example_alert("t-3", "card_c", severity="high"),
+    ]
+    world.invoke(kinesis_event(*alerts))
+    bodies = " ".join(email.body for email in world.emails())
+    assert [alert["alert_id"] in bodies for alert in alerts] == [False, True, True]
+
+
+def test_ses_rendering_sends_the_stored_template_and_its_data(world: World) -> None:
+    requests: list[dict[str, Any]] = []
+
+    def accept(params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+        requests.append(json.loads(params["body"]))
+        http = AWSResponse("https://email.local", 200, {}, None)
+        return (http, {"MessageId": "m-1", "ResponseMetadata": {"HTTPStatusCode": 200}})
+
+    world.hooks.append(("before-call.sesv2.SendEmail", accept))
+    world.start_fanout(email_rendering="ses")
+    alert = example_alert("t-1", "card_a")
+    assert world.invoke(kinesis_event(alert)) == []
+
+    (request,) = requests
+    template = request["Content"]["Template"]
+    assert template["TemplateName"] == "fraud-alert"
+    data = json.loads(template["TemplateData"])
+    assert data["alert_id"] == alert["alert_id"] and data["amount"] == "812.50"
+    assert world.item(alert["alert_id"])["email_message_id"] == "m-1"
