@@ -29,7 +29,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -265,7 +265,12 @@ class LambdaPoller:
         self.stats.records_to_on_failure += len(records)
 
     def summary(self, config: FanoutConfig) -> FanoutSummary:
-        return read_fanout_summary(self.aws, config, self.on_failure_queue_url)
+        """Effects read back from moto; dead letters from the mapping's and the handler's queue."""
+        queues = {
+            self.on_failure_queue_url,
+            config.deadletter_queue_url or self.on_failure_queue_url,
+        }
+        return read_fanout_summary(self.aws, config, sorted(queues))
 
 
 def first_failed_index(response: Any, records: Sequence[dict[str, Any]]) -> int | None:
@@ -377,7 +382,9 @@ def _iso(moment: datetime) -> str:
 # --- local resources and read-back --------------------------------------------------------
 
 
-def provision_fanout(client: Callable[[str], Any], config: FanoutConfig) -> str:
+def provision_fanout(
+    client: Callable[[str], Any], config: FanoutConfig, queue_name: str = ON_FAILURE_QUEUE
+) -> str:
     """Create what the fan-out writes to (Terraform does in AWS); the dead-letter queue URL.
 
     `client` makes a boto3 client for a service name, e.g. `LocalAws.client`.
@@ -412,7 +419,7 @@ def provision_fanout(client: Callable[[str], Any], config: FanoutConfig) -> str:
         KeySchema=[{"AttributeName": "card_id", "KeyType": "HASH"}],
     )
     client("sesv2").create_email_identity(EmailIdentity=config.email_from)
-    queue_url: str = client("sqs").create_queue(QueueName=ON_FAILURE_QUEUE)["QueueUrl"]
+    queue_url: str = client("sqs").create_queue(QueueName=queue_name)["QueueUrl"]
     return queue_url
 
 
@@ -449,7 +456,9 @@ def sent_emails(aws: LocalAws) -> list[dict[str, Any]]:
     return messages
 
 
-def read_fanout_summary(aws: LocalAws, config: FanoutConfig, queue_url: str) -> FanoutSummary:
+def read_fanout_summary(
+    aws: LocalAws, config: FanoutConfig, queue_urls: Sequence[str]
+) -> FanoutSummary:
     dynamodb = aws.client("dynamodb")
     stored = dynamodb.scan(TableName=config.alerts_table, Select="COUNT")["Count"]
     held = dynamodb.scan(
@@ -463,15 +472,21 @@ def read_fanout_summary(aws: LocalAws, config: FanoutConfig, queue_url: str) -> 
         page.get("KeyCount", 0)
         for page in pages.paginate(Bucket=config.alerts_bucket, Prefix=config.lake_prefix)
     )
-    attributes = aws.client("sqs").get_queue_attributes(
-        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
-    )["Attributes"]
+    sqs = aws.client("sqs")
+    dead_letters = sum(
+        int(
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+                "Attributes"
+            ]["ApproximateNumberOfMessages"]
+        )
+        for url in queue_urls
+    )
     return FanoutSummary(
         alerts_stored=int(stored),
         lake_objects=int(objects),
         emails_sent=len(sent_emails(aws)),
         alerts_held_for_next_email=int(held),
-        dead_letter_messages=int(attributes["ApproximateNumberOfMessages"]),
+        dead_letter_messages=dead_letters,
     )
 
 
@@ -553,7 +568,8 @@ def main() -> None:
             },
         )
         stats = poller.run_until_idle(timeout_s=120)
-        print("\n".join(poller.summary(config).lines(stats)))
+        summary = poller.summary(replace(config, deadletter_queue_url=queue_url))
+        print("\n".join(summary.lines(stats)))
         print(json.dumps(asdict(stats)))
 
 
