@@ -98,7 +98,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def flush_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    sent = fanout().mailer.flush_due()
-    metrics.add_metric(name="SummaryEmailsSent", unit=MetricUnit.Count, value=sent)
-    return {"summary_emails_sent": sent}
+def flush_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    report = fanout().mailer.flush_due()
+    metrics.add_metric(name="SummaryEmailsSent", unit=MetricUnit.Count, value=report.sent)
+    metrics.add_metric(name="SummaryEmailsFailed", unit=MetricUnit.Count, value=len(report.failed))
+    if report.failed:
+        logger.warning("summary e-mails failed; retried at the next flush", extra=report.failed)
+    return {"summary_emails_sent": report.sent, "failed_cards": report.failed}

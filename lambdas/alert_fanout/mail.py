@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -153,6 +153,12 @@ class SesEmailSender:
         return response["MessageId"]
 
 
+@dataclass
+class FlushReport:
+    sent: int = 0
+    failed: dict[str, str] = field(default_factory=dict)  # card_id -> error code
+
+
 @dataclass(frozen=True)
 class _Reservation:
     card_id: str
@@ -182,8 +188,6 @@ class AlertMailer:
     def notify(self, notice: AlertNotice) -> EmailOutcome:
         """E-mail the alert now, or hold it for the card's next e-mail; once per alert_id."""
         for _ in range(3):
-            if self._already_handled(notice.alert_id):
-                return EmailOutcome.ALREADY_DONE
             now = self._clock()
             held = self._hold_for_next_email(notice, now)
             if held is not None:
@@ -194,33 +198,38 @@ class AlertMailer:
                 return EmailOutcome.SENT
         raise EmailStateContentionError(f"e-mail state of card {notice.card_id} kept changing")
 
-    def flush_due(self, now: float | None = None) -> int:
-        """E-mail the held-back alerts of every card whose window has ended; e-mails sent."""
-        now = self._clock() if now is None else now
-        sent = 0
-        for card_id in self._cards_due(now):
-            reservation = self._reserve(card_id, f"flush:{now:.3f}", None, now)
-            if reservation is None:
-                continue
-            if not reservation.earlier:
-                self._release(reservation)
-                continue
-            *earlier, headline = sorted(reservation.earlier, key=lambda n: n.detected_at)
-            self._send_and_confirm(reservation, headline, earlier)
-            sent += 1
-        return sent
+    def flush_due(self, now: float | None = None) -> FlushReport:
+        """E-mail the held-back alerts of every card whose window has ended.
 
-    def _already_handled(self, alert_id: str) -> bool:
-        item = self._dynamodb.get_item(
-            TableName=self._alerts_table,
-            Key={"alert_id": {"S": alert_id}},
-            ProjectionExpression="email_status",
-            ConsistentRead=True,
-        ).get("Item", {})
-        return "email_status" in item
+        A card whose e-mail fails keeps its alerts held; the next flush after its
+        window tries again. Other cards are not held up by it.
+        """
+        now = self._clock() if now is None else now
+        report = FlushReport()
+        for card_id in self._cards_due(now):
+            try:
+                report.sent += self._flush_card(card_id, now)
+            except ClientError as error:
+                report.failed[card_id] = _error_code(error) or str(error)
+        return report
+
+    def _flush_card(self, card_id: str, now: float) -> int:
+        reservation = self._reserve(card_id, f"flush:{now:.3f}", None, now)
+        if reservation is None:
+            return 0
+        if not reservation.earlier:
+            self._release(reservation)
+            return 0
+        *earlier, headline = reservation.earlier
+        self._send_and_confirm(reservation, headline, earlier)
+        return 1
 
     def _hold_for_next_email(self, notice: AlertNotice, now: float) -> EmailOutcome | None:
-        """Add the alert to the card's pending list if its window is open; None if not."""
+        """Hold the alert for the card's next e-mail if its window is open.
+
+        ALREADY_DONE when the alert item already has an e-mail status (a redelivery);
+        None when the window is closed and the alert must be e-mailed now.
+        """
         try:
             self._dynamodb.transact_write_items(
                 TransactItems=[
