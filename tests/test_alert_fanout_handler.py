@@ -342,3 +342,21 @@ def test_ses_rendering_sends_the_stored_template_and_its_data(world: World) -> N
     data = json.loads(template["TemplateData"])
     assert data["alert_id"] == alert["alert_id"] and data["amount"] == "812.50"
     assert world.item(alert["alert_id"])["email_message_id"] == "m-1"
+
+
+def test_an_email_whose_record_was_given_up_is_listed_in_the_cards_next_email(
+    world: World,
+) -> None:
+    abandoned, later = (example_alert(f"t-{n}", "card_a") for n in (1, 2))
+    hook = failing_once("SendEmail", "TooManyRequestsException", lambda p: True)
+    world.hooks.append(("before-call.sesv2.SendEmail", hook))
+    world.start_fanout()
+    event = kinesis_event(abandoned)
+    assert world.invoke(event) == sequence_numbers(event)  # then dead-lettered, never retried
+
+    world.clock.now += world.config.email_card_interval_s + 1
+    world.invoke(kinesis_event(later, first_sequence=2000))
+
+    (email,) = world.emails()
+    assert "1 earlier alert(s)" in email.body and abandoned["alert_id"] in email.body
+    assert world.item(abandoned["alert_id"])["email_status"] == "summarised"
