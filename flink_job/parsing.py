@@ -65,8 +65,9 @@ def _missing_rule(f: Field) -> str:
 
 def reject_reason_sql() -> str:
     """A CASE expression over `payload` that is NULL for a valid Transaction v1."""
-    rules = ["WHEN payload IS NULL OR payload IS NOT JSON OBJECT "
-             "THEN 'record is not a JSON object'"]
+    rules = [
+        "WHEN payload IS NULL OR payload IS NOT JSON OBJECT THEN 'record is not a JSON object'"
+    ]
     rules += [_missing_rule(f) for f in TRANSACTION_V1 if f.required]
     rules += [_type_rule(f) for f in TRANSACTION_V1]
     rules += [
@@ -74,8 +75,7 @@ def reject_reason_sql() -> str:
         f"'{UTC_TIMESTAMP}') THEN 'event_time must be RFC 3339 in UTC, "
         "e.g. 2026-11-01T12:00:00.000Z'",
         f"WHEN {event_time_sql()} IS NULL THEN 'event_time is not a valid date and time'",
-        f"WHEN {_number('amount')} <= 0 "
-        "THEN 'amount must be a number > 0'",
+        f"WHEN {_number('amount')} <= 0 THEN 'amount must be a number > 0'",
         "WHEN NOT REGEXP(JSON_VALUE(payload, '$.currency'), '^[A-Z]{3}$') "
         "THEN 'currency must be a 3-letter ISO 4217 code'",
         f"WHEN REGEXP(JSON_VALUE(payload, '$.card_id'), '^{PAN_PATTERN}$') "

@@ -17,9 +17,9 @@ from flink_job.features import (
 )
 from flink_job.parsing import redacted_payload_sql, reject_reason_sql, typed_columns_sql
 from flink_job.tables import (
-    epoch_millis_sql,
     alerts_sink_ddl,
     deadletter_sink_ddl,
+    epoch_millis_sql,
     iso_sql,
     transactions_source_ddl,
 )
@@ -40,8 +40,10 @@ def register_feature_views(t_env: TableEnvironment, source: str, streaming: bool
     valid transaction. Returns the final view's name; `parsed_transactions` holds every
     record with its `reject_reason`. In batch mode there is no watermark and no late data."""
     on_time, late = (
-        ("CURRENT_WATERMARK(et) IS NULL OR et > CURRENT_WATERMARK(et)",
-         "et <= CURRENT_WATERMARK(et)")
+        (
+            "CURRENT_WATERMARK(et) IS NULL OR et > CURRENT_WATERMARK(et)",
+            "et <= CURRENT_WATERMARK(et)",
+        )
         if streaming
         else ("TRUE", "FALSE")
     )
@@ -68,8 +70,11 @@ def register_feature_views(t_env: TableEnvironment, source: str, streaming: bool
     )
     ordered = "on_time_transactions"
     if not streaming:
-        _view(t_env, "ordered_transactions", f"SELECT *, {epoch_millis_sql('et')} AS et_ms "
-              "FROM on_time_transactions")
+        _view(
+            t_env,
+            "ordered_transactions",
+            f"SELECT *, {epoch_millis_sql('et')} AS et_ms FROM on_time_transactions",
+        )
         ordered = "ordered_transactions"
     last = ordered
     for name, query in feature_views(ordered, "features", streaming):

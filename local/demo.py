@@ -12,15 +12,11 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import json
 import os
 import random
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,17 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flink_job.config import JobConfig, load_config
 from flink_job.features import feature_schema_hash
-from local.aws import LocalAws, aws_env, free_port
-from local.flink_rest import FlinkRest
-from local.replay import ReplayResult, read_records, replay
-from local.stream_tail import StreamTail
+from local.aws import LocalAws, aws_env
+from local.replay import ReplayResult, read_records
+from local.running import RunningPipeline, wait_for, wait_quiet
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "sample_transactions.jsonl"
 BUILD = ROOT / "build"
-PROBE = '{"demo_probe": "not a transaction: proves the pipeline is live"}'
 
 
 def malformed_records() -> list[str]:
@@ -103,31 +96,6 @@ def trained_model(data: Path, model_dir: Path) -> dict[str, Any]:
     return manifest
 
 
-@contextmanager
-def running_job(config: JobConfig, rest_port: int) -> Iterator[Any]:
-    from flink_job.main import start
-
-    rest = {"rest.port": str(rest_port), "rest.address": "127.0.0.1", "rest.bind-address": "127.0.0.1"}
-    result = start(config, rest)
-    client = result.get_job_client()
-    try:
-        yield client
-    finally:
-        try:
-            client.cancel().result()
-        except Exception as exc:  # the job may already be gone
-            print(f"job: cancel reported {exc.__class__.__name__}", file=sys.stderr)
-
-
-def wait_for(predicate: Any, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise SystemExit(f"timed out after {timeout_s:.0f}s waiting for {what}")
-
-
 @dataclass
 class Summary:
     sent: int
@@ -170,7 +138,7 @@ def summarise(
         for a in alerts
         if a.record["transaction_id"] in sent.put_times
     ]
-    p50, p99 = (np.percentile(latencies, [50, 99]) if latencies else (float("nan"),) * 2)
+    p50, p99 = np.percentile(latencies, [50, 99]) if latencies else (float("nan"),) * 2
     if os.environ.get("DEMO_DEBUG_LATENCY"):
         _print_latency_breakdown(alerts, sent)
     return Summary(
@@ -200,8 +168,10 @@ def _print_latency_breakdown(alerts: list[Any], sent: ReplayResult) -> None:
         if a.record["transaction_id"] in sent.put_times
     ]
     parts = np.array(rows) * 1000
-    for name, column in zip(("put→ingested", "ingested→detected", "detected→read"), parts.T):
-        print(f"{name:>20}: p50 {np.percentile(column, 50):8.0f} ms  p99 {np.percentile(column, 99):8.0f} ms")
+    names = ("put→ingested", "ingested→detected", "detected→read")
+    for name, column in zip(names, parts.T, strict=True):
+        p50, p99 = np.percentile(column, [50, 99])
+        print(f"{name:>20}: p50 {p50:8.0f} ms  p99 {p99:8.0f} ms")
 
 
 def run(args: argparse.Namespace) -> Summary:
@@ -214,39 +184,15 @@ def run(args: argparse.Namespace) -> Summary:
         # Before the first Flink call: the JVM that PyFlink starts inherits this environment.
         os.environ.update(aws_env(aws.endpoint))
         trained_model(data, model_dir)
-        config = dataclasses.replace(
-            load_config(), aws_endpoint=aws.endpoint, model_path=str(model_dir)
-        )
-        kinesis = aws.client("kinesis")
-        alerts = StreamTail(kinesis, config.alerts_stream).start()
-        deadletters = StreamTail(kinesis, config.deadletter_stream).start()
-        try:
-            rest_port = free_port()
-            with running_job(config, rest_port):
-                replay(kinesis, config.transactions_stream, [PROBE], rate=1, progress=False)
-                wait_for(lambda: deadletters.count() >= 1, 180, "the job to start reading")
-                print("job: running; replaying …")
-                sent = replay(kinesis, config.transactions_stream, mix(records, bad), args.rate)
-                expected_dead = 1 + len(bad)
-                wait_for(lambda: deadletters.count() >= expected_dead, 60, "dead letters")
-                _wait_quiet(alerts, quiet_s=3.0, timeout_s=60)
-                rest = FlinkRest(rest_port)
-                scored = int(rest.metric_total(rest.running_job_ids()[0], "transactions_scored"))
-        finally:
-            alerts.stop()
-            deadletters.stop()
-    return summarise(data, sent, alerts.received, deadletters.count() - 1, scored)
-
-
-def _wait_quiet(tail: StreamTail, quiet_s: float, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    last, since = tail.count(), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
-        if tail.count() != last:
-            last, since = tail.count(), time.monotonic()
-        elif time.monotonic() - since >= quiet_s:
-            return
+        with RunningPipeline(aws, str(model_dir)) as pipeline:
+            print("job: running; replaying …")
+            sent = pipeline.send(mix(records, bad), args.rate)
+            wait_for(lambda: len(pipeline.deadletter_records()) >= len(bad), 60, "dead letters")
+            wait_quiet(pipeline.alerts, quiet_s=3.0, timeout_s=60)
+            scored = pipeline.scored()
+            alerts = pipeline.alerts.received
+            deadletters = len(pipeline.deadletter_records())
+    return summarise(data, sent, alerts, deadletters, scored)
 
 
 def main(argv: list[str] | None = None) -> int:

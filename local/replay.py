@@ -57,7 +57,11 @@ def transaction_id(record: str) -> str | None:
         value = json.loads(record)
     except json.JSONDecodeError:
         return None
-    return str(value["transaction_id"]) if isinstance(value, dict) and "transaction_id" in value else None
+    return (
+        str(value["transaction_id"])
+        if isinstance(value, dict) and "transaction_id" in value
+        else None
+    )
 
 
 @dataclass

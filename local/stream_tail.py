@@ -24,6 +24,7 @@ class StreamTail:
         self._kinesis = kinesis
         self._stream = stream
         self._received: list[Received] = []
+        self.error: Exception | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"tail-{stream}", daemon=True)
@@ -55,6 +56,13 @@ class StreamTail:
         ]
 
     def _run(self) -> None:
+        try:
+            self._follow()
+        except Exception as exc:  # the server may go away first at shutdown
+            if not self._stop.is_set():
+                self.error = exc
+
+    def _follow(self) -> None:
         iterators = self._iterators()
         while not self._stop.is_set():
             for index, iterator in enumerate(iterators):

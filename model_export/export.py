@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import onnxruntime as ort
+from numpy.typing import NDArray
 from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.pipeline import Pipeline
@@ -31,14 +34,14 @@ def to_onnx(pipeline: Pipeline, n_features: int) -> bytes:
     return data
 
 
-def onnx_probabilities(onnx_bytes: bytes, features: np.ndarray) -> np.ndarray:
+def onnx_probabilities(onnx_bytes: bytes, features: NDArray[Any]) -> NDArray[np.float64]:
     session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
     matrix = np.ascontiguousarray(features, dtype=np.float32)
     (probabilities,) = session.run([PROBABILITY_OUTPUT], {INPUT_NAME: matrix})
     return np.asarray(probabilities, dtype=np.float64)[:, 1]
 
 
-def check_parity(pipeline: Pipeline, onnx_bytes: bytes, features: np.ndarray) -> float:
+def check_parity(pipeline: Pipeline, onnx_bytes: bytes, features: NDArray[np.float64]) -> float:
     """Max |p_sklearn - p_onnx| over `features`; raises ParityError above the tolerance."""
     matrix = np.asarray(features, dtype=np.float32)
     expected = pipeline.predict_proba(matrix)[:, 1]

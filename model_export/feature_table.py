@@ -3,7 +3,8 @@
 Flink runs the very views the streaming job runs (flink_job.pipeline.register_feature_views)
 in batch mode over the file, so training features equal serving features by construction.
 
-    python -m model_export.feature_table sample_data/sample_transactions.jsonl build/features.parquet
+    python -m model_export.feature_table sample_data/sample_transactions.jsonl \\
+        build/features.parquet
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def compute_features(transactions: Path) -> pd.DataFrame:
         )
         frame = table.to_pandas()
     frame = frame.sort_values(["event_time", "transaction_id"], kind="stable")
-    return frame.reset_index(drop=True)
+    result: pd.DataFrame = frame.reset_index(drop=True)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

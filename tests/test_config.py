@@ -34,13 +34,13 @@ def test_unknown_key_is_refused_with_the_list_of_known_keys(tmp_path: Path) -> N
 def test_missing_key_is_named(tmp_path: Path) -> None:
     props = _local_props()
     del props["model.path"]
-    with pytest.raises(ConfigError, match="missing key 'model.path'"):
+    with pytest.raises(ConfigError, match=r"missing key 'model\.path'"):
         load_config(_write(tmp_path, props))
 
 
 def test_non_integer_value_says_which_key_and_what_was_given(tmp_path: Path) -> None:
     props = {**_local_props(), "scoring.batch_size": "lots"}
-    with pytest.raises(ConfigError, match="scoring.batch_size must be an integer, got 'lots'"):
+    with pytest.raises(ConfigError, match=r"scoring\.batch_size must be an integer, got 'lots'"):
         load_config(_write(tmp_path, props))
 
 

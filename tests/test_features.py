@@ -40,18 +40,28 @@ def test_every_feature_is_finite(sample_features: pd.DataFrame) -> None:
 
 def _tx(tx: str, at: str, amount: float, card: str = "card_edge") -> str:
     return json.dumps(
-        {"transaction_id": tx, "event_time": at, "card_id": card, "terminal_id": "term_1",
-         "amount": amount, "currency": "EUR"}
+        {
+            "transaction_id": tx,
+            "event_time": at,
+            "card_id": card,
+            "terminal_id": "term_1",
+            "amount": amount,
+            "currency": "EUR",
+        }
     )
 
 
 def test_window_excludes_a_transaction_exactly_one_window_width_earlier(tmp_path: Path) -> None:
     path = tmp_path / "edge.jsonl"
-    path.write_text("\n".join([
-        _tx("a", "2026-10-01T10:00:00.000Z", 10.0),
-        _tx("b", "2026-10-01T10:59:59.999Z", 20.0),
-        _tx("c", "2026-10-01T11:00:00.000Z", 30.0),
-    ]))
+    path.write_text(
+        "\n".join(
+            [
+                _tx("a", "2026-10-01T10:00:00.000Z", 10.0),
+                _tx("b", "2026-10-01T10:59:59.999Z", 20.0),
+                _tx("c", "2026-10-01T11:00:00.000Z", 30.0),
+            ]
+        )
+    )
     rows = compute_features(path).set_index("transaction_id")
     assert rows.loc["b", "card_txn_count_1h"] == 2  # a is 59:59.999 earlier: inside
     assert rows.loc["c", "card_txn_count_1h"] == 2  # a is exactly 1 h earlier: outside

@@ -4,14 +4,12 @@ a card number never leaves the job unmasked, and good records are untouched."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from flink_job.parsing import PAN_MASK
+from flink_job.parsing import PAN_MASK, redacted_payload_sql
 from model_export.feature_table import batch_environment
-from flink_job.parsing import redacted_payload_sql
 
 GOOD = {
     "transaction_id": "t-1",
@@ -29,7 +27,10 @@ CASES: list[tuple[str, str | None]] = [
     (json.dumps({**GOOD, "lat": 48.85, "lon": 2.35, "channel": "pos"}), None),
     ("this is not json", "record is not a JSON object"),
     ("[1, 2, 3]", "record is not a JSON object"),
-    (json.dumps({k: v for k, v in GOOD.items() if k != "card_id"}), "missing required field card_id"),
+    (
+        json.dumps({k: v for k, v in GOOD.items() if k != "card_id"}),
+        "missing required field card_id",
+    ),
     (json.dumps({**GOOD, "terminal_id": ""}), "missing required field terminal_id"),
     (json.dumps({**GOOD, "amount": "12.5"}), "amount must be a number"),
     (json.dumps({**GOOD, "amount": -1}), "amount must be a number > 0"),
@@ -39,7 +40,10 @@ CASES: list[tuple[str, str | None]] = [
     (json.dumps({**GOOD, "lat": 123.0, "lon": 2.0}), "lat/lon out of range"),
     (json.dumps({**GOOD, "currency": "euro"}), "currency must be a 3-letter ISO 4217 code"),
     (json.dumps({**GOOD, "event_time": "05/10/2026 10:00"}), "event_time must be RFC 3339 in UTC"),
-    (json.dumps({**GOOD, "event_time": "2026-10-05T10:00:00+02:00"}), "event_time must be RFC 3339"),
+    (
+        json.dumps({**GOOD, "event_time": "2026-10-05T10:00:00+02:00"}),
+        "event_time must be RFC 3339",
+    ),
     (json.dumps({**GOOD, "event_time": "2026-13-45T10:00:00Z"}), "event_time is not a valid"),
     (json.dumps({**GOOD, "card_id": "4111 1111 1111 1111"}), "card_id looks like a card number"),
     (json.dumps({**GOOD, "card_id": "4111111111111111"}), "card_id looks like a card number"),

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
+from numpy.typing import NDArray
 
 MODEL_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
@@ -90,7 +91,7 @@ class ScoringModel:
     def threshold(self) -> float:
         return self.manifest.threshold
 
-    def score(self, features: np.ndarray) -> np.ndarray:
+    def score(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
         """Fraud probability per row of a [n, n_features] matrix."""
         matrix = np.ascontiguousarray(features, dtype=np.float32)
         (probabilities,) = self._session.run([PROBABILITY_OUTPUT], {INPUT_NAME: matrix})

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from udfs.model import ScoringModel
 
@@ -43,7 +44,7 @@ def _phrase(name: str, value: float, baseline: float) -> str:
     return f"{name} is {value:.3g} (typical {baseline:.3g})"
 
 
-def explain(model: ScoringModel, features: np.ndarray) -> list[Reason]:
+def explain(model: ScoringModel, features: NDArray[np.float64]) -> list[Reason]:
     """Up to MAX_REASONS reasons for one transaction's feature vector, most important first."""
     names = model.manifest.feature_names
     row = np.asarray(features, dtype=np.float64).reshape(1, -1)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from pyflink.common import Row
 from pyflink.table import DataTypes
 from pyflink.table.udf import FunctionContext, ScalarFunction, udf
@@ -26,9 +27,21 @@ def _load(model_path: str) -> ScoringModel:
     return load_model(model_path, FEATURE_NAMES, feature_schema_hash())
 
 
-def format_decisions(scores: np.ndarray, model: ScoringModel) -> list[str]:
+def format_decisions(scores: NDArray[np.float64], model: ScoringModel) -> list[str]:
     suffix = f"{DECISION_SEPARATOR}{model.threshold!r}{DECISION_SEPARATOR}{model.version}"
     return [f"{s:.6f}{suffix}" for s in scores]
+
+
+def feature_matrix(columns: tuple[pd.Series | float, ...]) -> NDArray[np.float64]:
+    """[n, n_features] from a pandas UDF's arguments. Flink passes a constant argument
+    (e.g. a late event's count of 1) as a scalar, so scalars are broadcast."""
+    rows = max((len(c) for c in columns if isinstance(c, pd.Series)), default=1)
+    return np.column_stack(
+        [
+            c.to_numpy(dtype=np.float64) if isinstance(c, pd.Series) else np.full(rows, float(c))
+            for c in columns
+        ]
+    )
 
 
 class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
@@ -49,9 +62,9 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
         self._model = _load(self._model_path)
         self._scored = function_context.get_metric_group().counter("transactions_scored")
 
-    def eval(self, *columns: pd.Series) -> pd.Series:
+    def eval(self, *columns: pd.Series | float) -> pd.Series:
         assert self._model is not None, "open() loads the model"
-        matrix = np.column_stack([c.to_numpy(dtype=np.float64) for c in columns])
+        matrix = feature_matrix(columns)
         scores = self._model.score(matrix)
         self._scored.inc(len(scores))
         return pd.Series(format_decisions(scores, self._model))
