@@ -1,0 +1,40 @@
+# Two commands matter: `make demo` (the whole system, locally) and `make test`.
+# Both install what they need once; a second run reinstalls nothing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JAR := flink_job/target/fraud-stream-connectors.jar
+PKGS := flink_job udfs model_export sample_data lambdas local
+
+.PHONY: demo test lint bench package install jar clean
+
+install: $(STAMP)
+jar: $(JAR)
+
+$(STAMP): pyproject.toml requirements.lock build-constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip>=24"
+	PIP_CONSTRAINT=$(CURDIR)/build-constraints.txt $(BIN)/pip install -q \
+		--only-binary apache-beam -c requirements.lock -e '.[dev]'
+	$(BIN)/pip check
+	touch $@
+
+$(JAR): flink_job/pom.xml
+	cd flink_job && mvn -q -B -ntp package -DskipTests
+	@test -f $@ && touch $@
+
+demo: $(STAMP) $(JAR)
+	$(BIN)/python -m local.demo $(DEMO_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(PKGS) tests
+	$(BIN)/ruff format --check $(PKGS) tests
+	$(BIN)/mypy
+
+test: $(STAMP) $(JAR) lint
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build flink_job/target
