@@ -61,7 +61,6 @@ class FlakySes:
 def aws() -> Iterator[LocalAws]:
     with LocalAws(streams=("alerts",)) as local, mock.patch.dict(os.environ):
         os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
-        os.environ["POWERTOOLS_LOG_LEVEL"] = "CRITICAL"
         yield local
     handler.use_fanout(None)
     boto3.DEFAULT_SESSION = None
