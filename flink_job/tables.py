@@ -55,6 +55,7 @@ def transactions_source_ddl(config: JobConfig) -> str:
         "format": "raw",
         "scan.stream.initpos": config.source_initial_position,
         "scan.shard.getrecords.intervalmillis": str(config.source_poll_interval_ms),
+        "scan.shard.getrecords.maxrecordcount": "1000",
         **_aws_options(config),
     }
     return f"""

@@ -12,12 +12,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import io
 import json
 import os
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,14 @@ import numpy as np
 import pandas as pd
 
 from flink_job.features import feature_schema_hash
+from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import LocalAws, aws_env
+from local.lambda_poller import (
+    LambdaPoller,
+    MappingSettings,
+    function_environment,
+    provision_fanout,
+)
 from local.replay import ReplayResult, read_records
 from local.running import RunningPipeline, wait_for, wait_quiet
 
@@ -107,6 +116,7 @@ class Summary:
     latency_p50_ms: float
     latency_p99_ms: float
     replay_rate: float
+    fanout: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         return "\n".join(
@@ -121,13 +131,19 @@ class Summary:
                 f"alert recall           {self.recall:>8.3f}",
                 f"latency put→alert p50  {self.latency_p50_ms:>8.0f} ms",
                 f"latency put→alert p99  {self.latency_p99_ms:>8.0f} ms",
+                *(f"fan-out: {line}" for line in self.fanout),
                 "──────────────────────────────────────────────────────────",
             ]
         )
 
 
 def summarise(
-    data: Path, sent: ReplayResult, alerts: list[Any], deadletters: int, scored: int
+    data: Path,
+    sent: ReplayResult,
+    alerts: list[Any],
+    deadletters: int,
+    scored: int,
+    breakdown: bool = False,
 ) -> Summary:
     labels = pd.read_json(data, lines=True, dtype={"transaction_id": str})
     frauds = set(labels.loc[labels["label"] == 1, "transaction_id"])
@@ -139,7 +155,7 @@ def summarise(
         if a.record["transaction_id"] in sent.put_times
     ]
     p50, p99 = np.percentile(latencies, [50, 99]) if latencies else (float("nan"),) * 2
-    if os.environ.get("DEMO_DEBUG_LATENCY"):
+    if breakdown:
         _print_latency_breakdown(alerts, sent)
     return Summary(
         sent=sent.sent,
@@ -184,6 +200,8 @@ def run(args: argparse.Namespace) -> Summary:
         # Before the first Flink call: the JVM that PyFlink starts inherits this environment.
         os.environ.update(aws_env(aws.endpoint))
         trained_model(data, model_dir)
+        fanout_config = FanoutConfig()
+        queue_url = provision_fanout(aws.client, fanout_config)
         with RunningPipeline(aws, str(model_dir)) as pipeline:
             print("job: running; replaying …")
             sent = pipeline.send(mix(records, bad), args.rate)
@@ -192,7 +210,27 @@ def run(args: argparse.Namespace) -> Summary:
             scored = pipeline.scored()
             alerts = pipeline.alerts.received
             deadletters = len(pipeline.deadletter_records())
-    return summarise(data, sent, alerts, deadletters, scored)
+        fanout = fan_out(aws, fanout_config, queue_url)
+    summary = summarise(data, sent, alerts, deadletters, scored, args.latency_breakdown)
+    summary.fanout = fanout
+    return summary
+
+
+def fan_out(aws: LocalAws, config: FanoutConfig, queue_url: str) -> list[str]:
+    """The alert fan-out Lambda's real handler, fed like the Kinesis event-source mapping."""
+    print("fan-out: delivering alerts to S3, DynamoDB and SES …")
+    poller = LambdaPoller(
+        aws,
+        settings=MappingSettings(batch_size=100),
+        environment={
+            **function_environment(config, queue_url),
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        },
+    )
+    with contextlib.redirect_stdout(io.StringIO()):  # the handler's EMF metric lines
+        stats = poller.run_until_idle(timeout_s=120)
+    return poller.summary(replace(config, deadletter_queue_url=queue_url)).lines(stats)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,6 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=500.0, help="transactions per second")
     parser.add_argument(
         "--simulate-days", type=int, default=0, help="simulate a new data set of N days"
+    )
+    parser.add_argument(
+        "--latency-breakdown",
+        action="store_true",
+        help="also print put→ingested→detected→read latency percentiles",
     )
     args = parser.parse_args(argv)
     try:
