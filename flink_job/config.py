@@ -30,7 +30,8 @@ KEYS: dict[str, str] = {
     "source.poll_interval_ms": "Kinesis GetRecords interval per shard, in milliseconds.",
     "sink.max_buffer_ms": "Longest time the Kinesis sinks buffer a record, in milliseconds.",
     "watermark.max_out_of_orderness_ms": "Event-time lateness bound, in milliseconds.",
-    "model.path": "Directory or s3:// prefix holding model.onnx and manifest.json.",
+    "model.path": "Model directory or registry root (local or s3://) with the model to serve.",
+    "model.poll_interval_ms": "How often the scorer checks the registry pointer for a new model.",
     "scoring.batch_size": "Rows per Arrow batch handed to the ONNX scorer.",
     "scoring.bundle_time_ms": "Longest time a Python bundle waits to fill, in milliseconds.",
     "parallelism": "Default operator parallelism (Managed Flink overrides it).",
@@ -55,6 +56,7 @@ class JobConfig:
     sink_max_buffer_ms: int
     watermark_max_out_of_orderness_ms: int
     model_path: str
+    model_poll_interval_ms: int
     scoring_batch_size: int
     scoring_bundle_time_ms: int
     parallelism: int
@@ -86,6 +88,7 @@ class JobConfig:
         positive = {
             "source.poll_interval_ms": self.source_poll_interval_ms,
             "sink.max_buffer_ms": self.sink_max_buffer_ms,
+            "model.poll_interval_ms": self.model_poll_interval_ms,
             "scoring.batch_size": self.scoring_batch_size,
             "scoring.bundle_time_ms": self.scoring_bundle_time_ms,
             "parallelism": self.parallelism,

@@ -41,7 +41,7 @@ def onnx_probabilities(onnx_bytes: bytes, features: NDArray[Any]) -> NDArray[np.
     return np.asarray(probabilities, dtype=np.float64)[:, 1]
 
 
-def check_parity(pipeline: Pipeline, onnx_bytes: bytes, features: NDArray[np.float64]) -> float:
+def check_parity(pipeline: Pipeline, onnx_bytes: bytes, features: NDArray[Any]) -> float:
     """Max |p_sklearn - p_onnx| over `features`; raises ParityError above the tolerance."""
     matrix = np.asarray(features, dtype=np.float32)
     expected = pipeline.predict_proba(matrix)[:, 1]

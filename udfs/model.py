@@ -1,6 +1,11 @@
 """Load a scoring model (model.onnx + manifest.json) and refuse one that does not fit the job.
 
-A model directory, local or under an s3:// prefix, holds:
+`model.path` names either a model directory or a registry root, local or under s3://:
+- a model directory holds `model.onnx` and `manifest.json`;
+- a registry root (model_export.registry) holds immutable `versions/<version>/` model
+  directories and a `current.json` pointer `{"version": ...}` naming the one to serve.
+
+A model directory holds:
 - `model.onnx`: a scikit-learn pipeline exported by skl2onnx, input `features` (float32,
   [n, len(feature_names)]), output `probabilities` ([n, 2], column 1 = fraud);
 - `manifest.json`: version, ordered feature names, feature schema hash, threshold,
@@ -21,6 +26,8 @@ from numpy.typing import NDArray
 
 MODEL_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
+POINTER_FILE = "current.json"
+VERSIONS_DIR = "versions"
 INPUT_NAME = "features"
 PROBABILITY_OUTPUT = "probabilities"
 
@@ -113,47 +120,158 @@ def check_compatible(manifest: Manifest, feature_names: tuple[str, ...], schema_
         )
 
 
-def load_model(location: str, feature_names: tuple[str, ...], schema_hash: str) -> ScoringModel:
-    """Load and verify the model at a directory path or an s3:// prefix."""
-    manifest_bytes, onnx_bytes = _read_files(location)
-    try:
-        manifest = Manifest.from_json(json.loads(manifest_bytes))
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{location}/{MANIFEST_FILE} is not valid JSON: {exc}") from exc
-    digest = hashlib.sha256(onnx_bytes).hexdigest()
-    if digest != manifest.onnx_sha256:
-        raise ModelError(
-            f"{location}/{MODEL_FILE} has sha256 {digest[:12]}, the manifest says "
-            f"{manifest.onnx_sha256[:12]}: the files do not belong together"
-        )
-    check_compatible(manifest, feature_names, schema_hash)
-    return ScoringModel(manifest, onnx_bytes)
+def load_model(
+    location: str, feature_names: tuple[str, ...], schema_hash: str, endpoint: str | None = None
+) -> ScoringModel:
+    """Load and verify the model at a model directory or a registry root (its current
+    version), local or under an s3:// prefix."""
+    return ModelSource(location, feature_names, schema_hash, endpoint).load_current()
 
 
-def _read_files(location: str) -> tuple[bytes, bytes]:
-    if location.startswith("s3://"):
-        return _read_s3(location)
-    directory = Path(location)
-    try:
-        return (directory / MANIFEST_FILE).read_bytes(), (directory / MODEL_FILE).read_bytes()
-    except FileNotFoundError as exc:
-        raise ModelError(
-            f"no model at {location}: {exc.filename} is missing; "
-            "train one with `python -m model_export.train` or fix model.path"
-        ) from exc
+class ModelSource:
+    """Where the job's model lives: a model directory or a registry root. Knows which
+    version is current (cheap: one small read) and loads a version, verified."""
 
+    def __init__(
+        self,
+        location: str,
+        feature_names: tuple[str, ...],
+        schema_hash: str,
+        endpoint: str | None = None,
+    ) -> None:
+        self.location = location.rstrip("/") if location != "/" else location
+        self.feature_names = feature_names
+        self.schema_hash = schema_hash
+        self._store = Store(self.location, endpoint)
 
-def _read_s3(location: str) -> tuple[bytes, bytes]:
-    import boto3  # only needed on AWS or against the local moto server
+    def is_registry(self) -> bool:
+        return self._store.exists(POINTER_FILE)
 
-    bucket, _, prefix = location.removeprefix("s3://").partition("/")
-    prefix = prefix.rstrip("/")
-    s3 = boto3.client("s3")
-    files = []
-    for name in (MANIFEST_FILE, MODEL_FILE):
-        key = f"{prefix}/{name}" if prefix else name
+    def current_version(self) -> str:
+        """The version to serve: the registry pointer's, else the model directory's."""
+        if self.is_registry():
+            return read_pointer(self._store.read(POINTER_FILE), self._store.url(POINTER_FILE))
+        return self._manifest(self._store, "").version
+
+    def load_current(self) -> ScoringModel:
+        if self.is_registry():
+            return self.load_version(self.current_version())
+        return self._load(self._store, "")
+
+    def load_version(self, version: str) -> ScoringModel:
+        """A registry version, or the model directory if it holds that version."""
+        if self.is_registry():
+            return self._load(self._store, f"{VERSIONS_DIR}/{version}/")
+        model = self._load(self._store, "")
+        if model.version != version:
+            raise ModelError(f"{self.location} holds model {model.version}, not {version}")
+        return model
+
+    def _manifest(self, store: Store, prefix: str) -> Manifest:
+        raw = store.read(prefix + MANIFEST_FILE)
         try:
-            files.append(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            return Manifest.from_json(json.loads(raw))
+        except json.JSONDecodeError as exc:
+            where = store.url(prefix + MANIFEST_FILE)
+            raise ModelError(f"{where} is not valid JSON: {exc}") from exc
+
+    def _load(self, store: Store, prefix: str) -> ScoringModel:
+        manifest = self._manifest(store, prefix)
+        onnx_bytes = store.read(prefix + MODEL_FILE)
+        digest = hashlib.sha256(onnx_bytes).hexdigest()
+        if digest != manifest.onnx_sha256:
+            raise ModelError(
+                f"{store.url(prefix + MODEL_FILE)} has sha256 {digest[:12]}, the manifest says "
+                f"{manifest.onnx_sha256[:12]}: the files do not belong together"
+            )
+        check_compatible(manifest, self.feature_names, self.schema_hash)
+        return ScoringModel(manifest, onnx_bytes)
+
+
+def read_pointer(data: bytes, where: str) -> str:
+    try:
+        version = json.loads(data)["version"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ModelError(f"{where} must be a JSON object with a `version`: {exc}") from exc
+    return str(version)
+
+
+class Store:
+    """Bytes under a local directory or an s3:// prefix, addressed by relative keys."""
+
+    def __init__(self, root: str, endpoint: str | None = None) -> None:
+        self.root = root
+        self.endpoint = endpoint or None
+        self._s3: Any = None
+        if root.startswith("s3://"):
+            self.bucket, _, prefix = root.removeprefix("s3://").partition("/")
+            self.prefix = prefix.strip("/")
+
+    @property
+    def is_s3(self) -> bool:
+        return self.root.startswith("s3://")
+
+    def url(self, key: str) -> str:
+        return f"{self.root.rstrip('/')}/{key}"
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def client(self) -> Any:
+        if self._s3 is None:
+            import boto3  # only needed on AWS or against the local moto server
+
+            self._s3 = boto3.client("s3", endpoint_url=self.endpoint)
+        return self._s3
+
+    def read(self, key: str) -> bytes:
+        if not self.is_s3:
+            try:
+                return (Path(self.root) / key).read_bytes()
+            except FileNotFoundError as exc:
+                raise ModelError(
+                    f"no model at {self.root}: {exc.filename} is missing; "
+                    "train one with `python -m model_export.train` or fix model.path"
+                ) from exc
+        try:
+            body: bytes = (
+                self.client().get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+            )
         except Exception as exc:
-            raise ModelError(f"cannot read s3://{bucket}/{key}: {exc}") from exc
-    return files[0], files[1]
+            raise ModelError(f"cannot read {self.url(key)}: {exc}") from exc
+        return body
+
+    def exists(self, key: str) -> bool:
+        if not self.is_s3:
+            return (Path(self.root) / key).is_file()
+        try:
+            self.client().head_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+            if code in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise ModelError(f"cannot read {self.url(key)}: {exc}") from exc
+        return True
+
+    def write(self, key: str, data: bytes) -> None:
+        if not self.is_s3:
+            path = Path(self.root) / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)  # readers never see half a file
+            return
+        self.client().put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def list_dirs(self, key: str) -> list[str]:
+        """Names of the immediate sub-directories (common prefixes) under `key`."""
+        if not self.is_s3:
+            base = Path(self.root) / key
+            return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+        names: list[str] = []
+        paginator = self.client().get_paginator("list_objects_v2")
+        prefix = self._key(key.rstrip("/") + "/")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+            for common in page.get("CommonPrefixes", []):
+                names.append(common["Prefix"][len(prefix) :].rstrip("/"))
+        return sorted(names)

@@ -1,0 +1,84 @@
+"""Hot swap on the Flink mini-cluster, with the registry on moto's S3: transactions sent
+before a promote are scored by version A, after it by version B, none is lost; a model
+with another feature schema is refused while B keeps scoring.
+
+To see the version of every score (not only of alerts), the test's models score every
+transaction about 0.5 with a threshold of 0.01: every transaction alerts, and every alert
+carries the `model_version` that scored it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from flink_job.config import LOCAL_PROPERTIES, PROPERTIES_ENV
+from local.aws import LocalAws
+from local.flink_rest import FlinkRest
+from local.replay import read_records
+from local.running import RunningPipeline, wait_for
+from model_export.registry import Registry
+from tests.test_registry import write_model
+
+pytestmark = pytest.mark.integration
+
+ROOT = "s3://models/fraud/"
+POLL_MS = 200
+
+
+def _properties(path: Path, endpoint: str) -> Path:
+    groups = json.loads(LOCAL_PROPERTIES.read_text())
+    props = groups[0]["PropertyMap"]
+    props.update(
+        {"aws.endpoint": endpoint, "model.path": ROOT, "model.poll_interval_ms": str(POLL_MS)}
+    )
+    path.write_text(json.dumps(groups))
+    return path
+
+
+def test_promote_swaps_the_model_without_a_restart_and_a_foreign_schema_is_refused(
+    tmp_path: Path, sample_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = read_records(sample_path)[:450]
+    batches = {"a": records[:200], "b": records[200:350], "refused": records[350:450]}
+    with LocalAws(buckets=("models",)) as aws:
+        registry = Registry(ROOT, aws.endpoint)
+        for version in ("m-a", "m-b"):
+            registry.publish_dir(write_model(tmp_path / version, version, threshold=0.01))
+        registry.publish_dir(
+            write_model(tmp_path / "m-c", "m-c", threshold=0.01, schema_hash="0" * 64)
+        )
+        registry.promote("m-a")
+        monkeypatch.setenv(PROPERTIES_ENV, str(_properties(tmp_path / "props.json", aws.endpoint)))
+
+        with RunningPipeline(aws, ROOT) as pipeline:
+
+            def send_and_wait(batch: list[str]) -> None:
+                expected = pipeline.alerts.count() + len(batch)
+                assert pipeline.send(batch, rate=2_000, progress=False).failed == 0
+                wait_for(lambda: pipeline.alerts.count() >= expected, 120, "every alert")
+
+            send_and_wait(batches["a"])
+            registry.promote("m-b")
+            time.sleep(3 * POLL_MS / 1000)
+            send_and_wait(batches["b"])
+            registry.promote("m-c")
+            time.sleep(3 * POLL_MS / 1000)
+            send_and_wait(batches["refused"])
+            time.sleep(1.0)  # nothing more may arrive
+            rest = FlinkRest(pipeline.rest_port)
+            job = rest.running_job_ids()[0]
+            metrics = {
+                name: rest.metric_total(job, name)
+                for name in ("transactions_scored", "model_swaps", "models_refused")
+            }
+            alerts = [a.record for a in pipeline.alerts.received]
+
+    version_of = {a["transaction_id"]: a["model_version"] for a in alerts}
+    assert len(alerts) == len(version_of) == len(records)  # one alert each, none lost
+    for expected, batch in (("m-a", "a"), ("m-b", "b"), ("m-b", "refused")):
+        ids = [json.loads(r)["transaction_id"] for r in batches[batch]]
+        assert {version_of[i] for i in ids} == {expected}, batch
+    assert metrics == {"transactions_scored": 450, "model_swaps": 1, "models_refused": 1}
