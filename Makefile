@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TOOLS_STAMP := .venv-tools/.installed
 JAR := flink_job/target/fraud-stream-connectors.jar
 PKGS := flink_job udfs model_export sample_data lambdas local
 
@@ -21,6 +22,13 @@ $(STAMP): pyproject.toml requirements.lock build-constraints.txt
 	$(BIN)/pip check
 	touch $@
 
+# checkov's pins conflict with apache-flink's, so it lives in its own virtualenv.
+$(TOOLS_STAMP): infra/requirements-tools.txt
+	$(PYTHON) -m venv .venv-tools
+	.venv-tools/bin/pip install -q --upgrade "pip>=24"
+	.venv-tools/bin/pip install -q -r infra/requirements-tools.txt
+	touch $@
+
 $(JAR): flink_job/pom.xml
 	cd flink_job && mvn -q -B -ntp package -DskipTests
 	@test -f $@ && touch $@
@@ -33,8 +41,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(PKGS) tests
 	$(BIN)/mypy
 
-test: $(STAMP) $(JAR) lint
+test: $(STAMP) $(TOOLS_STAMP) $(JAR) lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# The Managed Flink zip and the Lambda zips, reproducibly, into build/package/.
+package: $(STAMP) $(JAR)
+	$(BIN)/python -m infra.package $(PACKAGE_ARGS)
 
 clean:
 	rm -rf $(VENV) build flink_job/target

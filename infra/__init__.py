@@ -1,0 +1,1 @@
+"""Infrastructure: Terraform under infra/terraform, packaging of the deployable artefacts."""

@@ -1,0 +1,201 @@
+# The whole AWS deployment of fraud-stream. Data flow (DESIGN.md):
+# transactions stream -> Managed Flink job -> alerts stream -> fan-out Lambda -> S3 lake
+# (Glue/Athena/QuickSight), DynamoDB (API, console), SES; analysts -> Amplify console ->
+# HTTP API (Cognito JWT) -> API Lambda -> labels stream.
+
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  name = "${var.project}-${var.environment}"
+  # Bucket names are global: account and region make them unique without hard-coding either.
+  bucket_suffix = "${data.aws_caller_identity.current.account_id}-${data.aws_region.current.name}"
+
+  # The job's defaults (flink_job/application_properties.json) with an optional prefix.
+  stream_names = {
+    transactions = "${var.stream_name_prefix}transactions"
+    labels       = "${var.stream_name_prefix}labels"
+    alerts       = "${var.stream_name_prefix}alerts"
+    deadletter   = "${var.stream_name_prefix}transactions-dlq"
+  }
+}
+
+module "kms" {
+  source = "./modules/kms"
+  name   = local.name
+}
+
+module "streams" {
+  source          = "./modules/streams"
+  stream_names    = local.stream_names
+  stream_mode     = var.stream_mode
+  shard_count     = var.shard_count
+  retention_hours = var.stream_retention_hours
+  kms_key_arn     = module.kms.key_arn
+}
+
+# ---- S3 ---------------------------------------------------------------------------
+
+module "access_logs_bucket" {
+  source        = "./modules/log_bucket"
+  name          = "${var.project}-access-logs-${local.bucket_suffix}"
+  force_destroy = var.force_destroy
+}
+
+module "artifacts_bucket" {
+  source                             = "./modules/s3_bucket"
+  name                               = "${var.project}-artifacts-${local.bucket_suffix}"
+  kms_key_arn                        = module.kms.key_arn
+  access_log_bucket                  = module.access_logs_bucket.name
+  noncurrent_version_expiration_days = 90
+  force_destroy                      = var.force_destroy
+}
+
+module "lake_bucket" {
+  source                             = "./modules/s3_bucket"
+  name                               = "${var.project}-alerts-lake-${local.bucket_suffix}"
+  kms_key_arn                        = module.kms.key_arn
+  access_log_bucket                  = module.access_logs_bucket.name
+  transition_to_ia_days              = 30
+  expiration_days                    = var.lake_retention_days
+  noncurrent_version_expiration_days = 7
+  force_destroy                      = var.force_destroy
+}
+
+module "athena_results_bucket" {
+  source                             = "./modules/s3_bucket"
+  name                               = "${var.project}-athena-results-${local.bucket_suffix}"
+  kms_key_arn                        = module.kms.key_arn
+  access_log_bucket                  = module.access_logs_bucket.name
+  expiration_days                    = 7
+  noncurrent_version_expiration_days = 1
+  force_destroy                      = var.force_destroy
+}
+
+# ---- Stream processing ------------------------------------------------------------
+
+module "flink_app" {
+  source = "./modules/flink_app"
+
+  name                  = "${local.name}-detector"
+  code_zip              = var.flink_zip
+  artifacts_bucket_name = module.artifacts_bucket.name
+  artifacts_bucket_arn  = module.artifacts_bucket.arn
+  model_prefix          = var.model_prefix
+
+  transactions_stream_name = module.streams.names["transactions"]
+  transactions_stream_arn  = module.streams.arns["transactions"]
+  alerts_stream_name       = module.streams.names["alerts"]
+  alerts_stream_arn        = module.streams.arns["alerts"]
+  deadletter_stream_name   = module.streams.names["deadletter"]
+  deadletter_stream_arn    = module.streams.arns["deadletter"]
+
+  source_initial_position           = var.source_initial_position
+  watermark_max_out_of_orderness_ms = var.watermark_max_out_of_orderness_ms
+  parallelism                       = var.flink_parallelism
+  parallelism_per_kpu               = var.flink_parallelism_per_kpu
+  auto_scaling_enabled              = var.flink_auto_scaling
+  checkpoint_interval_ms            = var.flink_checkpoint_interval_ms
+  start_application                 = var.start_application
+
+  kms_key_arn        = module.kms.key_arn
+  log_retention_days = var.log_retention_days
+}
+
+module "sagemaker" {
+  source          = "./modules/sagemaker"
+  name            = local.name
+  bucket_name     = module.artifacts_bucket.name
+  bucket_arn      = module.artifacts_bucket.arn
+  training_prefix = var.training_prefix
+  output_prefix   = var.sagemaker_output_prefix
+  kms_key_arn     = module.kms.key_arn
+}
+
+# ---- Alert fan-out ----------------------------------------------------------------
+
+module "alert_fanout" {
+  source = "./modules/alert_fanout"
+
+  name              = "${local.name}-alert-fanout"
+  lambda_zip        = var.fanout_zip
+  lambda_runtime    = var.lambda_runtime
+  alerts_stream_arn = module.streams.arns["alerts"]
+
+  lake_bucket_name       = module.lake_bucket.name
+  lake_bucket_arn        = module.lake_bucket.arn
+  lake_prefix            = var.lake_prefix
+  alerts_table_name      = "${local.name}-alerts"
+  email_state_table_name = "${local.name}-alerts-email-state"
+  deletion_protection    = var.deletion_protection
+
+  email_from                  = var.email_from
+  ses_identity                = var.ses_identity
+  email_to                    = var.email_to
+  email_min_severity          = var.email_min_severity
+  email_card_interval_seconds = var.email_card_interval_seconds
+  console_base_url            = coalesce(var.console_base_url, module.api.console_url)
+  ses_template_file           = var.ses_template_file
+
+  kms_key_arn        = module.kms.key_arn
+  log_retention_days = var.log_retention_days
+}
+
+# ---- Analytics --------------------------------------------------------------------
+
+module "analytics" {
+  source = "./modules/analytics"
+
+  database_name            = var.glue_database_name
+  table_name               = "alerts"
+  lake_bucket_name         = module.lake_bucket.name
+  lake_prefix              = var.lake_prefix
+  workgroup_name           = local.name
+  results_bucket_name      = module.athena_results_bucket.name
+  enable_quicksight        = var.enable_quicksight
+  quicksight_principal_arn = var.quicksight_principal_arn
+  force_destroy            = var.force_destroy
+  kms_key_arn              = module.kms.key_arn
+}
+
+# ---- Analyst API and console ------------------------------------------------------
+
+module "api" {
+  source = "./modules/api"
+
+  name                  = "${local.name}-api"
+  api_lambda_zip        = var.api_zip
+  lambda_runtime        = var.lambda_runtime
+  alerts_table_name     = module.alert_fanout.alerts_table_name
+  alerts_table_arn      = module.alert_fanout.alerts_table_arn
+  labels_stream_name    = module.streams.names["labels"]
+  labels_stream_arn     = module.streams.arns["labels"]
+  cognito_domain_prefix = "${local.name}-${data.aws_caller_identity.current.account_id}"
+  extra_callback_urls   = var.extra_callback_urls
+  console_artifact      = var.console_artifact
+  deletion_protection   = var.deletion_protection
+
+  kms_key_arn        = module.kms.key_arn
+  log_retention_days = var.log_retention_days
+}
+
+# ---- Monitoring -------------------------------------------------------------------
+
+module "monitoring" {
+  source = "./modules/monitoring"
+
+  name                     = local.name
+  flink_application_name   = module.flink_app.application_name
+  job_expected_running     = var.start_application
+  transactions_stream_name = module.streams.names["transactions"]
+  alerts_stream_name       = module.streams.names["alerts"]
+  deadletter_stream_name   = module.streams.names["deadletter"]
+  fanout_queue_name        = module.alert_fanout.on_failure_queue_name
+  lambda_function_names = {
+    fanout = module.alert_fanout.function_names["fanout"]
+    flush  = module.alert_fanout.function_names["flush"]
+    api    = module.api.api_function_name
+  }
+  alarm_emails = var.alarm_emails
+  kms_key_arn  = module.kms.key_arn
+}

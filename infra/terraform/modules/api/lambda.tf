@@ -1,0 +1,129 @@
+# The API Lambda. lambdas/api/ is a later issue: until `make package` builds api.zip,
+# var.api_lambda_zip stays null and the API has its authorizer but no routes.
+
+resource "aws_cloudwatch_log_group" "lambda" {
+  count = local.with_lambda ? 1 : 0
+
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_sqs_queue" "async_failures" {
+  count = local.with_lambda ? 1 : 0
+
+  name                      = "${var.name}-async-dlq"
+  message_retention_seconds = 1209600
+  kms_master_key_id         = var.kms_key_arn
+  tags                      = var.tags
+}
+
+resource "aws_lambda_function" "api" {
+  # checkov:skip=CKV_AWS_117:The API calls only AWS APIs (DynamoDB, Kinesis); a VPC would add NAT or endpoint cost and no isolation benefit.
+  # checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile and a signing step in CI; the zip is built reproducibly by infra/package.py and pinned by source_code_hash.
+  # checkov:skip=CKV_AWS_50:X-Ray write actions cannot be scoped to a resource and the project requires every IAM statement to name one; API Gateway access logs and Powertools logs carry the request trace.
+  count = local.with_lambda ? 1 : 0
+
+  function_name                  = var.name
+  description                    = "Alerts, analyst feedback (to the labels stream) and metrics"
+  role                           = aws_iam_role.lambda[0].arn
+  filename                       = var.api_lambda_zip
+  source_code_hash               = filebase64sha256(var.api_lambda_zip)
+  handler                        = var.api_handler
+  runtime                        = var.lambda_runtime
+  architectures                  = ["x86_64"]
+  memory_size                    = 256
+  timeout                        = 10
+  reserved_concurrent_executions = var.reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = {
+      ALERTS_TABLE            = var.alerts_table_name
+      LABELS_STREAM           = var.labels_stream_name
+      POWERTOOLS_SERVICE_NAME = "api"
+    }
+  }
+
+  dead_letter_config {
+    target_arn = aws_sqs_queue.async_failures[0].arn
+  }
+
+  tags       = var.tags
+  depends_on = [aws_cloudwatch_log_group.lambda, aws_iam_role_policy.lambda]
+}
+
+resource "aws_lambda_permission" "api" {
+  count = local.with_lambda ? 1 : 0
+
+  statement_id  = "AllowHttpApi"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.api[0].function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/*"
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "lambda" {
+  count = local.with_lambda ? 1 : 0
+
+  name               = "${var.name}-lambda"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "lambda" {
+  statement {
+    sid       = "ReadAlerts"
+    actions   = ["dynamodb:GetItem", "dynamodb:Query"]
+    resources = [var.alerts_table_arn, "${var.alerts_table_arn}/index/*"]
+  }
+
+  statement {
+    sid       = "RecordVerdict"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [var.alerts_table_arn]
+  }
+
+  statement {
+    sid       = "PublishLabels"
+    actions   = ["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary"]
+    resources = [var.labels_stream_arn]
+  }
+
+  statement {
+    sid       = "UseDataKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  statement {
+    sid       = "AsyncFailures"
+    actions   = ["sqs:SendMessage"]
+    resources = ["arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${var.name}-async-dlq"]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/${var.name}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "lambda" {
+  count = local.with_lambda ? 1 : 0
+
+  name   = "api"
+  role   = aws_iam_role.lambda[0].id
+  policy = data.aws_iam_policy_document.lambda.json
+}

@@ -1,0 +1,198 @@
+# Analyst access: a Cognito user pool, an HTTP API whose routes all require a JWT from it,
+# the API Lambda (lambdas/api/, once it exists), and the Amplify app hosting the console.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  console_url = "https://${var.console_branch}.${aws_amplify_app.console.default_domain}"
+  with_lambda = var.api_lambda_zip != null
+  routes = [
+    "GET /alerts",
+    "GET /alerts/{alert_id}",
+    "POST /alerts/{alert_id}/feedback",
+    "GET /metrics",
+  ]
+}
+
+# ---- Cognito ----------------------------------------------------------------------
+
+resource "aws_cognito_user_pool" "this" {
+  name                     = var.name
+  deletion_protection      = var.deletion_protection ? "ACTIVE" : "INACTIVE"
+  mfa_configuration        = "OPTIONAL"
+  username_attributes      = ["email"]
+  auto_verified_attributes = ["email"]
+
+  admin_create_user_config {
+    allow_admin_create_user_only = true
+  }
+
+  password_policy {
+    minimum_length                   = 14
+    require_lowercase                = true
+    require_uppercase                = true
+    require_numbers                  = true
+    require_symbols                  = true
+    temporary_password_validity_days = 3
+  }
+
+  software_token_mfa_configuration {
+    enabled = true
+  }
+
+  account_recovery_setting {
+    recovery_mechanism {
+      name     = "verified_email"
+      priority = 1
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cognito_user_pool_domain" "this" {
+  domain       = var.cognito_domain_prefix
+  user_pool_id = aws_cognito_user_pool.this.id
+}
+
+resource "aws_cognito_user_pool_client" "console" {
+  name                                 = "${var.name}-console"
+  user_pool_id                         = aws_cognito_user_pool.this.id
+  generate_secret                      = false
+  allowed_oauth_flows_user_pool_client = true
+  allowed_oauth_flows                  = ["code"]
+  allowed_oauth_scopes                 = ["openid", "email", "profile"]
+  supported_identity_providers         = ["COGNITO"]
+  callback_urls                        = concat([local.console_url], var.extra_callback_urls)
+  logout_urls                          = concat([local.console_url], var.extra_callback_urls)
+  explicit_auth_flows                  = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+  prevent_user_existence_errors        = "ENABLED"
+  access_token_validity                = 60
+  id_token_validity                    = 60
+  refresh_token_validity               = 12
+
+  token_validity_units {
+    access_token  = "minutes"
+    id_token      = "minutes"
+    refresh_token = "hours"
+  }
+}
+
+# ---- HTTP API ---------------------------------------------------------------------
+
+resource "aws_apigatewayv2_api" "this" {
+  name          = var.name
+  protocol_type = "HTTP"
+  description   = "Alerts, analyst feedback and metrics for the fraud console."
+
+  cors_configuration {
+    allow_origins = concat([local.console_url], var.extra_callback_urls)
+    allow_methods = ["GET", "POST", "OPTIONS"]
+    allow_headers = ["authorization", "content-type"]
+    max_age       = 3600
+  }
+
+  tags = var.tags
+}
+
+resource "aws_apigatewayv2_authorizer" "cognito" {
+  api_id           = aws_apigatewayv2_api.this.id
+  name             = "cognito"
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+
+  jwt_configuration {
+    audience = [aws_cognito_user_pool_client.console.id]
+    issuer   = "https://${aws_cognito_user_pool.this.endpoint}"
+  }
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  name              = "/aws/apigateway/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_apigatewayv2_stage" "default" {
+  api_id      = aws_apigatewayv2_api.this.id
+  name        = "$default"
+  auto_deploy = true
+
+  default_route_settings {
+    throttling_burst_limit = var.throttling_burst_limit
+    throttling_rate_limit  = var.throttling_rate_limit
+  }
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format = jsonencode({
+      requestId      = "$context.requestId"
+      requestTime    = "$context.requestTime"
+      routeKey       = "$context.routeKey"
+      status         = "$context.status"
+      latencyMs      = "$context.responseLatency"
+      integrationErr = "$context.integrationErrorMessage"
+      authorizerErr  = "$context.authorizer.error"
+      sub            = "$context.authorizer.claims.sub"
+    })
+  }
+
+  tags = var.tags
+}
+
+resource "aws_apigatewayv2_integration" "lambda" {
+  count = local.with_lambda ? 1 : 0
+
+  api_id                 = aws_apigatewayv2_api.this.id
+  integration_type       = "AWS_PROXY"
+  integration_uri        = aws_lambda_function.api[0].invoke_arn
+  payload_format_version = "2.0"
+  timeout_milliseconds   = 10000
+}
+
+resource "aws_apigatewayv2_route" "this" {
+  for_each = local.with_lambda ? toset(local.routes) : toset([])
+
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = each.value
+  target             = "integrations/${aws_apigatewayv2_integration.lambda[0].id}"
+  authorization_type = "JWT"
+  authorizer_id      = aws_apigatewayv2_authorizer.cognito.id
+}
+
+# ---- Amplify (web console) --------------------------------------------------------
+# The console is deployed as a prebuilt artefact (a zip of the built site): infra/README.md
+# shows `aws amplify create-deployment` / `start-deployment` with the zip named by
+# var.console_artifact. No repository connection, so no access token is stored.
+
+resource "aws_amplify_app" "console" {
+  name     = var.name
+  platform = "WEB"
+
+  custom_rule {
+    source = "</^[^.]+$|\\.(?!(css|gif|ico|jpg|js|png|txt|svg|woff|woff2|ttf|map|json)$)([^.]+$)/>"
+    target = "/index.html"
+    status = "200"
+  }
+
+  tags = var.tags
+}
+
+resource "aws_amplify_branch" "console" {
+  app_id      = aws_amplify_app.console.id
+  branch_name = var.console_branch
+  stage       = "PRODUCTION"
+
+  environment_variables = {
+    API_URL           = aws_apigatewayv2_api.this.api_endpoint
+    USER_POOL_ID      = aws_cognito_user_pool.this.id
+    USER_POOL_CLIENT  = aws_cognito_user_pool_client.console.id
+    COGNITO_DOMAIN    = "${aws_cognito_user_pool_domain.this.domain}.auth.${data.aws_region.current.name}.amazoncognito.com"
+    CONSOLE_BUILD_ZIP = var.console_artifact
+  }
+
+  tags = var.tags
+}

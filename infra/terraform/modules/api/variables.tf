@@ -1,0 +1,106 @@
+variable "name" {
+  type        = string
+  description = "Name of the API, user pool, function and Amplify app."
+}
+
+variable "api_lambda_zip" {
+  type        = string
+  description = "Local path of api.zip built by `make package`; null until lambdas/api/ exists (the API then has no routes)."
+  default     = null
+}
+
+variable "api_handler" {
+  type        = string
+  description = "Handler of the API Lambda."
+  default     = "lambdas.api.handler.lambda_handler"
+}
+
+variable "lambda_runtime" {
+  type        = string
+  description = "Lambda Python runtime."
+  default     = "python3.11"
+}
+
+variable "reserved_concurrency" {
+  type        = number
+  description = "Reserved concurrency of the API function."
+  default     = 10
+}
+
+variable "alerts_table_name" {
+  type        = string
+  description = "DynamoDB alert table the API reads and updates."
+}
+
+variable "alerts_table_arn" {
+  type        = string
+  description = "ARN of the DynamoDB alert table."
+}
+
+variable "labels_stream_name" {
+  type        = string
+  description = "Kinesis stream analyst feedback is published to as Label v1."
+}
+
+variable "labels_stream_arn" {
+  type        = string
+  description = "ARN of the labels stream."
+}
+
+variable "cognito_domain_prefix" {
+  type        = string
+  description = "Prefix of the Cognito hosted UI domain (<prefix>.auth.<region>.amazoncognito.com); globally unique."
+}
+
+variable "extra_callback_urls" {
+  type        = list(string)
+  description = "More allowed origins and OAuth callback URLs, e.g. http://localhost:5173 for development."
+  default     = []
+}
+
+variable "console_branch" {
+  type        = string
+  description = "Amplify branch that serves the console."
+  default     = "main"
+}
+
+variable "console_artifact" {
+  type        = string
+  description = "Local path of the console's build artefact (a zip of the built site), deployed with `aws amplify start-deployment`."
+  default     = "build/package/console.zip"
+}
+
+variable "throttling_burst_limit" {
+  type        = number
+  description = "HTTP API burst limit."
+  default     = 50
+}
+
+variable "throttling_rate_limit" {
+  type        = number
+  description = "HTTP API steady-state requests per second."
+  default     = 25
+}
+
+variable "deletion_protection" {
+  type        = bool
+  description = "Protect the user pool against deletion."
+  default     = true
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of the API's log groups, in days."
+  default     = 365
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "KMS key of logs, queue, table, stream and environment variables."
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags added to the module's resources."
+  default     = {}
+}

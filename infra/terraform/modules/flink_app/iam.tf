@@ -1,0 +1,93 @@
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["kinesisanalytics.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = "${var.name}-flink"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "ReadApplicationCode"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${var.artifacts_bucket_arn}/${var.code_key}"]
+  }
+
+  statement {
+    sid       = "ReadModelRegistry"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${var.artifacts_bucket_arn}/${var.model_prefix}*"]
+  }
+
+  statement {
+    sid       = "ListModelRegistry"
+    actions   = ["s3:ListBucket"]
+    resources = [var.artifacts_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.model_prefix}*"]
+    }
+  }
+
+  statement {
+    sid = "ReadSourceStream"
+    actions = [
+      "kinesis:DescribeStream",
+      "kinesis:DescribeStreamSummary",
+      "kinesis:GetRecords",
+      "kinesis:GetShardIterator",
+      "kinesis:ListShards",
+    ]
+    resources = [var.transactions_stream_arn]
+  }
+
+  statement {
+    sid = "WriteAlertAndDeadLetterStreams"
+    actions = [
+      "kinesis:DescribeStream",
+      "kinesis:DescribeStreamSummary",
+      "kinesis:ListShards",
+      "kinesis:PutRecord",
+      "kinesis:PutRecords",
+    ]
+    resources = [var.alerts_stream_arn, var.deadletter_stream_arn]
+  }
+
+  statement {
+    sid       = "UseDataKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  statement {
+    sid       = "DescribeOwnLogGroup"
+    actions   = ["logs:DescribeLogGroups", "logs:DescribeLogStreams"]
+    resources = [aws_cloudwatch_log_group.this.arn, "${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+
+  statement {
+    sid       = "WriteOwnLogStream"
+    actions   = ["logs:PutLogEvents"]
+    resources = [aws_cloudwatch_log_stream.this.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "flink-job"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}

@@ -1,0 +1,192 @@
+variable "name" {
+  type        = string
+  description = "Name of the Managed Flink application (also its role and log group)."
+}
+
+variable "code_zip" {
+  type        = string
+  description = "Local path of the application zip built by `make package`."
+}
+
+variable "code_key" {
+  type        = string
+  description = "S3 key the application zip is uploaded to in the artifacts bucket."
+  default     = "flink/fraud-stream-flink.zip"
+}
+
+variable "run_options" {
+  type = object({
+    python  = string
+    jarfile = string
+    pyFiles = string
+  })
+  description = "kinesis.analytics.flink.run.options: entry script, connector uber-jar and Python dependency folder inside the zip (infra/package.py RUN_OPTIONS)."
+  default = {
+    python  = "main.py"
+    jarfile = "lib/fraud-stream-connectors.jar"
+    pyFiles = "python_deps/"
+  }
+}
+
+variable "artifacts_bucket_name" {
+  type        = string
+  description = "Bucket holding the application zip and the model registry."
+}
+
+variable "artifacts_bucket_arn" {
+  type        = string
+  description = "ARN of the artifacts bucket."
+}
+
+variable "model_prefix" {
+  type        = string
+  description = "Key prefix (ending in /) of the model the job loads: model.onnx and manifest.json."
+  default     = "models/current/"
+
+  validation {
+    condition     = endswith(var.model_prefix, "/")
+    error_message = "model_prefix must end with /."
+  }
+}
+
+variable "transactions_stream_name" {
+  type        = string
+  description = "Name of the Kinesis stream the job reads Transaction v1 events from."
+}
+
+variable "transactions_stream_arn" {
+  type        = string
+  description = "ARN of the transactions stream."
+}
+
+variable "alerts_stream_name" {
+  type        = string
+  description = "Name of the Kinesis stream the job writes Alert v1 records to."
+}
+
+variable "alerts_stream_arn" {
+  type        = string
+  description = "ARN of the alerts stream."
+}
+
+variable "deadletter_stream_name" {
+  type        = string
+  description = "Name of the Kinesis stream the job writes rejected events to."
+}
+
+variable "deadletter_stream_arn" {
+  type        = string
+  description = "ARN of the dead-letter stream."
+}
+
+variable "source_initial_position" {
+  type        = string
+  description = "Where a job without state starts reading: LATEST or TRIM_HORIZON."
+  default     = "LATEST"
+
+  validation {
+    condition     = contains(["LATEST", "TRIM_HORIZON"], var.source_initial_position)
+    error_message = "source_initial_position must be LATEST or TRIM_HORIZON."
+  }
+}
+
+variable "source_poll_interval_ms" {
+  type        = number
+  description = "Kinesis GetRecords interval per shard, in milliseconds (5 reads/s/shard is Kinesis' limit)."
+  default     = 250
+}
+
+variable "sink_max_buffer_ms" {
+  type        = number
+  description = "Longest time the Kinesis sinks buffer a record, in milliseconds."
+  default     = 100
+}
+
+variable "watermark_max_out_of_orderness_ms" {
+  type        = number
+  description = "Event-time lateness bound, in milliseconds."
+  default     = 2000
+}
+
+variable "scoring_batch_size" {
+  type        = number
+  description = "Rows per Arrow batch handed to the ONNX scorer."
+  default     = 1000
+}
+
+variable "scoring_bundle_time_ms" {
+  type        = number
+  description = "Longest time a Python bundle waits to fill, in milliseconds."
+  default     = 50
+}
+
+variable "parallelism" {
+  type        = number
+  description = "Initial parallelism of the application."
+  default     = 1
+}
+
+variable "parallelism_per_kpu" {
+  type        = number
+  description = "Parallel tasks per KPU (1 KPU = 1 vCPU + 4 GB)."
+  default     = 1
+}
+
+variable "auto_scaling_enabled" {
+  type        = bool
+  description = "Let Managed Flink scale parallelism with CPU load."
+  default     = true
+}
+
+variable "checkpoint_interval_ms" {
+  type        = number
+  description = "Checkpoint interval in milliseconds."
+  default     = 60000
+}
+
+variable "min_pause_between_checkpoints_ms" {
+  type        = number
+  description = "Minimum pause between two checkpoints in milliseconds."
+  default     = 5000
+}
+
+variable "snapshots_enabled" {
+  type        = bool
+  description = "Take a snapshot when the application stops or is updated, and restore from it."
+  default     = true
+}
+
+variable "log_level" {
+  type        = string
+  description = "Application log level in CloudWatch: INFO, WARN, ERROR or DEBUG."
+  default     = "INFO"
+}
+
+variable "metrics_level" {
+  type        = string
+  description = "CloudWatch metrics level: APPLICATION, TASK, OPERATOR or PARALLELISM."
+  default     = "APPLICATION"
+}
+
+variable "start_application" {
+  type        = bool
+  description = "Run the application (true) or keep it created but stopped (false)."
+  default     = false
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "KMS key of the streams, the artifacts bucket and the log group."
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of the application's log group, in days."
+  default     = 365
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags added to the module's resources."
+  default     = {}
+}

@@ -1,0 +1,75 @@
+# What SageMaker training needs: an execution role that reads the training data under
+# one prefix, writes model artefacts under another, and logs to its own log groups.
+# model_export/ runs the same script locally or as a SageMaker training job.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  log_group_prefix = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/sagemaker/TrainingJobs"
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["sagemaker.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = "${var.name}-sagemaker"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "ReadTrainingData"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.bucket_arn}/${var.training_prefix}*"]
+  }
+
+  statement {
+    sid       = "ListTrainingDataAndOutput"
+    actions   = ["s3:ListBucket"]
+    resources = [var.bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.training_prefix}*", "${var.output_prefix}*"]
+    }
+  }
+
+  statement {
+    sid       = "WriteModelArtefacts"
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"]
+    resources = ["${var.bucket_arn}/${var.output_prefix}*"]
+  }
+
+  statement {
+    sid       = "UseDataKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  statement {
+    sid       = "TrainingJobLogs"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = [local.log_group_prefix, "${local.log_group_prefix}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "training"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}

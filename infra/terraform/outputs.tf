@@ -1,0 +1,104 @@
+output "stream_names" {
+  description = "Kinesis stream name by role."
+  value       = module.streams.names
+}
+
+output "artifacts_bucket" {
+  description = "Bucket of the application zip, the model registry and training data."
+  value       = module.artifacts_bucket.name
+}
+
+output "model_upload_command" {
+  description = "Uploads the locally trained model where the job reads it."
+  value       = "aws s3 sync build/model s3://${module.artifacts_bucket.name}/${var.model_prefix} --exclude '*' --include model.onnx --include manifest.json"
+}
+
+output "flink_application_name" {
+  description = "Managed Flink application."
+  value       = module.flink_app.application_name
+}
+
+output "flink_job_properties" {
+  description = "The FraudDetection property group as deployed."
+  value       = module.flink_app.job_properties
+}
+
+output "flink_log_group" {
+  description = "CloudWatch log group of the job."
+  value       = module.flink_app.log_group_name
+}
+
+output "sagemaker_role_arn" {
+  description = "Execution role for SageMaker training jobs."
+  value       = module.sagemaker.role_arn
+}
+
+output "sagemaker_training_input" {
+  description = "s3:// prefix of SageMaker training input."
+  value       = module.sagemaker.training_input_uri
+}
+
+output "sagemaker_training_output" {
+  description = "s3:// prefix of SageMaker training output."
+  value       = module.sagemaker.training_output_uri
+}
+
+output "alerts_lake_bucket" {
+  description = "Bucket of the alerts lake."
+  value       = module.lake_bucket.name
+}
+
+output "alerts_table" {
+  description = "DynamoDB alert table."
+  value       = module.alert_fanout.alerts_table_name
+}
+
+output "fanout_dead_letter_queue_url" {
+  description = "On-failure queue of the fan-out."
+  value       = module.alert_fanout.on_failure_queue_url
+}
+
+output "athena_workgroup" {
+  description = "Athena workgroup for the alerts lake."
+  value       = module.analytics.workgroup_name
+}
+
+output "glue_table" {
+  description = "Glue database.table of the alerts lake."
+  value       = "${module.analytics.database_name}.${module.analytics.table_name}"
+}
+
+output "api_endpoint" {
+  description = "HTTP API base URL."
+  value       = module.api.api_endpoint
+}
+
+output "user_pool_id" {
+  description = "Cognito user pool of the analysts."
+  value       = module.api.user_pool_id
+}
+
+output "user_pool_client_id" {
+  description = "Cognito app client of the console."
+  value       = module.api.user_pool_client_id
+}
+
+output "amplify_app_id" {
+  description = "Amplify app of the console."
+  value       = module.api.amplify_app_id
+}
+
+output "console_url" {
+  description = "URL of the analyst console."
+  value       = module.api.console_url
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic of the alarms."
+  value       = module.monitoring.alarm_topic_arn
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard."
+  value       = module.monitoring.dashboard_name
+}

@@ -1,0 +1,250 @@
+# ---- Where and what ---------------------------------------------------------------
+
+variable "aws_region" {
+  type        = string
+  description = "AWS region to deploy to (Managed Flink FLINK-1_20, SES and QuickSight must be available there)."
+}
+
+variable "project" {
+  type        = string
+  description = "Project name: prefix of resource names and the Project tag."
+  default     = "fraud-stream"
+}
+
+variable "environment" {
+  type        = string
+  description = "Environment name (dev, staging, prod): part of resource names and the Environment tag."
+  default     = "dev"
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Extra tags on every resource (the provider's default_tags)."
+  default     = {}
+}
+
+variable "force_destroy" {
+  type        = bool
+  description = "Let terraform destroy delete non-empty buckets and the Athena workgroup (set true for throw-away environments)."
+  default     = false
+}
+
+variable "deletion_protection" {
+  type        = bool
+  description = "Protect the DynamoDB tables and the Cognito user pool against deletion."
+  default     = true
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of every CloudWatch log group, in days."
+  default     = 365
+}
+
+# ---- Artefacts (make package) -----------------------------------------------------
+
+variable "flink_zip" {
+  type        = string
+  description = "Managed Flink application zip, relative to infra/terraform."
+  default     = "../../build/package/fraud-stream-flink.zip"
+}
+
+variable "fanout_zip" {
+  type        = string
+  description = "Alert fan-out Lambda zip, relative to infra/terraform."
+  default     = "../../build/package/alert-fanout.zip"
+}
+
+variable "api_zip" {
+  type        = string
+  description = "API Lambda zip, relative to infra/terraform; null until lambdas/api/ exists."
+  default     = null
+}
+
+variable "console_artifact" {
+  type        = string
+  description = "Built console (zip of the static site) deployed to Amplify, relative to infra/terraform."
+  default     = "../../build/package/console.zip"
+}
+
+variable "ses_template_file" {
+  type        = string
+  description = "SES template the fan-out renders (CreateEmailTemplate JSON), relative to infra/terraform."
+  default     = "../../lambdas/alert_fanout/templates/fraud-alert.json"
+}
+
+variable "lambda_runtime" {
+  type        = string
+  description = "Python runtime of the Lambdas."
+  default     = "python3.11"
+}
+
+# ---- Streams ----------------------------------------------------------------------
+
+variable "stream_name_prefix" {
+  type        = string
+  description = "Prefix of the Kinesis stream names (transactions, labels, alerts, transactions-dlq), e.g. \"dev-\"."
+  default     = ""
+}
+
+variable "stream_mode" {
+  type        = string
+  description = "ON_DEMAND or PROVISIONED Kinesis capacity."
+  default     = "ON_DEMAND"
+}
+
+variable "shard_count" {
+  type        = number
+  description = "Shards per stream when stream_mode is PROVISIONED."
+  default     = 1
+}
+
+variable "stream_retention_hours" {
+  type        = number
+  description = "Kinesis retention in hours."
+  default     = 24
+}
+
+# ---- Flink job --------------------------------------------------------------------
+
+variable "start_application" {
+  type        = bool
+  description = "Run the Managed Flink application (true) or leave it stopped (false); also arms the job-not-running alarm."
+  default     = false
+}
+
+variable "model_prefix" {
+  type        = string
+  description = "Key prefix in the artifacts bucket of the model the job loads (model.onnx, manifest.json)."
+  default     = "models/current/"
+}
+
+variable "source_initial_position" {
+  type        = string
+  description = "Where a job without state starts reading transactions: LATEST or TRIM_HORIZON."
+  default     = "LATEST"
+}
+
+variable "watermark_max_out_of_orderness_ms" {
+  type        = number
+  description = "Event-time lateness bound of the job, in milliseconds."
+  default     = 2000
+}
+
+variable "flink_parallelism" {
+  type        = number
+  description = "Initial parallelism of the job."
+  default     = 1
+}
+
+variable "flink_parallelism_per_kpu" {
+  type        = number
+  description = "Parallel tasks per KPU."
+  default     = 1
+}
+
+variable "flink_auto_scaling" {
+  type        = bool
+  description = "Let Managed Flink scale the job with load."
+  default     = true
+}
+
+variable "flink_checkpoint_interval_ms" {
+  type        = number
+  description = "Checkpoint interval in milliseconds."
+  default     = 60000
+}
+
+# ---- Training ---------------------------------------------------------------------
+
+variable "training_prefix" {
+  type        = string
+  description = "Key prefix in the artifacts bucket of SageMaker training input."
+  default     = "training/"
+}
+
+variable "sagemaker_output_prefix" {
+  type        = string
+  description = "Key prefix in the artifacts bucket SageMaker writes model artefacts to."
+  default     = "sagemaker/output/"
+}
+
+# ---- Alerts -----------------------------------------------------------------------
+
+variable "lake_prefix" {
+  type        = string
+  description = "Key prefix of the alerts lake table (ALERTS_PREFIX)."
+  default     = "alerts/"
+}
+
+variable "lake_retention_days" {
+  type        = number
+  description = "Days alerts are kept in the lake."
+  default     = 730
+}
+
+variable "email_from" {
+  type        = string
+  description = "Sender of alert e-mails; verified as an SES identity unless ses_identity names its domain."
+}
+
+variable "ses_identity" {
+  type        = string
+  description = "SES identity to create (a domain or an address); null verifies email_from itself."
+  default     = null
+}
+
+variable "email_to" {
+  type        = list(string)
+  description = "Recipients of alert e-mails (in the SES sandbox they must be verified too)."
+}
+
+variable "email_min_severity" {
+  type        = string
+  description = "Alerts at or above this severity are e-mailed: low, medium or high."
+  default     = "high"
+}
+
+variable "email_card_interval_seconds" {
+  type        = number
+  description = "At most one e-mail per card per interval, in seconds."
+  default     = 900
+}
+
+variable "console_base_url" {
+  type        = string
+  description = "Console URL linked from e-mails; null uses the Amplify branch URL."
+  default     = null
+}
+
+variable "glue_database_name" {
+  type        = string
+  description = "Glue database of the alerts lake."
+  default     = "fraud"
+}
+
+variable "enable_quicksight" {
+  type        = bool
+  description = "Create the QuickSight data source and data set (needs a QuickSight Enterprise subscription)."
+  default     = false
+}
+
+variable "quicksight_principal_arn" {
+  type        = string
+  description = "QuickSight user or group ARN granted the data source and data set."
+  default     = null
+}
+
+# ---- Console and alarms -----------------------------------------------------------
+
+variable "extra_callback_urls" {
+  type        = list(string)
+  description = "Extra allowed origins and OAuth callback URLs (e.g. http://localhost:5173)."
+  default     = []
+}
+
+variable "alarm_emails" {
+  type        = list(string)
+  description = "Addresses that receive CloudWatch alarm notifications."
+  default     = []
+}
