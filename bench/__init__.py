@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): throughput against the JVM-only ceiling, latency, scoring cost."""

@@ -1,0 +1,173 @@
+"""`make bench`: throughput, latency and scoring cost, written as JSON and a markdown table.
+
+    python -m bench.run [--days 30 --customers 3000 --repeat 3 --rates 500,1000,2000]
+
+Figures are medians of --repeat runs, and ratios are taken within one run, because this
+machine is shared and noisy. Results go to build/bench/results.json and results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import subprocess
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from local.aws import flink_env
+
+os.environ.update(flink_env())  # before the first PyFlink call: the JVM inherits it
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "build" / "bench"
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr
+    from importlib.metadata import version
+
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "java": java.splitlines()[0] if java else "unknown",
+        "apache-flink": version("apache-flink"),
+        "onnxruntime": version("onnxruntime"),
+    }
+
+
+def bench_data(days: int, customers: int) -> Path:
+    from sample_data.simulate import main as simulate
+
+    path = OUT / f"transactions-{days}d-{customers}c.jsonl"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        simulate(
+            [
+                "--out",
+                str(path),
+                "--days",
+                str(days),
+                "--customers",
+                str(customers),
+                "--terminals",
+                str(customers),
+                "--seed",
+                "3",
+                "--no-progress",
+            ]
+        )
+    return path
+
+
+def throughput(data: Path, model: str, repeat: int) -> dict[str, Any]:
+    from bench.throughput import run_ceiling, run_full_job
+    from flink_job.config import load_config
+
+    config = dataclasses.replace(load_config(), model_path=model, parallelism=1)
+    events = sum(1 for _ in data.open())
+    rounds = []
+    for _ in range(repeat):  # interleaved, so both see the same machine conditions
+        ceiling = run_ceiling(config, data, events).events_per_second
+        full = run_full_job(config, data, events).events_per_second
+        rounds.append({"ceiling": ceiling, "full": full, "ratio": full / ceiling})
+    return {
+        "events": events,
+        "rounds": rounds,
+        "ceiling_events_per_s": statistics.median(r["ceiling"] for r in rounds),
+        "full_events_per_s": statistics.median(r["full"] for r in rounds),
+        "ratio": statistics.median(r["ratio"] for r in rounds),
+    }
+
+
+def render(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        f"Machine: {m['cores']} cores, {m['cpu']}; Python {m['python']}, {m['java']}, "
+        f"apache-flink {m['apache-flink']}, onnxruntime {m['onnxruntime']}",
+        "",
+    ]
+    if "throughput" in results:
+        t = results["throughput"]
+        lines += [
+            f"| throughput at parallelism 1 ({t['events']:,} events, median of "
+            f"{len(t['rounds'])}) | events/s |",
+            "|---|---|",
+            f"| JVM-only ceiling (parse, validate, features; no Python) | "
+            f"{t['ceiling_events_per_s']:,.0f} |",
+            f"| full job (+ ONNX scoring, decision, alerts) | {t['full_events_per_s']:,.0f} |",
+            f"| ratio full / ceiling (median of per-round ratios) | {t['ratio']:.2f} |",
+            "",
+        ]
+    if "latency" in results:
+        lines += [
+            "| offered rate | achieved | events | alerts | p50 ms | p95 ms | p99 ms | kept up |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in results["latency"]:
+            lines.append(
+                f"| {r['offered_rate']:,.0f}/s | {r['achieved_rate']:,.0f}/s | {r['events']:,} | "
+                f"{r['alerts']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} | "
+                f"{'yes' if r['kept_up'] else 'no'} |"
+            )
+        lines.append("")
+    if "scoring" in results:
+        lines += ["| ONNX batch size | µs per event |", "|---|---|"]
+        for r in results["scoring"]:
+            lines.append(f"| {r['batch_size']:,} | {r['microseconds_per_event']:.2f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--customers", type=int, default=3000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rates", default="500,1000,2000")
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--only", choices=["throughput", "latency", "scoring"], action="append")
+    args = parser.parse_args(argv)
+    parts = set(args.only or ["throughput", "latency", "scoring"])
+
+    from local.demo import trained_model
+
+    data = bench_data(args.days, args.customers)
+    model_dir = OUT / "model"
+    trained_model(data, model_dir)
+    results: dict[str, Any] = {"machine": machine(), "data": str(data.relative_to(ROOT))}
+    if "scoring" in parts:
+        from bench.scoring_cost import measure as scoring
+
+        results["scoring"] = [asdict(r) for r in scoring(str(model_dir))]
+    if "throughput" in parts:
+        results["throughput"] = throughput(data, str(model_dir), args.repeat)
+    if "latency" in parts:
+        from bench.latency import measure as latency
+
+        rates = tuple(float(r) for r in args.rates.split(","))
+        results["latency"] = [
+            asdict(r) for r in latency(data, str(model_dir), rates, args.latency_seconds)
+        ]
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = render(results)
+    (OUT / "results.md").write_text(table + "\n")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
