@@ -74,7 +74,10 @@ data "aws_iam_policy_document" "this" {
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = [for g in aws_cloudwatch_log_group.this : "${g.arn}:*"]
+    resources = [
+      "${aws_cloudwatch_log_group.this["fanout"].arn}:*",
+      "${aws_cloudwatch_log_group.this["flush"].arn}:*",
+    ]
   }
 }
 

@@ -72,6 +72,10 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       status = "Enabled"
       filter {}
 
+      abort_incomplete_multipart_upload {
+        days_after_initiation = 7
+      }
+
       transition {
         days          = rule.value
         storage_class = "STANDARD_IA"
@@ -85,6 +89,10 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       id     = "expire-current-versions"
       status = "Enabled"
       filter {}
+
+      abort_incomplete_multipart_upload {
+        days_after_initiation = 7
+      }
 
       expiration {
         days = rule.value
