@@ -72,8 +72,8 @@ data "aws_iam_policy_document" "this" {
   }
 
   statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    sid     = "WriteOwnLogs"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = [
       "${aws_cloudwatch_log_group.this["fanout"].arn}:*",
       "${aws_cloudwatch_log_group.this["flush"].arn}:*",
