@@ -149,3 +149,33 @@ def test_full_package_has_onnxruntime_for_the_runtime(tmp_path: Path) -> None:
     )
     assert f"{PY_DEPS_DIR}/boto3/__init__.py" in entries
     assert not any(n.startswith(f"{PY_DEPS_DIR}/numpy/") for n in entries)
+
+
+def test_job_imports_only_what_the_zip_or_the_runtime_has() -> None:
+    """A new import of a package the zip lacks would fail only on AWS: catch it here."""
+    import ast
+    import sys
+    from importlib.metadata import packages_distributions
+
+    from packaging.utils import canonicalize_name
+
+    by_module = packages_distributions()
+    shipped = {
+        p.split("==")[0]
+        for p in package.pinned_extras(package.JOB_REQUIREMENTS, package.FLINK_RUNTIME_PROVIDES)
+    }
+    available = shipped | set(package.dependency_closure(package.FLINK_RUNTIME_PROVIDES))
+    for source in package.JOB_PACKAGES:
+        for path in sorted((ROOT / source).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    tops = [alias.name.split(".")[0] for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    tops = [node.module.split(".")[0]]
+                else:
+                    continue
+                for top in tops:
+                    if top in sys.stdlib_module_names or top in package.JOB_PACKAGES:
+                        continue
+                    dists = {canonicalize_name(d) for d in by_module.get(top, [])}
+                    assert dists & available, f"{path.relative_to(ROOT)} imports {top}"
