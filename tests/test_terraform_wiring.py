@@ -173,8 +173,13 @@ def test_job_properties_on_aws() -> None:
     properties = flink_locals()["job_properties"]
     assert properties["aws.endpoint"] == "", "on AWS the endpoint override must be empty"
     assert properties["aws.region"] == "${data.aws_region.current.name}"
-    assert properties["model.path"] == "s3://${var.artifacts_bucket_name}/${var.model_prefix}"
+    registry_root = 's3://${var.artifacts_bucket_name}/${trimsuffix(var.model_prefix, "/")}'
+    assert properties["model.path"] == registry_root
     assert str(defaults(TERRAFORM)["model_prefix"]).endswith("/")
+    # The job's read grant covers the registry root: versions/<version>/ and current.json.
+    iam = blocks(MODULES / "flink_app", "data")["aws_iam_policy_document.this"]
+    reads = {s["sid"]: s["resources"] for s in iam["statement"]}
+    assert reads["ReadModelRegistry"] == ["${var.artifacts_bucket_arn}/${var.model_prefix}*"]
 
 
 def test_run_options_match_the_package() -> None:

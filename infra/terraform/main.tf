@@ -77,11 +77,12 @@ module "athena_results_bucket" {
 module "flink_app" {
   source = "./modules/flink_app"
 
-  name                  = "${local.name}-detector"
-  code_zip              = var.flink_zip
-  artifacts_bucket_name = module.artifacts_bucket.name
-  artifacts_bucket_arn  = module.artifacts_bucket.arn
-  model_prefix          = var.model_prefix
+  name                   = "${local.name}-detector"
+  code_zip               = var.flink_zip
+  artifacts_bucket_name  = module.artifacts_bucket.name
+  artifacts_bucket_arn   = module.artifacts_bucket.arn
+  model_prefix           = var.model_prefix
+  model_poll_interval_ms = var.model_poll_interval_ms
 
   transactions_stream_name = module.streams.names["transactions"]
   transactions_stream_arn  = module.streams.arns["transactions"]

@@ -8,9 +8,14 @@ output "artifacts_bucket" {
   value       = module.artifacts_bucket.name
 }
 
-output "model_upload_command" {
-  description = "Uploads the locally trained model where the job reads it."
-  value       = "aws s3 sync build/model s3://${module.artifacts_bucket.name}/${var.model_prefix} --exclude '*' --include model.onnx --include manifest.json"
+output "model_registry" {
+  description = "s3:// root of the model registry the job serves from (model.path)."
+  value       = module.flink_app.job_properties["model.path"]
+}
+
+output "model_publish_command" {
+  description = "Publishes the locally trained model to the registry and makes it current."
+  value       = "python -m model_export.registry ${module.flink_app.job_properties["model.path"]} publish build/model --promote"
 }
 
 output "flink_application_name" {

@@ -115,8 +115,14 @@ variable "start_application" {
 
 variable "model_prefix" {
   type        = string
-  description = "Key prefix in the artifacts bucket of the model the job loads (model.onnx, manifest.json)."
-  default     = "models/current/"
+  description = "Key prefix in the artifacts bucket of the model registry root (versions/<version>/, current.json)."
+  default     = "models/"
+}
+
+variable "model_poll_interval_ms" {
+  type        = number
+  description = "How often the job checks the registry for a newly promoted model, in milliseconds."
+  default     = 30000
 }
 
 variable "source_initial_position" {

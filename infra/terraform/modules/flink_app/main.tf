@@ -18,8 +18,8 @@ locals {
     "source.poll_interval_ms"           = tostring(var.source_poll_interval_ms)
     "sink.max_buffer_ms"                = tostring(var.sink_max_buffer_ms)
     "watermark.max_out_of_orderness_ms" = tostring(var.watermark_max_out_of_orderness_ms)
-    "model.path"                        = "s3://${var.artifacts_bucket_name}/${var.model_prefix}"
-    "model.poll_interval_ms"            = "30000"
+    "model.path"                        = "s3://${var.artifacts_bucket_name}/${trimsuffix(var.model_prefix, "/")}"
+    "model.poll_interval_ms"            = tostring(var.model_poll_interval_ms)
     "scoring.batch_size"                = tostring(var.scoring_batch_size)
     "scoring.bundle_time_ms"            = tostring(var.scoring_bundle_time_ms)
     "parallelism"                       = tostring(var.parallelism)

@@ -40,13 +40,19 @@ variable "artifacts_bucket_arn" {
 
 variable "model_prefix" {
   type        = string
-  description = "Key prefix (ending in /) of the model the job loads: model.onnx and manifest.json."
-  default     = "models/current/"
+  description = "Key prefix (ending in /) of the model registry root the job serves from: versions/<version>/ and current.json (model_export/registry.py)."
+  default     = "models/"
 
   validation {
     condition     = endswith(var.model_prefix, "/")
     error_message = "model_prefix must end with /."
   }
+}
+
+variable "model_poll_interval_ms" {
+  type        = number
+  description = "How often the job checks the registry's current.json for a newly promoted model, in milliseconds."
+  default     = 30000
 }
 
 variable "transactions_stream_name" {
