@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TOOLS_STAMP := .venv-tools/.installed
 JAR := flink_job/target/fraud-stream-connectors.jar
-PKGS := flink_job udfs model_export sample_data lambdas local
+PKGS := flink_job udfs model_export sample_data lambdas local bench
 
 .PHONY: demo test lint bench package install jar clean
 
@@ -49,4 +49,8 @@ package: $(STAMP) $(JAR)
 	$(BIN)/python -m infra.package $(PACKAGE_ARGS)
 
 clean:
-	rm -rf $(VENV) build flink_job/target
+	rm -rf $(VENV) .venv-tools build flink_job/target
+
+# Not part of `make test`: throughput against the JVM-only ceiling, latency, scoring cost.
+bench: $(STAMP) $(JAR)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
