@@ -1,14 +1,22 @@
 """Train the fraud model on the job's own features, export it to ONNX, write its manifest.
 
-    python -m model_export.train sample_data/sample_transactions.jsonl build/model
+One entry point, two places:
 
-Protocol: features come from model_export.feature_table (Flink, batch, the job's views).
-The data is split by time: the first 60% of days train, the next 15% choose the
-threshold, the last 25% test. The threshold policy: the lowest score whose precision on
-the validation days reaches --target-precision (default 0.8); if none does, the score
-with the best F1. Class imbalance is handled by that threshold, chosen on held-out days,
-not by reweighting: on the committed sample balanced class weights lowered average
-precision (0.49 against 0.52).
+    # laptop: a labelled transactions file (jsonl/csv/parquet) or a labelled feature table
+    python -m model_export.train sample_data/sample_transactions.jsonl build/model
+    # SageMaker script mode: reads SM_CHANNEL_TRAIN, writes SM_MODEL_DIR, hyperparameters
+    # arrive as --name value arguments (model_export.sagemaker launches it)
+    python -m model_export.train --model best --target_precision 0.8
+
+Both write `model.onnx` and `manifest.json`; SageMaker packs SM_MODEL_DIR into
+`model.tar.gz`, and locally the same archive is written next to them.
+
+Protocol (model_export.evaluate): train days, validation days, a gap for label delay, test
+days. Each candidate (model_export.candidates) is fitted on the training days; its
+threshold is chosen on the validation days by the stated policy (a target precision, or
+a daily alert budget); `--model best` keeps the candidate with the highest validation
+average precision (never the test days: they only report). The chosen pipeline is
+exported with skl2onnx and must agree with scikit-learn on the test days (check_parity).
 """
 
 from __future__ import annotations
@@ -16,40 +24,43 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
-from sklearn.pipeline import Pipeline
 
 from flink_job.features import FEATURE_NAMES, feature_schema_hash
+from model_export.candidates import CANDIDATES
+from model_export.evaluate import (
+    Protocol,
+    Result,
+    ThresholdPolicy,
+    check_trainable,
+    fit_candidate,
+    known_compromised,
+    matrix,
+    split,
+)
 from model_export.export import check_parity, to_onnx
-from model_export.feature_table import compute_features
 from udfs.model import MANIFEST_FILE, MODEL_FILE
 
+TARBALL = "model.tar.gz"
 
-@dataclass(frozen=True)
-class Split:
-    train: pd.DataFrame
-    validation: pd.DataFrame
-    test: pd.DataFrame
+
+def read_frame(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".csv":
+        return pd.read_csv(path, dtype={"transaction_id": str, "card_id": str})
+    return pd.read_json(path, lines=True, dtype={"transaction_id": str, "card_id": str})
 
 
 def read_labels(path: Path) -> pd.DataFrame:
     """transaction_id, label (0/1) and scenario from a labelled transactions file."""
-    if path.suffix == ".parquet":
-        frame = pd.read_parquet(path)
-    elif path.suffix == ".csv":
-        frame = pd.read_csv(path)
-    else:
-        frame = pd.read_json(path, lines=True, dtype={"transaction_id": str})
+    frame = read_frame(path)
     if "label" not in frame.columns:
         raise SystemExit(f"{path} has no `label` column: training needs labelled transactions")
     columns = ["transaction_id", "label"] + (["scenario"] if "scenario" in frame.columns else [])
@@ -59,114 +70,101 @@ def read_labels(path: Path) -> pd.DataFrame:
     return labels
 
 
+def is_feature_table(path: Path) -> bool:
+    if path.suffix != ".parquet":
+        return False
+    import pyarrow.parquet as pq
+
+    names = set(pq.read_schema(path).names)
+    return {*FEATURE_NAMES, "label", "card_id", "event_time"} <= names
+
+
 def labelled_features(transactions: Path) -> pd.DataFrame:
+    """The job's features of every valid transaction with its label. A Parquet feature
+    table (every feature, label, card_id, event_time) is used as is: that is what the
+    SageMaker container gets, as it has no Flink."""
+    if is_feature_table(transactions):
+        return pd.read_parquet(transactions)
+    from model_export.feature_table import compute_features
+
     features = compute_features(transactions)
     return features.merge(read_labels(transactions), on="transaction_id", how="inner")
 
 
-def split_by_time(frame: pd.DataFrame) -> Split:
-    days = pd.to_datetime(frame["event_time"]).dt.floor("D")
-    first, last = days.min(), days.max()
-    span = (last - first).days + 1
-    train_end = first + pd.Timedelta(days=int(span * 0.60))
-    validation_end = first + pd.Timedelta(days=int(span * 0.75))
-    return Split(
-        train=frame[days < train_end],
-        validation=frame[(days >= train_end) & (days < validation_end)],
-        test=frame[days >= validation_end],
-    )
-
-
-def build_pipeline(seed: int) -> Pipeline:
-    # Trees need no scaling, and a float64 scaler before float32 tree thresholds would
-    # make ONNX and scikit-learn disagree near split points.
-    return Pipeline(
-        [
-            (
-                "classifier",
-                RandomForestClassifier(
-                    n_estimators=100,
-                    max_depth=12,
-                    max_features=0.6,
-                    n_jobs=1,
-                    random_state=seed,
-                ),
-            ),
-        ]
-    )
-
-
-def choose_threshold(
-    labels: NDArray[np.float64], scores: NDArray[np.float64], target_precision: float
-) -> float:
-    precision, recall, thresholds = precision_recall_curve(labels, scores)
-    reaching = np.flatnonzero(precision[:-1] >= target_precision)
-    if len(reaching):
-        return float(np.clip(thresholds[reaching[0]], 0.01, 0.99))
-    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
-    return float(np.clip(thresholds[int(np.argmax(f1))], 0.01, 0.99))
-
-
-def evaluate(
-    labels: NDArray[np.float64], scores: NDArray[np.float64], threshold: float
-) -> dict[str, float]:
-    alerts = scores >= threshold
-    true_positives = int(np.sum(alerts & (labels == 1)))
-    metrics = {
-        "rows": float(len(labels)),
-        "frauds": float(labels.sum()),
-        "precision": true_positives / max(int(alerts.sum()), 1),
-        "recall": true_positives / max(int(labels.sum()), 1),
-    }
-    if 0 < labels.sum() < len(labels):
-        metrics["roc_auc"] = float(roc_auc_score(labels, scores))
-        metrics["average_precision"] = float(average_precision_score(labels, scores))
-    return metrics
-
-
-def matrix(frame: pd.DataFrame) -> NDArray[np.float64]:
-    return frame[list(FEATURE_NAMES)].to_numpy(dtype=np.float32)
-
-
-def train(transactions: Path, out: Path, target_precision: float, seed: int) -> dict[str, Any]:
+def train(
+    transactions: Path,
+    out: Path,
+    target_precision: float = 0.8,
+    seed: int = 7,
+    model: str = "best",
+    alerts_per_day: float | None = None,
+    protocol_args: dict[str, Any] | None = None,
+    tarball: bool = True,
+) -> dict[str, Any]:
     frame = labelled_features(transactions)
-    split = split_by_time(frame)
-    if split.train["label"].nunique() < 2 or split.validation["label"].sum() == 0:
-        raise SystemExit("the training and validation days need both fraud and legit rows")
-    pipeline = build_pipeline(seed)
-    pipeline.fit(matrix(split.train), split.train["label"].to_numpy())
-    validation_scores = pipeline.predict_proba(matrix(split.validation))[:, 1]
-    threshold = choose_threshold(
-        split.validation["label"].to_numpy(), validation_scores, target_precision
-    )
-    test_scores = pipeline.predict_proba(matrix(split.test))[:, 1]
-    onnx_bytes = to_onnx(pipeline, len(FEATURE_NAMES))
-    parity = check_parity(pipeline, onnx_bytes, matrix(split.test))
-    legit = split.train[split.train["label"] == 0]
-    manifest = {
+    protocol = Protocol.for_frame(frame, **(protocol_args or {}))
+    known = known_compromised(frame, None, protocol.gap_days)
+    data = split(frame, protocol, known)
+    check_trainable(data)
+    policy = ThresholdPolicy(target_precision, alerts_per_day)
+    names = list(CANDIDATES) if model == "best" else [model]
+    unknown = [n for n in names if n not in CANDIDATES]
+    if unknown:
+        raise SystemExit(f"unknown model {unknown[0]!r}; choose best or {', '.join(CANDIDATES)}")
+    results = [fit_candidate(n, data, protocol, policy, seed) for n in names]
+    chosen = max(results, key=lambda r: r.validation_average_precision)
+    onnx_bytes = to_onnx(chosen.pipeline, len(FEATURE_NAMES))
+    parity = check_parity(chosen.pipeline, onnx_bytes, matrix(data.test))
+    manifest = _manifest(chosen, results, data.train, protocol, policy, onnx_bytes, parity)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MODEL_FILE).write_bytes(onnx_bytes)
+    (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    if tarball:
+        from model_export.registry import model_tarball
+
+        (out / TARBALL).write_bytes(model_tarball(out))
+    return manifest
+
+
+def _manifest(
+    chosen: Result,
+    results: list[Result],
+    train_rows: pd.DataFrame,
+    protocol: Protocol,
+    policy: ThresholdPolicy,
+    onnx_bytes: bytes,
+    parity: float,
+) -> dict[str, Any]:
+    legit = train_rows[train_rows["label"] == 0]
+    classifier = chosen.pipeline.steps[-1][1]
+    return {
         "version": _version(onnx_bytes),
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "model_type": "RandomForestClassifier in a scikit-learn Pipeline",
+        "model_type": f"{type(classifier).__name__} in a scikit-learn Pipeline",
+        "candidate": chosen.name,
         "feature_names": list(FEATURE_NAMES),
         "feature_schema_hash": feature_schema_hash(),
-        "threshold": threshold,
-        "threshold_policy": f"lowest score with validation precision >= {target_precision}",
+        "threshold": chosen.threshold,
+        "threshold_policy": policy.describe(),
         "baseline": {n: float(legit[n].median()) for n in FEATURE_NAMES},
         "training_window": {
-            "train": _window(split.train),
-            "validation": _window(split.validation),
-            "test": _window(split.test),
+            "protocol": protocol.describe(),
+            "train": _window(train_rows),
+            "validation_from": str(protocol.validation_start.date()),
+            "test_from": str(protocol.test_start.date()),
+            "test_to": str((protocol.end - pd.Timedelta(days=1)).date()),
         },
         "metrics": {
-            "test": evaluate(split.test["label"].to_numpy(), test_scores, threshold),
+            "test": chosen.test,
+            "validation_average_precision": chosen.validation_average_precision,
+            "candidates": {
+                r.name: {**r.test, "validation_average_precision": r.validation_average_precision}
+                for r in results
+            },
             "onnx_max_abs_difference": parity,
         },
         "onnx_sha256": hashlib.sha256(onnx_bytes).hexdigest(),
     }
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MODEL_FILE).write_bytes(onnx_bytes)
-    (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
-    return manifest
 
 
 def _window(frame: pd.DataFrame) -> dict[str, str]:
@@ -178,19 +176,56 @@ def _version(onnx_bytes: bytes) -> str:
     return f"m-{stamp}-{hashlib.sha256(onnx_bytes).hexdigest()[:7]}"
 
 
+def _single_file(directory: Path) -> Path:
+    files = sorted(
+        p for p in directory.iterdir() if p.suffix in (".parquet", ".jsonl", ".json", ".csv")
+    )
+    if len(files) != 1:
+        raise SystemExit(f"the train channel {directory} must hold one data file, has {files}")
+    return files[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("transactions", type=Path, help="labelled transactions (jsonl/csv/parquet)")
-    parser.add_argument("out", type=Path, help="directory for model.onnx and manifest.json")
-    parser.add_argument("--target-precision", type=float, default=0.8)
+    parser.add_argument("transactions", type=Path, nargs="?", help="default: $SM_CHANNEL_TRAIN")
+    parser.add_argument("out", type=Path, nargs="?", help="default: $SM_MODEL_DIR")
+    parser.add_argument("--model", default="best", help=f"best or one of {', '.join(CANDIDATES)}")
+    parser.add_argument("--target-precision", "--target_precision", type=float, default=0.8)
+    parser.add_argument("--alerts-per-day", "--alerts_per_day", type=float, default=None)
+    parser.add_argument("--train-days", "--train_days", type=int)
+    parser.add_argument("--validation-days", "--validation_days", type=int)
+    parser.add_argument("--gap-days", "--gap_days", type=int)
+    parser.add_argument("--test-days", "--test_days", type=int)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    manifest = train(args.transactions, args.out, args.target_precision, args.seed)
+    channel, model_dir = os.environ.get("SM_CHANNEL_TRAIN"), os.environ.get("SM_MODEL_DIR")
+    transactions = args.transactions or (_single_file(Path(channel)) if channel else None)
+    out = args.out or (Path(model_dir) if model_dir else None)
+    if transactions is None or out is None:
+        parser.error(
+            "give TRANSACTIONS and OUT, or run where SM_CHANNEL_TRAIN/SM_MODEL_DIR are set"
+        )
+    manifest = train(
+        transactions,
+        out,
+        args.target_precision,
+        args.seed,
+        model=args.model,
+        alerts_per_day=args.alerts_per_day,
+        protocol_args={
+            "train_days": args.train_days,
+            "validation_days": args.validation_days,
+            "gap_days": args.gap_days,
+            "test_days": args.test_days,
+        },
+        tarball=model_dir is None or out != Path(model_dir),  # SageMaker packs its own
+    )
     test = manifest["metrics"]["test"]
     print(
-        f"model {manifest['version']}: threshold {manifest['threshold']:.3f}, test precision "
-        f"{test['precision']:.3f}, recall {test['recall']:.3f}, "
-        f"ONNX parity {manifest['metrics']['onnx_max_abs_difference']:.1e} → {args.out}",
+        f"model {manifest['version']} ({manifest['candidate']}): threshold "
+        f"{manifest['threshold']:.3f}, test AP {test.get('average_precision', float('nan')):.3f}, "
+        f"precision {test['precision']:.3f}, recall {test['recall']:.3f}, "
+        f"ONNX parity {manifest['metrics']['onnx_max_abs_difference']:.1e} → {out}",
         file=sys.stderr,
     )
     return 0

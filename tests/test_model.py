@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.pipeline import Pipeline
 
 from flink_job.features import FEATURE_NAMES, feature_schema_hash
 from model_export.export import PARITY_TOLERANCE
@@ -37,8 +38,10 @@ def test_model_separates_fraud_from_legit_on_held_out_days(trained_model: dict[s
     test = trained_model["manifest"]["metrics"]["test"]
     # Card features alone cannot see compromised terminals (about half of the sample's
     # frauds): terminal features come with the feature engine. Chance would be AUC 0.5
-    # and average precision 0.06.
-    assert test["roc_auc"] > 0.7
+    # and average precision 0.06. The protocol (model_export.evaluate) trains on 14 days,
+    # leaves a 7-day label gap and drops cards already known to be compromised from the
+    # test days, so the test set is small (about 700 rows, 40 frauds) and harder.
+    assert test["roc_auc"] > 0.65
     assert test["average_precision"] > 0.3
     assert test["precision"] > 0.5 and test["recall"] > 0.3
 
@@ -49,8 +52,15 @@ def test_a_high_amount_scores_above_the_threshold_and_amount_leads_the_reasons(
     model = _load(trained_model["dir"])
     baseline = np.array([model.manifest.baseline[n] for n in FEATURE_NAMES])
     suspicious = baseline.copy()
-    suspicious[FEATURE_NAMES.index("amount")] = 900.0
-    suspicious[FEATURE_NAMES.index("amount_over_card_avg_30d")] = 25.0
+    # A typical card's payment of 900, with the windowed averages (which include the
+    # payment itself) consistent with it, as the job would compute them.
+    index = {n: i for i, n in enumerate(FEATURE_NAMES)}
+    suspicious[index["amount"]] = 900.0
+    for name in FEATURE_NAMES:
+        if name.startswith("card_avg_amount_"):
+            count = baseline[index[name.replace("avg_amount", "txn_count")]]
+            suspicious[index[name]] = (baseline[index[name]] * (count - 1) + 900.0) / count
+    suspicious[index["amount_over_card_avg_30d"]] = 900.0 / suspicious[index["card_avg_amount_30d"]]
     scores = model.score(np.vstack([baseline, suspicious]))
     assert scores[0] < model.threshold <= scores[1]
     reasons = explain(model, suspicious)
@@ -101,3 +111,27 @@ def test_model_file_that_does_not_match_its_manifest_is_refused(
 def test_missing_model_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=r"model_export\.train"):
         _load(tmp_path)
+
+
+def test_manifest_records_the_candidates_and_the_chosen_one(trained_model: dict[str, Any]) -> None:
+    manifest = trained_model["manifest"]
+    candidates = manifest["metrics"]["candidates"]
+    assert set(candidates) == {"logistic_regression", "random_forest", "gradient_boosted_trees"}
+    chosen = max(candidates, key=lambda n: candidates[n]["validation_average_precision"])
+    assert manifest["candidate"] == chosen  # chosen on validation days, not on the test days
+    assert (trained_model["dir"] / "model.tar.gz").exists()
+
+
+def test_parity_check_fails_loudly() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from model_export.export import ParityError, check_parity, to_onnx
+
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(100, 3)).astype(np.float32)
+    labels = np.arange(100) % 2
+    first = Pipeline([("classifier", LogisticRegression())]).fit(features, labels)
+    other = Pipeline([("classifier", LogisticRegression())]).fit(features, 1 - labels)
+    assert check_parity(first, to_onnx(first, 3), features) < PARITY_TOLERANCE
+    with pytest.raises(ParityError, match="not exported"):
+        check_parity(first, to_onnx(other, 3), features)

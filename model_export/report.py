@@ -1,0 +1,178 @@
+"""The evaluation report: one self-contained HTML file with inline SVG charts (no plotting
+library): precision-recall curves, score distributions per class, recall per fraud
+scenario, feature importances."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.metrics import precision_recall_curve
+
+if TYPE_CHECKING:
+    from model_export.evaluate import Protocol, Result, Split, ThresholdPolicy
+
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
+WIDTH, HEIGHT, PAD = 460, 300, 44
+
+
+def _svg(body: str, title: str, x_label: str, y_label: str) -> str:
+    return (
+        f'<figure><svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+        f'font-family="sans-serif" font-size="11">'
+        f'<rect x="{PAD}" y="10" width="{WIDTH - PAD - 10}" height="{HEIGHT - PAD - 10}" '
+        'fill="none" stroke="#999"/>'
+        f"{body}"
+        f'<text x="{WIDTH / 2}" y="{HEIGHT - 8}" text-anchor="middle">{html.escape(x_label)}</text>'
+        f'<text x="12" y="{HEIGHT / 2}" transform="rotate(-90 12 {HEIGHT / 2})" '
+        f'text-anchor="middle">{html.escape(y_label)}</text>'
+        f"</svg><figcaption>{html.escape(title)}</figcaption></figure>"
+    )
+
+
+def _x(value: float) -> float:
+    return PAD + value * (WIDTH - PAD - 10)
+
+
+def _y(value: float) -> float:
+    return 10 + (1.0 - value) * (HEIGHT - PAD - 10)
+
+
+def _ticks() -> str:
+    out = []
+    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
+        out.append(f'<text x="{_x(t)}" y="{_y(0) + 14}" text-anchor="middle">{t:g}</text>')
+        out.append(f'<text x="{PAD - 4}" y="{_y(t) + 4}" text-anchor="end">{t:g}</text>')
+    return "".join(out)
+
+
+def _legend(names: Sequence[str]) -> str:
+    return "".join(
+        f'<text x="{WIDTH - 16}" y="{26 + 14 * i}" text-anchor="end" '
+        f'fill="{COLOURS[i % len(COLOURS)]}">{html.escape(n)}</text>'
+        for i, n in enumerate(names)
+    )
+
+
+def pr_curves(results: Sequence[Result], labels: NDArray[Any]) -> str:
+    lines = []
+    for i, r in enumerate(results):
+        precision, recall, _ = precision_recall_curve(labels, r.test_scores)
+        step = max(1, len(recall) // 400)
+        points = " ".join(
+            f"{_x(float(x)):.1f},{_y(float(y)):.1f}"
+            for x, y in zip(recall[::step], precision[::step], strict=True)
+        )
+        colour = COLOURS[i % len(COLOURS)]
+        lines.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"/>'
+        )
+    body = "".join(lines) + _ticks() + _legend([r.name for r in results])
+    return _svg(body, "Precision-recall on the test days", "recall", "precision")
+
+
+def score_histogram(result: Result, labels: NDArray[Any], bins: int = 25) -> str:
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    parts = []
+    for cls, colour in ((0, COLOURS[0]), (1, COLOURS[1])):
+        counts, _ = np.histogram(result.test_scores[labels == cls], bins=edges)
+        share = counts / max(counts.sum(), 1)
+        top = max(float(share.max()), 1e-9)
+        width = (_x(1) - _x(0)) / bins
+        for b, value in enumerate(share):
+            height = value / top * (_y(0) - _y(1)) * 0.95
+            x = _x(edges[b]) + (width / 2 if cls else 0)
+            parts.append(
+                f'<rect x="{x:.1f}" y="{_y(0) - height:.1f}" width="{width / 2:.1f}" '
+                f'height="{height:.1f}" fill="{colour}" opacity="0.8"/>'
+            )
+    threshold = _x(result.threshold)
+    parts.append(
+        f'<line x1="{threshold:.1f}" x2="{threshold:.1f}" y1="{_y(1)}" y2="{_y(0)}" '
+        'stroke="#000" stroke-dasharray="4 3"/>'
+    )
+    body = "".join(parts) + _ticks() + _legend(["legit", "fraud"])
+    title = (
+        f"{result.name}: score distribution per class (each scaled to its tallest bin); "
+        f"dashed: threshold {result.threshold:.3f}"
+    )
+    return _svg(body, title, "score", "share of class (scaled)")
+
+
+def bars(values: dict[str, float], title: str, x_label: str) -> str:
+    """Horizontal bars, values in [0, max]."""
+    if not values:
+        return f"<p>{html.escape(title)}: no data.</p>"
+    names = list(values)
+    top = max(max(values.values()), 1e-9)
+    row = 20
+    height = 20 + row * len(names) + 30
+    left = 200
+    parts = []
+    for i, name in enumerate(names):
+        value = max(values[name], 0.0)
+        width = value / top * (WIDTH - left - 60)
+        y = 14 + i * row
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{html.escape(name)}</text>'
+            f'<rect x="{left}" y="{y + 3}" width="{width:.1f}" height="{row - 6}" '
+            f'fill="{COLOURS[0]}"/>'
+            f'<text x="{left + width + 4:.1f}" y="{y + 13}">{values[name]:.3f}</text>'
+        )
+    return (
+        f'<figure><svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'font-family="sans-serif" font-size="11">{"".join(parts)}'
+        f'<text x="{left}" y="{height - 6}">{html.escape(x_label)}</text></svg>'
+        f"<figcaption>{html.escape(title)}</figcaption></figure>"
+    )
+
+
+def write_report(
+    path: Path,
+    results: Sequence[Result],
+    data: Split,
+    protocol: Protocol,
+    policy: ThresholdPolicy,
+    source: str,
+) -> None:
+    from model_export.evaluate import table
+
+    labels = data.test["label"].to_numpy()
+    best = max(results, key=lambda r: r.test.get("average_precision", 0.0))
+    sections = [
+        f"<h1>Fraud model evaluation: {html.escape(source)}</h1>",
+        f"<p>{html.escape(protocol.describe())}. Test: {len(data.test)} transactions, "
+        f"{int(labels.sum())} frauds; {data.excluded_test_rows} rows of cards already known "
+        f"to be compromised excluded. Threshold policy: {html.escape(policy.describe())}.</p>",
+        f"<pre>{html.escape(table(list(results)))}</pre>",
+        pr_curves(results, labels),
+    ]
+    for r in results:
+        sections.append(f"<h2>{html.escape(r.name)}</h2>")
+        sections.append(score_histogram(r, labels))
+        sections.append(
+            bars(
+                r.scenario_recall, f"{r.name}: recall per fraud scenario at the threshold", "recall"
+            )
+        )
+        ordered = dict(sorted(r.importances.items(), key=lambda kv: -kv[1]))
+        sections.append(
+            bars(
+                ordered,
+                f"{r.name}: permutation importance (drop in test average precision)",
+                "importance",
+            )
+        )
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Fraud model evaluation</title>"
+        "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}"
+        "figure{display:inline-block;margin:8px}</style></head><body>"
+        + "".join(sections)
+        + f"<p>Highest test average precision: {html.escape(best.name)}.</p></body></html>"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page)
