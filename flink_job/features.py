@@ -1,10 +1,15 @@
 """The behavioural features: defined once, run by the streaming job and the training path.
 
-Semantics (documented in the README): features of a transaction at event time t are computed
-from the card's valid transactions with event time in the half-open window (t - w, t],
-the current transaction included. Flink's RANGE frame is closed, [t - x, t], so x is w
-minus one millisecond, the resolution of event time. Transactions with equal event times
-are peers and see each other.
+Semantics (documented in the README, "## Features"): features of a transaction at event
+time t are computed from valid transactions with event time in the half-open window
+(t - w, t], the current transaction included. Flink's RANGE frame is closed, [t - x, t],
+so x is w minus one millisecond, the resolution of event time. Transactions with equal
+event times are peers and see each other.
+
+Each OVER window is its own view (Flink 1.20 streaming allows one window definition per
+SELECT); every view adds its aggregate columns to the rows of the view before it, so the
+last view holds one row per transaction with every aggregate. Features are expressions
+over that last view.
 """
 
 from __future__ import annotations
@@ -14,6 +19,12 @@ import json
 from dataclasses import dataclass
 
 SECONDS_CAP = 30 * 24 * 3600  # "no previous transaction within 30 days"
+SMALL_AMOUNT = 5.0  # card testing: payments below this amount
+NIGHT_END_HOUR = 6  # night: 00:00 to 05:59 UTC
+MIN_TRAVEL_SECONDS = 60  # implied speed uses at least one minute between payments
+EARTH_RADIUS_KM = 6371.0
+MIN_STDDEV = 0.01  # below this 30-day standard deviation the z-score is 0
+NO_POSITION = -999.0  # stands for a missing lat/lon inside window aggregates
 
 
 @dataclass(frozen=True)
@@ -21,18 +32,19 @@ class Window:
     name: str  # suffix used in feature names, e.g. "1h"
     millis: int
 
-    def over(self, streaming: bool) -> str:
-        """Window spec covering (t - w, t] at millisecond resolution.
+    def frame(self, streaming: bool) -> str:
+        """Order and frame covering (t - w, t] at millisecond resolution.
 
         Streaming orders by the event-time attribute `et` with an interval frame; batch
         orders by `et_ms` (epoch milliseconds) with the same width as a number, because
         Flink 1.20's batch planner cannot compile interval frames over timestamps.
         """
         if streaming:
-            frame = f"ORDER BY et RANGE BETWEEN {interval_sql(self.millis - 1)} PRECEDING"
-        else:
-            frame = f"ORDER BY et_ms RANGE BETWEEN {self.millis - 1} PRECEDING"
-        return f"PARTITION BY card_id {frame} AND CURRENT ROW"
+            return f"ORDER BY et RANGE BETWEEN {interval_sql(self.millis - 1)} PRECEDING"
+        return f"ORDER BY et_ms RANGE BETWEEN {self.millis - 1} PRECEDING"
+
+    def over(self, streaming: bool, partition: str = "card_id") -> str:
+        return f"PARTITION BY {partition} {self.frame(streaming)} AND CURRENT ROW"
 
 
 def interval_sql(millis: int) -> str:
@@ -45,48 +57,228 @@ def interval_sql(millis: int) -> str:
     return f"INTERVAL '{literal}' DAY(3) TO SECOND(3)"
 
 
-CARD_WINDOWS: tuple[Window, ...] = (
-    Window("1h", 3_600_000),
-    Window("1d", 86_400_000),
-    Window("7d", 7 * 86_400_000),
-    Window("30d", 30 * 86_400_000),
+MINUTE, HOUR, DAY = 60_000, 3_600_000, 86_400_000
+W10M, W1H, W1D, W7D, W30D = (
+    Window("10m", 10 * MINUTE),
+    Window("1h", HOUR),
+    Window("1d", DAY),
+    Window("7d", 7 * DAY),
+    Window("30d", 30 * DAY),
+)
+CARD_WINDOWS: tuple[Window, ...] = (W10M, W1H, W1D, W7D, W30D)
+TERMINAL_COUNT_WINDOWS: tuple[Window, ...] = (W1D, W7D, W30D)
+
+
+def distinct_count_sql(column: str) -> str:
+    """Distinct values in a window, from COLLECT's multiset printed as '{a=2, b=1}'.
+
+    COUNT(DISTINCT) OVER is not supported by Flink 1.20's batch planner; COLLECT is, in
+    both engines. Card and terminal ids are tokens and never contain '='."""
+    return f"CAST(CHAR_LENGTH({column}) - CHAR_LENGTH(REPLACE({column}, '=', '')) AS DOUBLE)"
+
+
+@dataclass(frozen=True)
+class OverView:
+    """One view: the previous view's rows plus aggregates over one window definition."""
+
+    name: str
+    partition: str
+    window: Window | None  # None: the current and the previous row (ROWS 1 PRECEDING)
+    aggregates: tuple[tuple[str, str], ...]  # (column, aggregate expression over `win`)
+
+    def query(self, source: str, streaming: bool) -> str:
+        if self.window is None:
+            order = "et" if streaming else "et_ms"
+            spec = f"PARTITION BY {self.partition} ORDER BY {order} "
+            spec += "ROWS BETWEEN 1 PRECEDING AND CURRENT ROW"
+        else:
+            spec = self.window.over(streaming, self.partition)
+        columns = ",\n  ".join(f"{expr} AS {col}" for col, expr in self.aggregates)
+        return f"SELECT *,\n  {columns}\nFROM {source}\nWINDOW win AS ({spec})"
+
+
+def _card_window_view(w: Window) -> OverView:
+    aggregates = [
+        (f"card_n_{w.name}", "COUNT(*) OVER win"),
+        (f"card_sum_{w.name}", "SUM(amount) OVER win"),
+        (f"card_max_{w.name}", "MAX(amount) OVER win"),
+    ]
+    if w is W10M:
+        small = f"CASE WHEN amount < {SMALL_AMOUNT} THEN 1 ELSE 0 END"
+        aggregates.append((f"card_small_n_{w.name}", f"SUM({small}) OVER win"))
+    if w is W1D:
+        aggregates.append(
+            (f"card_terminals_{w.name}", "CAST(COLLECT(terminal_id) OVER win AS STRING)")
+        )
+    if w is W30D:
+        aggregates.append((f"card_sumsq_{w.name}", "SUM(amount * amount) OVER win"))
+    return OverView(f"card_{w.name}", "card_id", w, tuple(aggregates))
+
+
+def _position(column: str) -> str:
+    return f"FIRST_VALUE(COALESCE({column}, {NO_POSITION})) OVER win"
+
+
+OVER_VIEWS: tuple[OverView, ...] = (
+    *(_card_window_view(w) for w in CARD_WINDOWS),
+    OverView(
+        "card_prev",
+        "card_id",
+        None,
+        (
+            ("card_prev_n", "COUNT(*) OVER win"),
+            ("card_prev_et", "MIN(et) OVER win"),
+            ("card_prev_lat", _position("lat")),
+            ("card_prev_lon", _position("lon")),
+        ),
+    ),
+    OverView(
+        "terminal_1h",
+        "terminal_id",
+        W1H,
+        (
+            ("terminal_n_1h", "COUNT(*) OVER win"),
+            ("terminal_cards_1h", "CAST(COLLECT(card_id) OVER win AS STRING)"),
+        ),
+    ),
+    *(
+        OverView(
+            f"terminal_{w.name}",
+            "terminal_id",
+            w,
+            ((f"terminal_n_{w.name}", "CAST(COUNT(*) OVER win AS INT)"),),
+        )
+        for w in TERMINAL_COUNT_WINDOWS
+    ),
+    OverView(
+        "card_terminal_30d",
+        "card_id, terminal_id",
+        W30D,
+        (("card_terminal_n_30d", "CAST(COUNT(*) OVER win AS INT)"),),
+    ),
 )
 
 
 @dataclass(frozen=True)
 class Feature:
     name: str
-    sql: str  # expression over the final feature view
+    sql: str  # expression over the last feature view
     description: str
 
 
+def _as_double(expr: str) -> str:
+    return f"CAST({expr} AS DOUBLE)"
+
+
 def _card_window_features(w: Window) -> tuple[Feature, ...]:
+    n, total = f"card_n_{w.name}", f"card_sum_{w.name}"
     return (
         Feature(
             f"card_txn_count_{w.name}",
-            f"CAST(card_txn_count_{w.name} AS DOUBLE)",
+            _as_double(n),
             f"transactions of the card in the last {w.name}, this one included",
         ),
         Feature(
+            f"card_sum_amount_{w.name}",
+            total,
+            f"total amount of the card's transactions in the last {w.name}",
+        ),
+        Feature(
             f"card_avg_amount_{w.name}",
-            f"card_avg_amount_{w.name}",
+            f"{total} / {n}",
             f"average amount of the card's transactions in the last {w.name}",
+        ),
+        Feature(
+            f"card_max_amount_{w.name}",
+            f"card_max_{w.name}",
+            f"largest amount of the card's transactions in the last {w.name}",
         ),
     )
 
+
+_SECS_SINCE_PREV = "CAST(TIMESTAMPDIFF(SECOND, card_prev_et, et) AS DOUBLE)"
+_HAS_PREV_POSITION = (
+    "card_prev_n = 2 AND lat IS NOT NULL AND lon IS NOT NULL "
+    f"AND card_prev_lat > {NO_POSITION} AND card_prev_lon > {NO_POSITION}"
+)
+_HAVERSINE = (
+    f"2 * {EARTH_RADIUS_KM} * ASIN(SQRT("
+    "POWER(SIN(RADIANS(lat - card_prev_lat) / 2), 2) + "
+    "COS(RADIANS(card_prev_lat)) * COS(RADIANS(lat)) * "
+    "POWER(SIN(RADIANS(lon - card_prev_lon) / 2), 2)))"
+)
+_DISTANCE = f"CASE WHEN {_HAS_PREV_POSITION} THEN {_HAVERSINE} ELSE 0.0 END"
+_MEAN_30D = "(card_sum_30d / card_n_30d)"
+_STDDEV_30D = f"SQRT(GREATEST(card_sumsq_30d / card_n_30d - {_MEAN_30D} * {_MEAN_30D}, 0.0))"
 
 FEATURES: tuple[Feature, ...] = (
     Feature("amount", "amount", "the transaction's amount"),
     *(f for w in CARD_WINDOWS for f in _card_window_features(w)),
     Feature(
+        "card_distinct_terminals_1d",
+        distinct_count_sql("card_terminals_1d"),
+        "distinct terminals the card used in the last 1d, this one included",
+    ),
+    Feature(
         "card_secs_since_prev",
-        f"CAST(LEAST(COALESCE(card_secs_since_prev, {SECONDS_CAP}), {SECONDS_CAP}) AS DOUBLE)",
-        "seconds since the card's previous transaction (capped at 30 days)",
+        f"CASE WHEN card_prev_n = 2 THEN LEAST({_SECS_SINCE_PREV}, {SECONDS_CAP}.0) "
+        f"ELSE {SECONDS_CAP}.0 END",
+        "whole seconds since the card's previous transaction (capped at 30 days)",
     ),
     Feature(
         "amount_over_card_avg_30d",
-        "amount / card_avg_amount_30d",
+        f"amount / {_MEAN_30D}",
         "the amount divided by the card's 30-day average amount",
+    ),
+    Feature(
+        "card_amount_zscore_30d",
+        f"CASE WHEN {_STDDEV_30D} > {MIN_STDDEV} "
+        f"THEN (amount - {_MEAN_30D}) / {_STDDEV_30D} ELSE 0.0 END",
+        "the amount's z-score against the card's 30-day amounts (population std; 0 if flat)",
+    ),
+    Feature(
+        "card_terminal_seen_30d",
+        "CASE WHEN card_terminal_n_30d > 1 THEN 1.0 ELSE 0.0 END",
+        "1 when the card used this terminal before in the last 30d",
+    ),
+    Feature(
+        "is_night",
+        f"CASE WHEN HOUR(et) < {NIGHT_END_HOUR} THEN 1.0 ELSE 0.0 END",
+        "1 between 00:00 and 05:59 UTC",
+    ),
+    Feature(
+        "is_weekend",
+        "CASE WHEN DAYOFWEEK(et) IN (1, 7) THEN 1.0 ELSE 0.0 END",
+        "1 on Saturday and Sunday (UTC)",
+    ),
+    Feature(
+        "card_km_from_prev",
+        _DISTANCE,
+        "great-circle km from the card's previous transaction (0 without both positions)",
+    ),
+    Feature(
+        "card_kmh_from_prev",
+        f"CASE WHEN {_HAS_PREV_POSITION} THEN {_HAVERSINE} * 3600.0 / "
+        f"GREATEST({_SECS_SINCE_PREV}, {MIN_TRAVEL_SECONDS}.0) ELSE 0.0 END",
+        "implied km/h from the card's previous transaction (at least 1 minute apart)",
+    ),
+    Feature(
+        "card_small_txn_count_10m",
+        _as_double("card_small_n_10m"),
+        f"transactions of the card below {SMALL_AMOUNT} in the last 10m (card testing)",
+    ),
+    *(
+        Feature(
+            f"terminal_txn_count_{w.name}",
+            _as_double(f"terminal_n_{w.name}"),
+            f"transactions at the terminal in the last {w.name}, this one included",
+        )
+        for w in TERMINAL_COUNT_WINDOWS
+    ),
+    Feature(
+        "terminal_distinct_cards_1h",
+        distinct_count_sql("terminal_cards_1h"),
+        "distinct cards at the terminal in the last 1h, this one included",
     ),
 )
 
@@ -94,48 +286,28 @@ FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 
 
 def feature_schema_hash() -> str:
-    """Hash of the ordered feature names and their definitions; models carry it."""
-    spec = [[f.name, f.sql] for f in FEATURES] + [[w.name, w.millis] for w in CARD_WINDOWS]
+    """Hash of the ordered feature names, their definitions and the windows; models carry it."""
+    spec: list[object] = [[f.name, f.sql] for f in FEATURES]
+    spec += [
+        [v.name, v.partition, v.window.millis if v.window else None, v.aggregates]
+        for v in OVER_VIEWS
+    ]
     return hashlib.sha256(json.dumps(spec).encode()).hexdigest()
 
 
-def card_window_view(source: str, w: Window, streaming: bool) -> str:
-    """One OVER window per SELECT (a streaming restriction): count and average for w."""
-    return f"""
-SELECT *,
-  COUNT(*) OVER win AS card_txn_count_{w.name},
-  AVG(amount) OVER win AS card_avg_amount_{w.name}
-FROM {source}
-WINDOW win AS ({w.over(streaming)})"""
-
-
-def previous_transaction_view(source: str, streaming: bool) -> str:
-    """Seconds since the card's previous transaction (NULL when this is the first)."""
-    return f"""
-SELECT *,
-  CASE WHEN COUNT(*) OVER last_two = 2
-       THEN CAST(TIMESTAMPDIFF(SECOND, MIN(et) OVER last_two, et) AS DOUBLE)
-  END AS card_secs_since_prev
-FROM {source}
-WINDOW last_two AS (PARTITION BY card_id ORDER BY {"et" if streaming else "et_ms"}
-  ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)"""
-
-
 def feature_views(source: str, prefix: str, streaming: bool) -> list[tuple[str, str]]:
-    """(view name, query) pairs computing every feature on top of `source`.
+    """(view name, query) pairs computing every aggregate on top of `source`.
 
-    `source` must have `card_id`, `amount` and `et` (the event-time attribute); in batch
-    mode also `et_ms`, the event time in epoch milliseconds.
-    The last view holds the source columns plus one column per feature name.
+    `source` must have the transaction columns and `et` (the event-time attribute); in
+    batch mode also `et_ms`, the event time in epoch milliseconds.
+    The last view holds the source columns plus every aggregate the features read.
     """
     views: list[tuple[str, str]] = []
     current = source
-    for w in CARD_WINDOWS:
-        name = f"{prefix}_card_{w.name}"
-        views.append((name, card_window_view(current, w, streaming)))
+    for view in OVER_VIEWS:
+        name = f"{prefix}_{view.name}"
+        views.append((name, view.query(current, streaming)))
         current = name
-    name = f"{prefix}_card_prev"
-    views.append((name, previous_transaction_view(current, streaming)))
     return views
 
 
@@ -152,14 +324,27 @@ def feature_columns_sql() -> str:
     return ",\n  ".join(f"{f.sql} AS {f.name}" for f in FEATURES if _derived(f))
 
 
-def isolated_feature_columns_sql() -> str:
-    """Features of a transaction seen alone: used for events later than the watermark."""
-    values = {
-        "amount": "amount",
-        "card_secs_since_prev": f"CAST({SECONDS_CAP} AS DOUBLE)",
-        "amount_over_card_avg_30d": "CAST(1.0 AS DOUBLE)",
+def isolated_history_sql(source: str) -> str:
+    """`source` with every aggregate column as if the transaction were alone in its windows:
+    late events (behind the watermark) get their features from the same expressions."""
+    alone = {
+        "card_prev_n": "1",
+        "card_prev_et": "et",
+        "card_prev_lat": "lat",
+        "card_prev_lon": "lon",
+        "card_terminals_1d": "'{' || terminal_id || '=1}'",
+        "terminal_cards_1h": "'{' || card_id || '=1}'",
+        "card_sumsq_30d": "amount * amount",
+        "card_small_n_10m": f"CASE WHEN amount < {SMALL_AMOUNT} THEN 1 ELSE 0 END",
+        "card_terminal_n_30d": "1",
     }
     for w in CARD_WINDOWS:
-        values[f"card_txn_count_{w.name}"] = "CAST(1.0 AS DOUBLE)"
-        values[f"card_avg_amount_{w.name}"] = "amount"
-    return ",\n  ".join(f"{values[f.name]} AS {f.name}" for f in FEATURES if _derived(f))
+        alone |= {
+            f"card_n_{w.name}": "1",
+            f"card_sum_{w.name}": "amount",
+            f"card_max_{w.name}": "amount",
+        }
+    for w in TERMINAL_COUNT_WINDOWS:
+        alone[f"terminal_n_{w.name}"] = "1"
+    columns = ", ".join(f"{expr} AS {col}" for col, expr in alone.items())
+    return f"SELECT *, {columns} FROM {source}"

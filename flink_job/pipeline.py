@@ -13,7 +13,7 @@ from flink_job.features import (
     FEATURE_NAMES,
     feature_columns_sql,
     feature_views,
-    isolated_feature_columns_sql,
+    isolated_history_sql,
 )
 from flink_job.parsing import redacted_payload_sql, reject_reason_sql, typed_columns_sql
 from flink_job.tables import (
@@ -80,12 +80,13 @@ def register_feature_views(t_env: TableEnvironment, source: str, streaming: bool
     for name, query in feature_views(ordered, "features", streaming):
         _view(t_env, name, query)
         last = name
+    _view(t_env, "late_transactions_alone", isolated_history_sql("late_transactions"))
     _view(
         t_env,
         "transaction_features",
         f"SELECT {TRANSACTION_COLUMNS}, FALSE AS late, {feature_columns_sql()} FROM {last} "
         f"UNION ALL SELECT {TRANSACTION_COLUMNS}, TRUE AS late, "
-        f"{isolated_feature_columns_sql()} FROM late_transactions",
+        f"{feature_columns_sql()} FROM late_transactions_alone",
     )
     return "transaction_features"
 

@@ -1,7 +1,8 @@
 """Turn a transactions file into a feature table with the job's own feature views.
 
 Flink runs the very views the streaming job runs (flink_job.pipeline.register_feature_views)
-in batch mode over the file, so training features equal serving features by construction.
+over the file, in batch mode by default, so training features equal serving features by
+construction. `--streaming` runs the streaming engine instead (the tests compare the two).
 
     python -m model_export.feature_table sample_data/sample_transactions.jsonl \\
         build/features.parquet
@@ -12,16 +13,19 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
-from flink_job.features import FEATURE_NAMES
+from flink_job.features import FEATURE_NAMES, interval_sql
 from flink_job.parsing import rowtime_sql
 from flink_job.pipeline import register_feature_views
 
 KEY_COLUMNS = ("transaction_id", "card_id", "terminal_id", "event_time", "late")
+PROGRESS_EVERY = 5_000
 
 
 def _as_json_lines(path: Path, workdir: Path) -> Path:
@@ -34,45 +38,91 @@ def _as_json_lines(path: Path, workdir: Path) -> Path:
     return out
 
 
-def batch_environment(source: Path) -> tuple[TableEnvironment, str]:
-    """A batch TableEnvironment over a JSON-lines file with the job's views registered;
-    returns it and the name of the feature view."""
-    t_env = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
+def flink_environment(
+    source: Path, streaming: bool = False, lateness_ms: int = 0
+) -> tuple[TableEnvironment, str]:
+    """A TableEnvironment over a JSON-lines file with the job's views registered; returns it
+    and the name of the feature view. Streaming mode reads the file in its line order with
+    a watermark `lateness_ms` behind the largest event time seen, like the job on Kinesis."""
+    settings = EnvironmentSettings.in_streaming_mode() if streaming else None
+    t_env = TableEnvironment.create(settings or EnvironmentSettings.in_batch_mode())
     conf = t_env.get_config()
     conf.set("table.local-time-zone", "UTC")
     conf.set("parallelism.default", "1")
+    watermark = ""
+    if streaming:
+        conf.set("pipeline.auto-watermark-interval", "0 ms")  # a watermark after every record
+        watermark = f",\n  WATERMARK FOR et AS et - {interval_sql(lateness_ms)}"
     t_env.execute_sql(
         f"""CREATE TABLE transactions_file (
   payload STRING,
   ingested_at AS CAST(NULL AS TIMESTAMP_LTZ(3)),
-  et AS {rowtime_sql()}
+  et AS {rowtime_sql()}{watermark}
 ) WITH ('connector' = 'filesystem', 'path' = '{source.resolve()}', 'format' = 'raw')"""
     )
-    return t_env, register_feature_views(t_env, "transactions_file", streaming=False)
+    return t_env, register_feature_views(t_env, "transactions_file", streaming=streaming)
 
 
-def compute_features(transactions: Path) -> pd.DataFrame:
+def batch_environment(source: Path) -> tuple[TableEnvironment, str]:
+    """flink_environment in batch mode: the training path."""
+    return flink_environment(source, streaming=False)
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as f:
+        return sum(1 for line in f if line.strip())
+
+
+def compute_features(
+    transactions: Path, streaming: bool = False, lateness_ms: int = 0, progress: bool = False
+) -> pd.DataFrame:
     """One row per valid transaction: its keys and every feature, in the job's order."""
     with tempfile.TemporaryDirectory() as tmp:
-        t_env, view = batch_environment(_as_json_lines(transactions, Path(tmp)))
+        source = _as_json_lines(transactions, Path(tmp))
+        total = _count_lines(source) if progress else 0
+        t_env, view = flink_environment(source, streaming, lateness_ms)
         columns = ", ".join(FEATURE_NAMES)
         table = t_env.sql_query(
             "SELECT transaction_id, card_id, terminal_id, "
             f"CAST(et AS STRING) AS event_time, late, {columns} FROM {view}"
         )
-        frame = table.to_pandas()
+        rows: list[Any] = []
+        started = time.monotonic()
+        with table.execute().collect() as results:
+            for row in results:
+                rows.append(tuple(row))
+                if progress and len(rows) % PROGRESS_EVERY == 0:
+                    _report(len(rows), total, started)
+        if progress:
+            _report(len(rows), total, started)
+    frame = pd.DataFrame(rows, columns=[*KEY_COLUMNS, *FEATURE_NAMES])
+    frame = frame.astype(dict.fromkeys(FEATURE_NAMES, "float64") | {"late": bool})
     frame = frame.sort_values(["event_time", "transaction_id"], kind="stable")
     result: pd.DataFrame = frame.reset_index(drop=True)
     return result
 
 
+def _report(done: int, total: int, started: float) -> None:
+    elapsed = time.monotonic() - started
+    share = f" of {total} records ({100 * done / total:.0f}%)" if total else ""
+    print(f"\r  {done} rows{share}, {elapsed:.0f} s", end="", file=sys.stderr, flush=True)
+    if done >= total:
+        print(file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("transactions", type=Path, help="JSON lines, CSV or Parquet file")
+    parser.add_argument("transactions", type=Path, help="Transaction v1: JSON lines, CSV, Parquet")
     parser.add_argument("out", type=Path, help="Parquet file to write")
+    parser.add_argument(
+        "--streaming",
+        action="store_true",
+        help="run Flink's streaming engine over the file instead of batch",
+    )
     args = parser.parse_args(argv)
-    print(f"computing features of {args.transactions} with Flink (batch)…", file=sys.stderr)
-    frame = compute_features(args.transactions)
+    mode = "streaming" if args.streaming else "batch"
+    print(f"computing features of {args.transactions} with Flink ({mode})…", file=sys.stderr)
+    frame = compute_features(args.transactions, streaming=args.streaming, progress=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(args.out, index=False)
     print(f"wrote {len(frame)} rows × {len(FEATURE_NAMES)} features to {args.out}", file=sys.stderr)

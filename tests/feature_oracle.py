@@ -1,36 +1,102 @@
 """An independent, plain pandas implementation of the job's features: the tests' oracle.
 
-It shares no code with flink_job.features: window widths are written out again here."""
+It shares no code with flink_job.features: window widths and rules are written out again
+here, as loops over each transaction's history (slow and obvious on purpose)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
 
-WINDOWS_MS = {"1h": 3_600_000, "1d": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000}
+MS = {"10m": 600_000, "1h": 3_600_000, "1d": 86_400_000, "7d": 7 * 86_400_000}
+MS["30d"] = 30 * 86_400_000
 CAP_S = 30 * 24 * 3600.0
+SMALL = 5.0
+
+
+def _window(ms: np.ndarray, t: int, width: int) -> slice:
+    """Rows with event time in (t - width, t] of a sorted time array; ties with t included."""
+    return slice(np.searchsorted(ms, t - width, side="right"), np.searchsorted(ms, t, side="right"))
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = (
+        math.sin(math.radians(lat2 - lat1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def _card_features(card: pd.DataFrame) -> list[dict[str, object]]:
+    card = card.sort_values(["ms", "transaction_id"], kind="stable")
+    ms = card["ms"].to_numpy()
+    amounts = card["amount"].to_numpy(dtype=float)
+    terminals = card["terminal_id"].to_numpy()
+    lats, lons = card["lat"].to_numpy(dtype=float), card["lon"].to_numpy(dtype=float)
+    rows = []
+    for i in range(len(card)):
+        t, amount = int(ms[i]), float(amounts[i])
+        row: dict[str, object] = {"transaction_id": card["transaction_id"].iloc[i]}
+        for name, width in MS.items():
+            window = amounts[_window(ms, t, width)]
+            row[f"card_txn_count_{name}"] = float(len(window))
+            row[f"card_sum_amount_{name}"] = float(window.sum())
+            row[f"card_avg_amount_{name}"] = float(window.mean())
+            row[f"card_max_amount_{name}"] = float(window.max())
+        row["card_distinct_terminals_1d"] = float(len(set(terminals[_window(ms, t, MS["1d"])])))
+        secs = float((t - ms[i - 1]) // 1000) if i > 0 else CAP_S
+        row["card_secs_since_prev"] = min(secs, CAP_S)
+        month = amounts[_window(ms, t, MS["30d"])]
+        row["amount_over_card_avg_30d"] = amount / float(month.mean())
+        std = float(month.std())  # population standard deviation
+        row["card_amount_zscore_30d"] = (amount - month.mean()) / std if std > 0.01 else 0.0
+        same = terminals[_window(ms, t, MS["30d"])] == terminals[i]
+        row["card_terminal_seen_30d"] = 1.0 if same.sum() > 1 else 0.0
+        at = pd.Timestamp(t, unit="ms", tz="UTC")
+        row["is_night"] = 1.0 if at.hour < 6 else 0.0
+        row["is_weekend"] = 1.0 if at.dayofweek >= 5 else 0.0
+        positions = [lats[i], lons[i]] + ([lats[i - 1], lons[i - 1]] if i > 0 else [])
+        if i > 0 and not np.isnan(positions).any():
+            km = _km(lats[i - 1], lons[i - 1], lats[i], lons[i])
+            row["card_km_from_prev"] = km
+            row["card_kmh_from_prev"] = km * 3600.0 / max(secs, 60.0)
+        else:
+            row["card_km_from_prev"] = row["card_kmh_from_prev"] = 0.0
+        small = amounts[_window(ms, t, MS["10m"])] < SMALL
+        row["card_small_txn_count_10m"] = float(small.sum())
+        rows.append(row)
+    return rows
+
+
+def _terminal_features(terminal: pd.DataFrame) -> list[dict[str, object]]:
+    terminal = terminal.sort_values(["ms", "transaction_id"], kind="stable")
+    ms = terminal["ms"].to_numpy()
+    cards = terminal["card_id"].to_numpy()
+    rows = []
+    for i in range(len(terminal)):
+        t = int(ms[i])
+        row: dict[str, object] = {"transaction_id": terminal["transaction_id"].iloc[i]}
+        for name in ("1d", "7d", "30d"):
+            window = _window(ms, t, MS[name])
+            row[f"terminal_txn_count_{name}"] = float(window.stop - window.start)
+        row["terminal_distinct_cards_1h"] = float(len(set(cards[_window(ms, t, MS["1h"])])))
+        rows.append(row)
+    return rows
 
 
 def oracle_features(transactions: pd.DataFrame) -> pd.DataFrame:
-    """Features per transaction from (transaction_id, card_id, event_time, amount)."""
-    frame = transactions[["transaction_id", "card_id", "event_time", "amount"]].copy()
+    """Features per transaction from Transaction v1 rows (lat/lon optional)."""
+    frame = transactions.copy()
+    for column in ("lat", "lon"):
+        if column not in frame.columns:
+            frame[column] = np.nan
     frame["ms"] = pd.to_datetime(frame["event_time"], utc=True).astype("int64") // 1_000_000
-    rows = []
-    for _, card in frame.groupby("card_id", sort=False):
-        card = card.sort_values(["ms", "transaction_id"], kind="stable")
-        ms = card["ms"].to_numpy()
-        amounts = card["amount"].to_numpy(dtype=float)
-        for i, (tx, t, amount) in enumerate(zip(card["transaction_id"], ms, amounts, strict=True)):
-            row: dict[str, object] = {"transaction_id": tx, "amount": amount}
-            upper = np.searchsorted(ms, t, side="right")  # ties with t are included
-            for name, width in WINDOWS_MS.items():
-                lower = np.searchsorted(ms, t - width, side="right")  # t - w excluded
-                window = amounts[lower:upper]
-                row[f"card_txn_count_{name}"] = float(len(window))
-                row[f"card_avg_amount_{name}"] = float(window.mean())
-            row["card_secs_since_prev"] = (
-                min(float((t - ms[i - 1]) // 1000), CAP_S) if i > 0 else CAP_S
-            )
-            row["amount_over_card_avg_30d"] = amount / row["card_avg_amount_30d"]  # type: ignore[operator]
-            rows.append(row)
-    return pd.DataFrame(rows)
+    frame["amount"] = frame["amount"].astype(float)
+    card_rows = [r for _, card in frame.groupby("card_id") for r in _card_features(card)]
+    terminal_rows = [r for _, t in frame.groupby("terminal_id") for r in _terminal_features(t)]
+    result = pd.DataFrame(card_rows).merge(pd.DataFrame(terminal_rows), on="transaction_id")
+    result = result.merge(frame[["transaction_id", "amount"]], on="transaction_id")
+    return result
