@@ -119,7 +119,54 @@ def _position(column: str) -> str:
     return f"FIRST_VALUE(COALESCE({column}, {NO_POSITION})) OVER win"
 
 
-OVER_VIEWS: tuple[OverView, ...] = (
+DEFAULT_LABEL_DELAY_MS = 7 * DAY  # labels count for a terminal's risk this long after
+RISK_WINDOWS: tuple[Window, ...] = (W1D, W7D, W30D)
+
+# Columns every row of the per-terminal stream carries: a transaction counts 1 in
+# `is_txn`; a fraud label, at its transaction's event time plus the delay, 1 in `is_fraud`.
+TXN, FRAUD = "SUM(is_txn) OVER win", "SUM(is_fraud) OVER win"
+
+
+def terminal_views(label_delay_ms: int = DEFAULT_LABEL_DELAY_MS) -> tuple[OverView, ...]:
+    """Views over the terminal stream (transactions and fraud labels, see TXN/FRAUD).
+
+    Transactions in (t - delay - w, t - delay] are the ones in (t - delay - w, t] minus
+    the ones in (t - delay, t]: two windows ending at t, so no event needs a shifted time."""
+    lag = Window("lag", label_delay_ms)
+    views = [
+        OverView(
+            "terminal_1h",
+            "terminal_id",
+            W1H,
+            (
+                ("terminal_n_1h", TXN),
+                ("terminal_cards_1h", "CAST(COLLECT(card_id) OVER win AS STRING)"),
+            ),
+        ),
+        *(
+            OverView(
+                f"terminal_{w.name}",
+                "terminal_id",
+                w,
+                ((f"terminal_n_{w.name}", TXN), (f"terminal_fraud_{w.name}", FRAUD)),
+            )
+            for w in TERMINAL_COUNT_WINDOWS
+        ),
+        OverView("terminal_lag", "terminal_id", lag, (("terminal_n_lag", TXN),)),
+        *(
+            OverView(
+                f"terminal_lag_{w.name}",
+                "terminal_id",
+                Window(f"lag_{w.name}", label_delay_ms + w.millis),
+                ((f"terminal_n_lag_{w.name}", TXN),),
+            )
+            for w in RISK_WINDOWS
+        ),
+    ]
+    return tuple(views)
+
+
+CARD_VIEWS: tuple[OverView, ...] = (
     *(_card_window_view(w) for w in CARD_WINDOWS),
     OverView(
         "card_prev",
@@ -131,24 +178,6 @@ OVER_VIEWS: tuple[OverView, ...] = (
             ("card_prev_lat", _position("lat")),
             ("card_prev_lon", _position("lon")),
         ),
-    ),
-    OverView(
-        "terminal_1h",
-        "terminal_id",
-        W1H,
-        (
-            ("terminal_n_1h", "COUNT(*) OVER win"),
-            ("terminal_cards_1h", "CAST(COLLECT(card_id) OVER win AS STRING)"),
-        ),
-    ),
-    *(
-        OverView(
-            f"terminal_{w.name}",
-            "terminal_id",
-            w,
-            ((f"terminal_n_{w.name}", "CAST(COUNT(*) OVER win AS INT)"),),
-        )
-        for w in TERMINAL_COUNT_WINDOWS
     ),
     OverView(
         "card_terminal_30d",
@@ -275,6 +304,17 @@ FEATURES: tuple[Feature, ...] = (
         )
         for w in TERMINAL_COUNT_WINDOWS
     ),
+    *(
+        Feature(
+            f"terminal_fraud_risk_{w.name}",
+            f"CASE WHEN terminal_n_lag_{w.name} > terminal_n_lag "
+            f"THEN LEAST(CAST(terminal_fraud_{w.name} AS DOUBLE) / "
+            f"(terminal_n_lag_{w.name} - terminal_n_lag), 1.0) ELSE 0.0 END",
+            f"fraud labels / transactions at the terminal in the {w.name} ending the label "
+            "delay before this transaction (0 when there were none)",
+        )
+        for w in RISK_WINDOWS
+    ),
     Feature(
         "terminal_distinct_cards_1h",
         distinct_count_sql("terminal_cards_1h"),
@@ -290,21 +330,31 @@ def feature_schema_hash() -> str:
     spec: list[object] = [[f.name, f.sql] for f in FEATURES]
     spec += [
         [v.name, v.partition, v.window.millis if v.window else None, v.aggregates]
-        for v in OVER_VIEWS
+        for v in (*terminal_views(), *CARD_VIEWS)
     ]
     return hashlib.sha256(json.dumps(spec).encode()).hexdigest()
 
 
-def feature_views(source: str, prefix: str, streaming: bool) -> list[tuple[str, str]]:
+def feature_views(
+    source: str, prefix: str, streaming: bool, label_delay_ms: int = DEFAULT_LABEL_DELAY_MS
+) -> list[tuple[str, str]]:
     """(view name, query) pairs computing every aggregate on top of `source`.
 
-    `source` must have the transaction columns and `et` (the event-time attribute); in
-    batch mode also `et_ms`, the event time in epoch milliseconds.
-    The last view holds the source columns plus every aggregate the features read.
+    `source` must have the transaction columns, `is_txn` and `is_fraud` (1 or 0: label
+    rows are not transactions) and `et` (the event-time attribute); in batch mode also
+    `et_ms`, the event time in epoch milliseconds. Terminal windows run first, over
+    transactions and labels; the card windows then see transactions only.
+    The last view holds the transactions' columns plus every aggregate the features read.
     """
     views: list[tuple[str, str]] = []
     current = source
-    for view in OVER_VIEWS:
+    for view in terminal_views(label_delay_ms):
+        name = f"{prefix}_{view.name}"
+        views.append((name, view.query(current, streaming)))
+        current = name
+    views.append((f"{prefix}_transactions", f"SELECT * FROM {current} WHERE is_txn = 1"))
+    current = f"{prefix}_transactions"
+    for view in CARD_VIEWS:
         name = f"{prefix}_{view.name}"
         views.append((name, view.query(current, streaming)))
         current = name
@@ -345,6 +395,9 @@ def isolated_history_sql(source: str) -> str:
             f"card_max_{w.name}": "amount",
         }
     for w in TERMINAL_COUNT_WINDOWS:
-        alone[f"terminal_n_{w.name}"] = "1"
+        alone |= {f"terminal_n_{w.name}": "1", f"terminal_fraud_{w.name}": "0"}
+    alone |= {"terminal_n_1h": "1", "terminal_n_lag": "1"}
+    for w in RISK_WINDOWS:
+        alone[f"terminal_n_lag_{w.name}"] = "1"
     columns = ", ".join(f"{expr} AS {col}" for col, expr in alone.items())
     return f"SELECT *, {columns} FROM {source}"

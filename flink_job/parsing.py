@@ -114,3 +114,45 @@ def typed_columns_sql() -> str:
         else:
             cols.append(f"JSON_VALUE(payload, '$.{f.name}') AS {f.name}")
     return ",\n  ".join(cols)
+
+
+LABEL_V1: tuple[Field, ...] = (
+    Field("transaction_id", "string", True),
+    Field("card_id", "string", True),
+    Field("terminal_id", "string", True),
+    Field("event_time", "string", True),
+    Field("label", "string", True),
+    Field("source", "string", True),
+    Field("reported_at", "string", True),
+)
+
+
+def _utc_timestamp_sql(field: str) -> str:
+    text = f"JSON_VALUE(payload, '$.{field}')"
+    local = f"REGEXP_REPLACE(REPLACE({text}, 'T', ' '), '(Z|\\+00:00)$', '')"
+    return f"CAST(TO_TIMESTAMP({local}) AS TIMESTAMP(3))"
+
+
+def label_reject_reason_sql() -> str:
+    """A CASE expression over a Label v1 `payload` that is NULL for a valid label."""
+    rules = [
+        "WHEN payload IS NULL OR payload IS NOT JSON OBJECT THEN 'record is not a JSON object'"
+    ]
+    rules += [_missing_rule(f) for f in LABEL_V1 if f.required]
+    rules += [
+        f"WHEN {_utc_timestamp_sql('event_time')} IS NULL THEN 'event_time is not a valid time'",
+        f"WHEN {_utc_timestamp_sql('reported_at')} IS NULL THEN 'reported_at is not a valid time'",
+        "WHEN JSON_VALUE(payload, '$.label') NOT IN ('fraud', 'legit') "
+        "THEN 'label must be fraud or legit'",
+    ]
+    return "CASE " + " ".join(rules) + " ELSE CAST(NULL AS STRING) END"
+
+
+def label_times_sql(delay_ms_interval: str) -> tuple[str, str]:
+    """(usable-from time, reported time) of a label, both TIMESTAMP(3), never NULL.
+
+    A label counts for its terminal's risk from its transaction's event time plus the
+    delay: that is the label's event time in the job (its rowtime)."""
+    epoch = "TIMESTAMP '1970-01-01 00:00:00.000'"
+    usable = f"COALESCE({_utc_timestamp_sql('event_time')}, {epoch}) + {delay_ms_interval}"
+    return usable, f"COALESCE({_utc_timestamp_sql('reported_at')}, {epoch})"

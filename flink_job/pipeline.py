@@ -6,21 +6,31 @@ on Kinesis and in batch mode on a file (the training path, model_export.feature_
 
 from __future__ import annotations
 
-from pyflink.table import StatementSet, TableEnvironment
+from typing import Any
+
+from pyflink.table import DataTypes, StatementSet, TableEnvironment
+from pyflink.table.udf import FunctionContext, ScalarFunction, udf
 
 from flink_job.config import JobConfig
 from flink_job.features import (
+    DEFAULT_LABEL_DELAY_MS,
     FEATURE_NAMES,
     feature_columns_sql,
     feature_views,
     isolated_history_sql,
 )
-from flink_job.parsing import redacted_payload_sql, reject_reason_sql, typed_columns_sql
+from flink_job.parsing import (
+    label_reject_reason_sql,
+    redacted_payload_sql,
+    reject_reason_sql,
+    typed_columns_sql,
+)
 from flink_job.tables import (
     alerts_sink_ddl,
     deadletter_sink_ddl,
     epoch_millis_sql,
     iso_sql,
+    labels_source_ddl,
     transactions_source_ddl,
 )
 from udfs.scoring import DECISION_SEPARATOR, explain_udf, score_udf
@@ -31,14 +41,74 @@ TRANSACTION_COLUMNS = (
 )
 
 
+LABELS_IDLE_TIMEOUT_MS = 1000
+
+
+class LateCounter(ScalarFunction):  # type: ignore[misc]
+    """TRUE, counting each call in the `transactions_late` metric; it is called for late
+    transactions only, so on-time events never cross into Python for it."""
+
+    def open(self, function_context: FunctionContext) -> None:
+        self._late = function_context.get_metric_group().counter("transactions_late")
+
+    def eval(self, transaction_id: str) -> bool:
+        self._late.inc()
+        return True
+
+    def is_deterministic(self) -> bool:
+        return False  # counts: must run once per row, never be copied or folded
+
+
+def late_counter_udf() -> Any:
+    return udf(LateCounter(), result_type=DataTypes.BOOLEAN())
+
+
 def _view(t_env: TableEnvironment, name: str, query: str) -> None:
     t_env.execute_sql(f"CREATE TEMPORARY VIEW {name} AS {query}")
 
 
-def register_feature_views(t_env: TableEnvironment, source: str, streaming: bool = True) -> str:
+LABEL_ROW_COLUMNS = (
+    "JSON_VALUE(payload, '$.transaction_id'), CAST(NULL AS STRING), "
+    "JSON_VALUE(payload, '$.terminal_id'), CAST(NULL AS DOUBLE), CAST(NULL AS STRING), "
+    "CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), "
+    "CAST(NULL AS STRING), CAST(NULL AS STRING), et, CAST(NULL AS TIMESTAMP_LTZ(3))"
+)
+
+
+def register_label_views(t_env: TableEnvironment, labels: str) -> str:
+    """Label v1 records (payload, et = the transaction's event time + delay, reported) to
+    the fraud labels the terminal risk counts. A label counts only when it was reported by
+    the time it is needed (reported <= event time + delay), in both engines, so a
+    label's effect never depends on when a replay happens to deliver it."""
+    _view(
+        t_env,
+        "parsed_labels",
+        f"SELECT payload, et, reported, {label_reject_reason_sql()} AS reject_reason FROM {labels}",
+    )
+    _view(
+        t_env,
+        "usable_fraud_labels",
+        f"SELECT {LABEL_ROW_COLUMNS}, 0 AS is_txn, 1 AS is_fraud FROM parsed_labels "
+        "WHERE reject_reason IS NULL AND JSON_VALUE(payload, '$.label') = 'fraud' "
+        "AND reported <= et",
+    )
+    return "usable_fraud_labels"
+
+
+def register_feature_views(
+    t_env: TableEnvironment,
+    source: str,
+    streaming: bool = True,
+    labels: str | None = None,
+    label_delay_ms: int = DEFAULT_LABEL_DELAY_MS,
+    count_late: bool = False,
+) -> str:
     """Views from a raw source (payload, ingested_at, et) to one row of features per
     valid transaction. Returns the final view's name; `parsed_transactions` holds every
-    record with its `reject_reason`. In batch mode there is no watermark and no late data."""
+    record with its `reject_reason`. `labels`, when given, is a Label v1 source (payload,
+    et = the transaction's event time + `label_delay_ms`, reported) for the terminal risk.
+    In batch mode there is no watermark and no late data. `count_late` counts late
+    transactions in the `transactions_late` metric (a Python UDF that sees late rows only)."""
     on_time, late = (
         (
             "CURRENT_WATERMARK(et) IS NULL OR et > CURRENT_WATERMARK(et)",
@@ -68,24 +138,32 @@ def register_feature_views(t_env: TableEnvironment, source: str, streaming: bool
         "late_transactions",
         f"SELECT {TRANSACTION_COLUMNS} FROM valid_transactions WHERE {late}",
     )
-    ordered = "on_time_transactions"
+    events = f"SELECT {TRANSACTION_COLUMNS}, 1 AS is_txn, 0 AS is_fraud FROM on_time_transactions"
+    if labels is not None:
+        events += f" UNION ALL SELECT * FROM {register_label_views(t_env, labels)}"
+    _view(t_env, "terminal_events", events)
+    ordered = "terminal_events"
     if not streaming:
         _view(
             t_env,
-            "ordered_transactions",
-            f"SELECT *, {epoch_millis_sql('et')} AS et_ms FROM on_time_transactions",
+            "ordered_events",
+            f"SELECT *, {epoch_millis_sql('et')} AS et_ms FROM terminal_events",
         )
-        ordered = "ordered_transactions"
+        ordered = "ordered_events"
     last = ordered
-    for name, query in feature_views(ordered, "features", streaming):
+    for name, query in feature_views(ordered, "features", streaming, label_delay_ms):
         _view(t_env, name, query)
         last = name
     _view(t_env, "late_transactions_alone", isolated_history_sql("late_transactions"))
+    late_flag = "TRUE"
+    if count_late:
+        t_env.create_temporary_function("count_late", late_counter_udf())
+        late_flag = "count_late(transaction_id)"
     _view(
         t_env,
         "transaction_features",
         f"SELECT {TRANSACTION_COLUMNS}, FALSE AS late, {feature_columns_sql()} FROM {last} "
-        f"UNION ALL SELECT {TRANSACTION_COLUMNS}, TRUE AS late, "
+        f"UNION ALL SELECT {TRANSACTION_COLUMNS}, {late_flag} AS late, "
         f"{feature_columns_sql()} FROM late_transactions_alone",
     )
     return "transaction_features"
@@ -106,12 +184,22 @@ def _features_map_sql() -> str:
 def build_statements(t_env: TableEnvironment, config: JobConfig) -> StatementSet:
     """Register sources, sinks, UDFs and views; return the job's INSERT statements."""
     t_env.execute_sql(transactions_source_ddl(config))
+    t_env.execute_sql(labels_source_ddl(config))
+    # A labels stream with nothing to say must not hold the watermark (and the features)
+    # back: an input that sent nothing for this long is left out of the watermark.
+    t_env.get_config().set("table.exec.source.idle-timeout", f"{LABELS_IDLE_TIMEOUT_MS} ms")
     t_env.execute_sql(alerts_sink_ddl(config))
     t_env.execute_sql(deadletter_sink_ddl(config))
     t_env.create_temporary_function("score_transactions", score_udf(config.model_path))
     t_env.create_temporary_function("explain_alert", explain_udf(config.model_path))
 
-    features = register_feature_views(t_env, "transactions_source")
+    features = register_feature_views(
+        t_env,
+        "transactions_source",
+        labels="labels_source",
+        label_delay_ms=config.labels_delay_ms,
+        count_late=True,
+    )
     feature_args = ", ".join(FEATURE_NAMES)
     sep = DECISION_SEPARATOR
     _view(

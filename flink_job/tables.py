@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flink_job.config import JobConfig
 from flink_job.features import interval_sql
-from flink_job.parsing import rowtime_sql
+from flink_job.parsing import label_times_sql, rowtime_sql
 
 ISO_FORMAT = "yyyy-MM-dd''T''HH:mm:ss.SSS''Z''"
 
@@ -64,6 +64,36 @@ CREATE TABLE transactions_source (
   ingested_at TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
   et AS {rowtime_sql()},
   WATERMARK FOR et AS et - {lateness}
+) WITH (
+  {_with(options)}
+)"""
+
+
+def label_columns_sql(delay_ms: int, lateness_ms: int | None) -> str:
+    """Columns of a Label v1 source: `et` is when the label starts to count (its
+    transaction's event time + the delay); the watermark, when `lateness_ms` is given,
+    follows `reported_at`, the order labels arrive in, `lateness_ms` behind."""
+    usable, reported = label_times_sql(interval_sql(delay_ms))
+    columns = f"payload STRING,\n  et AS {usable},\n  reported AS {reported}"
+    if lateness_ms is not None:
+        columns += f",\n  WATERMARK FOR et AS reported - {interval_sql(lateness_ms)}"
+    return columns
+
+
+def labels_source_ddl(config: JobConfig) -> str:
+    options = {
+        "connector": "kinesis",
+        "stream": config.labels_stream,
+        "format": "raw",
+        "scan.stream.initpos": config.source_initial_position,
+        "scan.shard.getrecords.intervalmillis": str(config.source_poll_interval_ms),
+        "scan.shard.getrecords.maxrecordcount": "1000",
+        **_aws_options(config),
+    }
+    columns = label_columns_sql(config.labels_delay_ms, config.watermark_max_out_of_orderness_ms)
+    return f"""
+CREATE TABLE labels_source (
+  {columns}
 ) WITH (
   {_with(options)}
 )"""

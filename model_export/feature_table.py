@@ -20,9 +20,10 @@ from typing import Any
 import pandas as pd
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
-from flink_job.features import FEATURE_NAMES, interval_sql
+from flink_job.features import DEFAULT_LABEL_DELAY_MS, FEATURE_NAMES, interval_sql
 from flink_job.parsing import rowtime_sql
 from flink_job.pipeline import register_feature_views
+from flink_job.tables import label_columns_sql
 
 KEY_COLUMNS = ("transaction_id", "card_id", "terminal_id", "event_time", "late")
 PROGRESS_EVERY = 5_000
@@ -33,17 +34,23 @@ def _as_json_lines(path: Path, workdir: Path) -> Path:
     if path.suffix in (".jsonl", ".json"):
         return path
     frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    out = workdir / "transactions.jsonl"
+    workdir.mkdir(parents=True, exist_ok=True)
+    out = workdir / "records.jsonl"
     frame.to_json(out, orient="records", lines=True, date_format="iso")
     return out
 
 
 def flink_environment(
-    source: Path, streaming: bool = False, lateness_ms: int = 0
+    source: Path,
+    streaming: bool = False,
+    lateness_ms: int = 0,
+    labels: Path | None = None,
+    label_delay_ms: int = DEFAULT_LABEL_DELAY_MS,
 ) -> tuple[TableEnvironment, str]:
-    """A TableEnvironment over a JSON-lines file with the job's views registered; returns it
-    and the name of the feature view. Streaming mode reads the file in its line order with
-    a watermark `lateness_ms` behind the largest event time seen, like the job on Kinesis."""
+    """A TableEnvironment over a JSON-lines file (and a Label v1 JSON-lines file) with the
+    job's views registered; returns it and the name of the feature view. Streaming mode
+    reads the files in their line order with a watermark `lateness_ms` behind the largest
+    event time (transactions) and reported time (labels) seen, like the job on Kinesis."""
     settings = EnvironmentSettings.in_streaming_mode() if streaming else None
     t_env = TableEnvironment.create(settings or EnvironmentSettings.in_batch_mode())
     conf = t_env.get_config()
@@ -60,10 +67,24 @@ def flink_environment(
   et AS {rowtime_sql()}{watermark}
 ) WITH ('connector' = 'filesystem', 'path' = '{source.resolve()}', 'format' = 'raw')"""
     )
-    return t_env, register_feature_views(t_env, "transactions_file", streaming=streaming)
+    if labels is not None:
+        columns = label_columns_sql(label_delay_ms, lateness_ms if streaming else None)
+        t_env.execute_sql(
+            f"""CREATE TABLE labels_file (
+  {columns}
+) WITH ('connector' = 'filesystem', 'path' = '{labels.resolve()}', 'format' = 'raw')"""
+        )
+    view = register_feature_views(
+        t_env,
+        "transactions_file",
+        streaming=streaming,
+        labels="labels_file" if labels is not None else None,
+        label_delay_ms=label_delay_ms,
+    )
+    return t_env, view
 
 
-def batch_environment(source: Path) -> tuple[TableEnvironment, str]:
+def batch_environment(source: Path) -> tuple[TableEnvironment, str]:  # tests/test_validation
     """flink_environment in batch mode: the training path."""
     return flink_environment(source, streaming=False)
 
@@ -74,13 +95,21 @@ def _count_lines(path: Path) -> int:
 
 
 def compute_features(
-    transactions: Path, streaming: bool = False, lateness_ms: int = 0, progress: bool = False
+    transactions: Path,
+    streaming: bool = False,
+    lateness_ms: int = 0,
+    progress: bool = False,
+    labels: Path | None = None,
+    label_delay_ms: int = DEFAULT_LABEL_DELAY_MS,
 ) -> pd.DataFrame:
-    """One row per valid transaction: its keys and every feature, in the job's order."""
+    """One row per valid transaction: its keys and every feature, in the job's order.
+    Without `labels` the terminal fraud risks are 0, as in a job whose labels stream is
+    empty."""
     with tempfile.TemporaryDirectory() as tmp:
         source = _as_json_lines(transactions, Path(tmp))
+        label_lines = _as_json_lines(labels, Path(tmp) / "labels") if labels else None
         total = _count_lines(source) if progress else 0
-        t_env, view = flink_environment(source, streaming, lateness_ms)
+        t_env, view = flink_environment(source, streaming, lateness_ms, label_lines, label_delay_ms)
         columns = ", ".join(FEATURE_NAMES)
         table = t_env.sql_query(
             "SELECT transaction_id, card_id, terminal_id, "
@@ -115,6 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("transactions", type=Path, help="Transaction v1: JSON lines, CSV, Parquet")
     parser.add_argument("out", type=Path, help="Parquet file to write")
     parser.add_argument(
+        "--labels",
+        type=Path,
+        help="Label v1 file (JSON lines, CSV, Parquet) for the terminal fraud risks; "
+        "without it they are 0",
+    )
+    parser.add_argument(
+        "--label-delay-ms",
+        type=int,
+        default=DEFAULT_LABEL_DELAY_MS,
+        help="the job's labels.delay_ms (default: %(default)s, 7 days)",
+    )
+    parser.add_argument(
         "--streaming",
         action="store_true",
         help="run Flink's streaming engine over the file instead of batch",
@@ -122,7 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mode = "streaming" if args.streaming else "batch"
     print(f"computing features of {args.transactions} with Flink ({mode})…", file=sys.stderr)
-    frame = compute_features(args.transactions, streaming=args.streaming, progress=True)
+    frame = compute_features(
+        args.transactions,
+        streaming=args.streaming,
+        progress=True,
+        labels=args.labels,
+        label_delay_ms=args.label_delay_ms,
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(args.out, index=False)
     print(f"wrote {len(frame)} rows × {len(FEATURE_NAMES)} features to {args.out}", file=sys.stderr)

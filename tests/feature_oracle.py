@@ -71,7 +71,13 @@ def _card_features(card: pd.DataFrame) -> list[dict[str, object]]:
     return rows
 
 
-def _terminal_features(terminal: pd.DataFrame) -> list[dict[str, object]]:
+DELAY_MS = 7 * 86_400_000
+
+
+def _terminal_features(
+    terminal: pd.DataFrame, frauds_ms: np.ndarray, delay_ms: int
+) -> list[dict[str, object]]:
+    """`frauds_ms`: sorted event times of the terminal's fraud labels known in time."""
     terminal = terminal.sort_values(["ms", "transaction_id"], kind="stable")
     ms = terminal["ms"].to_numpy()
     cards = terminal["card_id"].to_numpy()
@@ -82,21 +88,44 @@ def _terminal_features(terminal: pd.DataFrame) -> list[dict[str, object]]:
         for name in ("1d", "7d", "30d"):
             window = _window(ms, t, MS[name])
             row[f"terminal_txn_count_{name}"] = float(window.stop - window.start)
+        for name in ("1d", "7d", "30d"):  # frauds / transactions in (t - d - w, t - d]
+            txns = _window(ms, t - delay_ms, MS[name])
+            frauds = _window(frauds_ms, t - delay_ms, MS[name])
+            n, f = txns.stop - txns.start, frauds.stop - frauds.start
+            row[f"terminal_fraud_risk_{name}"] = min(f / n, 1.0) if n else 0.0
         row["terminal_distinct_cards_1h"] = float(len(set(cards[_window(ms, t, MS["1h"])])))
         rows.append(row)
     return rows
 
 
-def oracle_features(transactions: pd.DataFrame) -> pd.DataFrame:
-    """Features per transaction from Transaction v1 rows (lat/lon optional)."""
+def _ms(times: pd.Series) -> pd.Series:
+    return pd.to_datetime(times, utc=True).astype("int64") // 1_000_000
+
+
+def oracle_features(
+    transactions: pd.DataFrame, labels: pd.DataFrame | None = None, delay_ms: int = DELAY_MS
+) -> pd.DataFrame:
+    """Features per transaction from Transaction v1 rows (lat/lon optional) and Label v1
+    rows. A fraud label counts when it was reported by its transaction's time + delay."""
+    usable: dict[str, np.ndarray] = {}
+    if labels is not None:
+        s, reported = _ms(labels["event_time"]), _ms(labels["reported_at"])
+        frauds = labels[(labels["label"] == "fraud") & (reported <= s + delay_ms)]
+        for terminal_id, group in frauds.assign(ms=s).groupby("terminal_id"):
+            usable[str(terminal_id)] = np.sort(group["ms"].to_numpy())
     frame = transactions.copy()
     for column in ("lat", "lon"):
         if column not in frame.columns:
             frame[column] = np.nan
-    frame["ms"] = pd.to_datetime(frame["event_time"], utc=True).astype("int64") // 1_000_000
+    frame["ms"] = _ms(frame["event_time"])
     frame["amount"] = frame["amount"].astype(float)
     card_rows = [r for _, card in frame.groupby("card_id") for r in _card_features(card)]
-    terminal_rows = [r for _, t in frame.groupby("terminal_id") for r in _terminal_features(t)]
+    none = np.array([], dtype=np.int64)
+    terminal_rows = [
+        r
+        for terminal_id, t in frame.groupby("terminal_id")
+        for r in _terminal_features(t, usable.get(str(terminal_id), none), delay_ms)
+    ]
     result = pd.DataFrame(card_rows).merge(pd.DataFrame(terminal_rows), on="transaction_id")
     result = result.merge(frame[["transaction_id", "amount"]], on="transaction_id")
     return result

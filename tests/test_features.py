@@ -19,16 +19,34 @@ from tests.feature_oracle import oracle_features
 EXACT = re.compile(r"count|distinct|seen|is_|secs")
 
 
+def _label(tx: str, at: str, reported: str, terminal: str = "term_1") -> str:
+    return json.dumps(
+        {
+            "transaction_id": tx,
+            "card_id": "card_edge",
+            "terminal_id": terminal,
+            "event_time": at,
+            "label": "fraud",
+            "source": "chargeback",
+            "reported_at": reported,
+        }
+    )
+
+
+LABELS = Path(__file__).resolve().parent.parent / "sample_data" / "sample_labels.jsonl"
+
+
 @pytest.fixture(scope="module")
 def sample_features(sample_path: Path) -> pd.DataFrame:
-    return compute_features(sample_path)
+    return compute_features(sample_path, labels=LABELS)
 
 
 def test_batch_features_equal_the_pandas_oracle_on_the_sample(
     sample_path: Path, sample_features: pd.DataFrame
 ) -> None:
     transactions = pd.read_json(sample_path, lines=True, dtype={"transaction_id": str})
-    expected = oracle_features(transactions).set_index("transaction_id").sort_index()
+    labels = pd.read_json(LABELS, lines=True, dtype={"transaction_id": str}, convert_dates=False)
+    expected = oracle_features(transactions, labels).set_index("transaction_id").sort_index()
     actual = sample_features.set_index("transaction_id").sort_index()
     assert len(actual) == len(transactions)
     assert_features_equal(actual, expected)
@@ -120,3 +138,35 @@ def test_card_and_terminal_rules_on_a_handmade_history(tmp_path: Path) -> None:
     assert f.loc["d", "terminal_txn_count_7d"] == 3
     assert f.loc["c", "terminal_distinct_cards_1h"] == 1
     assert f.loc["d", "terminal_distinct_cards_1h"] == 1  # card_x was 2.5 days earlier
+
+
+def test_terminal_risk_uses_labels_delay_days_old_and_reported_in_time(tmp_path: Path) -> None:
+    transactions, labels = tmp_path / "t.jsonl", tmp_path / "l.jsonl"
+    transactions.write_text(
+        "\n".join(
+            [
+                _tx("a", "2026-10-01T10:00:00.000Z", 10.0),  # fraud, reported in time
+                _tx("b", "2026-10-01T11:00:00.000Z", 10.0),  # fraud, reported too late
+                _tx("c", "2026-10-01T12:00:00.000Z", 10.0),
+                _tx("d", "2026-10-08T10:00:00.000Z", 10.0),  # exactly 7 days after a
+                _tx("e", "2026-10-08T12:30:00.000Z", 10.0),
+                _tx("f", "2026-10-09T10:00:00.000Z", 10.0),  # a's label is 1 d + 7 d old
+            ]
+        )
+    )
+    labels.write_text(
+        "\n".join(
+            [
+                _label("a", "2026-10-01T10:00:00.000Z", "2026-10-03T00:00:00.000Z"),
+                _label("b", "2026-10-01T11:00:00.000Z", "2026-10-09T00:00:00.000Z"),
+                "not json",
+            ]
+        )
+    )
+    rows = compute_features(transactions, labels=labels).set_index("transaction_id")
+    assert rows.loc["c", "terminal_fraud_risk_1d"] == 0  # nothing is 7 days old yet
+    assert rows.loc["d", "terminal_fraud_risk_1d"] == 1.0  # (t-8d, t-7d] holds a only
+    assert rows.loc["e", "terminal_fraud_risk_1d"] == pytest.approx(1 / 3)  # a, b, c
+    assert rows.loc["f", "terminal_fraud_risk_1d"] == 0  # a left the 1-day window
+    assert rows.loc["f", "terminal_fraud_risk_7d"] == pytest.approx(1 / 3)
+    assert (compute_features(transactions)["terminal_fraud_risk_30d"] == 0).all()

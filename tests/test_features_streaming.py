@@ -17,7 +17,7 @@ from tests.feature_oracle import oracle_features
 from tests.test_features import assert_features_equal
 
 BOUND_MS = 5 * 60_000  # the default out-of-order bound
-DAYS = 12  # a subset of the sample keeps the three streaming runs short
+DAYS = 20  # a subset of the sample keeps the three streaming runs short
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,11 @@ def _ms(line: str) -> int:
     return int(pd.Timestamp(json.loads(line)["event_time"]).value // 1_000_000)
 
 
+LABELS = Path(__file__).resolve().parent.parent / "sample_data" / "sample_labels.jsonl"
+
+
 def _features(path: Path, streaming: bool) -> pd.DataFrame:
-    frame = compute_features(path, streaming=streaming, lateness_ms=BOUND_MS)
+    frame = compute_features(path, streaming=streaming, lateness_ms=BOUND_MS, labels=LABELS)
     return frame.set_index("transaction_id")
 
 
@@ -53,7 +56,10 @@ def test_streaming_features_equal_batch_features_and_the_oracle(
     assert len(in_order) == len(subset) and not in_order["late"].any()
     assert_features_equal(in_order, _features(path, streaming=False))
     transactions = pd.read_json(path, lines=True, dtype={"transaction_id": str})
-    assert_features_equal(in_order, oracle_features(transactions).set_index("transaction_id"))
+    labels = pd.read_json(LABELS, lines=True, dtype={"transaction_id": str}, convert_dates=False)
+    expected = oracle_features(transactions, labels).set_index("transaction_id")
+    assert_features_equal(in_order, expected)
+    assert (in_order["terminal_fraud_risk_7d"] > 0).sum() > 10  # the labels did count
 
 
 def test_shuffling_arrival_within_the_bound_changes_nothing(
