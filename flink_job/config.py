@@ -24,12 +24,14 @@ KEYS: dict[str, str] = {
     "aws.region": "AWS region of the streams and buckets.",
     "aws.endpoint": "Endpoint override (local moto server); empty on AWS.",
     "transactions.stream": "Kinesis stream the Transaction v1 events are read from.",
+    "labels.stream": "Kinesis stream the Label v1 records (chargebacks, verdicts) are read from.",
+    "labels.delay_ms": "Terminal fraud risk at t uses labels of transactions before t minus this.",
     "alerts.stream": "Kinesis stream the Alert v1 records are written to.",
     "deadletter.stream": "Kinesis stream malformed events are written to, with their reason.",
     "source.initial_position": "Where a new job starts reading: LATEST or TRIM_HORIZON.",
     "source.poll_interval_ms": "Kinesis GetRecords interval per shard, in milliseconds.",
     "sink.max_buffer_ms": "Longest time the Kinesis sinks buffer a record, in milliseconds.",
-    "watermark.max_out_of_orderness_ms": "Event-time lateness bound, in milliseconds.",
+    "watermark.max_out_of_orderness_ms": "Event-time out-of-order bound, in ms (default 300000).",
     "model.path": "Model directory or registry root (local or s3://) with the model to serve.",
     "model.poll_interval_ms": "How often the scorer checks the registry pointer for a new model.",
     "scoring.batch_size": "Rows per Arrow batch handed to the ONNX scorer.",
@@ -49,6 +51,8 @@ class JobConfig:
     aws_region: str
     aws_endpoint: str
     transactions_stream: str
+    labels_stream: str
+    labels_delay_ms: int
     alerts_stream: str
     deadletter_stream: str
     source_initial_position: str
@@ -92,6 +96,7 @@ class JobConfig:
             "scoring.batch_size": self.scoring_batch_size,
             "scoring.bundle_time_ms": self.scoring_bundle_time_ms,
             "parallelism": self.parallelism,
+            "labels.delay_ms": self.labels_delay_ms,
         }
         for key, value in positive.items():
             if value <= 0:
@@ -103,6 +108,7 @@ class JobConfig:
             )
         for key, name in (
             ("transactions.stream", self.transactions_stream),
+            ("labels.stream", self.labels_stream),
             ("alerts.stream", self.alerts_stream),
             ("deadletter.stream", self.deadletter_stream),
             ("model.path", self.model_path),

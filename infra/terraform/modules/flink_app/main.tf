@@ -12,6 +12,8 @@ locals {
     "aws.region"                        = data.aws_region.current.name
     "aws.endpoint"                      = ""
     "transactions.stream"               = var.transactions_stream_name
+    "labels.stream"                     = var.labels_stream_name
+    "labels.delay_ms"                   = tostring(var.labels_delay_ms)
     "alerts.stream"                     = var.alerts_stream_name
     "deadletter.stream"                 = var.deadletter_stream_name
     "source.initial_position"           = var.source_initial_position

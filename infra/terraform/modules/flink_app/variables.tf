@@ -108,6 +108,18 @@ variable "sink_max_buffer_ms" {
   default     = 100
 }
 
+variable "labels_stream_name" {
+  type        = string
+  description = "Kinesis stream the job reads Label v1 records from (terminal fraud risk)."
+  default     = "labels"
+}
+
+variable "labels_delay_ms" {
+  type        = number
+  description = "Terminal fraud risk at t uses labels of transactions before t minus this, in ms."
+  default     = 604800000
+}
+
 variable "watermark_max_out_of_orderness_ms" {
   type        = number
   description = "Event-time lateness bound, in milliseconds."
