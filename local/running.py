@@ -76,8 +76,15 @@ class RunningPipeline:
         return replay(self.kinesis, self.config.transactions_stream, records, rate, progress)
 
     def scored(self) -> int:
+        return self.metric("transactions_scored")
+
+    def late(self) -> int:
+        """Transactions later than the watermark bound (scored alone, flagged `late`)."""
+        return self.metric("transactions_late")
+
+    def metric(self, name: str) -> int:
         rest = FlinkRest(self.rest_port)
-        return int(rest.metric_total(rest.running_job_ids()[0], "transactions_scored"))
+        return int(rest.metric_total(rest.running_job_ids()[0], name))
 
     def deadletter_records(self) -> list[dict[str, Any]]:
         """Dead letters without the liveness probe."""

@@ -41,6 +41,7 @@ ALERT_FIELDS = {
     "ingested_at": str,
     "detected_at": str,
 }
+LATE_ID = "late-copy-of-the-first"
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
@@ -67,18 +68,23 @@ def run(trained_model: dict[str, Any], sample_path: Path) -> Iterator[dict[str, 
     records = read_records(sample_path)
     bad = malformed_records()
     frauds = injected_frauds()
-    # Injected frauds go in event-time order so that none is later than the watermark.
+    # Injected frauds go in event-time order so that none is later than the watermark;
+    # one copy of an early transaction, under a new id, comes last: it is late.
     stream = sorted(records + frauds, key=lambda r: json.loads(r)["event_time"])
+    stream.append(json.dumps({**json.loads(records[0]), "transaction_id": LATE_ID}))
     with LocalAws() as aws, RunningPipeline(aws, str(trained_model["dir"])) as pipeline:
         sent = pipeline.send(mix(stream, bad), rate=3_000, progress=False)
         valid = len(stream)
         wait_for(lambda: len(pipeline.deadletter_records()) >= len(bad), 120, "dead letters")
         wait_for(lambda: pipeline.scored() >= valid, 180, "every transaction scored")
         wait_quiet(pipeline.alerts, quiet_s=3.0, timeout_s=60)
+        wait_for(lambda: pipeline.late() >= 1, 60, "the late transaction counted")
+        late = pipeline.late()
         yield {
             "sent": sent,
             "valid": valid,
             "scored": pipeline.scored(),
+            "late": late,
             "bad": bad,
             "frauds": frauds,
             "alerts": [a.record for a in pipeline.alerts.received],
@@ -90,6 +96,10 @@ def run(trained_model: dict[str, Any], sample_path: Path) -> Iterator[dict[str, 
 def test_every_valid_transaction_is_scored_exactly_once(run: dict[str, Any]) -> None:
     assert run["sent"].failed == 0
     assert run["scored"] == run["valid"]
+
+
+def test_a_transaction_later_than_the_bound_is_scored_and_counted(run: dict[str, Any]) -> None:
+    assert run["late"] == 1  # the Flink metric transactions_late; scored above, not dropped
 
 
 def test_injected_high_amount_frauds_are_all_alerted(run: dict[str, Any]) -> None:
