@@ -4,7 +4,8 @@ Both runs read the same JSON-lines file with the filesystem connector in streami
 parse and validate it and compute every feature with the job's own views
 (flink_job.pipeline). The ceiling stops there (a blackhole sink, no Python); the full job
 adds scoring, the decision and Alert v1 records (to blackhole sinks), built by the job's own
-build_statements with the Kinesis tables swapped for file/blackhole ones.
+build_statements with the Kinesis tables swapped for file/blackhole ones (and an empty
+labels file).
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from unittest import mock
+
+from pyflink.table import TableEnvironment
 
 from flink_job import pipeline
 from flink_job.config import JobConfig
 from flink_job.features import FEATURE_NAMES, interval_sql
 from flink_job.main import create_environment
 from flink_job.parsing import rowtime_sql
-from flink_job.tables import ALERT_COLUMNS
+from flink_job.tables import ALERT_COLUMNS, label_columns_sql
 
 
 @dataclass(frozen=True)
@@ -54,35 +56,31 @@ def run_ceiling(config: JobConfig, data: Path, events: int) -> ThroughputResult:
     t_env.execute_sql(_blackhole("features_sink", "transaction_id STRING, checksum DOUBLE"))
     # Every feature feeds the sink, so the planner cannot prune any of them away.
     checksum = " + ".join(f"CAST({name} AS DOUBLE)" for name in FEATURE_NAMES)
-    statements = t_env.create_statement_set()
-    statements.add_insert_sql(
-        f"INSERT INTO features_sink SELECT transaction_id, {checksum} FROM {view}"
-    )
-    return _timed(statements, events)
+    insert = f"INSERT INTO features_sink SELECT transaction_id, {checksum} FROM {view}"
+    return _timed(t_env, [insert], events)
 
 
 def run_full_job(config: JobConfig, data: Path, events: int) -> ThroughputResult:
     """The job's own statements, with file in and blackholes out instead of Kinesis."""
     t_env = create_environment(config)
     dead = "`schema` STRING, reason STRING, payload STRING, ingested_at STRING, detected_at STRING"
-    with (
-        mock.patch.object(
-            pipeline,
-            "transactions_source_ddl",
-            lambda c: file_source_ddl(data, c.watermark_max_out_of_orderness_ms),
-        ),
-        mock.patch.object(
-            pipeline, "alerts_sink_ddl", lambda c: _blackhole("alerts_sink", ALERT_COLUMNS)
-        ),
-        mock.patch.object(
-            pipeline, "deadletter_sink_ddl", lambda c: _blackhole("deadletter_sink", dead)
-        ),
-    ):
-        statements = pipeline.build_statements(t_env, config)
-    return _timed(statements, events)
+    no_labels = data.with_name(data.name + ".labels")
+    no_labels.write_text("")
+    label_columns = label_columns_sql(
+        config.labels_delay_ms, config.watermark_max_out_of_orderness_ms
+    )
+    tables = pipeline.JobTables(
+        transactions_source=file_source_ddl(data, config.watermark_max_out_of_orderness_ms),
+        labels_source=f"CREATE TABLE labels_source ({label_columns}) WITH ("
+        f"'connector' = 'filesystem', 'path' = '{no_labels.resolve()}', 'format' = 'raw')",
+        alerts_sink=_blackhole("alerts_sink", ALERT_COLUMNS),
+        deadletter_sink=_blackhole("deadletter_sink", dead),
+    )
+    inserts = pipeline.build_statements(t_env, config, tables)
+    return _timed(t_env, inserts, events)
 
 
-def _timed(statements: object, events: int) -> ThroughputResult:
+def _timed(t_env: TableEnvironment, inserts: list[str], events: int) -> ThroughputResult:
     began = time.perf_counter()
-    statements.execute().wait()  # type: ignore[attr-defined]
+    pipeline.execute_statements(t_env, inserts).wait()
     return ThroughputResult(events=events, seconds=time.perf_counter() - began)

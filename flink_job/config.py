@@ -83,6 +83,10 @@ class JobConfig:
         config.validate()
         return config
 
+    def to_properties(self) -> dict[str, str]:
+        """The property group that `from_properties` reads back as this config."""
+        return {_key_for_field(f.name): str(getattr(self, f.name)) for f in fields(self)}
+
     def validate(self) -> None:
         if self.source_initial_position not in ("LATEST", "TRIM_HORIZON"):
             raise ConfigError(
@@ -155,6 +159,12 @@ def read_property_groups(path: Path) -> dict[str, dict[str, str]]:
                 f"properties file {path}: every group needs PropertyGroupId and PropertyMap"
             ) from None
     return result
+
+
+def write_properties(config: JobConfig, path: Path) -> None:
+    """Write `config` as a properties file the job reads (via $FRAUD_JOB_PROPERTIES)."""
+    groups = [{"PropertyGroupId": PROPERTY_GROUP, "PropertyMap": config.to_properties()}]
+    path.write_text(json.dumps(groups, indent=2) + "\n")
 
 
 def properties_path() -> Path:

@@ -7,16 +7,20 @@ On Managed Flink the runtime properties file is read and the jar comes from `jar
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from pyflink.table import EnvironmentSettings, TableEnvironment, TableResult
 
-from flink_job.config import MANAGED_FLINK_PROPERTIES, JobConfig, load_config
-from flink_job.pipeline import build_statements
+from flink_job.config import MANAGED_FLINK_PROPERTIES, ConfigError, JobConfig, load_config
+from flink_job.pipeline import build_statements, execute_statements
 
 CONNECTOR_JAR = Path(__file__).with_name("target") / "fraud-stream-connectors.jar"
 WATERMARK_INTERVAL_MS = 50
+# Idle-state retention: the longest history a feature reads is the terminal fraud risk,
+# 30 days ending a label delay (7 days by default) before the transaction.
+STATE_TTL = "38 d"
 
 
 def running_on_managed_flink() -> bool:
@@ -34,7 +38,7 @@ def create_environment(config: JobConfig, extra: dict[str, str] | None = None) -
         "python.fn-execution.bundle.time": str(config.scoring_bundle_time_ms),
         "python.fn-execution.bundle.size": str(config.scoring_batch_size),
         "python.fn-execution.arrow.batch.size": str(config.scoring_batch_size),
-        "table.exec.state.ttl": "31 d",
+        "table.exec.state.ttl": STATE_TTL,
     }
     if not running_on_managed_flink():
         if not CONNECTOR_JAR.exists():
@@ -52,12 +56,30 @@ def create_environment(config: JobConfig, extra: dict[str, str] | None = None) -
 def start(config: JobConfig, extra: dict[str, str] | None = None) -> TableResult:
     """Submit the job and return without waiting (the demo and tests use this)."""
     t_env = create_environment(config, extra)
-    return build_statements(t_env, config).execute()
+    return execute_statements(t_env, build_statements(t_env, config))
 
 
-def main() -> None:
-    config = load_config()
-    result = start(config)
+def parse_flink_settings(argv: list[str]) -> dict[str, str]:
+    """`--flink key=value` options: Flink settings for a local run (the runner in local/
+    sets the mini-cluster's REST port this way). Other arguments are left alone."""
+    parser = argparse.ArgumentParser(prog="python -m flink_job.main")
+    parser.add_argument("--flink", action="append", default=[], metavar="KEY=VALUE")
+    known, _ = parser.parse_known_args(argv)
+    settings: dict[str, str] = {}
+    for item in known.flink:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            parser.error(f"--flink expects KEY=VALUE, got {item!r}")
+        settings[key] = value
+    return settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        config = load_config()
+    except ConfigError as error:
+        raise SystemExit(f"configuration error: {error}") from None
+    result = start(config, parse_flink_settings(sys.argv[1:] if argv is None else argv))
     if not running_on_managed_flink():
         result.wait()
 

@@ -6,9 +6,10 @@ on Kinesis and in batch mode on a file (the training path, model_export.feature_
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from pyflink.table import DataTypes, StatementSet, TableEnvironment
+from pyflink.table import DataTypes, TableEnvironment, TableResult
 from pyflink.table.udf import FunctionContext, ScalarFunction, udf
 
 from flink_job.config import JobConfig
@@ -42,6 +43,25 @@ TRANSACTION_COLUMNS = (
 
 
 LABELS_IDLE_TIMEOUT_MS = 1000
+
+
+@dataclass(frozen=True)
+class JobTables:
+    """DDL of the job's edges: on Kinesis in the job, on files and blackholes in the bench."""
+
+    transactions_source: str
+    labels_source: str
+    alerts_sink: str
+    deadletter_sink: str
+
+
+def kinesis_tables(config: JobConfig) -> JobTables:
+    return JobTables(
+        transactions_source=transactions_source_ddl(config),
+        labels_source=labels_source_ddl(config),
+        alerts_sink=alerts_sink_ddl(config),
+        deadletter_sink=deadletter_sink_ddl(config),
+    )
 
 
 class LateCounter(ScalarFunction):  # type: ignore[misc]
@@ -181,17 +201,23 @@ def _features_map_sql() -> str:
     return "MAP[" + ", ".join(f"'{n}', {n}" for n in FEATURE_NAMES) + "]"
 
 
-def build_statements(t_env: TableEnvironment, config: JobConfig) -> StatementSet:
-    """Register sources, sinks, UDFs and views; return the job's INSERT statements."""
-    t_env.execute_sql(transactions_source_ddl(config))
-    t_env.execute_sql(labels_source_ddl(config))
+def build_statements(
+    t_env: TableEnvironment, config: JobConfig, tables: JobTables | None = None
+) -> list[str]:
+    """Register sources, sinks (Kinesis unless `tables` says otherwise), UDFs and views;
+    return the job's INSERT statements, to be submitted together with `execute_statements`."""
+    tables = tables or kinesis_tables(config)
+    t_env.execute_sql(tables.transactions_source)
+    t_env.execute_sql(tables.labels_source)
     # A labels stream with nothing to say must not hold the watermark (and the features)
     # back: an input that sent nothing for this long is left out of the watermark.
     t_env.get_config().set("table.exec.source.idle-timeout", f"{LABELS_IDLE_TIMEOUT_MS} ms")
-    t_env.execute_sql(alerts_sink_ddl(config))
-    t_env.execute_sql(deadletter_sink_ddl(config))
-    t_env.create_temporary_function("score_transactions", score_udf(config.model_path))
-    t_env.create_temporary_function("explain_alert", explain_udf(config.model_path))
+    t_env.execute_sql(tables.alerts_sink)
+    t_env.execute_sql(tables.deadletter_sink)
+    endpoint = config.aws_endpoint or None
+    scorer = score_udf(config.model_path, config.model_poll_interval_ms, endpoint)
+    t_env.create_temporary_function("score_transactions", scorer)
+    t_env.create_temporary_function("explain_alert", explain_udf(config.model_path, endpoint))
 
     features = register_feature_views(
         t_env,
@@ -220,9 +246,7 @@ def build_statements(t_env: TableEnvironment, config: JobConfig) -> StatementSet
         f"SELECT *, explain_alert(model_version, {feature_args}) AS why "
         "FROM decided_transactions WHERE score >= threshold",
     )
-    statements = t_env.create_statement_set()
-    statements.add_insert_sql(
-        f"""INSERT INTO alerts_sink SELECT
+    alerts = f"""INSERT INTO alerts_sink SELECT
   'alert.v1',
   SUBSTR(SHA256(CONCAT('alert.v1:', transaction_id)), 1, 32),
   transaction_id, {iso_sql("et")}, card_id, terminal_id, amount, currency,
@@ -230,11 +254,18 @@ def build_statements(t_env: TableEnvironment, config: JobConfig) -> StatementSet
   why.reasons, why.codes, {_features_map_sql()}, late,
   {iso_sql("ingested_at")}, {iso_sql("CURRENT_TIMESTAMP")}
 FROM explained_alerts"""
-    )
-    statements.add_insert_sql(
-        f"""INSERT INTO deadletter_sink SELECT
+    deadletters = f"""INSERT INTO deadletter_sink SELECT
   'deadletter.v1', reject_reason, {redacted_payload_sql()},
   {iso_sql("ingested_at")}, {iso_sql("CURRENT_TIMESTAMP")}
 FROM parsed_transactions WHERE reject_reason IS NOT NULL"""
-    )
-    return statements
+    return [alerts, deadletters]
+
+
+def execute_statements(t_env: TableEnvironment, inserts: list[str]) -> TableResult:
+    """Submit the INSERTs as one job (one statement set), parsed and planned in one call.
+
+    Flink 1.20 plans only on the Java thread that created `t_env` (see
+    tests/test_pipeline_submit.py): call this from the thread that created it, in a process
+    where no other Python thread uses the JVM (local.running runs the job in a child)."""
+    body = "".join(f"{insert};\n" for insert in inserts)
+    return t_env.execute_sql(f"EXECUTE STATEMENT SET BEGIN\n{body}END")

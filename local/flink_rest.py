@@ -1,4 +1,4 @@
-"""Read the local Flink mini-cluster's metrics through its REST API (loopback only)."""
+"""The local Flink mini-cluster's REST API (loopback only): jobs, metrics, cancel."""
 
 from __future__ import annotations
 
@@ -14,6 +14,18 @@ class FlinkRest:
     def _get(self, path: str) -> Any:
         with urllib.request.urlopen(self._base + path, timeout=5) as response:
             return json.loads(response.read())
+
+    def reachable(self) -> bool:
+        try:
+            self._get("/config")
+        except OSError:
+            return False
+        return True
+
+    def cancel(self, job_id: str) -> None:
+        request = urllib.request.Request(f"{self._base}/jobs/{job_id}?mode=cancel", method="PATCH")
+        with urllib.request.urlopen(request, timeout=5):
+            pass
 
     def running_job_ids(self) -> list[str]:
         jobs = self._get("/jobs/overview")["jobs"]

@@ -3,15 +3,21 @@ and the benchmarks start, feed, watch and stop the pipeline."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from flink_job.config import JobConfig, load_config
-from local.aws import LocalAws, free_port
+from flink_job.config import PROPERTIES_ENV, JobConfig, load_config, write_properties
+from local.aws import LocalAws, aws_env, free_port
 from local.flink_rest import FlinkRest
 from local.replay import ReplayResult, replay
 from local.stream_tail import StreamTail
@@ -41,10 +47,16 @@ def wait_quiet(tail: StreamTail, quiet_s: float, timeout_s: float) -> None:
 
 
 class RunningPipeline:
-    """The job on the local mini-cluster, with tails on the alerts and dead-letter streams.
+    """The job (`python -m flink_job.main`, as on Managed Flink) in a child process on a local
+    mini-cluster, with tails on the alerts and dead-letter streams.
 
     On entry the job is started and proven live (a probe record reaches the dead-letter
-    stream); on exit the job is cancelled and the tails stopped."""
+    stream); on exit the job is cancelled, the child stopped and the tails stopped.
+
+    A child process, not this one: Flink 1.20 plans a job only on the Java thread that
+    created its TableEnvironment, and py4j moves a process's calls to another Java thread as
+    soon as two Python threads use the JVM at once (tests/test_pipeline_submit.py). The
+    child's only Python thread is the job's."""
 
     def __init__(self, aws: LocalAws, model_path: str, **overrides: Any) -> None:
         self.aws = aws
@@ -52,25 +64,66 @@ class RunningPipeline:
             load_config(), aws_endpoint=aws.endpoint, model_path=model_path, **overrides
         )
         self.rest_port = free_port()
+        self.rest = FlinkRest(self.rest_port)
         self.kinesis = aws.client("kinesis")
         self.alerts = StreamTail(self.kinesis, self.config.alerts_stream)
         self.deadletters = StreamTail(self.kinesis, self.config.deadletter_stream)
-        self._client: Any = None
+        self._workdir = tempfile.TemporaryDirectory(prefix="fraud-job-")
+        self.log_path = Path(self._workdir.name) / "job.log"
+        self._process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> RunningPipeline:
-        from flink_job.main import start
-
         self.alerts.start()
         self.deadletters.start()
+        try:
+            self._start_job()
+            self.send([PROBE], rate=1, progress=False)
+            self._wait_for(lambda: self.deadletters.count() >= 1, "the job to start reading")
+        except BaseException:
+            self._stop()
+            raise
+        return self
+
+    def _start_job(self) -> None:
+        properties = Path(self._workdir.name) / "application_properties.json"
+        write_properties(self.config, properties)
         rest = {
             "rest.port": str(self.rest_port),
             "rest.address": "127.0.0.1",
             "rest.bind-address": "127.0.0.1",
         }
-        self._client = start(self.config, rest).get_job_client()
-        self.send([PROBE], rate=1, progress=False)
-        wait_for(lambda: self.deadletters.count() >= 1, 180, "the job to start reading")
-        return self
+        command = [sys.executable, "-m", "flink_job.main"]
+        for key, value in rest.items():
+            command += ["--flink", f"{key}={value}"]
+        env = {**os.environ, **aws_env(self.aws.endpoint), PROPERTIES_ENV: str(properties)}
+        with self.log_path.open("wb") as log:
+            self._process = subprocess.Popen(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self._wait_for(lambda: bool(self.rest.reachable() and self.job_ids()), "the job to run")
+
+    def _wait_for(self, predicate: Callable[[], bool], what: str) -> None:
+        def ready() -> bool:
+            if self._process is not None and self._process.poll() is not None:
+                raise RuntimeError(
+                    f"the job exited with code {self._process.returncode} before {what}; "
+                    f"its log ends with:\n{self.log_tail()}"
+                )
+            return predicate()
+
+        wait_for(ready, 180, what)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    def job_ids(self) -> list[str]:
+        try:
+            return self.rest.running_job_ids()
+        except OSError:
+            return []
 
     def send(self, records: list[str], rate: float, progress: bool = True) -> ReplayResult:
         return replay(self.kinesis, self.config.transactions_stream, records, rate, progress)
@@ -83,8 +136,7 @@ class RunningPipeline:
         return self.metric("transactions_late")
 
     def metric(self, name: str) -> int:
-        rest = FlinkRest(self.rest_port)
-        return int(rest.metric_total(rest.running_job_ids()[0], name))
+        return int(self.rest.metric_total(self.rest.running_job_ids()[0], name))
 
     def deadletter_records(self) -> list[dict[str, Any]]:
         """Dead letters without the liveness probe."""
@@ -98,11 +150,29 @@ class RunningPipeline:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
         try:
-            if self._client is not None:
-                self._client.cancel().result()
-        except Exception as error:  # the job may already have failed or finished
+            for job_id in self.job_ids():
+                self.rest.cancel(job_id)
+        except OSError as error:  # the job may already have failed or finished
             print(f"job: cancel reported {error.__class__.__name__}", file=sys.stderr)
         finally:
+            self._stop_process()
             self.alerts.stop()
             self.deadletters.stop()
+            self._workdir.cleanup()
+
+    def _stop_process(self) -> None:
+        """The child and everything it started (the JVM, the Python UDF workers)."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        for sig, grace_s in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._process.pid, sig)
+            try:
+                self._process.wait(timeout=grace_s)
+                return
+            except subprocess.TimeoutExpired:
+                continue

@@ -111,13 +111,14 @@ def compute_features(
         total = _count_lines(source) if progress else 0
         t_env, view = flink_environment(source, streaming, lateness_ms, label_lines, label_delay_ms)
         columns = ", ".join(FEATURE_NAMES)
-        table = t_env.sql_query(
+        # One call parses, plans and runs the query (see flink_job.pipeline.execute_statements).
+        query = t_env.execute_sql(
             "SELECT transaction_id, card_id, terminal_id, "
             f"CAST(et AS STRING) AS event_time, late, {columns} FROM {view}"
         )
         rows: list[Any] = []
         started = time.monotonic()
-        with table.execute().collect() as results:
+        with query.collect() as results:
             for row in results:
                 rows.append(tuple(row))
                 if progress and len(rows) % PROGRESS_EVERY == 0:

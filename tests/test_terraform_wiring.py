@@ -199,6 +199,7 @@ def test_job_reads_the_streams_terraform_creates() -> None:
     prefix = {"stream_name_prefix": defaults(TERRAFORM)["stream_name_prefix"]}
     for key, role in (
         ("transactions.stream", "transactions"),
+        ("labels.stream", "labels"),
         ("alerts.stream", "alerts"),
         ("deadletter.stream", "deadletter"),
     ):
@@ -213,6 +214,23 @@ def test_job_reads_the_streams_terraform_creates() -> None:
     assert streams["name"] == "${each.value}"
     assert streams["encryption_type"] == "KMS"
     assert module_call("streams")["stream_names"] == "${local.stream_names}"
+
+
+def test_job_may_read_both_input_streams() -> None:
+    iam = blocks(MODULES / "flink_app", "data")["aws_iam_policy_document.this"]
+    grants = {s["sid"]: s for s in iam["statement"]}
+    reads = grants["ReadSourceStreams"]
+    assert "kinesis:GetRecords" in reads["actions"]
+    assert sorted(reads["resources"]) == [
+        "${var.labels_stream_arn}",
+        "${var.transactions_stream_arn}",
+    ]
+
+
+def test_lateness_bound_default_is_the_jobs() -> None:
+    """Five minutes of out-of-order delivery give exact features (README, Features)."""
+    assert defaults(TERRAFORM)["watermark_max_out_of_orderness_ms"] == 300000
+    assert defaults(MODULES / "flink_app")["watermark_max_out_of_orderness_ms"] == 300000
 
 
 # ---- alert fan-out, lake, tables ------------------------------------------------------

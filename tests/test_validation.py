@@ -55,11 +55,14 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     path = tmp_path_factory.mktemp("validation") / "records.jsonl"
     path.write_text("\n".join(payload for payload, _ in CASES) + "\n")
     t_env, _ = batch_environment(path)
-    table = t_env.sql_query(
+    result = t_env.execute_sql(
         f"SELECT payload, reject_reason, {redacted_payload_sql()} AS redacted "
         "FROM parsed_transactions"
     )
-    return table.to_pandas()
+    with result.collect() as rows:
+        return pd.DataFrame(
+            [tuple(row) for row in rows], columns=["payload", "reject_reason", "redacted"]
+        )
 
 
 @pytest.mark.parametrize(("payload", "reason"), CASES)

@@ -87,6 +87,7 @@ module "flink_app" {
   transactions_stream_name = module.streams.names["transactions"]
   transactions_stream_arn  = module.streams.arns["transactions"]
   labels_stream_name       = module.streams.names["labels"]
+  labels_stream_arn        = module.streams.arns["labels"]
   alerts_stream_name       = module.streams.names["alerts"]
   alerts_stream_arn        = module.streams.arns["alerts"]
   deadletter_stream_name   = module.streams.names["deadletter"]

@@ -133,8 +133,8 @@ variable "source_initial_position" {
 
 variable "watermark_max_out_of_orderness_ms" {
   type        = number
-  description = "Event-time lateness bound of the job, in milliseconds."
-  default     = 2000
+  description = "Event-time lateness bound of the job, in milliseconds (later transactions are scored alone, flagged late)."
+  default     = 300000
 }
 
 variable "flink_parallelism" {

@@ -44,7 +44,7 @@ data "aws_iam_policy_document" "this" {
   }
 
   statement {
-    sid = "ReadSourceStream"
+    sid = "ReadSourceStreams"
     actions = [
       "kinesis:DescribeStream",
       "kinesis:DescribeStreamSummary",
@@ -52,7 +52,7 @@ data "aws_iam_policy_document" "this" {
       "kinesis:GetShardIterator",
       "kinesis:ListShards",
     ]
-    resources = [var.transactions_stream_arn]
+    resources = [var.transactions_stream_arn, var.labels_stream_arn]
   }
 
   statement {

@@ -114,6 +114,11 @@ variable "labels_stream_name" {
   default     = "labels"
 }
 
+variable "labels_stream_arn" {
+  type        = string
+  description = "ARN of the labels stream (read by the job)."
+}
+
 variable "labels_delay_ms" {
   type        = number
   description = "Terminal fraud risk at t uses labels of transactions before t minus this, in ms."
@@ -122,8 +127,8 @@ variable "labels_delay_ms" {
 
 variable "watermark_max_out_of_orderness_ms" {
   type        = number
-  description = "Event-time lateness bound, in milliseconds."
-  default     = 2000
+  description = "Event-time lateness bound, in milliseconds (later transactions are scored alone, flagged late)."
+  default     = 300000
 }
 
 variable "scoring_batch_size" {
