@@ -1,6 +1,7 @@
-"""`make bench`: throughput, latency and scoring cost, written as JSON and a markdown table.
+"""`make bench`: throughput, latency, scoring cost and state, as JSON and a markdown table.
 
     python -m bench.run [--days 30 --customers 3000 --repeat 3 --rates 500,1000,2000]
+                        [--state-days 45 --state-customers 500 --state-every 15]
 
 Figures are medians of --repeat runs, and ratios are taken within one run, because this
 machine is shared and noisy. Results go to build/bench/results.json and results.md.
@@ -123,6 +124,20 @@ def render(results: dict[str, Any]) -> str:
                 f"{'yes' if r['kept_up'] else 'no'} |"
             )
         lines.append("")
+    if "state" in results:
+        lines += [
+            "| simulated days | events | active cards | active terminals | bytes/card "
+            "| bytes/terminal | other state | job peak RSS |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in results["state"]:
+            lines.append(
+                f"| {r['day']} | {r['events']:,} | {r['active_cards']:,} | "
+                f"{r['active_terminals']:,} | {r['bytes_per_card']:,.0f} | "
+                f"{r['bytes_per_terminal']:,.0f} | {r['other_state_bytes'] / 1024:,.0f} KiB | "
+                f"{r['peak_rss_mb']:,.0f} MiB |"
+            )
+        lines.append("")
     if "scoring" in results:
         lines += ["| ONNX batch size | µs per event |", "|---|---|"]
         for r in results["scoring"]:
@@ -138,9 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rates", default="500,1000,2000")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
-    parser.add_argument("--only", choices=["throughput", "latency", "scoring"], action="append")
+    parser.add_argument("--state-days", type=int, default=45)
+    parser.add_argument("--state-customers", type=int, default=500)
+    parser.add_argument("--state-every", type=int, default=15)
+    every = ["throughput", "latency", "scoring", "state"]
+    parser.add_argument("--only", choices=every, action="append")
     args = parser.parse_args(argv)
-    parts = set(args.only or ["throughput", "latency", "scoring"])
+    parts = set(args.only or every)
 
     from local.demo import trained_model
 
@@ -161,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         results["latency"] = [
             asdict(r) for r in latency(data, str(model_dir), rates, args.latency_seconds)
         ]
+    if "state" in parts:
+        from bench.state import measure as state
+
+        history = bench_data(args.state_days, args.state_customers)
+        results["state"] = [asdict(r) for r in state(history, str(model_dir), args.state_every)]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     table = render(results)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from typing import Any
 
@@ -26,6 +27,35 @@ class FlinkRest:
         request = urllib.request.Request(f"{self._base}/jobs/{job_id}?mode=cancel", method="PATCH")
         with urllib.request.urlopen(request, timeout=5):
             pass
+
+    def _post(self, path: str) -> Any:
+        request = urllib.request.Request(self._base + path, data=b"{}", method="POST")
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def checkpoint(self, job_id: str, timeout_s: float = 300.0) -> dict[str, Any]:
+        """Trigger a checkpoint, wait for it, and return its details (state per vertex)."""
+        trigger = self._post(f"/jobs/{job_id}/checkpoints")["request-id"]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            status = self._get(f"/jobs/{job_id}/checkpoints/{trigger}")
+            if status["status"]["id"] == "COMPLETED":
+                operation = status["operation"]
+                if "failure-cause" in operation:
+                    raise RuntimeError(f"checkpoint failed: {operation['failure-cause']}")
+                checkpoint_id = operation["checkpointId"]
+                details: dict[str, Any] = self._get(
+                    f"/jobs/{job_id}/checkpoints/details/{checkpoint_id}"
+                )
+                return details
+            time.sleep(0.5)
+        raise TimeoutError(f"checkpoint of job {job_id} not done after {timeout_s:.0f}s")
+
+    def vertex_descriptions(self, job_id: str) -> dict[str, str]:
+        """Vertex id → the planner's description of its operators (keys, windows)."""
+        nodes = self._get(f"/jobs/{job_id}/plan")["plan"]["nodes"]
+        return {n["id"]: n.get("description", "") for n in nodes}
 
     def running_job_ids(self) -> list[str]:
         jobs = self._get("/jobs/overview")["jobs"]

@@ -58,8 +58,16 @@ class RunningPipeline:
     soon as two Python threads use the JVM at once (tests/test_pipeline_submit.py). The
     child's only Python thread is the job's."""
 
-    def __init__(self, aws: LocalAws, model_path: str, **overrides: Any) -> None:
+    def __init__(
+        self,
+        aws: LocalAws,
+        model_path: str,
+        flink: dict[str, str] | None = None,
+        **overrides: Any,
+    ) -> None:
+        """`overrides` replace fields of the job's config; `flink` adds Flink settings."""
         self.aws = aws
+        self.flink_settings = dict(flink or {})
         self.config: JobConfig = dataclasses.replace(
             load_config(), aws_endpoint=aws.endpoint, model_path=model_path, **overrides
         )
@@ -91,6 +99,7 @@ class RunningPipeline:
             "rest.port": str(self.rest_port),
             "rest.address": "127.0.0.1",
             "rest.bind-address": "127.0.0.1",
+            **self.flink_settings,
         }
         command = [sys.executable, "-m", "flink_job.main"]
         for key, value in rest.items():
@@ -118,6 +127,18 @@ class RunningPipeline:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return "(no log)"
+
+    def process_ids(self) -> list[int]:
+        """The child and everything it started (JVM, Python UDF workers)."""
+        if self._process is None:
+            return []
+        group, found = self._process.pid, []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                # fields after the ")" that ends the command name: state, ppid, pgrp, ...
+                if int(stat.read_text().rsplit(")", 1)[1].split()[2]) == group:
+                    found.append(int(stat.parent.name))
+        return found
 
     def job_ids(self) -> list[str]:
         try:
