@@ -25,6 +25,32 @@ from local.stream_tail import StreamTail
 PROBE = '{"demo_probe": "not a transaction: proves the pipeline is live"}'
 
 
+# What PyFlink puts in its own process's environment when it runs Python UDF workers in
+# loopback mode (in-process, as local jobs do); a child that inherits PYFLINK_GATEWAY_DISABLED
+# believes it is a UDF worker and refuses to start a JVM.
+PYFLINK_WORKER_VARIABLES = frozenset(
+    {
+        "PYFLINK_GATEWAY_DISABLED",
+        "PYFLINK_GATEWAY_PORT",
+        "_PYFLINK_CONN_INFO_PATH",
+        "PYTHON_LOOPBACK_SERVER_ADDRESS",
+        "_PYTHON_WORKER_MEMORY_LIMIT",
+        "BOOT_LOG_DIR",
+        "WORKER_ID",
+        "PIPELINE_OPTIONS",
+        "SEMI_PERSISTENT_DIRECTORY",
+        "LOGGING_API_SERVICE_DESCRIPTOR",
+        "CONTROL_API_SERVICE_DESCRIPTOR",
+        "python",
+    }
+)
+
+
+def child_environment() -> dict[str, str]:
+    """This process's environment without what PyFlink's in-process UDF workers set."""
+    return {k: v for k, v in os.environ.items() if k not in PYFLINK_WORKER_VARIABLES}
+
+
 def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -104,7 +130,7 @@ class RunningPipeline:
         command = [sys.executable, "-m", "flink_job.main"]
         for key, value in rest.items():
             command += ["--flink", f"{key}={value}"]
-        env = {**os.environ, **aws_env(self.aws.endpoint), PROPERTIES_ENV: str(properties)}
+        env = {**child_environment(), **aws_env(self.aws.endpoint), PROPERTIES_ENV: str(properties)}
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
                 command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
