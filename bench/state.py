@@ -38,12 +38,13 @@ class StateResult:
     bytes_per_card: float
     bytes_per_terminal: float
     peak_rss_mb: float
+    by_operator: dict[str, int]  # operator chain (its first operator) -> state bytes
 
 
 def _keyed_by(name: str) -> str:
     """Which key an operator chain holds state for, from its name ('other' when none)."""
-    if "partitionBy=[card_id]" in name:
-        return "card"
+    if "partitionBy=[card_id]" in name or "partitionBy=[card_id, terminal_id]" in name:
+        return "card"  # a card's terminals are part of the card's state
     if "partitionBy=[terminal_id]" in name:
         return "terminal"
     return "other"
@@ -114,8 +115,12 @@ def _checkpoint(pipeline: RunningPipeline, day: int, seen: list[dict[str, str]])
     names = pipeline.rest.vertex_descriptions(job)
     details = pipeline.rest.checkpoint(job)
     by_key = {"card": 0, "terminal": 0, "other": 0}
+    by_operator: dict[str, int] = {}
     for vertex, stats in details["tasks"].items():
-        by_key[_keyed_by(names.get(vertex, ""))] += int(stats.get("state_size", 0))
+        size = int(stats.get("state_size", 0))
+        by_key[_keyed_by(names.get(vertex, ""))] += size
+        label = _operator_label(names.get(vertex, vertex))
+        by_operator[label] = by_operator.get(label, 0) + size
     cards, terminals = _active(seen, "card_id"), _active(seen, "terminal_id")
     return StateResult(
         day=day,
@@ -128,4 +133,11 @@ def _checkpoint(pipeline: RunningPipeline, day: int, seen: list[dict[str, str]])
         bytes_per_card=by_key["card"] / max(cards, 1),
         bytes_per_terminal=by_key["terminal"] / max(terminals, 1),
         peak_rss_mb=_peak_rss_mb(pipeline.process_ids()),
+        by_operator=dict(sorted(by_operator.items(), key=lambda kv: -kv[1])),
     )
+
+
+def _operator_label(description: str) -> str:
+    """'OverAggregate(partitionBy=[card_id], ..., window=[RANG BETWEEN ...])' -> short."""
+    first = description.split("<br/>")[0].split(" -> ")[0]
+    return " ".join(first.replace("&gt;", ">").split())[:160]
