@@ -6,9 +6,12 @@ time t are computed from valid transactions with event time in the half-open win
 so x is w minus one millisecond, the resolution of event time. Transactions with equal
 event times are peers and see each other.
 
-Each OVER window is its own view (Flink 1.20 streaming allows one window definition per
-SELECT); every view adds its aggregate columns to the rows of the view before it, so the
-last view holds one row per transaction with every aggregate. Features are expressions
+Card aggregates come from one Java aggregate function (io.fraudstream.features.CardFeatures
+in the connector jar) over the card's whole history, RANGE UNBOUNDED PRECEDING: Flink keeps
+one compact accumulator per card, which evicts what left the longest window. Terminal
+aggregates are OVER windows, one view each (Flink 1.20 streaming allows one window
+definition per SELECT). Every view adds its columns to the rows of the view before it, so
+the last view holds one row per transaction with every aggregate. Features are expressions
 over that last view.
 """
 
@@ -97,28 +100,6 @@ class OverView:
         return f"SELECT *,\n  {columns}\nFROM {source}\nWINDOW win AS ({spec})"
 
 
-def _card_window_view(w: Window) -> OverView:
-    aggregates = [
-        (f"card_n_{w.name}", "COUNT(*) OVER win"),
-        (f"card_sum_{w.name}", "SUM(amount) OVER win"),
-        (f"card_max_{w.name}", "MAX(amount) OVER win"),
-    ]
-    if w is W10M:
-        small = f"CASE WHEN amount < {SMALL_AMOUNT} THEN 1 ELSE 0 END"
-        aggregates.append((f"card_small_n_{w.name}", f"SUM({small}) OVER win"))
-    if w is W1D:
-        aggregates.append(
-            (f"card_terminals_{w.name}", "CAST(COLLECT(terminal_id) OVER win AS STRING)")
-        )
-    if w is W30D:
-        aggregates.append((f"card_sumsq_{w.name}", "SUM(amount * amount) OVER win"))
-    return OverView(f"card_{w.name}", "card_id", w, tuple(aggregates))
-
-
-def _position(column: str) -> str:
-    return f"FIRST_VALUE(COALESCE({column}, {NO_POSITION})) OVER win"
-
-
 DEFAULT_LABEL_DELAY_MS = 7 * DAY  # labels count for a terminal's risk this long after
 RISK_WINDOWS: tuple[Window, ...] = (W1D, W7D, W30D)
 
@@ -166,25 +147,77 @@ def terminal_views(label_delay_ms: int = DEFAULT_LABEL_DELAY_MS) -> tuple[OverVi
     return tuple(views)
 
 
-CARD_VIEWS: tuple[OverView, ...] = (
-    *(_card_window_view(w) for w in CARD_WINDOWS),
-    OverView(
-        "card_prev",
-        "card_id",
-        None,
+@dataclass(frozen=True)
+class KeyedAggregate:
+    """A Java aggregate function over a key's whole history, returning a ROW whose fields
+    the next view spreads into columns.
+
+    `f(args) OVER (PARTITION BY key ORDER BY et RANGE BETWEEN UNBOUNDED PRECEDING AND
+    CURRENT ROW)` runs the same in both engines; in streaming, Flink keeps the accumulator
+    per key and emits all peers of a timestamp after accumulating all of them."""
+
+    name: str  # view name suffix; the ROW column is `{name}_agg`
+    function: str  # SQL name, registered by flink_job.pipeline.register_feature_functions
+    java_class: str
+    partition: str
+    arguments: str
+    columns: tuple[tuple[str, str], ...]  # (column, expression over the ROW `agg` and the row)
+
+    def queries(self, source: str, aggregated: str, streaming: bool) -> tuple[str, str]:
+        """The aggregate view over `source` (to be named `aggregated`) and the view
+        spreading its ROW into columns."""
+        order = "et" if streaming else "et_ms"
+        over = (
+            f"PARTITION BY {self.partition} ORDER BY {order} "
+            "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+        )
+        row = f"{self.name}_agg"
+        call = f"{self.function}({self.arguments}) OVER ({over})"
+        aggregate = f"SELECT *, {call} AS {row} FROM {source}"
+        columns = ",\n  ".join(
+            f"{expr.replace('agg.', f'v.{row}.')} AS {col}" for col, expr in self.columns
+        )
+        return aggregate, f"SELECT v.*,\n  {columns}\nFROM {aggregated} AS v"
+
+
+def _card_columns() -> tuple[tuple[str, str], ...]:
+    columns = [
+        (f"card_{stat}_{w.name}", f"agg.{stat}_{w.name}")
+        for w in CARD_WINDOWS
+        for stat in ("n", "sum", "max")
+    ]
+    columns += [
+        ("card_small_n_10m", "agg.small_n_10m"),
+        ("card_sumsq_30d", "agg.sumsq_30d"),
+        ("card_terminals_1d", "agg.terminals_1d"),
+        # 2 when the card used this row's terminal at least twice in 30 days (this one
+        # included), else 1: the aggregate returns the hashes of the terminals used twice.
         (
-            ("card_prev_n", "COUNT(*) OVER win"),
-            ("card_prev_et", "MIN(et) OVER win"),
-            ("card_prev_lat", _position("lat")),
-            ("card_prev_lon", _position("lon")),
+            "card_terminal_n_30d",
+            "CASE WHEN ARRAY_CONTAINS(agg.repeat_terminals_30d, key_hash(terminal_id)) "
+            "THEN 2 ELSE 1 END",
         ),
-    ),
-    OverView(
-        "card_terminal_30d",
-        "card_id, terminal_id",
-        W30D,
-        (("card_terminal_n_30d", "CAST(COUNT(*) OVER win AS INT)"),),
-    ),
+        ("card_prev_n", "agg.prev_n"),
+        ("card_prev_et", "agg.prev_et"),
+        ("card_prev_lat", "agg.prev_lat"),
+        ("card_prev_lon", "agg.prev_lon"),
+    ]
+    return tuple(columns)
+
+
+# Windows, the small amount and the 30-day eviction are constants of the Java class; its
+# ROW fields are named after CARD_WINDOWS (tests/test_card_aggregate.py pins its rules).
+CARD_AGGREGATE = KeyedAggregate(
+    name="card",
+    function="card_features",
+    java_class="io.fraudstream.features.CardFeatures",
+    partition="card_id",
+    arguments="et, amount, terminal_id, lat, lon",
+    columns=_card_columns(),
+)
+JAVA_FUNCTIONS: tuple[tuple[str, str], ...] = (
+    ("key_hash", "io.fraudstream.features.KeyHash"),
+    (CARD_AGGREGATE.function, CARD_AGGREGATE.java_class),
 )
 
 
@@ -245,7 +278,7 @@ FEATURES: tuple[Feature, ...] = (
     *(f for w in CARD_WINDOWS for f in _card_window_features(w)),
     Feature(
         "card_distinct_terminals_1d",
-        distinct_count_sql("card_terminals_1d"),
+        _as_double("card_terminals_1d"),
         "distinct terminals the card used in the last 1d, this one included",
     ),
     Feature(
@@ -330,8 +363,10 @@ def feature_schema_hash() -> str:
     spec: list[object] = [[f.name, f.sql] for f in FEATURES]
     spec += [
         [v.name, v.partition, v.window.millis if v.window else None, v.aggregates]
-        for v in (*terminal_views(), *CARD_VIEWS)
+        for v in terminal_views()
     ]
+    card = CARD_AGGREGATE
+    spec.append([card.name, card.java_class, card.partition, card.arguments, card.columns])
     return hashlib.sha256(json.dumps(spec).encode()).hexdigest()
 
 
@@ -343,7 +378,8 @@ def feature_views(
     `source` must have the transaction columns, `is_txn` and `is_fraud` (1 or 0: label
     rows are not transactions) and `et` (the event-time attribute); in batch mode also
     `et_ms`, the event time in epoch milliseconds. Terminal windows run first, over
-    transactions and labels; the card windows then see transactions only.
+    transactions and labels; the card aggregate then sees transactions only. The Java
+    functions (JAVA_FUNCTIONS) must be registered.
     The last view holds the transactions' columns plus every aggregate the features read.
     """
     views: list[tuple[str, str]] = []
@@ -353,11 +389,9 @@ def feature_views(
         views.append((name, view.query(current, streaming)))
         current = name
     views.append((f"{prefix}_transactions", f"SELECT * FROM {current} WHERE is_txn = 1"))
-    current = f"{prefix}_transactions"
-    for view in CARD_VIEWS:
-        name = f"{prefix}_{view.name}"
-        views.append((name, view.query(current, streaming)))
-        current = name
+    aggregated = f"{prefix}_card_agg"
+    aggregate, spread = CARD_AGGREGATE.queries(f"{prefix}_transactions", aggregated, streaming)
+    views += [(aggregated, aggregate), (f"{prefix}_card", spread)]
     return views
 
 
@@ -382,7 +416,7 @@ def isolated_history_sql(source: str) -> str:
         "card_prev_et": "et",
         "card_prev_lat": "lat",
         "card_prev_lon": "lon",
-        "card_terminals_1d": "'{' || terminal_id || '=1}'",
+        "card_terminals_1d": "1",
         "terminal_cards_1h": "'{' || card_id || '=1}'",
         "card_sumsq_30d": "amount * amount",
         "card_small_n_10m": f"CASE WHEN amount < {SMALL_AMOUNT} THEN 1 ELSE 0 END",
