@@ -2,16 +2,14 @@
 
 Semantics (documented in the README, "## Features"): features of a transaction at event
 time t are computed from valid transactions with event time in the half-open window
-(t - w, t], the current transaction included. Flink's RANGE frame is closed, [t - x, t],
-so x is w minus one millisecond, the resolution of event time. Transactions with equal
-event times are peers and see each other.
+(t - w, t], the current transaction included, at millisecond resolution. Transactions with
+equal event times are peers and see each other.
 
-Card aggregates come from one Java aggregate function (io.fraudstream.features.CardFeatures
-in the connector jar) over the card's whole history, RANGE UNBOUNDED PRECEDING: Flink keeps
-one compact accumulator per card, which evicts what left the longest window. Terminal
-aggregates are OVER windows, one view each (Flink 1.20 streaming allows one window
-definition per SELECT). Every view adds its columns to the rows of the view before it, so
-the last view holds one row per transaction with every aggregate. Features are expressions
+Card and terminal aggregates each come from one Java aggregate function in the connector
+jar (io.fraudstream.features.CardFeatures, TerminalFeatures) over the key's whole history,
+RANGE UNBOUNDED PRECEDING: Flink keeps one compact accumulator per key, which evicts what
+left the longest window. Each returns a ROW that the next view spreads into columns, so the
+last view holds one row per transaction with every aggregate. Features are expressions
 over that last view.
 """
 
@@ -34,20 +32,6 @@ NO_POSITION = -999.0  # stands for a missing lat/lon inside window aggregates
 class Window:
     name: str  # suffix used in feature names, e.g. "1h"
     millis: int
-
-    def frame(self, streaming: bool) -> str:
-        """Order and frame covering (t - w, t] at millisecond resolution.
-
-        Streaming orders by the event-time attribute `et` with an interval frame; batch
-        orders by `et_ms` (epoch milliseconds) with the same width as a number, because
-        Flink 1.20's batch planner cannot compile interval frames over timestamps.
-        """
-        if streaming:
-            return f"ORDER BY et RANGE BETWEEN {interval_sql(self.millis - 1)} PRECEDING"
-        return f"ORDER BY et_ms RANGE BETWEEN {self.millis - 1} PRECEDING"
-
-    def over(self, streaming: bool, partition: str = "card_id") -> str:
-        return f"PARTITION BY {partition} {self.frame(streaming)} AND CURRENT ROW"
 
 
 def interval_sql(millis: int) -> str:
@@ -72,79 +56,8 @@ CARD_WINDOWS: tuple[Window, ...] = (W10M, W1H, W1D, W7D, W30D)
 TERMINAL_COUNT_WINDOWS: tuple[Window, ...] = (W1D, W7D, W30D)
 
 
-def distinct_count_sql(column: str) -> str:
-    """Distinct values in a window, from COLLECT's multiset printed as '{a=2, b=1}'.
-
-    COUNT(DISTINCT) OVER is not supported by Flink 1.20's batch planner; COLLECT is, in
-    both engines. Card and terminal ids are tokens and never contain '='."""
-    return f"CAST(CHAR_LENGTH({column}) - CHAR_LENGTH(REPLACE({column}, '=', '')) AS DOUBLE)"
-
-
-@dataclass(frozen=True)
-class OverView:
-    """One view: the previous view's rows plus aggregates over one window definition."""
-
-    name: str
-    partition: str
-    window: Window | None  # None: the current and the previous row (ROWS 1 PRECEDING)
-    aggregates: tuple[tuple[str, str], ...]  # (column, aggregate expression over `win`)
-
-    def query(self, source: str, streaming: bool) -> str:
-        if self.window is None:
-            order = "et" if streaming else "et_ms"
-            spec = f"PARTITION BY {self.partition} ORDER BY {order} "
-            spec += "ROWS BETWEEN 1 PRECEDING AND CURRENT ROW"
-        else:
-            spec = self.window.over(streaming, self.partition)
-        columns = ",\n  ".join(f"{expr} AS {col}" for col, expr in self.aggregates)
-        return f"SELECT *,\n  {columns}\nFROM {source}\nWINDOW win AS ({spec})"
-
-
 DEFAULT_LABEL_DELAY_MS = 7 * DAY  # labels count for a terminal's risk this long after
 RISK_WINDOWS: tuple[Window, ...] = (W1D, W7D, W30D)
-
-# Columns every row of the per-terminal stream carries: a transaction counts 1 in
-# `is_txn`; a fraud label, at its transaction's event time plus the delay, 1 in `is_fraud`.
-TXN, FRAUD = "SUM(is_txn) OVER win", "SUM(is_fraud) OVER win"
-
-
-def terminal_views(label_delay_ms: int = DEFAULT_LABEL_DELAY_MS) -> tuple[OverView, ...]:
-    """Views over the terminal stream (transactions and fraud labels, see TXN/FRAUD).
-
-    Transactions in (t - delay - w, t - delay] are the ones in (t - delay - w, t] minus
-    the ones in (t - delay, t]: two windows ending at t, so no event needs a shifted time."""
-    lag = Window("lag", label_delay_ms)
-    views = [
-        OverView(
-            "terminal_1h",
-            "terminal_id",
-            W1H,
-            (
-                ("terminal_n_1h", TXN),
-                ("terminal_cards_1h", "CAST(COLLECT(card_id) OVER win AS STRING)"),
-            ),
-        ),
-        *(
-            OverView(
-                f"terminal_{w.name}",
-                "terminal_id",
-                w,
-                ((f"terminal_n_{w.name}", TXN), (f"terminal_fraud_{w.name}", FRAUD)),
-            )
-            for w in TERMINAL_COUNT_WINDOWS
-        ),
-        OverView("terminal_lag", "terminal_id", lag, (("terminal_n_lag", TXN),)),
-        *(
-            OverView(
-                f"terminal_lag_{w.name}",
-                "terminal_id",
-                Window(f"lag_{w.name}", label_delay_ms + w.millis),
-                ((f"terminal_n_lag_{w.name}", TXN),),
-            )
-            for w in RISK_WINDOWS
-        ),
-    ]
-    return tuple(views)
 
 
 @dataclass(frozen=True)
@@ -215,9 +128,36 @@ CARD_AGGREGATE = KeyedAggregate(
     arguments="et, amount, terminal_id, lat, lon",
     columns=_card_columns(),
 )
+
+
+def _terminal_columns() -> tuple[tuple[str, str], ...]:
+    columns = [("terminal_n_1h", "agg.n_1h"), ("terminal_cards_1h", "agg.cards_1h")]
+    columns += [
+        (f"terminal_{stat}_{w.name}", f"agg.{stat}_{w.name}")
+        for w in TERMINAL_COUNT_WINDOWS
+        for stat in ("n", "fraud", "risk_n")
+    ]
+    return tuple(columns)
+
+
+def terminal_aggregate(label_delay_ms: int = DEFAULT_LABEL_DELAY_MS) -> KeyedAggregate:
+    """The terminal stream's aggregate: transactions count 1 in `is_txn`; a fraud label,
+    at its transaction's event time plus the delay, 1 in `is_fraud`. `risk_n_w` counts the
+    transactions in (t - delay - w, t - delay], whose labels `fraud_w` counts at t."""
+    return KeyedAggregate(
+        name="terminal",
+        function="terminal_features",
+        java_class="io.fraudstream.features.TerminalFeatures",
+        partition="terminal_id",
+        arguments=f"et, is_txn, is_fraud, card_id, CAST({label_delay_ms} AS BIGINT)",
+        columns=_terminal_columns(),
+    )
+
+
 JAVA_FUNCTIONS: tuple[tuple[str, str], ...] = (
     ("key_hash", "io.fraudstream.features.KeyHash"),
     (CARD_AGGREGATE.function, CARD_AGGREGATE.java_class),
+    ("terminal_features", terminal_aggregate().java_class),
 )
 
 
@@ -340,9 +280,9 @@ FEATURES: tuple[Feature, ...] = (
     *(
         Feature(
             f"terminal_fraud_risk_{w.name}",
-            f"CASE WHEN terminal_n_lag_{w.name} > terminal_n_lag "
+            f"CASE WHEN terminal_risk_n_{w.name} > 0 "
             f"THEN LEAST(CAST(terminal_fraud_{w.name} AS DOUBLE) / "
-            f"(terminal_n_lag_{w.name} - terminal_n_lag), 1.0) ELSE 0.0 END",
+            f"terminal_risk_n_{w.name}, 1.0) ELSE 0.0 END",
             f"fraud labels / transactions at the terminal in the {w.name} ending the label "
             "delay before this transaction (0 when there were none)",
         )
@@ -350,7 +290,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "terminal_distinct_cards_1h",
-        distinct_count_sql("terminal_cards_1h"),
+        _as_double("terminal_cards_1h"),
         "distinct cards at the terminal in the last 1h, this one included",
     ),
 )
@@ -362,11 +302,9 @@ def feature_schema_hash() -> str:
     """Hash of the ordered feature names, their definitions and the windows; models carry it."""
     spec: list[object] = [[f.name, f.sql] for f in FEATURES]
     spec += [
-        [v.name, v.partition, v.window.millis if v.window else None, v.aggregates]
-        for v in terminal_views()
+        [a.name, a.java_class, a.partition, a.arguments, a.columns]
+        for a in (terminal_aggregate(), CARD_AGGREGATE)
     ]
-    card = CARD_AGGREGATE
-    spec.append([card.name, card.java_class, card.partition, card.arguments, card.columns])
     return hashlib.sha256(json.dumps(spec).encode()).hexdigest()
 
 
@@ -382,17 +320,18 @@ def feature_views(
     functions (JAVA_FUNCTIONS) must be registered.
     The last view holds the transactions' columns plus every aggregate the features read.
     """
-    views: list[tuple[str, str]] = []
-    current = source
-    for view in terminal_views(label_delay_ms):
-        name = f"{prefix}_{view.name}"
-        views.append((name, view.query(current, streaming)))
-        current = name
-    views.append((f"{prefix}_transactions", f"SELECT * FROM {current} WHERE is_txn = 1"))
-    aggregated = f"{prefix}_card_agg"
-    aggregate, spread = CARD_AGGREGATE.queries(f"{prefix}_transactions", aggregated, streaming)
-    views += [(aggregated, aggregate), (f"{prefix}_card", spread)]
-    return views
+    views = _aggregate_views(terminal_aggregate(label_delay_ms), source, prefix, streaming)
+    transactions = f"{prefix}_transactions"
+    views.append((transactions, f"SELECT * FROM {prefix}_terminal WHERE is_txn = 1"))
+    return views + _aggregate_views(CARD_AGGREGATE, transactions, prefix, streaming)
+
+
+def _aggregate_views(
+    aggregate: KeyedAggregate, source: str, prefix: str, streaming: bool
+) -> list[tuple[str, str]]:
+    aggregated, spread = f"{prefix}_{aggregate.name}_agg", f"{prefix}_{aggregate.name}"
+    queries = aggregate.queries(source, aggregated, streaming)
+    return [(aggregated, queries[0]), (spread, queries[1])]
 
 
 # Features that are transaction columns as they are; the feature views do not repeat them.
@@ -417,7 +356,7 @@ def isolated_history_sql(source: str) -> str:
         "card_prev_lat": "lat",
         "card_prev_lon": "lon",
         "card_terminals_1d": "1",
-        "terminal_cards_1h": "'{' || card_id || '=1}'",
+        "terminal_cards_1h": "1",
         "card_sumsq_30d": "amount * amount",
         "card_small_n_10m": f"CASE WHEN amount < {SMALL_AMOUNT} THEN 1 ELSE 0 END",
         "card_terminal_n_30d": "1",
@@ -429,9 +368,11 @@ def isolated_history_sql(source: str) -> str:
             f"card_max_{w.name}": "amount",
         }
     for w in TERMINAL_COUNT_WINDOWS:
-        alone |= {f"terminal_n_{w.name}": "1", f"terminal_fraud_{w.name}": "0"}
-    alone |= {"terminal_n_1h": "1", "terminal_n_lag": "1"}
-    for w in RISK_WINDOWS:
-        alone[f"terminal_n_lag_{w.name}"] = "1"
+        alone |= {
+            f"terminal_n_{w.name}": "1",
+            f"terminal_fraud_{w.name}": "0",
+            f"terminal_risk_n_{w.name}": "0",
+        }
+    alone["terminal_n_1h"] = "1"
     columns = ", ".join(f"{expr} AS {col}" for col, expr in alone.items())
     return f"SELECT *, {columns} FROM {source}"
