@@ -29,7 +29,9 @@ $(TOOLS_STAMP): infra/requirements-tools.txt
 	.venv-tools/bin/pip install -q -r infra/requirements-tools.txt
 	touch $@
 
-$(JAR): flink_job/pom.xml
+JAVA_SOURCES := $(shell find flink_job/src -name '*.java' 2>/dev/null)
+
+$(JAR): flink_job/pom.xml $(JAVA_SOURCES)
 	cd flink_job && mvn -q -B -ntp package -DskipTests
 	@test -f $@ && touch $@
 

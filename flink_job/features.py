@@ -2,12 +2,13 @@
 
 Semantics (documented in the README, "## Features"): features of a transaction at event
 time t are computed from valid transactions with event time in the half-open window
-(t - w, t], the current transaction included. Flink's RANGE frame is closed, [t - x, t],
-so x is w minus one millisecond, the resolution of event time. Transactions with equal
-event times are peers and see each other.
+(t - w, t], the current transaction included, at millisecond resolution. Transactions with
+equal event times are peers and see each other.
 
-Each OVER window is its own view (Flink 1.20 streaming allows one window definition per
-SELECT); every view adds its aggregate columns to the rows of the view before it, so the
+Card and terminal aggregates each come from one Java aggregate function in the connector
+jar (io.fraudstream.features.CardFeatures, TerminalFeatures) over the key's whole history,
+RANGE UNBOUNDED PRECEDING: Flink keeps one compact accumulator per key, which evicts what
+left the longest window. Each returns a ROW that the next view spreads into columns, so the
 last view holds one row per transaction with every aggregate. Features are expressions
 over that last view.
 """
@@ -32,20 +33,6 @@ class Window:
     name: str  # suffix used in feature names, e.g. "1h"
     millis: int
 
-    def frame(self, streaming: bool) -> str:
-        """Order and frame covering (t - w, t] at millisecond resolution.
-
-        Streaming orders by the event-time attribute `et` with an interval frame; batch
-        orders by `et_ms` (epoch milliseconds) with the same width as a number, because
-        Flink 1.20's batch planner cannot compile interval frames over timestamps.
-        """
-        if streaming:
-            return f"ORDER BY et RANGE BETWEEN {interval_sql(self.millis - 1)} PRECEDING"
-        return f"ORDER BY et_ms RANGE BETWEEN {self.millis - 1} PRECEDING"
-
-    def over(self, streaming: bool, partition: str = "card_id") -> str:
-        return f"PARTITION BY {partition} {self.frame(streaming)} AND CURRENT ROW"
-
 
 def interval_sql(millis: int) -> str:
     """A SQL day-to-second interval literal of exactly `millis` milliseconds."""
@@ -69,122 +56,108 @@ CARD_WINDOWS: tuple[Window, ...] = (W10M, W1H, W1D, W7D, W30D)
 TERMINAL_COUNT_WINDOWS: tuple[Window, ...] = (W1D, W7D, W30D)
 
 
-def distinct_count_sql(column: str) -> str:
-    """Distinct values in a window, from COLLECT's multiset printed as '{a=2, b=1}'.
-
-    COUNT(DISTINCT) OVER is not supported by Flink 1.20's batch planner; COLLECT is, in
-    both engines. Card and terminal ids are tokens and never contain '='."""
-    return f"CAST(CHAR_LENGTH({column}) - CHAR_LENGTH(REPLACE({column}, '=', '')) AS DOUBLE)"
-
-
-@dataclass(frozen=True)
-class OverView:
-    """One view: the previous view's rows plus aggregates over one window definition."""
-
-    name: str
-    partition: str
-    window: Window | None  # None: the current and the previous row (ROWS 1 PRECEDING)
-    aggregates: tuple[tuple[str, str], ...]  # (column, aggregate expression over `win`)
-
-    def query(self, source: str, streaming: bool) -> str:
-        if self.window is None:
-            order = "et" if streaming else "et_ms"
-            spec = f"PARTITION BY {self.partition} ORDER BY {order} "
-            spec += "ROWS BETWEEN 1 PRECEDING AND CURRENT ROW"
-        else:
-            spec = self.window.over(streaming, self.partition)
-        columns = ",\n  ".join(f"{expr} AS {col}" for col, expr in self.aggregates)
-        return f"SELECT *,\n  {columns}\nFROM {source}\nWINDOW win AS ({spec})"
-
-
-def _card_window_view(w: Window) -> OverView:
-    aggregates = [
-        (f"card_n_{w.name}", "COUNT(*) OVER win"),
-        (f"card_sum_{w.name}", "SUM(amount) OVER win"),
-        (f"card_max_{w.name}", "MAX(amount) OVER win"),
-    ]
-    if w is W10M:
-        small = f"CASE WHEN amount < {SMALL_AMOUNT} THEN 1 ELSE 0 END"
-        aggregates.append((f"card_small_n_{w.name}", f"SUM({small}) OVER win"))
-    if w is W1D:
-        aggregates.append(
-            (f"card_terminals_{w.name}", "CAST(COLLECT(terminal_id) OVER win AS STRING)")
-        )
-    if w is W30D:
-        aggregates.append((f"card_sumsq_{w.name}", "SUM(amount * amount) OVER win"))
-    return OverView(f"card_{w.name}", "card_id", w, tuple(aggregates))
-
-
-def _position(column: str) -> str:
-    return f"FIRST_VALUE(COALESCE({column}, {NO_POSITION})) OVER win"
-
-
 DEFAULT_LABEL_DELAY_MS = 7 * DAY  # labels count for a terminal's risk this long after
 RISK_WINDOWS: tuple[Window, ...] = (W1D, W7D, W30D)
 
-# Columns every row of the per-terminal stream carries: a transaction counts 1 in
-# `is_txn`; a fraud label, at its transaction's event time plus the delay, 1 in `is_fraud`.
-TXN, FRAUD = "SUM(is_txn) OVER win", "SUM(is_fraud) OVER win"
+
+@dataclass(frozen=True)
+class KeyedAggregate:
+    """A Java aggregate function over a key's whole history, returning a ROW whose fields
+    the next view spreads into columns.
+
+    `f(args) OVER (PARTITION BY key ORDER BY et RANGE BETWEEN UNBOUNDED PRECEDING AND
+    CURRENT ROW)` runs the same in both engines; in streaming, Flink keeps the accumulator
+    per key and emits all peers of a timestamp after accumulating all of them."""
+
+    name: str  # view name suffix; the ROW column is `{name}_agg`
+    function: str  # SQL name, registered by flink_job.pipeline.register_feature_functions
+    java_class: str
+    partition: str
+    arguments: str
+    columns: tuple[tuple[str, str], ...]  # (column, expression over the ROW `agg` and the row)
+
+    def queries(self, source: str, aggregated: str, streaming: bool) -> tuple[str, str]:
+        """The aggregate view over `source` (to be named `aggregated`) and the view
+        spreading its ROW into columns."""
+        order = "et" if streaming else "et_ms"
+        over = (
+            f"PARTITION BY {self.partition} ORDER BY {order} "
+            "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+        )
+        row = f"{self.name}_agg"
+        call = f"{self.function}({self.arguments}) OVER ({over})"
+        aggregate = f"SELECT *, {call} AS {row} FROM {source}"
+        columns = ",\n  ".join(
+            f"{expr.replace('agg.', f'v.{row}.')} AS {col}" for col, expr in self.columns
+        )
+        return aggregate, f"SELECT v.*,\n  {columns}\nFROM {aggregated} AS v"
 
 
-def terminal_views(label_delay_ms: int = DEFAULT_LABEL_DELAY_MS) -> tuple[OverView, ...]:
-    """Views over the terminal stream (transactions and fraud labels, see TXN/FRAUD).
-
-    Transactions in (t - delay - w, t - delay] are the ones in (t - delay - w, t] minus
-    the ones in (t - delay, t]: two windows ending at t, so no event needs a shifted time."""
-    lag = Window("lag", label_delay_ms)
-    views = [
-        OverView(
-            "terminal_1h",
-            "terminal_id",
-            W1H,
-            (
-                ("terminal_n_1h", TXN),
-                ("terminal_cards_1h", "CAST(COLLECT(card_id) OVER win AS STRING)"),
-            ),
-        ),
-        *(
-            OverView(
-                f"terminal_{w.name}",
-                "terminal_id",
-                w,
-                ((f"terminal_n_{w.name}", TXN), (f"terminal_fraud_{w.name}", FRAUD)),
-            )
-            for w in TERMINAL_COUNT_WINDOWS
-        ),
-        OverView("terminal_lag", "terminal_id", lag, (("terminal_n_lag", TXN),)),
-        *(
-            OverView(
-                f"terminal_lag_{w.name}",
-                "terminal_id",
-                Window(f"lag_{w.name}", label_delay_ms + w.millis),
-                ((f"terminal_n_lag_{w.name}", TXN),),
-            )
-            for w in RISK_WINDOWS
-        ),
+def _card_columns() -> tuple[tuple[str, str], ...]:
+    columns = [
+        (f"card_{stat}_{w.name}", f"agg.{stat}_{w.name}")
+        for w in CARD_WINDOWS
+        for stat in ("n", "sum", "max")
     ]
-    return tuple(views)
-
-
-CARD_VIEWS: tuple[OverView, ...] = (
-    *(_card_window_view(w) for w in CARD_WINDOWS),
-    OverView(
-        "card_prev",
-        "card_id",
-        None,
+    columns += [
+        ("card_small_n_10m", "agg.small_n_10m"),
+        ("card_sumsq_30d", "agg.sumsq_30d"),
+        ("card_terminals_1d", "agg.terminals_1d"),
+        # 2 when the card used this row's terminal at least twice in 30 days (this one
+        # included), else 1: the aggregate returns the hashes of the terminals used twice.
         (
-            ("card_prev_n", "COUNT(*) OVER win"),
-            ("card_prev_et", "MIN(et) OVER win"),
-            ("card_prev_lat", _position("lat")),
-            ("card_prev_lon", _position("lon")),
+            "card_terminal_n_30d",
+            "CASE WHEN ARRAY_CONTAINS(agg.repeat_terminals_30d, key_hash(terminal_id)) "
+            "THEN 2 ELSE 1 END",
         ),
-    ),
-    OverView(
-        "card_terminal_30d",
-        "card_id, terminal_id",
-        W30D,
-        (("card_terminal_n_30d", "CAST(COUNT(*) OVER win AS INT)"),),
-    ),
+        ("card_prev_n", "agg.prev_n"),
+        ("card_prev_et", "agg.prev_et"),
+        ("card_prev_lat", "agg.prev_lat"),
+        ("card_prev_lon", "agg.prev_lon"),
+    ]
+    return tuple(columns)
+
+
+# Windows, the small amount and the 30-day eviction are constants of the Java class; its
+# ROW fields are named after CARD_WINDOWS (tests/test_card_aggregate.py pins its rules).
+CARD_AGGREGATE = KeyedAggregate(
+    name="card",
+    function="card_features",
+    java_class="io.fraudstream.features.CardFeatures",
+    partition="card_id",
+    arguments="et, amount, terminal_id, lat, lon",
+    columns=_card_columns(),
+)
+
+
+def _terminal_columns() -> tuple[tuple[str, str], ...]:
+    columns = [("terminal_n_1h", "agg.n_1h"), ("terminal_cards_1h", "agg.cards_1h")]
+    columns += [
+        (f"terminal_{stat}_{w.name}", f"agg.{stat}_{w.name}")
+        for w in TERMINAL_COUNT_WINDOWS
+        for stat in ("n", "fraud", "risk_n")
+    ]
+    return tuple(columns)
+
+
+def terminal_aggregate(label_delay_ms: int = DEFAULT_LABEL_DELAY_MS) -> KeyedAggregate:
+    """The terminal stream's aggregate: transactions count 1 in `is_txn`; a fraud label,
+    at its transaction's event time plus the delay, 1 in `is_fraud`. `risk_n_w` counts the
+    transactions in (t - delay - w, t - delay], whose labels `fraud_w` counts at t."""
+    return KeyedAggregate(
+        name="terminal",
+        function="terminal_features",
+        java_class="io.fraudstream.features.TerminalFeatures",
+        partition="terminal_id",
+        arguments=f"et, is_txn, is_fraud, card_id, CAST({label_delay_ms} AS BIGINT)",
+        columns=_terminal_columns(),
+    )
+
+
+JAVA_FUNCTIONS: tuple[tuple[str, str], ...] = (
+    ("key_hash", "io.fraudstream.features.KeyHash"),
+    (CARD_AGGREGATE.function, CARD_AGGREGATE.java_class),
+    ("terminal_features", terminal_aggregate().java_class),
 )
 
 
@@ -245,7 +218,7 @@ FEATURES: tuple[Feature, ...] = (
     *(f for w in CARD_WINDOWS for f in _card_window_features(w)),
     Feature(
         "card_distinct_terminals_1d",
-        distinct_count_sql("card_terminals_1d"),
+        _as_double("card_terminals_1d"),
         "distinct terminals the card used in the last 1d, this one included",
     ),
     Feature(
@@ -307,9 +280,9 @@ FEATURES: tuple[Feature, ...] = (
     *(
         Feature(
             f"terminal_fraud_risk_{w.name}",
-            f"CASE WHEN terminal_n_lag_{w.name} > terminal_n_lag "
+            f"CASE WHEN terminal_risk_n_{w.name} > 0 "
             f"THEN LEAST(CAST(terminal_fraud_{w.name} AS DOUBLE) / "
-            f"(terminal_n_lag_{w.name} - terminal_n_lag), 1.0) ELSE 0.0 END",
+            f"terminal_risk_n_{w.name}, 1.0) ELSE 0.0 END",
             f"fraud labels / transactions at the terminal in the {w.name} ending the label "
             "delay before this transaction (0 when there were none)",
         )
@@ -317,7 +290,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "terminal_distinct_cards_1h",
-        distinct_count_sql("terminal_cards_1h"),
+        _as_double("terminal_cards_1h"),
         "distinct cards at the terminal in the last 1h, this one included",
     ),
 )
@@ -329,8 +302,8 @@ def feature_schema_hash() -> str:
     """Hash of the ordered feature names, their definitions and the windows; models carry it."""
     spec: list[object] = [[f.name, f.sql] for f in FEATURES]
     spec += [
-        [v.name, v.partition, v.window.millis if v.window else None, v.aggregates]
-        for v in (*terminal_views(), *CARD_VIEWS)
+        [a.name, a.java_class, a.partition, a.arguments, a.columns]
+        for a in (terminal_aggregate(), CARD_AGGREGATE)
     ]
     return hashlib.sha256(json.dumps(spec).encode()).hexdigest()
 
@@ -343,22 +316,22 @@ def feature_views(
     `source` must have the transaction columns, `is_txn` and `is_fraud` (1 or 0: label
     rows are not transactions) and `et` (the event-time attribute); in batch mode also
     `et_ms`, the event time in epoch milliseconds. Terminal windows run first, over
-    transactions and labels; the card windows then see transactions only.
+    transactions and labels; the card aggregate then sees transactions only. The Java
+    functions (JAVA_FUNCTIONS) must be registered.
     The last view holds the transactions' columns plus every aggregate the features read.
     """
-    views: list[tuple[str, str]] = []
-    current = source
-    for view in terminal_views(label_delay_ms):
-        name = f"{prefix}_{view.name}"
-        views.append((name, view.query(current, streaming)))
-        current = name
-    views.append((f"{prefix}_transactions", f"SELECT * FROM {current} WHERE is_txn = 1"))
-    current = f"{prefix}_transactions"
-    for view in CARD_VIEWS:
-        name = f"{prefix}_{view.name}"
-        views.append((name, view.query(current, streaming)))
-        current = name
-    return views
+    views = _aggregate_views(terminal_aggregate(label_delay_ms), source, prefix, streaming)
+    transactions = f"{prefix}_transactions"
+    views.append((transactions, f"SELECT * FROM {prefix}_terminal WHERE is_txn = 1"))
+    return views + _aggregate_views(CARD_AGGREGATE, transactions, prefix, streaming)
+
+
+def _aggregate_views(
+    aggregate: KeyedAggregate, source: str, prefix: str, streaming: bool
+) -> list[tuple[str, str]]:
+    aggregated, spread = f"{prefix}_{aggregate.name}_agg", f"{prefix}_{aggregate.name}"
+    queries = aggregate.queries(source, aggregated, streaming)
+    return [(aggregated, queries[0]), (spread, queries[1])]
 
 
 # Features that are transaction columns as they are; the feature views do not repeat them.
@@ -382,8 +355,8 @@ def isolated_history_sql(source: str) -> str:
         "card_prev_et": "et",
         "card_prev_lat": "lat",
         "card_prev_lon": "lon",
-        "card_terminals_1d": "'{' || terminal_id || '=1}'",
-        "terminal_cards_1h": "'{' || card_id || '=1}'",
+        "card_terminals_1d": "1",
+        "terminal_cards_1h": "1",
         "card_sumsq_30d": "amount * amount",
         "card_small_n_10m": f"CASE WHEN amount < {SMALL_AMOUNT} THEN 1 ELSE 0 END",
         "card_terminal_n_30d": "1",
@@ -395,9 +368,11 @@ def isolated_history_sql(source: str) -> str:
             f"card_max_{w.name}": "amount",
         }
     for w in TERMINAL_COUNT_WINDOWS:
-        alone |= {f"terminal_n_{w.name}": "1", f"terminal_fraud_{w.name}": "0"}
-    alone |= {"terminal_n_1h": "1", "terminal_n_lag": "1"}
-    for w in RISK_WINDOWS:
-        alone[f"terminal_n_lag_{w.name}"] = "1"
+        alone |= {
+            f"terminal_n_{w.name}": "1",
+            f"terminal_fraud_{w.name}": "0",
+            f"terminal_risk_n_{w.name}": "0",
+        }
+    alone["terminal_n_1h"] = "1"
     columns = ", ".join(f"{expr} AS {col}" for col, expr in alone.items())
     return f"SELECT *, {columns} FROM {source}"

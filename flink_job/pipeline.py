@@ -16,6 +16,7 @@ from flink_job.config import JobConfig
 from flink_job.features import (
     DEFAULT_LABEL_DELAY_MS,
     FEATURE_NAMES,
+    JAVA_FUNCTIONS,
     feature_columns_sql,
     feature_views,
     isolated_history_sql,
@@ -115,6 +116,15 @@ def register_label_views(t_env: TableEnvironment, labels: str) -> str:
     return "usable_fraud_labels"
 
 
+def register_feature_functions(t_env: TableEnvironment) -> None:
+    """The feature engine's Java functions, from the connector jar (pipeline.jars locally,
+    the application's `jarfile` on Managed Flink)."""
+    for name, java_class in JAVA_FUNCTIONS:
+        t_env.execute_sql(
+            f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS {name} AS '{java_class}' LANGUAGE JAVA"
+        )
+
+
 def register_feature_views(
     t_env: TableEnvironment,
     source: str,
@@ -137,6 +147,7 @@ def register_feature_views(
         if streaming
         else ("TRUE", "FALSE")
     )
+    register_feature_functions(t_env)
     _view(
         t_env,
         "parsed_transactions",

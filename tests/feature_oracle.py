@@ -47,7 +47,9 @@ def _card_features(card: pd.DataFrame) -> list[dict[str, object]]:
             row[f"card_avg_amount_{name}"] = float(window.mean())
             row[f"card_max_amount_{name}"] = float(window.max())
         row["card_distinct_terminals_1d"] = float(len(set(terminals[_window(ms, t, MS["1d"])])))
-        secs = float((t - ms[i - 1]) // 1000) if i > 0 else CAP_S
+        # previous: the last transaction with an earlier event time (peers share it)
+        p = int(np.searchsorted(ms, t, side="left")) - 1
+        secs = float((t - ms[p]) // 1000) if p >= 0 else CAP_S
         row["card_secs_since_prev"] = min(secs, CAP_S)
         month = amounts[_window(ms, t, MS["30d"])]
         row["amount_over_card_avg_30d"] = amount / float(month.mean())
@@ -58,9 +60,9 @@ def _card_features(card: pd.DataFrame) -> list[dict[str, object]]:
         at = pd.Timestamp(t, unit="ms", tz="UTC")
         row["is_night"] = 1.0 if at.hour < 6 else 0.0
         row["is_weekend"] = 1.0 if at.dayofweek >= 5 else 0.0
-        positions = [lats[i], lons[i]] + ([lats[i - 1], lons[i - 1]] if i > 0 else [])
-        if i > 0 and not np.isnan(positions).any():
-            km = _km(lats[i - 1], lons[i - 1], lats[i], lons[i])
+        positions = [lats[i], lons[i]] + ([lats[p], lons[p]] if p >= 0 else [])
+        if p >= 0 and not np.isnan(positions).any():
+            km = _km(lats[p], lons[p], lats[i], lons[i])
             row["card_km_from_prev"] = km
             row["card_kmh_from_prev"] = km * 3600.0 / max(secs, 60.0)
         else:

@@ -1,0 +1,88 @@
+package io.fraudstream.features;
+
+import java.util.Arrays;
+
+/**
+ * Event times in non-decreasing order, each with a 64-bit key hash (a card at a terminal),
+ * in two primitive arrays; live entries are [start, end). Counting the entries in a window
+ * is a binary search, so a busy terminal costs no more per event than a quiet one.
+ */
+final class KeyedTimes {
+
+    long[] times = new long[4];
+    long[] keys = new long[4];
+    int start;
+    int end;
+
+    int size() {
+        return end - start;
+    }
+
+    void evictUpTo(long oldestExcluded) {
+        while (start < end && times[start] <= oldestExcluded) {
+            start++;
+        }
+    }
+
+    void append(long time, long key) {
+        if (end == times.length) {
+            int n = size();
+            int capacity = n * 2 > times.length ? times.length * 2 : times.length;
+            times = moved(times, capacity);
+            keys = moved(keys, capacity);
+            start = 0;
+            end = n;
+        }
+        times[end] = time;
+        keys[end] = key;
+        end++;
+    }
+
+    private long[] moved(long[] values, int capacity) {
+        long[] out = capacity == values.length ? values : new long[capacity];
+        System.arraycopy(values, start, out, 0, size());
+        return out;
+    }
+
+    /** Index of the first live entry with a time after {@code time}. */
+    int firstAfter(long time) {
+        int lo = start;
+        int hi = end;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (times[mid] <= time) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /** Entries with a time in (from, to]. */
+    long countIn(long from, long to) {
+        return firstAfter(to) - firstAfter(from);
+    }
+
+    /** Distinct keys of the entries with a time after {@code after}. */
+    long distinctKeysAfter(long after) {
+        long[] hashes = Arrays.copyOfRange(keys, firstAfter(after), end);
+        Arrays.sort(hashes);
+        long distinct = 0;
+        for (int i = 0; i < hashes.length; i++) {
+            if (i == 0 || hashes[i] != hashes[i - 1]) {
+                distinct++;
+            }
+        }
+        return distinct;
+    }
+
+    KeyedTimes copy() {
+        KeyedTimes c = new KeyedTimes();
+        int n = size();
+        c.times = Arrays.copyOfRange(times, start, start + Math.max(n, 1));
+        c.keys = Arrays.copyOfRange(keys, start, start + Math.max(n, 1));
+        c.end = n;
+        return c;
+    }
+}

@@ -1,0 +1,83 @@
+package io.fraudstream.features;
+
+import org.apache.flink.table.annotation.DataTypeHint;
+import org.apache.flink.table.annotation.FunctionHint;
+import org.apache.flink.table.data.TimestampData;
+import org.apache.flink.table.functions.AggregateFunction;
+import org.apache.flink.types.Row;
+
+/**
+ * Every terminal aggregate the features read, in one OVER operator per terminal.
+ *
+ * <p>Used as {@code terminal_features(et, is_txn, is_fraud, card_id, delay_ms) OVER
+ * (PARTITION BY terminal_id ORDER BY et RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)}
+ * over the terminal stream: transactions ({@code is_txn = 1}) and usable fraud labels
+ * ({@code is_fraud = 1}, at their transaction's event time + the delay d). At t: counts in
+ * (t - w, t]; {@code risk_n_w} counts the transactions in (t - d - w, t - d], the ones whose
+ * labels {@code fraud_w} counts. Transactions are kept d + 30 days, labels 30 days.
+ */
+@FunctionHint(
+        accumulator =
+                @DataTypeHint(
+                        value = "RAW",
+                        bridgedTo = TerminalHistory.class,
+                        rawSerializer = TerminalHistorySerializer.class),
+        output = @DataTypeHint(TerminalFeatures.OUTPUT))
+public final class TerminalFeatures extends AggregateFunction<Row, TerminalHistory> {
+
+    private static final long serialVersionUID = 1L;
+
+    static final long HOUR = 3_600_000L;
+    static final long DAY = 24 * HOUR;
+    /** 1 d, 7 d, 30 d: the names' suffixes in OUTPUT, in this order. */
+    static final long[] WINDOWS = {DAY, 7 * DAY, 30 * DAY};
+    static final long LONGEST = 30 * DAY;
+    static final long DISTINCT_CARDS_WINDOW = HOUR;
+
+    static final String OUTPUT =
+            "ROW<n_1h BIGINT, cards_1h BIGINT, "
+                    + "n_1d BIGINT, fraud_1d BIGINT, risk_n_1d BIGINT, "
+                    + "n_7d BIGINT, fraud_7d BIGINT, risk_n_7d BIGINT, "
+                    + "n_30d BIGINT, fraud_30d BIGINT, risk_n_30d BIGINT>";
+
+    @Override
+    public TerminalHistory createAccumulator() {
+        return new TerminalHistory();
+    }
+
+    public void accumulate(
+            TerminalHistory acc,
+            @DataTypeHint(value = "TIMESTAMP(3)", bridgedTo = TimestampData.class) TimestampData et,
+            Integer isTxn,
+            Integer isFraud,
+            String cardId,
+            Long delayMs) {
+        long time = et.getMillisecond();
+        acc.delayMs = delayMs;
+        acc.currentTime = time;
+        acc.transactions.evictUpTo(time - delayMs - LONGEST);
+        acc.frauds.evictUpTo(time - LONGEST);
+        if (isTxn != null && isTxn == 1) {
+            acc.transactions.append(time, cardId == null ? 0L : KeyHash.of(cardId));
+        }
+        if (isFraud != null && isFraud == 1) {
+            acc.frauds.append(time, 0L);
+        }
+    }
+
+    @Override
+    public Row getValue(TerminalHistory acc) {
+        long t = acc.currentTime;
+        long lagged = t - acc.delayMs;
+        KeyedTimes txns = acc.transactions;
+        Object[] fields = new Object[2 + 3 * WINDOWS.length];
+        fields[0] = txns.countIn(t - HOUR, t);
+        fields[1] = txns.distinctKeysAfter(t - DISTINCT_CARDS_WINDOW);
+        for (int w = 0; w < WINDOWS.length; w++) {
+            fields[2 + 3 * w] = txns.countIn(t - WINDOWS[w], t);
+            fields[3 + 3 * w] = acc.frauds.countIn(t - WINDOWS[w], t);
+            fields[4 + 3 * w] = txns.countIn(lagged - WINDOWS[w], lagged);
+        }
+        return Row.of(fields);
+    }
+}

@@ -1,0 +1,113 @@
+"""Rules of the Java feature aggregates (io.fraudstream.features) that the equality tests
+on the sample do not reach: eviction exactly at t - 30 d, and equal-timestamp peers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from model_export.feature_table import compute_features
+
+THIRTY_DAYS_S = 30 * 24 * 3600
+
+
+def _tx(tx: str, at: str, amount: float, terminal: str = "term_1", card: str = "card_1") -> str:
+    return json.dumps(
+        {
+            "transaction_id": tx,
+            "event_time": at,
+            "card_id": card,
+            "terminal_id": terminal,
+            "amount": amount,
+            "currency": "EUR",
+        }
+    )
+
+
+def _features(tmp_path: Path, lines: list[str], streaming: bool = False) -> pd.DataFrame:
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    # streaming: a watermark 5 minutes behind, or a peer arriving second would be late
+    frame = compute_features(path, streaming=streaming, lateness_ms=300_000 if streaming else 0)
+    assert not frame["late"].any()
+    return frame.set_index("transaction_id")
+
+
+def test_a_transaction_exactly_30_days_old_is_evicted_from_every_card_window(
+    tmp_path: Path,
+) -> None:
+    f = _features(
+        tmp_path,
+        [
+            _tx("a", "2026-10-01T00:00:00.000Z", 100.0),
+            _tx("b", "2026-10-30T23:59:59.999Z", 10.0, terminal="term_2"),
+            _tx("c", "2026-10-31T00:00:00.000Z", 20.0),  # exactly 30 days after a
+        ],
+    )
+    assert f.loc["b", "card_txn_count_30d"] == 2  # a is 1 ms less than 30 days old
+    assert f.loc["c", "card_txn_count_30d"] == 2  # b and c: a has left
+    assert f.loc["c", "card_max_amount_30d"] == 20.0
+    assert f.loc["c", "card_sum_amount_30d"] == pytest.approx(30.0)
+    assert f.loc["c", "card_terminal_seen_30d"] == 0  # a was at term_1, but 30 days ago
+    assert f.loc["c", "card_secs_since_prev"] == 0  # b, 1 ms earlier
+
+
+def test_terminal_risk_drops_a_transaction_exactly_the_delay_and_30_days_old(
+    tmp_path: Path,
+) -> None:
+    labels = tmp_path / "labels.jsonl"
+    fraud = {"card_id": "card_x", "terminal_id": "term_1", "label": "fraud"}
+    labels.write_text(
+        json.dumps(
+            {
+                **fraud,
+                "transaction_id": "x",
+                "event_time": "2026-10-01T00:00:00.001Z",
+                "source": "chargeback",
+                "reported_at": "2026-10-02T00:00:00.000Z",
+            }
+        )
+    )
+    path = tmp_path / "t.jsonl"
+    lines = [
+        _tx("a", "2026-10-01T00:00:00.000Z", 10.0, card="card_a"),
+        _tx("x", "2026-10-01T00:00:00.001Z", 10.0, card="card_x"),
+        _tx("b", "2026-11-07T00:00:00.000Z", 10.0, card="card_b"),  # a: exactly 37 d
+        _tx("c", "2026-11-07T00:00:00.001Z", 10.0, card="card_c"),  # x: exactly 37 d
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    f = compute_features(path, labels=labels).set_index("transaction_id")
+    assert f.loc["b", "terminal_fraud_risk_30d"] == 1.0  # x's label over x alone: a left
+    assert f.loc["c", "terminal_fraud_risk_30d"] == 0.0  # x and its label left too
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["batch", "streaming"])
+def test_peers_of_one_millisecond_see_each_other_and_share_the_previous_transaction(
+    tmp_path: Path, streaming: bool
+) -> None:
+    at = "2026-10-01T12:00:00.000Z"
+    f = _features(
+        tmp_path,
+        [
+            _tx("a", "2026-10-01T11:59:00.000Z", 1.0, terminal="term_0"),
+            _tx("b", at, 3.0, terminal="term_1"),
+            _tx("c", at, 30.0, terminal="term_2", card="card_2"),
+            _tx("d", at, 7.0, terminal="term_0"),
+            _tx("e", "2026-10-01T13:00:00.000Z", 1.0, terminal="term_9", card="card_9"),
+        ],
+        streaming=streaming,
+    )
+    for peer in ("b", "d"):
+        assert f.loc[peer, "card_txn_count_10m"] == 3
+        assert f.loc[peer, "card_sum_amount_10m"] == pytest.approx(11.0)
+        assert f.loc[peer, "card_max_amount_10m"] == 7.0
+        assert f.loc[peer, "card_small_txn_count_10m"] == 2
+        assert f.loc[peer, "card_distinct_terminals_1d"] == 2
+        assert f.loc[peer, "card_secs_since_prev"] == 60  # a, for both peers
+    assert f.loc["d", "card_terminal_seen_30d"] == 1  # a was at term_0
+    assert f.loc["b", "card_terminal_seen_30d"] == 0
+    assert f.loc["c", "card_txn_count_10m"] == 1
+    assert f.loc["c", "card_secs_since_prev"] == THIRTY_DAYS_S
