@@ -57,6 +57,12 @@ class FlinkRest:
         nodes = self._get(f"/jobs/{job_id}/plan")["plan"]["nodes"]
         return {n["id"]: n.get("description", "") for n in nodes}
 
+    def records_read(self, source: str) -> int:
+        """Records the running job's vertices reading `source` have emitted so far."""
+        job = self._get("/jobs/overview")["jobs"][0]["jid"]
+        vertices = self._get(f"/jobs/{job}")["vertices"]
+        return sum(int(v["metrics"]["write-records"]) for v in vertices if source in v["name"])
+
     def running_job_ids(self) -> list[str]:
         jobs = self._get("/jobs/overview")["jobs"]
         return [j["jid"] for j in jobs if j["state"] == "RUNNING"]

@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from pyflink.table import EnvironmentSettings, TableEnvironment
@@ -25,9 +25,12 @@ from flink_job.main import CONNECTOR_JAR
 from flink_job.parsing import rowtime_sql
 from flink_job.pipeline import register_feature_views
 from flink_job.tables import label_columns_sql
+from local.aws import free_port
+from local.flink_rest import FlinkRest
 
 KEY_COLUMNS = ("transaction_id", "card_id", "terminal_id", "event_time", "late")
-PROGRESS_EVERY = 5_000
+PROGRESS_EVERY_S = 2.0
+SOURCE_TABLE = "transactions_file"
 
 
 def _as_json_lines(path: Path, workdir: Path) -> Path:
@@ -112,34 +115,63 @@ def compute_features(
         label_lines = _as_json_lines(labels, Path(tmp) / "labels") if labels else None
         total = _count_lines(source) if progress else 0
         t_env, view = flink_environment(source, streaming, lateness_ms, label_lines, label_delay_ms)
+        rest_port = free_port()
+        t_env.get_config().set("rest.port", str(rest_port))
+        t_env.get_config().set("rest.bind-address", "127.0.0.1")
         columns = ", ".join(FEATURE_NAMES)
-        # One call parses, plans and runs the query (see flink_job.pipeline.execute_statements).
-        query = t_env.execute_sql(
+        table = t_env.sql_query(
             "SELECT transaction_id, card_id, terminal_id, "
             f"CAST(et AS STRING) AS event_time, late, {columns} FROM {view}"
         )
-        rows: list[Any] = []
-        started = time.monotonic()
-        with query.collect() as results:
-            for row in results:
-                rows.append(tuple(row))
-                if progress and len(rows) % PROGRESS_EVERY == 0:
-                    _report(len(rows), total, started)
-        if progress:
-            _report(len(rows), total, started)
-    frame = pd.DataFrame(rows, columns=[*KEY_COLUMNS, *FEATURE_NAMES])
-    frame = frame.astype(dict.fromkeys(FEATURE_NAMES, "float64") | {"late": bool})
+        # Arrow batches rather than a py4j round trip per row; one call plans and runs the
+        # query on this thread (see flink_job.pipeline.execute_statements).
+        with Progress(FlinkRest(rest_port), total, enabled=progress):
+            frame = table.to_pandas()
+    types = dict.fromkeys(FEATURE_NAMES, "float64") | {"late": bool}
+    frame = frame[[*KEY_COLUMNS, *FEATURE_NAMES]].astype(types)
     frame = frame.sort_values(["event_time", "transaction_id"], kind="stable")
     result: pd.DataFrame = frame.reset_index(drop=True)
     return result
 
 
-def _report(done: int, total: int, started: float) -> None:
-    elapsed = time.monotonic() - started
-    share = f" of {total} records ({100 * done / total:.0f}%)" if total else ""
-    print(f"\r  {done} rows{share}, {elapsed:.0f} s", end="", file=sys.stderr, flush=True)
-    if done >= total:
-        print(file=sys.stderr)
+class Progress:
+    """Prints the records Flink has read so far, from its REST API, every few seconds.
+
+    Runs on its own thread, which only speaks HTTP: the planning thread stays the only one
+    using py4j (see flink_job.pipeline.execute_statements)."""
+
+    def __init__(self, rest: FlinkRest, total: int, enabled: bool = True) -> None:
+        self._rest, self._total, self._enabled = rest, total, enabled
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="feature-progress", daemon=True)
+        self._started = time.monotonic()
+
+    def __enter__(self) -> Progress:
+        if self._enabled:
+            self._thread.start()
+        return self
+
+    def __exit__(self, error: type[BaseException] | None, *rest: object) -> None:
+        if self._enabled:
+            self._done.set()
+            self._thread.join()
+            if error is None:
+                self._print(self._total, final=True)
+
+    def _run(self) -> None:
+        while not self._done.wait(PROGRESS_EVERY_S):
+            try:
+                read = self._rest.records_read(SOURCE_TABLE)
+            except (OSError, KeyError, IndexError, ValueError):
+                continue  # the job is not submitted yet, or already gone
+            self._print(read)
+
+    def _print(self, read: int, final: bool = False) -> None:
+        elapsed = time.monotonic() - self._started
+        share = f" ({100 * read / self._total:.0f}%)" if self._total else ""
+        end = "\n" if final else ""
+        line = f"\r  {read:,} of {self._total:,} records read{share}, {elapsed:.0f} s"
+        print(line, end=end, file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
