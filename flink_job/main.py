@@ -8,6 +8,7 @@ On Managed Flink the runtime properties file is read and the jar comes from `jar
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -27,7 +28,23 @@ def running_on_managed_flink() -> bool:
     return MANAGED_FLINK_PROPERTIES.exists()
 
 
+def put_jar_on_gateway_classpath() -> None:
+    """Locally, the connector jar also goes on the classpath of the JVM PyFlink launches
+    (it reads $HADOOP_CLASSPATH for that), before the JVM starts.
+
+    With checkpointing on, Flink compiles the generated operators on the client while
+    building the job graph, with the JVM's own class loader, which does not see
+    pipeline.jars: the Java feature functions would not be found ("Cannot determine simple
+    type name io"). On Managed Flink the jar is on the application's classpath already."""
+    jar = str(CONNECTOR_JAR.resolve())
+    current = os.environ.get("HADOOP_CLASSPATH", "")
+    if jar not in current.split(os.pathsep):
+        os.environ["HADOOP_CLASSPATH"] = os.pathsep.join(p for p in (jar, current) if p)
+
+
 def create_environment(config: JobConfig, extra: dict[str, str] | None = None) -> TableEnvironment:
+    if not running_on_managed_flink():
+        put_jar_on_gateway_classpath()
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     conf = t_env.get_config()
     settings = {
