@@ -1,10 +1,12 @@
 """Rules of the Java feature aggregates (io.fraudstream.features) that the equality tests
-on the sample do not reach: eviction exactly at t - 30 d, and equal-timestamp peers."""
+on the sample do not reach: eviction exactly at t - 30 d, equal-timestamp peers, and
+accumulators that come back from a checkpoint unchanged."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -111,3 +113,56 @@ def test_peers_of_one_millisecond_see_each_other_and_share_the_previous_transact
     assert f.loc["b", "card_terminal_seen_30d"] == 0
     assert f.loc["c", "card_txn_count_10m"] == 1
     assert f.loc["c", "card_secs_since_prev"] == THIRTY_DAYS_S
+
+
+@pytest.fixture(scope="module")
+def jvm() -> Any:
+    """The gateway JVM with the connector jar on this thread's class loader."""
+    from pyflink.java_gateway import get_gateway
+    from pyflink.util.java_utils import add_jars_to_context_class_loader
+
+    from flink_job.main import CONNECTOR_JAR
+
+    add_jars_to_context_class_loader([CONNECTOR_JAR.resolve().as_uri()])
+    return get_gateway().jvm
+
+
+def _restored(jvm: Any, serializer: Any, accumulator: Any) -> Any:
+    """The accumulator written by its serializer and read back, as a checkpoint does."""
+    out = jvm.org.apache.flink.core.memory.DataOutputSerializer(64)
+    serializer.serialize(accumulator, out)
+    source = jvm.org.apache.flink.core.memory.DataInputDeserializer(out.getCopyOfBuffer())
+    return serializer.deserialize(source)
+
+
+def test_card_history_read_back_from_a_checkpoint_goes_on_like_the_original(jvm: Any) -> None:
+    features = jvm.io.fraudstream.features
+    function, serializer = features.CardFeatures(), features.CardHistorySerializer()
+    original = function.createAccumulator()
+    at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
+    day = 24 * 3600 * 1000
+    for i in range(40):  # 40 days: the first ten are evicted on the way
+        position = (48.0 + i / 100, 2.0) if i % 3 else (None, None)
+        function.accumulate(original, at(i * day + i), 10.0 + i, f"term_{i % 4}", *position)
+    restored = _restored(jvm, serializer, original)
+    assert function.getValue(restored).toString() == function.getValue(original).toString()
+    for accumulator in (original, restored):
+        function.accumulate(accumulator, at(40 * day), 99.0, "term_1", None, None)
+    assert function.getValue(restored).toString() == function.getValue(original).toString()
+
+
+def test_terminal_history_read_back_from_a_checkpoint_goes_on_like_the_original(
+    jvm: Any,
+) -> None:
+    features = jvm.io.fraudstream.features
+    function, serializer = features.TerminalFeatures(), features.TerminalHistorySerializer()
+    original = function.createAccumulator()
+    at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
+    hour, delay = 3600 * 1000, 7 * 24 * 3600 * 1000
+    for i in range(24 * 45):  # 45 days, one event an hour, a fraud label every 5th
+        function.accumulate(original, at(i * hour), 1, 1 if i % 5 == 0 else 0, f"c{i % 7}", delay)
+    restored = _restored(jvm, serializer, original)
+    assert function.getValue(restored).toString() == function.getValue(original).toString()
+    for accumulator in (original, restored):
+        function.accumulate(accumulator, at(24 * 45 * hour), 1, 0, "c1", delay)
+    assert function.getValue(restored).toString() == function.getValue(original).toString()
