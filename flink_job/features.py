@@ -70,7 +70,7 @@ class KeyedAggregate:
     per key and emits all peers of a timestamp after accumulating all of them."""
 
     name: str  # view name suffix; the ROW column is `{name}_agg`
-    function: str  # SQL name, registered by flink_job.pipeline.register_feature_functions
+    function: str  # SQL name, registered by flink_job.pipeline.register_java_functions
     java_class: str
     partition: str
     arguments: str

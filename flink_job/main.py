@@ -15,7 +15,7 @@ from pathlib import Path
 from pyflink.table import EnvironmentSettings, TableEnvironment, TableResult
 
 from flink_job.config import MANAGED_FLINK_PROPERTIES, ConfigError, JobConfig, load_config
-from flink_job.pipeline import build_statements, execute_statements
+from flink_job.pipeline import build_statements, execute_statements, register_java_functions
 
 CONNECTOR_JAR = Path(__file__).with_name("target") / "fraud-stream-connectors.jar"
 WATERMARK_INTERVAL_MS = 50
@@ -67,6 +67,7 @@ def create_environment(config: JobConfig, extra: dict[str, str] | None = None) -
     settings.update(extra or {})
     for key, value in settings.items():
         conf.set(key, value)
+    register_java_functions(t_env)
     return t_env
 
 

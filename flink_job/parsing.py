@@ -1,7 +1,22 @@
-"""Parse and validate Transaction v1 in SQL, so that no event crosses into Python to be read.
+"""Parse and validate the contracts' records in the JVM, so that no event crosses into
+Python to be read.
 
-Each rule yields a reason; the first failing rule names the record's `reject_reason`.
+Transaction v1 is read once per record by a Java table function in the connector jar
+(io.fraudstream.parsing.TransactionParser, `parse_transaction`): one row per record with
+the typed fields, or the reason the record is malformed. The first failing rule, in this
+order, names the reason:
+
+1. the record is not a JSON object;
+2. a required field (transaction_id, event_time, card_id, terminal_id, amount, currency)
+   is absent, null, not a scalar or blank;
+3. a field has the wrong JSON type (strings: ids, currency, category, country, channel,
+   device; numbers: amount, lat, lon);
+4. event_time is not RFC 3339 in UTC (UTC_TIMESTAMP), or not a real date and time;
+5. amount is not > 0; currency is not three capital letters; card_id looks like a card
+   number (PAN_PATTERN); lat/lon out of range.
+
 A record with a reason goes to the dead-letter stream; one without is a valid transaction.
+Labels are few and are read with SQL's JSON functions.
 """
 
 from __future__ import annotations
@@ -12,6 +27,9 @@ from dataclasses import dataclass
 PAN_PATTERN = r"(?:\d[ -]?){12,18}\d"
 PAN_MASK = "[PAN REDACTED]"
 UTC_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|\+00:00)$"
+
+PARSE_FUNCTION = ("parse_transaction", "io.fraudstream.parsing.TransactionParser")
+EVENT_TIME_FUNCTION = ("transaction_event_time", "io.fraudstream.parsing.EventTime")
 
 
 @dataclass(frozen=True)
@@ -37,25 +55,14 @@ TRANSACTION_V1: tuple[Field, ...] = (
 )
 
 
-def _wrapped(name: str) -> str:
-    """The field's JSON text in a one-element array: '["x"]' for strings, '[1.5]' for numbers."""
-    return f"JSON_QUERY(payload, '$.{name}' WITH CONDITIONAL ARRAY WRAPPER)"
-
-
-def _number(name: str) -> str:
-    """A numeric field as DOUBLE, NULL when absent or not numeric (never an error)."""
-    return f"TRY_CAST(JSON_VALUE(payload, '$.{name}') AS DOUBLE)"
-
-
-def _type_rule(f: Field) -> str:
-    w = _wrapped(f.name)
-    present = f"{w} IS NOT NULL AND {w} <> '[null]'"
-    if f.kind == "string":
-        wrong = f"({present} AND {w} NOT LIKE '[\"%')"
-        return f"WHEN {wrong} THEN '{f.name} must be a string'"
-    number = _number(f.name)
-    wrong = f"({present} AND ({w} LIKE '[\"%' OR {number} IS NULL))"
-    return f"WHEN {wrong} THEN '{f.name} must be a number'"
+def parsed_sql(source: str) -> str:
+    """Every record of `source` (payload, ingested_at, et) with `reject_reason` and the
+    typed Transaction v1 columns (NULL when rejected), the JSON read once."""
+    columns = ", ".join(f"p.{f.name}" for f in TRANSACTION_V1 if f.name != "event_time")
+    return (
+        f"SELECT s.payload, s.ingested_at, s.et, p.reject_reason, {columns} "
+        f"FROM {source} AS s, LATERAL TABLE({PARSE_FUNCTION[0]}(s.payload)) AS p"
+    )
 
 
 def _missing_rule(f: Field) -> str:
@@ -63,57 +70,15 @@ def _missing_rule(f: Field) -> str:
     return f"WHEN {value} IS NULL OR TRIM({value}) = '' THEN 'missing required field {f.name}'"
 
 
-def reject_reason_sql() -> str:
-    """A CASE expression over `payload` that is NULL for a valid Transaction v1."""
-    rules = [
-        "WHEN payload IS NULL OR payload IS NOT JSON OBJECT THEN 'record is not a JSON object'"
-    ]
-    rules += [_missing_rule(f) for f in TRANSACTION_V1 if f.required]
-    rules += [_type_rule(f) for f in TRANSACTION_V1]
-    rules += [
-        "WHEN NOT REGEXP(JSON_VALUE(payload, '$.event_time'), "
-        f"'{UTC_TIMESTAMP}') THEN 'event_time must be RFC 3339 in UTC, "
-        "e.g. 2026-11-01T12:00:00.000Z'",
-        f"WHEN {event_time_sql()} IS NULL THEN 'event_time is not a valid date and time'",
-        f"WHEN {_number('amount')} <= 0 THEN 'amount must be a number > 0'",
-        "WHEN NOT REGEXP(JSON_VALUE(payload, '$.currency'), '^[A-Z]{3}$') "
-        "THEN 'currency must be a 3-letter ISO 4217 code'",
-        f"WHEN REGEXP(JSON_VALUE(payload, '$.card_id'), '^{PAN_PATTERN}$') "
-        "THEN 'card_id looks like a card number; send a token instead'",
-        f"WHEN ABS({_number('lat')}) > 90 OR ABS({_number('lon')}) > 180 "
-        "THEN 'lat/lon out of range'",
-    ]
-    return "CASE " + " ".join(rules) + " ELSE CAST(NULL AS STRING) END"
-
-
-def event_time_sql() -> str:
-    """`event_time` as TIMESTAMP(3) in UTC (the session time zone is UTC), or NULL."""
-    text = "JSON_VALUE(payload, '$.event_time')"
-    local = f"REGEXP_REPLACE(REPLACE({text}, 'T', ' '), '(Z|\\+00:00)$', '')"
-    return f"CAST(TO_TIMESTAMP({local}) AS TIMESTAMP(3))"
-
-
 def rowtime_sql() -> str:
-    """Event time for the watermark: invalid records get the epoch and never advance it."""
-    return f"COALESCE({event_time_sql()}, TIMESTAMP '1970-01-01 00:00:00.000')"
+    """Event time for the watermark (a Java function reading only event_time): invalid
+    records get the epoch and never advance it."""
+    return f"COALESCE({EVENT_TIME_FUNCTION[0]}(payload), TIMESTAMP '1970-01-01 00:00:00.000')"
 
 
 def redacted_payload_sql() -> str:
     """The payload as received, with anything shaped like a card number masked."""
     return f"REGEXP_REPLACE(payload, '{PAN_PATTERN}', '{PAN_MASK}')"
-
-
-def typed_columns_sql() -> str:
-    """The valid transaction's typed columns, read from `payload`."""
-    cols = []
-    for f in TRANSACTION_V1:
-        if f.name == "event_time":
-            continue
-        if f.kind == "number":
-            cols.append(f"{_number(f.name)} AS {f.name}")
-        else:
-            cols.append(f"JSON_VALUE(payload, '$.{f.name}') AS {f.name}")
-    return ",\n  ".join(cols)
 
 
 LABEL_V1: tuple[Field, ...] = (

@@ -22,10 +22,11 @@ from flink_job.features import (
     isolated_history_sql,
 )
 from flink_job.parsing import (
+    EVENT_TIME_FUNCTION,
+    PARSE_FUNCTION,
     label_reject_reason_sql,
+    parsed_sql,
     redacted_payload_sql,
-    reject_reason_sql,
-    typed_columns_sql,
 )
 from flink_job.tables import (
     alerts_sink_ddl,
@@ -116,10 +117,11 @@ def register_label_views(t_env: TableEnvironment, labels: str) -> str:
     return "usable_fraud_labels"
 
 
-def register_feature_functions(t_env: TableEnvironment) -> None:
-    """The feature engine's Java functions, from the connector jar (pipeline.jars locally,
-    the application's `jarfile` on Managed Flink)."""
-    for name, java_class in JAVA_FUNCTIONS:
+def register_java_functions(t_env: TableEnvironment) -> None:
+    """The job's Java functions (parsing, feature aggregates) from the connector jar
+    (pipeline.jars locally, the application's `jarfile` on Managed Flink). Sources need
+    them in their DDL (the rowtime), so environments register them first."""
+    for name, java_class in (*JAVA_FUNCTIONS, PARSE_FUNCTION, EVENT_TIME_FUNCTION):
         t_env.execute_sql(
             f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS {name} AS '{java_class}' LANGUAGE JAVA"
         )
@@ -147,17 +149,12 @@ def register_feature_views(
         if streaming
         else ("TRUE", "FALSE")
     )
-    register_feature_functions(t_env)
-    _view(
-        t_env,
-        "parsed_transactions",
-        f"SELECT payload, ingested_at, et, {reject_reason_sql()} AS reject_reason FROM {source}",
-    )
+    register_java_functions(t_env)
+    _view(t_env, "parsed_transactions", parsed_sql(source))
     _view(
         t_env,
         "valid_transactions",
-        f"SELECT {typed_columns_sql()}, et, ingested_at "
-        "FROM parsed_transactions WHERE reject_reason IS NULL",
+        f"SELECT {TRANSACTION_COLUMNS} FROM parsed_transactions WHERE reject_reason IS NULL",
     )
     _view(
         t_env,

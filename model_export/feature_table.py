@@ -23,7 +23,7 @@ from pyflink.table import EnvironmentSettings, TableEnvironment
 from flink_job.features import DEFAULT_LABEL_DELAY_MS, FEATURE_NAMES, interval_sql
 from flink_job.main import CONNECTOR_JAR
 from flink_job.parsing import rowtime_sql
-from flink_job.pipeline import register_feature_views
+from flink_job.pipeline import register_feature_views, register_java_functions
 from flink_job.tables import label_columns_sql
 from local.aws import free_port
 from local.flink_rest import FlinkRest
@@ -60,7 +60,8 @@ def flink_environment(
     conf = t_env.get_config()
     conf.set("table.local-time-zone", "UTC")
     conf.set("parallelism.default", "1")
-    conf.set("pipeline.jars", CONNECTOR_JAR.resolve().as_uri())  # the Java feature functions
+    conf.set("pipeline.jars", CONNECTOR_JAR.resolve().as_uri())  # the Java functions
+    register_java_functions(t_env)
     watermark = ""
     if streaming:
         conf.set("pipeline.auto-watermark-interval", "0 ms")  # a watermark after every record
