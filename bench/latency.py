@@ -7,6 +7,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,11 +44,12 @@ def _caught_up(pipeline: RunningPipeline, expected: int, timeout_s: float) -> bo
 
 
 def measure(
-    data: Path, model_path: str, rates: tuple[float, ...], seconds: float
+    data: Path, model_path: str, rates: tuple[float, ...], seconds: float, **overrides: Any
 ) -> list[LatencyResult]:
+    """`overrides` replace fields of the job's config (bench.options)."""
     records = read_records(data)
     results = []
-    with LocalAws() as aws, RunningPipeline(aws, model_path) as pipeline:
+    with LocalAws() as aws, RunningPipeline(aws, model_path, **overrides) as pipeline:
         offset = 0
         for rate in rates:
             count = int(rate * seconds)

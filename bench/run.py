@@ -1,7 +1,9 @@
-"""`make bench`: throughput, latency, scoring cost and state, as JSON and a markdown table.
+"""`make bench`: throughput, latency, scoring cost, state and what the tuning options are
+worth, as JSON and a markdown table.
 
     python -m bench.run [--days 30 --customers 3000 --repeat 3 --rates 500,1000,2000]
                         [--state-days 45 --state-customers 500 --state-every 15]
+                        [--only throughput|latency|scoring|state|options ...]
 
 Figures are medians of --repeat runs, and ratios are taken within one run, because this
 machine is shared and noisy. Results go to build/bench/results.json and results.md.
@@ -26,6 +28,7 @@ os.environ.update(flink_env())  # before the first PyFlink call: the JVM inherit
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "bench"
+HEAD_EVENTS = 2_000  # the short run whose time is taken as the fixed cost
 
 
 def machine() -> dict[str, Any]:
@@ -74,16 +77,18 @@ def bench_data(days: int, customers: int) -> Path:
 
 
 def throughput(data: Path, model: str, repeat: int) -> dict[str, Any]:
-    from bench.throughput import run_ceiling, run_full_job
+    from bench.throughput import head_file, per_event, run_ceiling, run_full_job
     from flink_job.config import load_config
 
     config = dataclasses.replace(load_config(), model_path=model, parallelism=1)
     events = sum(1 for _ in data.open())
+    head = head_file(data, HEAD_EVENTS)
     rounds = []
     for _ in range(repeat):  # interleaved, so both see the same machine conditions
-        ceiling = run_ceiling(config, data, events).events_per_second
-        full = run_full_job(config, data, events).events_per_second
+        ceiling = per_event(lambda path, n: run_ceiling(config, path, n), data, head)
+        full = per_event(lambda path, n: run_full_job(config, path, n), data, head)
         rounds.append({"ceiling": ceiling, "full": full, "ratio": full / ceiling})
+        print(f"throughput: ceiling {ceiling:,.0f}, full {full:,.0f} events/s", flush=True)
     return {
         "events": events,
         "rounds": rounds,
@@ -103,7 +108,8 @@ def render(results: dict[str, Any]) -> str:
     if "throughput" in results:
         t = results["throughput"]
         lines += [
-            f"| throughput at parallelism 1 ({t['events']:,} events, median of "
+            f"| throughput at parallelism 1 ({t['events']:,} events; once running, the "
+            f"first {HEAD_EVENTS:,} events' fixed cost excluded; median of "
             f"{len(t['rounds'])}) | events/s |",
             "|---|---|",
             f"| JVM-only ceiling (parse, validate, features; no Python) | "
@@ -138,6 +144,24 @@ def render(results: dict[str, Any]) -> str:
                 f"{r['peak_rss_mb']:,.0f} MiB |"
             )
         lines.append("")
+    if "options" in results:
+        lines += [
+            "| option (full job, parallelism 1) | events/s | vs as shipped |",
+            "|---|---|---|",
+        ]
+        for o in results["options"]["throughput"]:
+            if o["events_per_second"] is None:
+                lines.append(f"| {o['option']} | failed: {o['error']} | — |")
+            else:
+                lines.append(
+                    f"| {o['option']} | {o['events_per_second']:,.0f} | {o['vs_shipped']:.2f} |"
+                )
+        lines += ["", "| option (latency at 1,000/s) | p50 ms | p99 ms | kept up |"]
+        lines.append("|---|---|---|---|")
+        for o in results["options"]["latency"]:
+            kept = "yes" if o["kept_up"] else "no"
+            lines.append(f"| {o['option']} | {o['p50_ms']:.0f} | {o['p99_ms']:.0f} | {kept} |")
+        lines.append("")
     if "scoring" in results:
         lines += ["| ONNX batch size | µs per event |", "|---|---|"]
         for r in results["scoring"]:
@@ -156,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-days", type=int, default=45)
     parser.add_argument("--state-customers", type=int, default=500)
     parser.add_argument("--state-every", type=int, default=15)
-    every = ["throughput", "latency", "scoring", "state"]
+    every = ["throughput", "latency", "scoring", "state", "options"]
     parser.add_argument("--only", choices=every, action="append")
     args = parser.parse_args(argv)
     parts = set(args.only or every)
@@ -180,6 +204,20 @@ def main(argv: list[str] | None = None) -> int:
         results["latency"] = [
             asdict(r) for r in latency(data, str(model_dir), rates, args.latency_seconds)
         ]
+    if "options" in parts:
+        from bench.options import latency_options, throughput_options
+        from bench.throughput import head_file
+        from flink_job.config import load_config
+
+        config = dataclasses.replace(load_config(), model_path=str(model_dir), parallelism=1)
+        head = head_file(data, HEAD_EVENTS)
+        results["options"] = {
+            "throughput": [asdict(r) for r in throughput_options(config, data, head)],
+            "latency": [
+                asdict(r)
+                for r in latency_options(data, str(model_dir), 1000.0, args.latency_seconds)
+            ],
+        }
     if "state" in parts:
         from bench.state import measure as state
 

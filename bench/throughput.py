@@ -11,6 +11,7 @@ labels file).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,9 +61,11 @@ def run_ceiling(config: JobConfig, data: Path, events: int) -> ThroughputResult:
     return _timed(t_env, [insert], events)
 
 
-def run_full_job(config: JobConfig, data: Path, events: int) -> ThroughputResult:
+def run_full_job(
+    config: JobConfig, data: Path, events: int, flink: dict[str, str] | None = None
+) -> ThroughputResult:
     """The job's own statements, with file in and blackholes out instead of Kinesis."""
-    t_env = create_environment(config)
+    t_env = create_environment(config, flink)
     dead = "`schema` STRING, reason STRING, payload STRING, ingested_at STRING, detected_at STRING"
     no_labels = data.with_name(data.name + ".labels")
     no_labels.write_text("")
@@ -78,6 +81,29 @@ def run_full_job(config: JobConfig, data: Path, events: int) -> ThroughputResult
     )
     inserts = pipeline.build_statements(t_env, config, tables)
     return _timed(t_env, inserts, events)
+
+
+def head_file(data: Path, events: int) -> Path:
+    """The first `events` lines of `data`, next to it: a run over it is mostly fixed cost."""
+    head = data.with_name(f"{data.stem}.head{events}{data.suffix}")
+    if not head.exists():
+        with data.open() as source:
+            head.write_text("".join(line for _, line in zip(range(events), source, strict=False)))
+    return head
+
+
+def per_event(run: Callable[[Path, int], ThroughputResult], data: Path, head: Path) -> float:
+    """Events per second once running: (N - n) / (T - t) from a run over the whole file
+    (N events in T s) and one over its head (n in t), so that planning the job and
+    starting the mini-cluster and the Python worker (seconds here) are not counted."""
+    whole = run(data, _lines(data))
+    start = run(head, _lines(head))
+    return (whole.events - start.events) / max(whole.seconds - start.seconds, 1e-9)
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as f:
+        return sum(1 for _ in f)
 
 
 def _timed(t_env: TableEnvironment, inserts: list[str], events: int) -> ThroughputResult:

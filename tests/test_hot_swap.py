@@ -8,6 +8,7 @@ carries the `model_version` that scored it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -26,6 +27,8 @@ pytestmark = pytest.mark.integration
 
 ROOT = "s3://models/fraud/"
 POLL_MS = 200
+# 200 + 150 + 100 transactions, each alerting (the test models score 0.5 whatever the features)
+EXPECTED_METRICS = {"transactions_scored": 450.0, "model_swaps": 1.0, "models_refused": 1.0}
 
 
 def _properties(path: Path, endpoint: str) -> Path:
@@ -70,10 +73,16 @@ def test_promote_swaps_the_model_without_a_restart_and_a_foreign_schema_is_refus
             time.sleep(1.0)  # nothing more may arrive
             rest = FlinkRest(pipeline.rest_port)
             job = rest.running_job_ids()[0]
-            metrics = {
-                name: rest.metric_total(job, name)
-                for name in ("transactions_scored", "model_swaps", "models_refused")
-            }
+
+            def read_metrics() -> dict[str, float]:
+                names = ("transactions_scored", "model_swaps", "models_refused")
+                return {name: rest.metric_total(job, name) for name in names}
+
+            # Flink's REST API serves metrics from a store it refreshes every 10 s; the
+            # assertion below says which differ if they never match
+            with contextlib.suppress(TimeoutError):
+                wait_for(lambda: read_metrics() == EXPECTED_METRICS, 30, "the metrics")
+            metrics = read_metrics()
             alerts = [a.record for a in pipeline.alerts.received]
 
     version_of = {a["transaction_id"]: a["model_version"] for a in alerts}
@@ -81,4 +90,4 @@ def test_promote_swaps_the_model_without_a_restart_and_a_foreign_schema_is_refus
     for expected, batch in (("m-a", "a"), ("m-b", "b"), ("m-b", "refused")):
         ids = [json.loads(r)["transaction_id"] for r in batches[batch]]
         assert {version_of[i] for i in ids} == {expected}, batch
-    assert metrics == {"transactions_scored": 450, "model_swaps": 1, "models_refused": 1}
+    assert metrics == EXPECTED_METRICS

@@ -1,0 +1,89 @@
+"""What each tuning option is worth: the full job's throughput over a file and the latency
+through the local Kinesis, each option against the configuration as shipped, in one run.
+
+Throughput per event excludes the fixed cost of planning and starting the job (see
+bench.throughput.per_event); latency is the p50/p99 from put to readable alert at a fixed
+offered rate (bench.latency).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flink_job.config import JobConfig
+
+# (name, JobConfig fields, Flink settings)
+THROUGHPUT_OPTIONS: tuple[tuple[str, dict[str, Any], dict[str, str]], ...] = (
+    ("as shipped (process mode, Arrow batch 1,000, object reuse, chaining)", {}, {}),
+    ("Arrow batch and bundle 100", {"scoring_batch_size": 100}, {}),
+    ("Arrow batch and bundle 10,000", {"scoring_batch_size": 10_000}, {}),
+    ("object reuse off", {}, {"pipeline.object-reuse": "false"}),
+    ("operator chaining off", {}, {"pipeline.operator-chaining.enabled": "false"}),
+    ("Python thread mode", {}, {"python.execution-mode": "thread"}),
+)
+
+LATENCY_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("as shipped (poll 50 ms, sink buffer 100 ms, bundle 50 ms)", {}),
+    ("source poll 200 ms", {"source_poll_interval_ms": 200}),
+    ("sink buffer 1,000 ms", {"sink_max_buffer_ms": 1000}),
+    ("Python bundle time 1,000 ms", {"scoring_bundle_time_ms": 1000}),
+)
+
+
+@dataclass(frozen=True)
+class OptionResult:
+    option: str
+    events_per_second: float | None  # per event, fixed cost excluded; None when it failed
+    vs_shipped: float | None
+    error: str | None = None
+
+
+def _full_job(config: JobConfig, flink: dict[str, str]) -> Callable[[Path, int], Any]:
+    from bench.throughput import run_full_job
+
+    return lambda path, events: run_full_job(config, path, events, flink)
+
+
+def throughput_options(config: JobConfig, data: Path, head: Path) -> list[OptionResult]:
+    from bench.throughput import per_event
+
+    results: list[OptionResult] = []
+    shipped: float | None = None
+    for name, fields, flink in THROUGHPUT_OPTIONS:
+        variant = dataclasses.replace(config, **fields)
+        try:
+            rate = per_event(_full_job(variant, flink), data, head)
+        except Exception as error:  # an option Flink refuses is a result too
+            message = str(error).strip().splitlines()
+            results.append(OptionResult(name, None, None, message[0][:200] if message else ""))
+            continue
+        shipped = shipped or rate
+        results.append(OptionResult(name, rate, rate / shipped))
+        print(f"options: {name}: {rate:,.0f} events/s", flush=True)
+    return results
+
+
+@dataclass(frozen=True)
+class LatencyOptionResult:
+    option: str
+    offered_rate: float
+    p50_ms: float
+    p99_ms: float
+    kept_up: bool
+
+
+def latency_options(
+    data: Path, model_path: str, rate: float, seconds: float
+) -> list[LatencyOptionResult]:
+    from bench.latency import measure
+
+    results = []
+    for name, fields in LATENCY_OPTIONS:
+        (r,) = measure(data, model_path, (rate,), seconds, **fields)
+        results.append(LatencyOptionResult(name, rate, r.p50_ms, r.p99_ms, r.kept_up))
+        print(f"options: {name}: p50 {r.p50_ms:,.0f} ms, p99 {r.p99_ms:,.0f} ms", flush=True)
+    return results
