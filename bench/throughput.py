@@ -10,9 +10,11 @@ labels file).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pyflink.table import TableEnvironment
@@ -81,6 +83,35 @@ def run_full_job(
     )
     inserts = pipeline.build_statements(t_env, config, tables)
     return _timed(t_env, inserts, events)
+
+
+def repeated_file(data: Path, copies: int, period_days: int) -> Path:
+    """`data` followed by `copies - 1` copies of itself, each `period_days` later than the
+    one before and with its own transaction ids: the same cards and terminals going on, in
+    event-time order, so that a run lasts long enough for its rate to be measured."""
+    out = data.with_name(f"{data.stem}.x{copies}{data.suffix}")
+    if out.exists():
+        return out
+    lines = data.read_text().splitlines()
+    with out.open("w") as sink:
+        for copy in range(copies):
+            shift = timedelta(days=copy * period_days)
+            for line in lines:
+                sink.write(_shifted(line, shift, copy) + "\n")
+    return out
+
+
+def _shifted(line: str, shift: timedelta, copy: int) -> str:
+    if not shift:
+        return line
+    try:
+        record = json.loads(line)
+        at = datetime.fromisoformat(record["event_time"].replace("Z", "+00:00")) + shift
+        record["event_time"] = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+        record["transaction_id"] = f"{record['transaction_id']}~{copy}"
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return line  # a malformed record stays malformed
+    return json.dumps(record)
 
 
 def head_file(data: Path, events: int) -> Path:
