@@ -31,6 +31,10 @@ LATENCY_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("source poll 200 ms", {"source_poll_interval_ms": 200}),
     ("sink buffer 1,000 ms", {"sink_max_buffer_ms": 1000}),
     ("Python bundle time 1,000 ms", {"scoring_bundle_time_ms": 1000}),
+    (
+        "low latency: poll 20 ms, sink buffer 20 ms, bundle 10 ms",
+        {"source_poll_interval_ms": 20, "sink_max_buffer_ms": 20, "scoring_bundle_time_ms": 10},
+    ),
 )
 
 
@@ -40,6 +44,13 @@ class OptionResult:
     events_per_second: float | None  # per event, fixed cost excluded; None when it failed
     vs_shipped: float | None
     error: str | None = None
+
+
+def root_cause(error: Exception) -> str:
+    """The innermost 'Caused by:' of a Java exception, else the first line."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    causes = [line.removeprefix("Caused by: ") for line in lines if line.startswith("Caused by:")]
+    return (causes[-1] if causes else lines[0] if lines else repr(error))[:300]
 
 
 def _full_job(config: JobConfig, flink: dict[str, str]) -> Callable[[Path, int], Any]:
@@ -58,8 +69,7 @@ def throughput_options(config: JobConfig, data: Path, head: Path) -> list[Option
         try:
             rate = per_event(_full_job(variant, flink), data, head)
         except Exception as error:  # an option Flink refuses is a result too
-            message = str(error).strip().splitlines()
-            results.append(OptionResult(name, None, None, message[0][:200] if message else ""))
+            results.append(OptionResult(name, None, None, root_cause(error)))
             continue
         shipped = shipped or rate
         results.append(OptionResult(name, rate, rate / shipped))

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import os
 import platform
+import site
 import statistics
 import subprocess
 from dataclasses import asdict
@@ -25,6 +26,11 @@ from typing import Any
 from local.aws import flink_env
 
 os.environ.update(flink_env())  # before the first PyFlink call: the JVM inherits it
+# Python thread mode runs the UDFs in an interpreter embedded in the JVM (pemja), which
+# sees the virtualenv's packages and ours only through PYTHONPATH.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [*site.getsitepackages(), str(Path(__file__).resolve().parent.parent)]
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "bench"

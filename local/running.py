@@ -125,6 +125,8 @@ class RunningPipeline:
             "rest.port": str(self.rest_port),
             "rest.address": "127.0.0.1",
             "rest.bind-address": "127.0.0.1",
+            # the REST API serves metrics from a store refreshed this often (default 10 s)
+            "metrics.fetcher.update-interval": "500",
             **self.flink_settings,
         }
         command = [sys.executable, "-m", "flink_job.main"]
