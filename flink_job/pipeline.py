@@ -90,7 +90,7 @@ def _view(t_env: TableEnvironment, name: str, query: str) -> None:
 
 
 LABEL_ROW_COLUMNS = (
-    "JSON_VALUE(payload, '$.transaction_id'), CAST(NULL AS STRING), "
+    "JSON_VALUE(payload, '$.transaction_id'), JSON_VALUE(payload, '$.card_id'), "
     "JSON_VALUE(payload, '$.terminal_id'), CAST(NULL AS DOUBLE), CAST(NULL AS STRING), "
     "CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), "
     "CAST(NULL AS STRING), CAST(NULL AS STRING), et, CAST(NULL AS TIMESTAMP_LTZ(3))"
@@ -99,22 +99,24 @@ LABEL_ROW_COLUMNS = (
 
 def register_label_views(t_env: TableEnvironment, labels: str) -> str:
     """Label v1 records (payload, et = the transaction's event time + delay, reported) to
-    the fraud labels the terminal risk counts. A label counts only when it was reported by
-    the time it is needed (reported <= event time + delay), in both engines, so a
-    label's effect never depends on when a replay happens to deliver it."""
+    the label rows of the terminal stream (is_fraud 1 for fraud, 0 for legit). A label is
+    used only when it was reported by the time it is needed (reported <= event time +
+    delay), in both engines, so its effect never depends on when a replay happens to
+    deliver it. The terminal aggregate counts and ignores labels of transactions it never
+    had, and fraud labels of a transaction already labelled fraud."""
     _view(
         t_env,
         "parsed_labels",
         f"SELECT payload, et, reported, {label_reject_reason_sql()} AS reject_reason FROM {labels}",
     )
+    is_fraud = "CASE WHEN JSON_VALUE(payload, '$.label') = 'fraud' THEN 1 ELSE 0 END"
     _view(
         t_env,
-        "usable_fraud_labels",
-        f"SELECT {LABEL_ROW_COLUMNS}, 0 AS is_txn, 1 AS is_fraud FROM parsed_labels "
-        "WHERE reject_reason IS NULL AND JSON_VALUE(payload, '$.label') = 'fraud' "
-        "AND reported <= et",
+        "usable_labels",
+        f"SELECT {LABEL_ROW_COLUMNS}, 0 AS is_txn, {is_fraud} AS is_fraud FROM parsed_labels "
+        "WHERE reject_reason IS NULL AND reported <= et",
     )
-    return "usable_fraud_labels"
+    return "usable_labels"
 
 
 def register_java_functions(t_env: TableEnvironment) -> None:

@@ -108,12 +108,18 @@ def oracle_features(
     transactions: pd.DataFrame, labels: pd.DataFrame | None = None, delay_ms: int = DELAY_MS
 ) -> pd.DataFrame:
     """Features per transaction from Transaction v1 rows (lat/lon optional) and Label v1
-    rows. A fraud label counts when it was reported by its transaction's time + delay."""
+    rows. A fraud label counts when it was reported by its transaction's time + delay, and
+    its transaction (terminal, card, event time) is among `transactions`, once per
+    transaction."""
     usable: dict[str, np.ndarray] = {}
     if labels is not None:
         s, reported = _ms(labels["event_time"]), _ms(labels["reported_at"])
-        frauds = labels[(labels["label"] == "fraud") & (reported <= s + delay_ms)]
-        for terminal_id, group in frauds.assign(ms=s).groupby("terminal_id"):
+        frauds = labels[(labels["label"] == "fraud") & (reported <= s + delay_ms)].assign(ms=s)
+        # only labels of transactions there were, each transaction counted once
+        known = transactions.assign(ms=_ms(transactions["event_time"]))
+        keys = ["terminal_id", "card_id", "ms"]
+        frauds = frauds.merge(known[keys].drop_duplicates(), on=keys).drop_duplicates(keys)
+        for terminal_id, group in frauds.groupby("terminal_id"):
             usable[str(terminal_id)] = np.sort(group["ms"].to_numpy())
     frame = transactions.copy()
     for column in ("lat", "lon"):

@@ -166,3 +166,62 @@ def test_terminal_history_read_back_from_a_checkpoint_goes_on_like_the_original(
     for accumulator in (original, restored):
         function.accumulate(accumulator, at(24 * 45 * hour), 1, 0, "c1", delay)
     assert function.getValue(restored).toString() == function.getValue(original).toString()
+
+
+def test_labels_of_unknown_transactions_and_repeated_fraud_labels_are_ignored(
+    tmp_path: Path,
+) -> None:
+    week_s = 7 * 24 * 3600
+    t0 = pd.Timestamp("2026-10-01T00:00:00Z")
+
+    def at(seconds: float) -> str:
+        return (t0 + pd.Timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+    def label(card: str, seconds: float, source: str) -> str:
+        return json.dumps(
+            {
+                "transaction_id": f"tx-{card}",
+                "card_id": card,
+                "terminal_id": "term_1",
+                "event_time": at(seconds),
+                "label": "fraud",
+                "source": source,
+                "reported_at": at(24 * 3600),
+            }
+        )
+
+    path, labels = tmp_path / "t.jsonl", tmp_path / "labels.jsonl"
+    transactions = [
+        _tx("tx-card_1", at(0), 10.0, card="card_1"),
+        _tx("tx-card_2", at(60), 10.0, card="card_2"),
+        _tx("probe", at(week_s + 3600), 10.0, card="card_3"),
+    ]
+    path.write_text("\n".join(transactions) + "\n")
+    labels.write_text(
+        "\n".join(
+            [
+                label("card_1", 0, "chargeback"),
+                label("card_1", 0, "analyst"),  # the same transaction again
+                label("card_9", 120, "chargeback"),  # no such transaction
+            ]
+        )
+        + "\n"
+    )
+    f = compute_features(path, labels=labels).set_index("transaction_id")
+    # (t - d - 1 d, t - d] holds tx-card_1 and tx-card_2; one of them is a fraud
+    assert f.loc["probe", "terminal_fraud_risk_1d"] == pytest.approx(0.5)
+
+
+def test_the_terminal_aggregate_counts_the_labels_it_ignores(jvm: Any) -> None:
+    function = jvm.io.fraudstream.features.TerminalFeatures()
+    function.open(jvm.org.apache.flink.table.functions.FunctionContext(None))
+    acc = function.createAccumulator()
+    at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
+    day = 24 * 3600 * 1000
+    delay = 7 * day
+    function.accumulate(acc, at(day), 1, 0, "card_1", delay)  # a transaction
+    function.accumulate(acc, at(day + delay), 0, 1, "card_1", delay)  # its fraud label
+    function.accumulate(acc, at(day + delay), 0, 1, "card_1", delay)  # the same again
+    function.accumulate(acc, at(day + delay), 0, 0, "card_2", delay)  # unknown (legit)
+    function.accumulate(acc, at(2 * day + delay), 0, 1, "card_1", delay)  # unknown time
+    assert list(function.ignoredLabels()) == [2, 1]

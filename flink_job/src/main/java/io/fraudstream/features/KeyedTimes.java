@@ -59,6 +59,16 @@ final class KeyedTimes {
         return lo;
     }
 
+    /** Whether an entry has exactly this time and key. */
+    boolean contains(long time, long key) {
+        for (int i = firstAfter(time - 1); i < end && times[i] == time; i++) {
+            if (keys[i] == key) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Entries with a time in (from, to]. */
     long countIn(long from, long to) {
         return firstAfter(to) - firstAfter(from);

@@ -3,7 +3,9 @@ package io.fraudstream.features;
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
 import org.apache.flink.table.data.TimestampData;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.table.functions.AggregateFunction;
+import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.types.Row;
 
 /**
@@ -40,6 +42,20 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalHisto
                     + "n_7d BIGINT, fraud_7d BIGINT, risk_n_7d BIGINT, "
                     + "n_30d BIGINT, fraud_30d BIGINT, risk_n_30d BIGINT>";
 
+    /** Labels whose transaction the terminal never had (in time, valid and on time). */
+    static final String UNKNOWN_METRIC = "labels_unknown_transaction";
+    /** Fraud labels of a transaction already labelled fraud (chargeback and analyst). */
+    static final String DUPLICATE_METRIC = "labels_duplicate_fraud";
+
+    private transient Counter unknown;
+    private transient Counter duplicates;
+
+    @Override
+    public void open(FunctionContext context) {
+        unknown = context.getMetricGroup().counter(UNKNOWN_METRIC);
+        duplicates = context.getMetricGroup().counter(DUPLICATE_METRIC);
+    }
+
     @Override
     public TerminalHistory createAccumulator() {
         return new TerminalHistory();
@@ -59,9 +75,34 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalHisto
         acc.frauds.evictUpTo(time - LONGEST);
         if (isTxn != null && isTxn == 1) {
             acc.transactions.append(time, cardId == null ? 0L : KeyHash.of(cardId));
+            return;
+        }
+        // A label, at its transaction's event time + the delay: that transaction is still
+        // kept (delay + 30 days), so an unknown one is recognised, counted and ignored.
+        long card = cardId == null ? 0L : KeyHash.of(cardId);
+        if (!acc.transactions.contains(time - delayMs, card)) {
+            count(unknown);
+            return;
         }
         if (isFraud != null && isFraud == 1) {
-            acc.frauds.append(time, 0L);
+            if (acc.frauds.contains(time, card)) {
+                count(duplicates);
+                return;
+            }
+            acc.frauds.append(time, card);
+        }
+    }
+
+    /** Labels ignored so far by this instance: {unknown transaction, duplicate fraud}. */
+    public long[] ignoredLabels() {
+        return new long[] {
+            unknown == null ? 0 : unknown.getCount(), duplicates == null ? 0 : duplicates.getCount()
+        };
+    }
+
+    private static void count(Counter counter) {
+        if (counter != null) { // null when called outside a Flink task (tests)
+            counter.inc();
         }
     }
 

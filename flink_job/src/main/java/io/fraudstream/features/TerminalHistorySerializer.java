@@ -42,7 +42,7 @@ public final class TerminalHistorySerializer extends TypeSerializerSingleton<Ter
         out.writeLong(h.delayMs);
         out.writeLong(h.currentTime);
         write(h.transactions, out, true);
-        write(h.frauds, out, false);
+        write(h.frauds, out, true);
     }
 
     private static void write(KeyedTimes entries, DataOutputView out, boolean withKeys)
@@ -60,7 +60,7 @@ public final class TerminalHistorySerializer extends TypeSerializerSingleton<Ter
     public TerminalHistory deserialize(DataInputView in) throws IOException {
         long delayMs = in.readLong();
         long currentTime = in.readLong();
-        TerminalHistory h = new TerminalHistory(read(in, true), read(in, false));
+        TerminalHistory h = new TerminalHistory(read(in, true), read(in, true));
         h.delayMs = delayMs;
         h.currentTime = currentTime;
         return h;
