@@ -44,12 +44,21 @@ def _caught_up(pipeline: RunningPipeline, expected: int, timeout_s: float) -> bo
 
 
 def measure(
-    data: Path, model_path: str, rates: tuple[float, ...], seconds: float, **overrides: Any
+    data: Path,
+    model_path: str,
+    rates: tuple[float, ...],
+    seconds: float,
+    flink: dict[str, str] | None = None,
+    **overrides: Any,
 ) -> list[LatencyResult]:
-    """`overrides` replace fields of the job's config (bench.options)."""
+    """`flink` adds Flink settings, `overrides` replace fields of the job's config
+    (bench.options)."""
     records = read_records(data)
     results = []
-    with LocalAws() as aws, RunningPipeline(aws, model_path, **overrides) as pipeline:
+    with (
+        LocalAws() as aws,
+        RunningPipeline(aws, model_path, flink=flink, **overrides) as pipeline,
+    ):
         offset = 0
         for rate in rates:
             count = int(rate * seconds)

@@ -26,14 +26,17 @@ THROUGHPUT_OPTIONS: tuple[tuple[str, dict[str, Any], dict[str, str]], ...] = (
     ("Python thread mode", {}, {"python.execution-mode": "thread"}),
 )
 
-LATENCY_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("as shipped (poll 50 ms, sink buffer 100 ms, bundle 50 ms)", {}),
-    ("source poll 200 ms", {"source_poll_interval_ms": 200}),
-    ("sink buffer 1,000 ms", {"sink_max_buffer_ms": 1000}),
-    ("Python bundle time 1,000 ms", {"scoring_bundle_time_ms": 1000}),
+# (name, JobConfig fields, Flink settings)
+LATENCY_OPTIONS: tuple[tuple[str, dict[str, Any], dict[str, str]], ...] = (
+    ("as shipped (poll 50 ms, sink buffer 100 ms, bundle 50 ms, network buffers 100 ms)", {}, {}),
+    ("source poll 200 ms", {"source_poll_interval_ms": 200}, {}),
+    ("sink buffer 1,000 ms", {"sink_max_buffer_ms": 1000}, {}),
+    ("Python bundle time 1,000 ms", {"scoring_bundle_time_ms": 1000}, {}),
+    ("network buffer timeout 5 ms", {}, {"execution.buffer-timeout": "5 ms"}),
     (
-        "low latency: poll 20 ms, sink buffer 20 ms, bundle 10 ms",
+        "low latency: poll 20 ms, sink buffer 20 ms, bundle 10 ms, network buffers 5 ms",
         {"source_poll_interval_ms": 20, "sink_max_buffer_ms": 20, "scoring_bundle_time_ms": 10},
+        {"execution.buffer-timeout": "5 ms"},
     ),
 )
 
@@ -92,8 +95,8 @@ def latency_options(
     from bench.latency import measure
 
     results = []
-    for name, fields in LATENCY_OPTIONS:
-        (r,) = measure(data, model_path, (rate,), seconds, **fields)
+    for name, fields, flink in LATENCY_OPTIONS:
+        (r,) = measure(data, model_path, (rate,), seconds, flink=flink, **fields)
         results.append(LatencyOptionResult(name, rate, r.p50_ms, r.p99_ms, r.kept_up))
         print(f"options: {name}: p50 {r.p50_ms:,.0f} ms, p99 {r.p99_ms:,.0f} ms", flush=True)
     return results
