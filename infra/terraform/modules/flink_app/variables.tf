@@ -105,7 +105,7 @@ variable "source_poll_interval_ms" {
 variable "sink_max_buffer_ms" {
   type        = number
   description = "Longest time the Kinesis sinks buffer a record, in milliseconds."
-  default     = 100
+  default     = 50
 }
 
 variable "labels_stream_name" {
@@ -134,13 +134,13 @@ variable "watermark_max_out_of_orderness_ms" {
 variable "scoring_batch_size" {
   type        = number
   description = "Rows per Arrow batch handed to the ONNX scorer."
-  default     = 1000
+  default     = 10000
 }
 
 variable "scoring_bundle_time_ms" {
   type        = number
   description = "Longest time a Python bundle waits to fill, in milliseconds."
-  default     = 50
+  default     = 20
 }
 
 variable "parallelism" {
