@@ -207,6 +207,9 @@ def run(args: argparse.Namespace) -> Summary:
             sent = pipeline.send(mix(records, bad), args.rate)
             wait_for(lambda: len(pipeline.deadletter_records()) >= len(bad), 60, "dead letters")
             wait_quiet(pipeline.alerts, quiet_s=3.0, timeout_s=60)
+            # Flink's REST API refreshes its metric store when asked: poll, do not read once.
+            with contextlib.suppress(TimeoutError):
+                wait_for(lambda: pipeline.scored() >= len(records), 30, "every transaction scored")
             scored = pipeline.scored()
             alerts = pipeline.alerts.received
             deadletters = len(pipeline.deadletter_records())
