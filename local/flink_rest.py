@@ -52,6 +52,26 @@ class FlinkRest:
             time.sleep(0.5)
         raise TimeoutError(f"checkpoint of job {job_id} not done after {timeout_s:.0f}s")
 
+    def stop_with_savepoint(self, job_id: str, directory: str, timeout_s: float = 300.0) -> str:
+        """Stop the job with a savepoint in `directory` (a URI); return its location."""
+        body = json.dumps({"targetDirectory": directory, "drain": False}).encode()
+        request = urllib.request.Request(
+            f"{self._base}/jobs/{job_id}/stop", data=body, method="POST"
+        )
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            trigger = json.loads(response.read())["request-id"]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            status = self._get(f"/jobs/{job_id}/savepoints/{trigger}")
+            if status["status"]["id"] == "COMPLETED":
+                operation = status["operation"]
+                if "failure-cause" in operation:
+                    raise RuntimeError(f"savepoint failed: {operation['failure-cause']}")
+                return str(operation["location"])
+            time.sleep(0.5)
+        raise TimeoutError(f"savepoint of job {job_id} not done after {timeout_s:.0f}s")
+
     def vertex_descriptions(self, job_id: str) -> dict[str, str]:
         """Vertex id → the planner's description of its operators (keys, windows)."""
         nodes = self._get(f"/jobs/{job_id}/plan")["plan"]["nodes"]
