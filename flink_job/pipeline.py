@@ -142,7 +142,9 @@ def register_feature_views(
     record with its `reject_reason`. `labels`, when given, is a Label v1 source (payload,
     et = the transaction's event time + `label_delay_ms`, reported) for the terminal risk.
     In batch mode there is no watermark and no late data. `count_late` counts late
-    transactions in the `transactions_late` metric (a Python UDF that sees late rows only)."""
+    transactions in the `transactions_late` metric (a Python UDF that sees late rows only).
+    The environment has registered the Java functions already (register_java_functions,
+    called where environments are made: flink_job.main, model_export.feature_table)."""
     on_time, late = (
         (
             "CURRENT_WATERMARK(et) IS NULL OR et > CURRENT_WATERMARK(et)",
@@ -151,7 +153,6 @@ def register_feature_views(
         if streaming
         else ("TRUE", "FALSE")
     )
-    register_java_functions(t_env)
     _view(t_env, "parsed_transactions", parsed_sql(source))
     _view(
         t_env,

@@ -28,49 +28,42 @@ class FlinkRest:
         with urllib.request.urlopen(request, timeout=5):
             pass
 
-    def _post(self, path: str) -> Any:
-        request = urllib.request.Request(self._base + path, data=b"{}", method="POST")
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body or {}).encode()
+        request = urllib.request.Request(self._base + path, data=data, method="POST")
         request.add_header("Content-Type", "application/json")
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
+    def _operation(self, path: str, what: str, timeout_s: float) -> dict[str, Any]:
+        """Wait for the asynchronous operation whose status is at `path`; its result."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            status = self._get(path)
+            if status["status"]["id"] == "COMPLETED":
+                operation: dict[str, Any] = status["operation"]
+                if "failure-cause" in operation:
+                    raise RuntimeError(f"{what} failed: {operation['failure-cause']}")
+                return operation
+            time.sleep(0.5)
+        raise TimeoutError(f"{what} not done after {timeout_s:.0f}s")
+
     def checkpoint(self, job_id: str, timeout_s: float = 300.0) -> dict[str, Any]:
         """Trigger a checkpoint, wait for it, and return its details (state per vertex)."""
         trigger = self._post(f"/jobs/{job_id}/checkpoints")["request-id"]
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            status = self._get(f"/jobs/{job_id}/checkpoints/{trigger}")
-            if status["status"]["id"] == "COMPLETED":
-                operation = status["operation"]
-                if "failure-cause" in operation:
-                    raise RuntimeError(f"checkpoint failed: {operation['failure-cause']}")
-                checkpoint_id = operation["checkpointId"]
-                details: dict[str, Any] = self._get(
-                    f"/jobs/{job_id}/checkpoints/details/{checkpoint_id}"
-                )
-                return details
-            time.sleep(0.5)
-        raise TimeoutError(f"checkpoint of job {job_id} not done after {timeout_s:.0f}s")
+        path = f"/jobs/{job_id}/checkpoints/{trigger}"
+        done = self._operation(path, f"checkpoint of job {job_id}", timeout_s)
+        details: dict[str, Any] = self._get(
+            f"/jobs/{job_id}/checkpoints/details/{done['checkpointId']}"
+        )
+        return details
 
     def stop_with_savepoint(self, job_id: str, directory: str, timeout_s: float = 300.0) -> str:
         """Stop the job with a savepoint in `directory` (a URI); return its location."""
-        body = json.dumps({"targetDirectory": directory, "drain": False}).encode()
-        request = urllib.request.Request(
-            f"{self._base}/jobs/{job_id}/stop", data=body, method="POST"
-        )
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=30) as response:
-            trigger = json.loads(response.read())["request-id"]
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            status = self._get(f"/jobs/{job_id}/savepoints/{trigger}")
-            if status["status"]["id"] == "COMPLETED":
-                operation = status["operation"]
-                if "failure-cause" in operation:
-                    raise RuntimeError(f"savepoint failed: {operation['failure-cause']}")
-                return str(operation["location"])
-            time.sleep(0.5)
-        raise TimeoutError(f"savepoint of job {job_id} not done after {timeout_s:.0f}s")
+        body = {"targetDirectory": directory, "drain": False}
+        trigger = self._post(f"/jobs/{job_id}/stop", body)["request-id"]
+        path = f"/jobs/{job_id}/savepoints/{trigger}"
+        return str(self._operation(path, f"savepoint of job {job_id}", timeout_s)["location"])
 
     def vertex_descriptions(self, job_id: str) -> dict[str, str]:
         """Vertex id → the planner's description of its operators (keys, windows)."""

@@ -63,11 +63,22 @@ public final class TransactionParser extends TableFunction<Row> {
             JsonNode value = record.get(NAMES[i]);
             values[i] = value == null || value.isNull() ? null : value;
         }
-        String reason = firstBrokenRule(values);
+        String reason = missingOrMistyped(values);
         if (reason != null) {
             return rejected(reason);
         }
-        LocalDateTime eventTime = UtcTime.parse(values[1].asText());
+        String time = values[1].asText();
+        LocalDateTime eventTime = UtcTime.parse(time); // once per record: the rule and the value
+        if (eventTime == null) {
+            return rejected(
+                    UtcTime.hasShape(time)
+                            ? "event_time is not a valid date and time"
+                            : "event_time must be RFC 3339 in UTC, e.g. 2026-11-01T12:00:00.000Z");
+        }
+        reason = outOfRange(values);
+        if (reason != null) {
+            return rejected(reason);
+        }
         return Row.of(
                 null,
                 values[0].asText(),
@@ -96,7 +107,8 @@ public final class TransactionParser extends TableFunction<Row> {
         }
     }
 
-    private static String firstBrokenRule(JsonNode[] values) {
+    /** Rules 2 and 3 of flink_job/parsing.py: required fields, JSON types. */
+    private static String missingOrMistyped(JsonNode[] values) {
         for (int i = 0; i < REQUIRED; i++) {
             if (values[i] == null || !values[i].isValueNode() || values[i].asText().trim().isEmpty()) {
                 return "missing required field " + NAMES[i];
@@ -114,13 +126,11 @@ public final class TransactionParser extends TableFunction<Row> {
                 return NAMES[i] + " must be a string";
             }
         }
-        String time = values[1].asText();
-        if (!UtcTime.hasShape(time)) {
-            return "event_time must be RFC 3339 in UTC, e.g. 2026-11-01T12:00:00.000Z";
-        }
-        if (UtcTime.parse(time) == null) {
-            return "event_time is not a valid date and time";
-        }
+        return null;
+    }
+
+    /** Rule 5 of flink_job/parsing.py: amount, currency, card number, position. */
+    private static String outOfRange(JsonNode[] values) {
         if (values[4].asDouble() <= 0) {
             return "amount must be a number > 0";
         }
