@@ -1,4 +1,4 @@
-"""Wire the job: parse → (dead-letter | features) → score → decide → alert.
+"""Wire the job: parse → (dead-letter | features) → score and explain → alert.
 
 Every stage is a SQL view over the previous one, so the same views run in streaming mode
 on Kinesis and in batch mode on a file (the training path, model_export.feature_table).
@@ -36,7 +36,7 @@ from flink_job.tables import (
     labels_source_ddl,
     transactions_source_ddl,
 )
-from udfs.scoring import DECISION_SEPARATOR, explain_udf, score_udf
+from udfs.scoring import score_udf
 
 TRANSACTION_COLUMNS = (
     "transaction_id, card_id, terminal_id, amount, currency, merchant_category, "
@@ -228,7 +228,6 @@ def build_statements(
     endpoint = config.aws_endpoint or None
     scorer = score_udf(config.model_path, config.model_poll_interval_ms, endpoint)
     t_env.create_temporary_function("score_transactions", scorer)
-    t_env.create_temporary_function("explain_alert", explain_udf(config.model_path, endpoint))
 
     features = register_feature_views(
         t_env,
@@ -237,34 +236,25 @@ def build_statements(
         label_delay_ms=config.labels_delay_ms,
         count_late=True,
     )
-    feature_args = ", ".join(FEATURE_NAMES)
-    sep = DECISION_SEPARATOR
     _view(
         t_env,
         "scored_transactions",
-        f"SELECT *, score_transactions({feature_args}) AS decision FROM {features}",
+        f"SELECT *, score_transactions({', '.join(FEATURE_NAMES)}) AS decision FROM {features}",
     )
     _view(
         t_env,
-        "decided_transactions",
-        f"SELECT *, CAST(SPLIT_INDEX(decision, '{sep}', 0) AS DOUBLE) AS score, "
-        f"CAST(SPLIT_INDEX(decision, '{sep}', 1) AS DOUBLE) AS threshold, "
-        f"SPLIT_INDEX(decision, '{sep}', 2) AS model_version FROM scored_transactions",
-    )
-    _view(
-        t_env,
-        "explained_alerts",
-        f"SELECT *, explain_alert(model_version, {feature_args}) AS why "
-        "FROM decided_transactions WHERE score >= threshold",
+        "alerted_transactions",
+        "SELECT *, decision.score AS score, decision.threshold AS threshold "
+        "FROM scored_transactions WHERE decision.score >= decision.threshold",
     )
     alerts = f"""INSERT INTO alerts_sink SELECT
   'alert.v1',
   SUBSTR(SHA256(CONCAT('alert.v1:', transaction_id)), 1, 32),
   transaction_id, {iso_sql("et")}, card_id, terminal_id, amount, currency,
-  merchant_category, country, channel, score, threshold, {_severity_sql()}, model_version,
-  why.reasons, why.codes, {_features_map_sql()}, late,
+  merchant_category, country, channel, score, threshold, {_severity_sql()},
+  decision.model_version, decision.reasons, decision.codes, {_features_map_sql()}, late,
   {iso_sql("ingested_at")}, {iso_sql("CURRENT_TIMESTAMP")}
-FROM explained_alerts"""
+FROM alerted_transactions"""
     deadletters = f"""INSERT INTO deadletter_sink SELECT
   'deadletter.v1', reject_reason, {redacted_payload_sql()},
   {iso_sql("ingested_at")}, {iso_sql("CURRENT_TIMESTAMP")}

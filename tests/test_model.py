@@ -11,13 +11,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.typing import NDArray
 from sklearn.pipeline import Pipeline
 
 from flink_job.features import FEATURE_NAMES, feature_schema_hash
 from model_export.export import PARITY_TOLERANCE
-from udfs.model import ModelError, load_model
+from udfs.model import ModelError, ScoringModel, load_model
 from udfs.reasons import explain
-from udfs.scoring import feature_matrix, format_decisions
+from udfs.scoring import decide, feature_matrix
 
 
 def _load(directory: Path) -> Any:
@@ -51,16 +52,7 @@ def test_a_high_amount_scores_above_the_threshold_and_amount_leads_the_reasons(
 ) -> None:
     model = _load(trained_model["dir"])
     baseline = np.array([model.manifest.baseline[n] for n in FEATURE_NAMES])
-    suspicious = baseline.copy()
-    # A typical card's payment of 900, with the windowed averages (which include the
-    # payment itself) consistent with it, as the job would compute them.
-    index = {n: i for i, n in enumerate(FEATURE_NAMES)}
-    suspicious[index["amount"]] = 900.0
-    for name in FEATURE_NAMES:
-        if name.startswith("card_avg_amount_"):
-            count = baseline[index[name.replace("avg_amount", "txn_count")]]
-            suspicious[index[name]] = (baseline[index[name]] * (count - 1) + 900.0) / count
-    suspicious[index["amount_over_card_avg_30d"]] = 900.0 / suspicious[index["card_avg_amount_30d"]]
+    suspicious = _suspicious(model, 900.0)
     scores = model.score(np.vstack([baseline, suspicious]))
     assert scores[0] < model.threshold <= scores[1]
     reasons = explain(model, suspicious)
@@ -68,13 +60,47 @@ def test_a_high_amount_scores_above_the_threshold_and_amount_leads_the_reasons(
     assert all(r.contribution > 0 for r in reasons)
 
 
+def _suspicious(model: ScoringModel, amount: float) -> NDArray[np.float64]:
+    """A typical card's payment of `amount`, with the windowed averages (which include the
+    payment itself) consistent with it, as the job would compute them."""
+    baseline = np.array([model.manifest.baseline[n] for n in FEATURE_NAMES])
+    suspicious = baseline.copy()
+    index = {n: i for i, n in enumerate(FEATURE_NAMES)}
+    suspicious[index["amount"]] = amount
+    for name in FEATURE_NAMES:
+        if name.startswith("card_avg_amount_"):
+            count = baseline[index[name.replace("avg_amount", "txn_count")]]
+            suspicious[index[name]] = (baseline[index[name]] * (count - 1) + amount) / count
+    suspicious[index["amount_over_card_avg_30d"]] = (
+        amount / suspicious[index["card_avg_amount_30d"]]
+    )
+    return suspicious
+
+
 def test_decisions_carry_score_threshold_and_version(trained_model: dict[str, Any]) -> None:
     model = _load(trained_model["dir"])
     columns = tuple(pd.Series([model.manifest.baseline[n]] * 3) for n in FEATURE_NAMES)
-    decisions = format_decisions(model.score(feature_matrix(columns)), model)
-    score, threshold, version = decisions[0].split("|")
-    assert 0.0 <= float(score) <= 1.0
-    assert float(threshold) == model.threshold and version == model.version
+    decisions = decide(model, feature_matrix(columns))
+    assert list(decisions.columns) == ["score", "threshold", "model_version", "reasons", "codes"]
+    assert decisions["score"].between(0.0, 1.0).all()
+    assert (decisions["threshold"] == model.threshold).all()
+    assert (decisions["model_version"] == model.version).all()
+
+
+def test_only_decisions_that_alert_carry_reasons_and_they_are_each_rows_own(
+    trained_model: dict[str, Any],
+) -> None:
+    model = _load(trained_model["dir"])
+    typical = np.array([model.manifest.baseline[n] for n in FEATURE_NAMES])
+    matrix = np.vstack([typical, _suspicious(model, 900.0), typical, _suspicious(model, 1500.0)])
+    decisions = decide(model, matrix)
+    alerted = (decisions["score"] >= model.threshold).tolist()
+    assert alerted == [False, True, False, True]
+    assert decisions["reasons"].isna().tolist() == [True, False, True, False]
+    for row in (1, 3):  # the batched reasons are the ones of the row alone
+        alone = explain(model, matrix[row])
+        assert decisions["codes"][row] == [r.code for r in alone]
+        assert decisions["reasons"][row] == [r.text for r in alone]
 
 
 def test_constant_udf_arguments_are_broadcast() -> None:

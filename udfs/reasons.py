@@ -46,20 +46,37 @@ def _phrase(name: str, value: float, baseline: float) -> str:
 
 def explain(model: ScoringModel, features: NDArray[np.float64]) -> list[Reason]:
     """Up to MAX_REASONS reasons for one transaction's feature vector, most important first."""
+    return explain_rows(model, np.asarray(features, dtype=np.float64).reshape(1, -1))[0]
+
+
+def explain_rows(model: ScoringModel, rows: NDArray[np.float64]) -> list[list[Reason]]:
+    """Reasons for each row of an [n, n_features] matrix, with one ONNX call for all of
+    them: every row and its n_features occluded variants are scored together."""
     names = model.manifest.feature_names
-    row = np.asarray(features, dtype=np.float64).reshape(1, -1)
     baseline = np.array([model.manifest.baseline[n] for n in names], dtype=np.float64)
-    variants = np.repeat(row, len(names), axis=0)
-    variants[np.arange(len(names)), np.arange(len(names))] = baseline
-    scores = model.score(np.vstack([row, variants]))
-    drops = scores[0] - scores[1:]
+    count, width = rows.shape
+    if count == 0:
+        return []
+    variants = np.repeat(rows, width, axis=0)
+    variants[np.arange(count * width), np.tile(np.arange(width), count)] = np.tile(baseline, count)
+    scores = model.score(np.vstack([rows, variants]))
+    drops = scores[:count, None] - scores[count:].reshape(count, width)
+    return [_reasons(names, rows[i], baseline, drops[i]) for i in range(count)]
+
+
+def _reasons(
+    names: tuple[str, ...],
+    row: NDArray[np.float64],
+    baseline: NDArray[np.float64],
+    drops: NDArray[np.float64],
+) -> list[Reason]:
     order = [i for i in np.argsort(-drops, kind="stable") if drops[i] > 1e-6][:MAX_REASONS]
     if not order:  # the score does not hinge on any single feature: name the most unusual
-        order = [int(np.argmax(np.abs(row[0] - baseline) / (np.abs(baseline) + 1.0)))]
+        order = [int(np.argmax(np.abs(row - baseline) / (np.abs(baseline) + 1.0)))]
     return [
         Reason(
             code=names[i].upper(),
-            text=_phrase(names[i], float(row[0, i]), float(baseline[i])),
+            text=_phrase(names[i], float(row[i]), float(baseline[i])),
             contribution=float(drops[i]),
         )
         for i in order

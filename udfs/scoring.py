@@ -1,8 +1,12 @@
-"""The job's Python UDFs: vectorized ONNX scoring for every transaction, reasons for alerts.
+"""The job's Python UDF: vectorized ONNX scoring of every transaction, with the reasons of
+the ones that alert.
 
 Scoring is a pandas (Arrow-batched) UDF: one JVM↔Python crossing per batch, not per row.
-It returns "score|threshold|model_version" so that the threshold and version that decided
-a transaction travel with its score (a model swap between two calls cannot mix them).
+It returns one decision per row, ROW(score, threshold, model_version, reasons, codes), so
+that the threshold, version and reasons that decided a transaction travel with its score
+(a model swap between two batches cannot mix them). Reasons are computed in the same batch
+for the rows at or above the threshold only (one ONNX call for all of them); other rows'
+reasons are NULL.
 
 Hot swap: before scoring a batch, the scorer checks the model's pointer (the registry's
 current.json, or a model directory's manifest) at most every `model.poll_interval_ms`.
@@ -21,15 +25,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from pyflink.common import Row
 from pyflink.table import DataTypes
 from pyflink.table.udf import FunctionContext, ScalarFunction, udf
 
 from flink_job.features import FEATURE_NAMES, feature_schema_hash
 from udfs.model import ModelError, ModelSource, ScoringModel
-from udfs.reasons import explain
+from udfs.reasons import explain_rows
 
-DECISION_SEPARATOR = "|"
+DECISION_TYPE = DataTypes.ROW(
+    [
+        DataTypes.FIELD("score", DataTypes.DOUBLE()),
+        DataTypes.FIELD("threshold", DataTypes.DOUBLE()),
+        DataTypes.FIELD("model_version", DataTypes.STRING()),
+        DataTypes.FIELD("reasons", DataTypes.ARRAY(DataTypes.STRING())),
+        DataTypes.FIELD("codes", DataTypes.ARRAY(DataTypes.STRING())),
+    ]
+)
 DEFAULT_POLL_INTERVAL_MS = 30_000
 
 log = logging.getLogger(__name__)
@@ -57,9 +68,24 @@ def _source(model_path: str, endpoint: str | None) -> ModelSource:
     return ModelSource(model_path, FEATURE_NAMES, feature_schema_hash(), endpoint)
 
 
-def format_decisions(scores: NDArray[np.float64], model: ScoringModel) -> list[str]:
-    suffix = f"{DECISION_SEPARATOR}{model.threshold!r}{DECISION_SEPARATOR}{model.version}"
-    return [f"{s:.6f}{suffix}" for s in scores]
+def decide(model: ScoringModel, matrix: NDArray[np.float64]) -> pd.DataFrame:
+    """One decision per row of a feature matrix (the fields of DECISION_TYPE, in order)."""
+    scores = model.score(matrix)
+    alerted = np.flatnonzero(scores >= model.threshold)
+    reasons = np.full(len(scores), None, dtype=object)
+    codes = np.full(len(scores), None, dtype=object)
+    for row, why in zip(alerted, explain_rows(model, matrix[alerted]), strict=True):
+        reasons[row] = [r.text for r in why]
+        codes[row] = [r.code for r in why]
+    return pd.DataFrame(
+        {
+            "score": scores,
+            "threshold": np.full(len(scores), model.threshold),
+            "model_version": np.full(len(scores), model.version, dtype=object),
+            "reasons": reasons,
+            "codes": codes,
+        }
+    )
 
 
 def feature_matrix(columns: tuple[pd.Series | float, ...]) -> NDArray[np.float64]:
@@ -75,7 +101,7 @@ def feature_matrix(columns: tuple[pd.Series | float, ...]) -> NDArray[np.float64
 
 
 class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
-    """Vectorized: feature columns in, one decision string per row out."""
+    """Vectorized: feature columns in, one decision (DECISION_TYPE) per row out."""
 
     def __init__(self, model_path: str, poll_interval_ms: int, endpoint: str | None) -> None:
         self._model_path = model_path
@@ -130,42 +156,12 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
         self._model = model
         self._swaps.inc()
 
-    def eval(self, *columns: pd.Series | float) -> pd.Series:
+    def eval(self, *columns: pd.Series | float) -> pd.DataFrame:
         self.refresh()
         assert self._model is not None, "open() loads the model"
-        matrix = feature_matrix(columns)
-        scores = self._model.score(matrix)
-        self._scored.inc(len(scores))
-        return pd.Series(format_decisions(scores, self._model))
-
-
-class ExplainAlert(ScalarFunction):  # type: ignore[misc]
-    """Per alert (rare): the reasons and reason codes, from the model that scored it."""
-
-    def __init__(self, model_path: str, endpoint: str | None) -> None:
-        self._model_path = model_path
-        self._endpoint = endpoint
-        self._source: ModelSource | None = None
-        self._models: dict[str, ScoringModel] = {}
-
-    def open(self, function_context: FunctionContext) -> None:
-        self._source = _source(self._model_path, self._endpoint)
-        model = self._source.load_current()
-        self._models[model.version] = model
-
-    def _model_for(self, version: str) -> ScoringModel:
-        """The version that scored the alert (registry versions are immutable)."""
-        assert self._source is not None, "open() creates the source"
-        if version not in self._models:
-            try:
-                self._models[version] = self._source.load_version(version)
-            except ModelError as error:
-                log.warning("reasons for %s use another model: %s", version, error)
-        return self._models.get(version) or next(reversed(self._models.values()))
-
-    def eval(self, model_version: str, *features: float) -> Row:
-        reasons = explain(self._model_for(model_version), np.array(features, dtype=np.float64))
-        return Row([r.text for r in reasons], [r.code for r in reasons])
+        decisions = decide(self._model, feature_matrix(columns))
+        self._scored.inc(len(decisions))
+        return decisions
 
 
 def score_udf(
@@ -173,14 +169,4 @@ def score_udf(
 ) -> Any:
     poll, s3_endpoint = model_settings(poll_interval_ms, endpoint)
     scorer = ScoreTransactions(model_path, poll, s3_endpoint)
-    return udf(scorer, result_type=DataTypes.STRING(), func_type="pandas")
-
-
-def explain_udf(model_path: str, endpoint: str | None = None) -> Any:
-    result = DataTypes.ROW(
-        [
-            DataTypes.FIELD("reasons", DataTypes.ARRAY(DataTypes.STRING())),
-            DataTypes.FIELD("codes", DataTypes.ARRAY(DataTypes.STRING())),
-        ]
-    )
-    return udf(ExplainAlert(model_path, model_settings(None, endpoint)[1]), result_type=result)
+    return udf(scorer, result_type=DECISION_TYPE, func_type="pandas")
