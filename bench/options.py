@@ -1,9 +1,8 @@
 """What each tuning option is worth: the full job's throughput over a file and the latency
 through the local Kinesis, each option against the configuration as shipped, in one run.
 
-Throughput per event excludes the fixed cost of planning and starting the job (see
-bench.throughput.per_event); latency is the p50/p99 from put to readable alert at a fixed
-offered rate (bench.latency).
+Throughput is the steady-state rate (bench.throughput.steady_rate); latency is the p50/p99
+from put to readable alert at a fixed offered rate (bench.latency).
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ LATENCY_OPTIONS: tuple[tuple[str, dict[str, Any], dict[str, str]], ...] = (
 @dataclass(frozen=True)
 class OptionResult:
     option: str
-    events_per_second: float | None  # per event, fixed cost excluded; None when it failed
+    events_per_second: float | None  # steady-state rate; None when it failed
     vs_shipped: float | None
     error: str | None = None
 
@@ -56,21 +55,21 @@ def root_cause(error: Exception) -> str:
     return (causes[-1] if causes else lines[0] if lines else repr(error))[:300]
 
 
-def _full_job(config: JobConfig, flink: dict[str, str]) -> Callable[[Path, int], Any]:
+def _full_job(config: JobConfig, flink: dict[str, str]) -> Callable[[Path, int, Any], Any]:
     from bench.throughput import run_full_job
 
-    return lambda path, events: run_full_job(config, path, events, flink)
+    return lambda path, events, rest: run_full_job(config, path, events, {**flink, **rest})
 
 
-def throughput_options(config: JobConfig, data: Path, head: Path) -> list[OptionResult]:
-    from bench.throughput import per_event
+def throughput_options(config: JobConfig, data: Path) -> list[OptionResult]:
+    from bench.throughput import steady_rate
 
     results: list[OptionResult] = []
     shipped: float | None = None
     for name, fields, flink in THROUGHPUT_OPTIONS:
         variant = dataclasses.replace(config, **fields)
         try:
-            rate = per_event(_full_job(variant, flink), data, head)
+            rate = steady_rate(_full_job(variant, flink), data)
         except Exception as error:  # an option Flink refuses is a result too
             results.append(OptionResult(name, None, None, root_cause(error)))
             continue

@@ -34,7 +34,6 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "bench"
-HEAD_EVENTS = 2_000  # the short run whose time is taken as the fixed cost
 
 
 def machine() -> dict[str, Any]:
@@ -83,16 +82,15 @@ def bench_data(days: int, customers: int) -> Path:
 
 
 def throughput(data: Path, model: str, repeat: int) -> dict[str, Any]:
-    from bench.throughput import head_file, per_event, run_ceiling, run_full_job
+    from bench.throughput import run_ceiling, run_full_job, steady_rate
     from flink_job.config import load_config
 
     config = dataclasses.replace(load_config(), model_path=model, parallelism=1)
     events = sum(1 for _ in data.open())
-    head = head_file(data, HEAD_EVENTS)
     rounds = []
     for _ in range(repeat):  # interleaved, so both see the same machine conditions
-        ceiling = per_event(lambda path, n: run_ceiling(config, path, n), data, head)
-        full = per_event(lambda path, n: run_full_job(config, path, n), data, head)
+        ceiling = steady_rate(lambda path, n, flink: run_ceiling(config, path, n, flink), data)
+        full = steady_rate(lambda path, n, flink: run_full_job(config, path, n, flink), data)
         rounds.append({"ceiling": ceiling, "full": full, "ratio": full / ceiling})
         print(f"throughput: ceiling {ceiling:,.0f}, full {full:,.0f} events/s", flush=True)
     return {
@@ -114,9 +112,8 @@ def render(results: dict[str, Any]) -> str:
     if "throughput" in results:
         t = results["throughput"]
         lines += [
-            f"| throughput at parallelism 1 ({t['events']:,} events; once running, the "
-            f"first {HEAD_EVENTS:,} events' fixed cost excluded; median of "
-            f"{len(t['rounds'])}) | events/s |",
+            f"| throughput at parallelism 1 ({t['events']:,} events; steady state: the "
+            f"second half of each run; median of {len(t['rounds'])}) | events/s |",
             "|---|---|",
             f"| JVM-only ceiling (parse, validate, features; no Python) | "
             f"{t['ceiling_events_per_s']:,.0f} |",
@@ -181,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--customers", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--copies", type=int, default=4, help="throughput: the data repeated")
+    parser.add_argument("--copies", type=int, default=12, help="throughput: the data repeated")
     parser.add_argument("--rates", default="500,1000,2000")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--state-days", type=int, default=45)
@@ -221,13 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         ]
     if "options" in parts:
         from bench.options import latency_options, throughput_options
-        from bench.throughput import head_file
         from flink_job.config import load_config
 
         config = dataclasses.replace(load_config(), model_path=str(model_dir), parallelism=1)
-        head = head_file(long_run, HEAD_EVENTS)
         results["options"] = {
-            "throughput": [asdict(r) for r in throughput_options(config, long_run, head)],
+            "throughput": [asdict(r) for r in throughput_options(config, long_run)],
             "latency": [
                 asdict(r)
                 for r in latency_options(data, str(model_dir), 1000.0, args.latency_seconds)

@@ -6,11 +6,18 @@ parse and validate it and compute every feature with the job's own views
 adds scoring, the decision and Alert v1 records (to blackhole sinks), built by the job's own
 build_statements with the Kinesis tables swapped for file/blackhole ones (and an empty
 labels file).
+
+Rates are steady-state rates: the events per second over the second half of a long run,
+read from Flink's REST API while the job runs (see `steady_rate`). The first seconds of
+every job are spent planning it, starting the mini-cluster and the Python worker and, for
+ten seconds or more, compiling the job's generated code (the JIT compiler used more than
+half a core in the first 15 s of a run here); a job that runs for days is past that.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +32,11 @@ from flink_job.features import FEATURE_NAMES, interval_sql
 from flink_job.main import create_environment
 from flink_job.parsing import rowtime_sql
 from flink_job.tables import ALERT_COLUMNS, label_columns_sql
+from local.aws import free_port
+from local.flink_rest import FlinkRest
+
+SAMPLE_EVERY_S = 0.5
+STEADY_FROM = 0.5  # the share of the events read after which a run is taken as steady
 
 
 @dataclass(frozen=True)
@@ -51,9 +63,11 @@ def _blackhole(name: str, columns: str) -> str:
     return f"CREATE TABLE {name} ({columns}) WITH ('connector' = 'blackhole')"
 
 
-def run_ceiling(config: JobConfig, data: Path, events: int) -> ThroughputResult:
+def run_ceiling(
+    config: JobConfig, data: Path, events: int, flink: dict[str, str] | None = None
+) -> ThroughputResult:
     """Parse, validate and all features in SQL; nothing crosses into Python."""
-    t_env = create_environment(config)
+    t_env = create_environment(config, flink)
     t_env.execute_sql(file_source_ddl(data, config.watermark_max_out_of_orderness_ms))
     view = pipeline.register_feature_views(t_env, "transactions_source")
     t_env.execute_sql(_blackhole("features_sink", "transaction_id STRING, checksum DOUBLE"))
@@ -114,22 +128,50 @@ def _shifted(line: str, shift: timedelta, copy: int) -> str:
     return json.dumps(record)
 
 
-def head_file(data: Path, events: int) -> Path:
-    """The first `events` lines of `data`, next to it: a run over it is mostly fixed cost."""
-    head = data.with_name(f"{data.stem}.head{events}{data.suffix}")
-    if not head.exists():
-        with data.open() as source:
-            head.write_text("".join(line for _, line in zip(range(events), source, strict=False)))
-    return head
+Run = Callable[[Path, int, dict[str, str]], ThroughputResult]
 
 
-def per_event(run: Callable[[Path, int], ThroughputResult], data: Path, head: Path) -> float:
-    """Events per second once running: (N - n) / (T - t) from a run over the whole file
-    (N events in T s) and one over its head (n in t), so that planning the job and
-    starting the mini-cluster and the Python worker (seconds here) are not counted."""
-    whole = run(data, _lines(data))
-    start = run(head, _lines(head))
-    return (whole.events - start.events) / max(whole.seconds - start.seconds, 1e-9)
+class SteadyRateError(RuntimeError):
+    pass
+
+
+def steady_rate(run: Run, data: Path) -> float:
+    """Events per second once the job is steady: `run` over `data` with its REST API on a
+    free port, the source's records read sampled every SAMPLE_EVERY_S, and the rate taken
+    between the sample that first passes STEADY_FROM of the events and the last sample
+    before the end."""
+    events = _lines(data)
+    port = free_port()
+    samples: list[tuple[float, int]] = []
+    done = threading.Event()
+    sampler = threading.Thread(
+        target=_sample, args=(FlinkRest(port), samples, done), name="bench-rate", daemon=True
+    )
+    sampler.start()
+    flink = {"rest.port": str(port), "metrics.fetcher.update-interval": "200"}
+    try:
+        run(data, events, flink)
+    finally:
+        done.set()
+        sampler.join()
+    steady = [(t, n) for t, n in samples if STEADY_FROM * events <= n < events]
+    if len(steady) < 3:
+        raise SteadyRateError(
+            f"{data.name}: {len(steady)} samples in the steady part of the run (need 3): "
+            "the run is too short, raise --copies"
+        )
+    (t0, n0), (t1, n1) = steady[0], steady[-1]
+    return (n1 - n0) / (t1 - t0)
+
+
+def _sample(rest: FlinkRest, samples: list[tuple[float, int]], done: threading.Event) -> None:
+    """Runs on its own thread, which only speaks HTTP (the planning thread stays the only
+    one using py4j, see flink_job.pipeline.execute_statements)."""
+    while not done.wait(SAMPLE_EVERY_S):
+        try:
+            samples.append((time.monotonic(), rest.records_read("transactions_source")))
+        except (OSError, KeyError, IndexError, ValueError):
+            continue  # not submitted yet, or finished
 
 
 def _lines(path: Path) -> int:
