@@ -7,10 +7,8 @@ on Kinesis and in batch mode on a file (the training path, model_export.feature_
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from pyflink.table import DataTypes, TableEnvironment, TableResult
-from pyflink.table.udf import FunctionContext, ScalarFunction, udf
+from pyflink.table import TableEnvironment, TableResult
 
 from flink_job.config import JobConfig
 from flink_job.features import (
@@ -45,6 +43,7 @@ TRANSACTION_COLUMNS = (
 
 
 LABELS_IDLE_TIMEOUT_MS = 1000
+LATE_COUNTER_FUNCTION = ("count_late", "io.fraudstream.metrics.LateCounter")
 
 
 @dataclass(frozen=True)
@@ -64,25 +63,6 @@ def kinesis_tables(config: JobConfig) -> JobTables:
         alerts_sink=alerts_sink_ddl(config),
         deadletter_sink=deadletter_sink_ddl(config),
     )
-
-
-class LateCounter(ScalarFunction):  # type: ignore[misc]
-    """TRUE, counting each call in the `transactions_late` metric; it is called for late
-    transactions only, so on-time events never cross into Python for it."""
-
-    def open(self, function_context: FunctionContext) -> None:
-        self._late = function_context.get_metric_group().counter("transactions_late")
-
-    def eval(self, transaction_id: str) -> bool:
-        self._late.inc()
-        return True
-
-    def is_deterministic(self) -> bool:
-        return False  # counts: must run once per row, never be copied or folded
-
-
-def late_counter_udf() -> Any:
-    return udf(LateCounter(), result_type=DataTypes.BOOLEAN())
 
 
 def _view(t_env: TableEnvironment, name: str, query: str) -> None:
@@ -120,10 +100,11 @@ def register_label_views(t_env: TableEnvironment, labels: str) -> str:
 
 
 def register_java_functions(t_env: TableEnvironment) -> None:
-    """The job's Java functions (parsing, feature aggregates) from the connector jar
+    """The job's Java functions (parsing, feature aggregates, the late counter) from the jar
     (pipeline.jars locally, the application's `jarfile` on Managed Flink). Sources need
     them in their DDL (the rowtime), so environments register them first."""
-    for name, java_class in (*JAVA_FUNCTIONS, PARSE_FUNCTION, EVENT_TIME_FUNCTION):
+    functions = (*JAVA_FUNCTIONS, PARSE_FUNCTION, EVENT_TIME_FUNCTION, LATE_COUNTER_FUNCTION)
+    for name, java_class in functions:
         t_env.execute_sql(
             f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS {name} AS '{java_class}' LANGUAGE JAVA"
         )
@@ -142,7 +123,7 @@ def register_feature_views(
     record with its `reject_reason`. `labels`, when given, is a Label v1 source (payload,
     et = the transaction's event time + `label_delay_ms`, reported) for the terminal risk.
     In batch mode there is no watermark and no late data. `count_late` counts late
-    transactions in the `transactions_late` metric (a Python UDF that sees late rows only).
+    transactions in the `transactions_late` metric (a Java scalar that sees late rows only).
     The environment has registered the Java functions already (register_java_functions,
     called where environments are made: flink_job.main, model_export.feature_table)."""
     on_time, late = (
@@ -164,6 +145,8 @@ def register_feature_views(
         "on_time_transactions",
         f"SELECT {TRANSACTION_COLUMNS} FROM valid_transactions WHERE {on_time}",
     )
+    if count_late:  # in the filter, which the planner cannot move past scoring and alerting
+        late = f"CASE WHEN {late} THEN {LATE_COUNTER_FUNCTION[0]}(transaction_id) ELSE FALSE END"
     _view(
         t_env,
         "late_transactions",
@@ -186,15 +169,11 @@ def register_feature_views(
         _view(t_env, name, query)
         last = name
     _view(t_env, "late_transactions_alone", isolated_history_sql("late_transactions"))
-    late_flag = "TRUE"
-    if count_late:
-        t_env.create_temporary_function("count_late", late_counter_udf())
-        late_flag = "count_late(transaction_id)"
     _view(
         t_env,
         "transaction_features",
         f"SELECT {TRANSACTION_COLUMNS}, FALSE AS late, {feature_columns_sql()} FROM {last} "
-        f"UNION ALL SELECT {TRANSACTION_COLUMNS}, {late_flag} AS late, "
+        f"UNION ALL SELECT {TRANSACTION_COLUMNS}, TRUE AS late, "
         f"{feature_columns_sql()} FROM late_transactions_alone",
     )
     return "transaction_features"
