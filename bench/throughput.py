@@ -154,10 +154,16 @@ def steady_rate(run: Run, data: Path) -> float:
     finally:
         done.set()
         sampler.join()
+    return rate_once_steady(samples, events, data.name)
+
+
+def rate_once_steady(samples: list[tuple[float, int]], events: int, name: str) -> float:
+    """Records per second between the first sample (time, records read) at or past
+    STEADY_FROM of `events` and the last one before all were read."""
     steady = [(t, n) for t, n in samples if STEADY_FROM * events <= n < events]
     if len(steady) < 3:
         raise SteadyRateError(
-            f"{data.name}: {len(steady)} samples in the steady part of the run (need 3): "
+            f"{name}: {len(steady)} samples in the steady part of the run (need 3): "
             "the run is too short, raise --copies"
         )
     (t0, n0), (t1, n1) = steady[0], steady[-1]
