@@ -8,12 +8,14 @@ from put to readable alert at a fixed offered rate (bench.latency).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flink_job.config import JobConfig
+
+if TYPE_CHECKING:
+    from bench.throughput import Run
 
 # (name, JobConfig fields, Flink settings)
 THROUGHPUT_OPTIONS: tuple[tuple[str, dict[str, Any], dict[str, str]], ...] = (
@@ -55,21 +57,23 @@ def root_cause(error: Exception) -> str:
     return (causes[-1] if causes else lines[0] if lines else repr(error))[:300]
 
 
-def _full_job(config: JobConfig, flink: dict[str, str]) -> Callable[[Path, int, Any], Any]:
+def _full_job(config: JobConfig, flink: dict[str, str]) -> Run:
     from bench.throughput import run_full_job
 
     return lambda path, events, rest: run_full_job(config, path, events, {**flink, **rest})
 
 
 def throughput_options(config: JobConfig, data: Path) -> list[OptionResult]:
-    from bench.throughput import steady_rate
+    from bench.throughput import count_lines, steady_rate
+
+    events = count_lines(data)
 
     results: list[OptionResult] = []
     shipped: float | None = None
     for name, fields, flink in THROUGHPUT_OPTIONS:
         variant = dataclasses.replace(config, **fields)
         try:
-            rate = steady_rate(_full_job(variant, flink), data)
+            rate = steady_rate(_full_job(variant, flink), data, events)
         except Exception as error:  # an option Flink refuses is a result too
             results.append(OptionResult(name, None, None, root_cause(error)))
             continue

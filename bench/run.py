@@ -82,15 +82,15 @@ def bench_data(days: int, customers: int) -> Path:
 
 
 def throughput(data: Path, model: str, repeat: int) -> dict[str, Any]:
-    from bench.throughput import run_ceiling, run_full_job, steady_rate
+    from bench.throughput import count_lines, run_ceiling, run_full_job, steady_rate
     from flink_job.config import load_config
 
     config = dataclasses.replace(load_config(), model_path=model, parallelism=1)
-    events = sum(1 for _ in data.open())
+    events = count_lines(data)
     rounds = []
     for _ in range(repeat):  # interleaved, so both see the same machine conditions
-        ceiling = steady_rate(lambda path, n, flink: run_ceiling(config, path, n, flink), data)
-        full = steady_rate(lambda path, n, flink: run_full_job(config, path, n, flink), data)
+        ceiling = steady_rate(lambda p, n, flink: run_ceiling(config, p, n, flink), data, events)
+        full = steady_rate(lambda p, n, flink: run_full_job(config, p, n, flink), data, events)
         rounds.append({"ceiling": ceiling, "full": full, "ratio": full / ceiling})
         print(f"throughput: ceiling {ceiling:,.0f}, full {full:,.0f} events/s", flush=True)
     return {

@@ -135,12 +135,11 @@ class SteadyRateError(RuntimeError):
     pass
 
 
-def steady_rate(run: Run, data: Path) -> float:
-    """Events per second once the job is steady: `run` over `data` with its REST API on a
-    free port, the source's records read sampled every SAMPLE_EVERY_S, and the rate taken
-    between the sample that first passes STEADY_FROM of the events and the last sample
-    before the end."""
-    events = _lines(data)
+def steady_rate(run: Run, data: Path, events: int) -> float:
+    """Events per second once the job is steady: `run` over `data` (`events` lines) with its
+    REST API on a free port, the source's records read sampled every SAMPLE_EVERY_S, and the
+    rate taken between the sample that first passes STEADY_FROM of the events and the last
+    sample before the end."""
     port = free_port()
     samples: list[tuple[float, int]] = []
     done = threading.Event()
@@ -180,7 +179,7 @@ def _sample(rest: FlinkRest, samples: list[tuple[float, int]], done: threading.E
             continue  # not submitted yet, or finished
 
 
-def _lines(path: Path) -> int:
+def count_lines(path: Path) -> int:
     with path.open("rb") as f:
         return sum(1 for _ in f)
 

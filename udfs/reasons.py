@@ -52,11 +52,11 @@ def explain(model: ScoringModel, features: NDArray[np.float64]) -> list[Reason]:
 def explain_rows(model: ScoringModel, rows: NDArray[np.float64]) -> list[list[Reason]]:
     """Reasons for each row of an [n, n_features] matrix, with one ONNX call for all of
     them: every row and its n_features occluded variants are scored together."""
+    count, width = rows.shape
+    if count == 0:  # most batches: no alert
+        return []
     names = model.manifest.feature_names
     baseline = np.array([model.manifest.baseline[n] for n in names], dtype=np.float64)
-    count, width = rows.shape
-    if count == 0:
-        return []
     variants = np.repeat(rows, width, axis=0)
     variants[np.arange(count * width), np.tile(np.arange(width), count)] = np.tile(baseline, count)
     scores = model.score(np.vstack([rows, variants]))
