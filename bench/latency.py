@@ -15,7 +15,7 @@ from local.aws import LocalAws
 from local.replay import read_records
 from local.running import RunningPipeline, wait_for, wait_quiet
 
-WARMUP_S = 5.0
+WARMUP_S = 15.0
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from flink_job.config import MANAGED_FLINK_PROPERTIES, ConfigError, JobConfig, l
 from flink_job.pipeline import build_statements, execute_statements, register_java_functions
 
 CONNECTOR_JAR = Path(__file__).with_name("target") / "fraud-stream-connectors.jar"
-WATERMARK_INTERVAL_MS = 50
+WATERMARK_INTERVAL_MS = 20
 NETWORK_BUFFER_TIMEOUT_MS = 10
 # Idle-state retention: the longest history a feature reads is the terminal fraud risk,
 # 30 days ending a label delay (7 days by default) before the transaction.

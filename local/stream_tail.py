@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-POLL_S = 0.05
+POLL_S = 0.02
 
 
 @dataclass(frozen=True)

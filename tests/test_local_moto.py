@@ -1,0 +1,60 @@
+"""The local Kinesis (local/moto_server.py) keeps moto's answers while doing constant work
+per call: records come back once each, in order, from wherever an iterator points."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from local.aws import LocalAws
+
+STREAM = "moto-check"
+
+
+@pytest.fixture(scope="module")
+def kinesis() -> Iterator[Any]:
+    with LocalAws(streams=(STREAM,)) as aws:
+        yield aws.client("kinesis")
+
+
+def _iterator(kinesis: Any, kind: str, **at: str) -> str:
+    shard = kinesis.list_shards(StreamName=STREAM)["Shards"][0]["ShardId"]
+    return str(
+        kinesis.get_shard_iterator(
+            StreamName=STREAM, ShardId=shard, ShardIteratorType=kind, **at
+        )["ShardIterator"]
+    )
+
+
+def _put(kinesis: Any, values: range) -> list[str]:
+    response = kinesis.put_records(
+        StreamName=STREAM,
+        Records=[{"Data": str(v).encode(), "PartitionKey": str(v)} for v in values],
+    )
+    return [entry["SequenceNumber"] for entry in response["Records"]]
+
+
+def _read_all(kinesis: Any, iterator: str, limit: int = 7) -> list[str]:
+    values: list[str] = []
+    while True:
+        response = kinesis.get_records(ShardIterator=iterator, Limit=limit)
+        values += [r["Data"].decode() for r in response["Records"]]
+        iterator = response["NextShardIterator"]
+        if not response["Records"]:
+            return values
+
+
+def test_records_are_read_once_each_in_order_from_any_iterator(kinesis: Any) -> None:
+    first = _put(kinesis, range(0, 20))
+    latest = _iterator(kinesis, "LATEST")
+    second = _put(kinesis, range(20, 30))
+
+    assert [int(s) for s in first + second] == sorted(int(s) for s in first + second)
+    assert _read_all(kinesis, _iterator(kinesis, "TRIM_HORIZON")) == [str(v) for v in range(30)]
+    assert _read_all(kinesis, latest) == [str(v) for v in range(20, 30)]
+    after = _iterator(kinesis, "AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=first[9])
+    assert _read_all(kinesis, after) == [str(v) for v in range(10, 30)]
+    at = _iterator(kinesis, "AT_SEQUENCE_NUMBER", StartingSequenceNumber=second[0])
+    assert _read_all(kinesis, at) == [str(v) for v in range(20, 30)]
