@@ -1,11 +1,12 @@
 """Throughput of the job at parallelism 1 over a file, against the JVM-only ceiling.
 
-Both runs read the same JSON-lines file with the filesystem connector in streaming mode,
-parse and validate it and compute every feature with the job's own views
-(flink_job.pipeline). The ceiling stops there (a blackhole sink, no Python); the full job
-adds scoring, the decision and Alert v1 records (to blackhole sinks), built by the job's own
-build_statements with the Kinesis tables swapped for file/blackhole ones (and an empty
-labels file).
+Both runs read the same JSON-lines file with the filesystem connector in streaming mode
+(and an empty labels file), parse and validate it and compute every feature with the job's
+own sources and views (flink_job.pipeline.register_job_features: the card and terminal
+aggregates, the terminal risk from labels, late transactions counted). The ceiling stops
+there (every feature into a blackhole, no Python); the full job adds scoring, the decision
+and Alert v1 records (to blackhole sinks), built by the job's own build_statements with the
+Kinesis tables swapped for file/blackhole ones.
 
 Rates are steady-state rates: the events per second over the second half of a long run,
 read from Flink's REST API while the job runs (see `steady_rate`). The first seconds of
@@ -63,13 +64,31 @@ def _blackhole(name: str, columns: str) -> str:
     return f"CREATE TABLE {name} ({columns}) WITH ('connector' = 'blackhole')"
 
 
+def file_tables(config: JobConfig, data: Path) -> pipeline.JobTables:
+    """The job's edges for a run over `data`: the file in (and an empty labels file),
+    blackholes out."""
+    dead = "`schema` STRING, reason STRING, payload STRING, ingested_at STRING, detected_at STRING"
+    no_labels = data.with_name(data.name + ".labels")
+    no_labels.write_text("")
+    label_columns = label_columns_sql(
+        config.labels_delay_ms, config.watermark_max_out_of_orderness_ms
+    )
+    return pipeline.JobTables(
+        transactions_source=file_source_ddl(data, config.watermark_max_out_of_orderness_ms),
+        labels_source=f"CREATE TABLE labels_source ({label_columns}) WITH ("
+        f"'connector' = 'filesystem', 'path' = '{no_labels.resolve()}', 'format' = 'raw')",
+        alerts_sink=_blackhole("alerts_sink", ALERT_COLUMNS),
+        deadletter_sink=_blackhole("deadletter_sink", dead),
+    )
+
+
 def run_ceiling(
     config: JobConfig, data: Path, events: int, flink: dict[str, str] | None = None
 ) -> ThroughputResult:
-    """Parse, validate and all features in SQL; nothing crosses into Python."""
+    """The job's sources and feature views (flink_job.pipeline.register_job_features), every
+    feature into a blackhole; nothing crosses into Python."""
     t_env = create_environment(config, flink)
-    t_env.execute_sql(file_source_ddl(data, config.watermark_max_out_of_orderness_ms))
-    view = pipeline.register_feature_views(t_env, "transactions_source")
+    view = pipeline.register_job_features(t_env, config, file_tables(config, data))
     t_env.execute_sql(_blackhole("features_sink", "transaction_id STRING, checksum DOUBLE"))
     # Every feature feeds the sink, so the planner cannot prune any of them away.
     checksum = " + ".join(f"CAST({name} AS DOUBLE)" for name in FEATURE_NAMES)
@@ -82,20 +101,7 @@ def run_full_job(
 ) -> ThroughputResult:
     """The job's own statements, with file in and blackholes out instead of Kinesis."""
     t_env = create_environment(config, flink)
-    dead = "`schema` STRING, reason STRING, payload STRING, ingested_at STRING, detected_at STRING"
-    no_labels = data.with_name(data.name + ".labels")
-    no_labels.write_text("")
-    label_columns = label_columns_sql(
-        config.labels_delay_ms, config.watermark_max_out_of_orderness_ms
-    )
-    tables = pipeline.JobTables(
-        transactions_source=file_source_ddl(data, config.watermark_max_out_of_orderness_ms),
-        labels_source=f"CREATE TABLE labels_source ({label_columns}) WITH ("
-        f"'connector' = 'filesystem', 'path' = '{no_labels.resolve()}', 'format' = 'raw')",
-        alerts_sink=_blackhole("alerts_sink", ALERT_COLUMNS),
-        deadletter_sink=_blackhole("deadletter_sink", dead),
-    )
-    inserts = pipeline.build_statements(t_env, config, tables)
+    inserts = pipeline.build_statements(t_env, config, file_tables(config, data))
     return _timed(t_env, inserts, events)
 
 

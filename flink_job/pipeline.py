@@ -44,6 +44,8 @@ TRANSACTION_COLUMNS = (
 
 LABELS_IDLE_TIMEOUT_MS = 1000
 LATE_COUNTER_FUNCTION = ("count_late", "io.fraudstream.metrics.LateCounter")
+# The features in one float32 binary value: one Arrow column into the scoring UDF, not 38.
+FEATURE_VECTOR_FUNCTION = ("feature_vector", "io.fraudstream.scoring.FeatureVector")
 
 
 @dataclass(frozen=True)
@@ -100,10 +102,17 @@ def register_label_views(t_env: TableEnvironment, labels: str) -> str:
 
 
 def register_java_functions(t_env: TableEnvironment) -> None:
-    """The job's Java functions (parsing, feature aggregates, the late counter) from the jar
-    (pipeline.jars locally, the application's `jarfile` on Managed Flink). Sources need
-    them in their DDL (the rowtime), so environments register them first."""
-    functions = (*JAVA_FUNCTIONS, PARSE_FUNCTION, EVENT_TIME_FUNCTION, LATE_COUNTER_FUNCTION)
+    """The job's Java functions (parsing, feature aggregates, the late counter, the feature
+    vector) from the jar (pipeline.jars locally, the application's `jarfile` on Managed
+    Flink). Sources need them in their DDL (the rowtime), so environments register them
+    first."""
+    functions = (
+        *JAVA_FUNCTIONS,
+        PARSE_FUNCTION,
+        EVENT_TIME_FUNCTION,
+        LATE_COUNTER_FUNCTION,
+        FEATURE_VECTOR_FUNCTION,
+    )
     for name, java_class in functions:
         t_env.execute_sql(
             f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS {name} AS '{java_class}' LANGUAGE JAVA"
@@ -179,6 +188,12 @@ def register_feature_views(
     return "transaction_features"
 
 
+def feature_vector_sql() -> str:
+    """Every feature, in FEATURE_NAMES order (the model's), as one float32 vector."""
+    features = ", ".join(f"CAST({name} AS DOUBLE)" for name in FEATURE_NAMES)
+    return f"{FEATURE_VECTOR_FUNCTION[0]}({features})"
+
+
 def _severity_sql() -> str:
     band = "(1.0 - threshold) / 3.0"
     return (
@@ -191,34 +206,39 @@ def _features_map_sql() -> str:
     return "MAP[" + ", ".join(f"'{n}', {n}" for n in FEATURE_NAMES) + "]"
 
 
-def build_statements(
-    t_env: TableEnvironment, config: JobConfig, tables: JobTables | None = None
-) -> list[str]:
-    """Register sources, sinks (Kinesis unless `tables` says otherwise), UDFs and views;
-    return the job's INSERT statements, to be submitted together with `execute_statements`."""
-    tables = tables or kinesis_tables(config)
+def register_job_features(t_env: TableEnvironment, config: JobConfig, tables: JobTables) -> str:
+    """The job's sources and feature views (every feature of every valid transaction, with
+    the terminal risk from labels and late transactions counted); returns the last view."""
     t_env.execute_sql(tables.transactions_source)
     t_env.execute_sql(tables.labels_source)
     # A labels stream with nothing to say must not hold the watermark (and the features)
     # back: an input that sent nothing for this long is left out of the watermark.
     t_env.get_config().set("table.exec.source.idle-timeout", f"{LABELS_IDLE_TIMEOUT_MS} ms")
-    t_env.execute_sql(tables.alerts_sink)
-    t_env.execute_sql(tables.deadletter_sink)
-    endpoint = config.aws_endpoint or None
-    scorer = score_udf(config.model_path, config.model_poll_interval_ms, endpoint)
-    t_env.create_temporary_function("score_transactions", scorer)
-
-    features = register_feature_views(
+    return register_feature_views(
         t_env,
         "transactions_source",
         labels="labels_source",
         label_delay_ms=config.labels_delay_ms,
         count_late=True,
     )
+
+
+def build_statements(
+    t_env: TableEnvironment, config: JobConfig, tables: JobTables | None = None
+) -> list[str]:
+    """Register sources, sinks (Kinesis unless `tables` says otherwise), UDFs and views;
+    return the job's INSERT statements, to be submitted together with `execute_statements`."""
+    tables = tables or kinesis_tables(config)
+    t_env.execute_sql(tables.alerts_sink)
+    t_env.execute_sql(tables.deadletter_sink)
+    endpoint = config.aws_endpoint or None
+    scorer = score_udf(config.model_path, config.model_poll_interval_ms, endpoint)
+    t_env.create_temporary_function("score_transactions", scorer)
+    features = register_job_features(t_env, config, tables)
     _view(
         t_env,
         "scored_transactions",
-        f"SELECT *, score_transactions({', '.join(FEATURE_NAMES)}) AS decision FROM {features}",
+        f"SELECT *, score_transactions({feature_vector_sql()}) AS decision FROM {features}",
     )
     _view(
         t_env,

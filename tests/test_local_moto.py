@@ -22,9 +22,9 @@ def kinesis() -> Iterator[Any]:
 def _iterator(kinesis: Any, kind: str, **at: str) -> str:
     shard = kinesis.list_shards(StreamName=STREAM)["Shards"][0]["ShardId"]
     return str(
-        kinesis.get_shard_iterator(
-            StreamName=STREAM, ShardId=shard, ShardIteratorType=kind, **at
-        )["ShardIterator"]
+        kinesis.get_shard_iterator(StreamName=STREAM, ShardId=shard, ShardIteratorType=kind, **at)[
+            "ShardIterator"
+        ]
     )
 
 

@@ -79,8 +79,8 @@ def _suspicious(model: ScoringModel, amount: float) -> NDArray[np.float64]:
 
 def test_decisions_carry_score_threshold_and_version(trained_model: dict[str, Any]) -> None:
     model = _load(trained_model["dir"])
-    columns = tuple(pd.Series([model.manifest.baseline[n]] * 3) for n in FEATURE_NAMES)
-    decisions = decide(model, feature_matrix(columns))
+    typical = np.array([model.manifest.baseline[n] for n in FEATURE_NAMES], dtype="<f4")
+    decisions = decide(model, feature_matrix(pd.Series([typical.tobytes()] * 3)))
     assert list(decisions.columns) == ["score", "threshold", "model_version", "reasons", "codes"]
     assert decisions["score"].between(0.0, 1.0).all()
     assert (decisions["threshold"] == model.threshold).all()
@@ -103,9 +103,22 @@ def test_only_decisions_that_alert_carry_reasons_and_they_are_each_rows_own(
         assert decisions["reasons"][row] == [r.text for r in alone]
 
 
-def test_constant_udf_arguments_are_broadcast() -> None:
-    matrix = feature_matrix((pd.Series([1.0, 2.0]), 5.0))
-    assert matrix.tolist() == [[1.0, 5.0], [2.0, 5.0]]
+def test_each_reason_is_the_score_drop_of_setting_that_feature_to_its_baseline(
+    trained_model: dict[str, Any],
+) -> None:
+    model = _load(trained_model["dir"])
+    suspicious = _suspicious(model, 1200.0)  # most features at their baseline, some not
+    baseline = np.array([model.manifest.baseline[n] for n in FEATURE_NAMES])
+    (score,) = model.score(suspicious.reshape(1, -1))
+    drops = {}
+    for i, name in enumerate(FEATURE_NAMES):  # one occluded variant at a time
+        variant = suspicious.copy()
+        variant[i] = baseline[i]
+        drops[name.upper()] = score - model.score(variant.reshape(1, -1))[0]
+    reasons = explain(model, suspicious)
+    expected = sorted((c for c in drops if drops[c] > 1e-6), key=lambda c: -drops[c])[:3]
+    assert [r.code for r in reasons] == expected
+    assert [r.contribution for r in reasons] == pytest.approx([drops[c] for c in expected])
 
 
 def _copy(trained_model: dict[str, Any], tmp_path: Path) -> Path:

@@ -98,7 +98,7 @@ class ScoringModel:
     def threshold(self) -> float:
         return self.manifest.threshold
 
-    def score(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
+    def score(self, features: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
         """Fraud probability per row of a [n, n_features] matrix."""
         matrix = np.ascontiguousarray(features, dtype=np.float32)
         (probabilities,) = self._session.run([PROBABILITY_OUTPUT], {INPUT_NAME: matrix})

@@ -9,6 +9,7 @@ are the alert's reasons.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,25 +50,29 @@ def explain(model: ScoringModel, features: NDArray[np.float64]) -> list[Reason]:
     return explain_rows(model, np.asarray(features, dtype=np.float64).reshape(1, -1))[0]
 
 
-def explain_rows(model: ScoringModel, rows: NDArray[np.float64]) -> list[list[Reason]]:
+def explain_rows(model: ScoringModel, rows: NDArray[np.floating[Any]]) -> list[list[Reason]]:
     """Reasons for each row of an [n, n_features] matrix, with one ONNX call for all of
-    them: every row and its n_features occluded variants are scored together."""
+    them: every row and its occluded variants are scored together. A feature already at
+    its baseline contributes exactly nothing, so its variant (the row itself) is not scored."""
     count, width = rows.shape
     if count == 0:  # most batches: no alert
         return []
+    rows = np.asarray(rows, dtype=np.float32)  # what the model sees
     names = model.manifest.feature_names
-    baseline = np.array([model.manifest.baseline[n] for n in names], dtype=np.float64)
-    variants = np.repeat(rows, width, axis=0)
-    variants[np.arange(count * width), np.tile(np.arange(width), count)] = np.tile(baseline, count)
+    baseline = np.array([model.manifest.baseline[n] for n in names], dtype=np.float32)
+    which, feature = np.nonzero(rows != baseline)
+    variants = rows[which]
+    variants[np.arange(len(which)), feature] = baseline[feature]
     scores = model.score(np.vstack([rows, variants]))
-    drops = scores[:count, None] - scores[count:].reshape(count, width)
+    drops = np.zeros((count, width), dtype=np.float64)
+    drops[which, feature] = scores[which] - scores[count:]
     return [_reasons(names, rows[i], baseline, drops[i]) for i in range(count)]
 
 
 def _reasons(
     names: tuple[str, ...],
-    row: NDArray[np.float64],
-    baseline: NDArray[np.float64],
+    row: NDArray[np.float32],
+    baseline: NDArray[np.float32],
     drops: NDArray[np.float64],
 ) -> list[Reason]:
     order = [i for i in np.argsort(-drops, kind="stable") if drops[i] > 1e-6][:MAX_REASONS]

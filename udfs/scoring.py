@@ -2,6 +2,9 @@
 the ones that alert.
 
 Scoring is a pandas (Arrow-batched) UDF: one JVM↔Python crossing per batch, not per row.
+Its one argument is each transaction's feature vector, packed in the JVM as little-endian
+float32 in FEATURE_NAMES order (flink_job.pipeline.feature_vector_sql): one Arrow column
+instead of one per feature, which cost the JVM more than the model cost Python.
 It returns one decision per row, ROW(score, threshold, model_version, reasons, codes), so
 that the threshold, version and reasons that decided a transaction travel with its score
 (a model swap between two batches cannot mix them). Reasons are computed in the same batch
@@ -42,6 +45,7 @@ DECISION_TYPE = DataTypes.ROW(
     ]
 )
 DEFAULT_POLL_INTERVAL_MS = 30_000
+VECTOR_DTYPE = np.dtype("<f4")
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +72,7 @@ def _source(model_path: str, endpoint: str | None) -> ModelSource:
     return ModelSource(model_path, FEATURE_NAMES, feature_schema_hash(), endpoint)
 
 
-def decide(model: ScoringModel, matrix: NDArray[np.float64]) -> pd.DataFrame:
+def decide(model: ScoringModel, matrix: NDArray[np.floating[Any]]) -> pd.DataFrame:
     """One decision per row of a feature matrix (the fields of DECISION_TYPE, in order)."""
     scores = model.score(matrix)
     alerted = np.flatnonzero(scores >= model.threshold)
@@ -88,20 +92,25 @@ def decide(model: ScoringModel, matrix: NDArray[np.float64]) -> pd.DataFrame:
     )
 
 
-def feature_matrix(columns: tuple[pd.Series | float, ...]) -> NDArray[np.float64]:
-    """[n, n_features] from a pandas UDF's arguments. Flink passes a constant argument
-    (e.g. a late event's count of 1) as a scalar, so scalars are broadcast."""
-    rows = max((len(c) for c in columns if isinstance(c, pd.Series)), default=1)
-    return np.column_stack(
-        [
-            c.to_numpy(dtype=np.float64) if isinstance(c, pd.Series) else np.full(rows, float(c))
-            for c in columns
-        ]
-    )
+def feature_matrix(vectors: pd.Series, width: int = len(FEATURE_NAMES)) -> NDArray[np.float32]:
+    """[n, width] float32 from a batch of packed feature vectors (io.fraudstream.scoring.
+    FeatureVector: `width` little-endian float32 each)."""
+    size = width * VECTOR_DTYPE.itemsize
+    try:
+        packed = b"".join(vectors)
+    except TypeError as error:  # a NULL or non-binary value
+        raise ValueError(f"feature vectors must be bytes, not NULL: {error}") from error
+    if len(packed) != size * len(vectors):
+        raise ValueError(
+            f"feature vectors must be {width} float32 ({size} bytes) each; the batch of "
+            f"{len(vectors)} holds {len(packed)} bytes: the job's feature_vector call and "
+            "FEATURE_NAMES disagree"
+        )
+    return np.frombuffer(packed, dtype=VECTOR_DTYPE).reshape(len(vectors), width)
 
 
 class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
-    """Vectorized: feature columns in, one decision (DECISION_TYPE) per row out."""
+    """Vectorized: packed feature vectors in, one decision (DECISION_TYPE) per row out."""
 
     def __init__(self, model_path: str, poll_interval_ms: int, endpoint: str | None) -> None:
         self._model_path = model_path
@@ -156,10 +165,10 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
         self._model = model
         self._swaps.inc()
 
-    def eval(self, *columns: pd.Series | float) -> pd.DataFrame:
+    def eval(self, vectors: pd.Series) -> pd.DataFrame:
         self.refresh()
         assert self._model is not None, "open() loads the model"
-        decisions = decide(self._model, feature_matrix(columns))
+        decisions = decide(self._model, feature_matrix(vectors))
         self._scored.inc(len(decisions))
         return decisions
 
