@@ -56,12 +56,9 @@ def get_max_sequence_number(shard: Any) -> int:
     return next(reversed(shard.records), 0)
 
 
-@functools.cache
-def moto_modules() -> tuple[str, ...]:
-    return tuple(_list_of_moto_modules())
-
-
+# moto lists its own package folders on every request; they do not change while it runs
 _list_of_moto_modules = backends.list_of_moto_modules
+moto_modules = functools.cache(lambda: tuple(_list_of_moto_modules()))
 
 # methods and a function replaced on purpose
 setattr(Shard, "get_records", get_records)  # noqa: B010

@@ -25,6 +25,11 @@ def _load(directory: Path) -> Any:
     return load_model(str(directory), FEATURE_NAMES, feature_schema_hash())
 
 
+def _baseline(model: ScoringModel) -> NDArray[np.float64]:
+    """Every feature at its typical value (the manifest's medians of legitimate rows)."""
+    return np.array([model.manifest.baseline[n] for n in FEATURE_NAMES])
+
+
 def test_manifest_carries_what_the_job_and_the_team_need(trained_model: dict[str, Any]) -> None:
     manifest = trained_model["manifest"]
     assert manifest["feature_names"] == list(FEATURE_NAMES)
@@ -51,7 +56,7 @@ def test_a_high_amount_scores_above_the_threshold_and_amount_leads_the_reasons(
     trained_model: dict[str, Any],
 ) -> None:
     model = _load(trained_model["dir"])
-    baseline = np.array([model.manifest.baseline[n] for n in FEATURE_NAMES])
+    baseline = _baseline(model)
     suspicious = _suspicious(model, 900.0)
     scores = model.score(np.vstack([baseline, suspicious]))
     assert scores[0] < model.threshold <= scores[1]
@@ -63,7 +68,7 @@ def test_a_high_amount_scores_above_the_threshold_and_amount_leads_the_reasons(
 def _suspicious(model: ScoringModel, amount: float) -> NDArray[np.float64]:
     """A typical card's payment of `amount`, with the windowed averages (which include the
     payment itself) consistent with it, as the job would compute them."""
-    baseline = np.array([model.manifest.baseline[n] for n in FEATURE_NAMES])
+    baseline = _baseline(model)
     suspicious = baseline.copy()
     index = {n: i for i, n in enumerate(FEATURE_NAMES)}
     suspicious[index["amount"]] = amount
@@ -79,7 +84,7 @@ def _suspicious(model: ScoringModel, amount: float) -> NDArray[np.float64]:
 
 def test_decisions_carry_score_threshold_and_version(trained_model: dict[str, Any]) -> None:
     model = _load(trained_model["dir"])
-    typical = np.array([model.manifest.baseline[n] for n in FEATURE_NAMES], dtype="<f4")
+    typical = _baseline(model).astype("<f4")
     decisions = decide(model, feature_matrix(pd.Series([typical.tobytes()] * 3)))
     assert list(decisions.columns) == ["score", "threshold", "model_version", "reasons", "codes"]
     assert decisions["score"].between(0.0, 1.0).all()
@@ -91,7 +96,7 @@ def test_only_decisions_that_alert_carry_reasons_and_they_are_each_rows_own(
     trained_model: dict[str, Any],
 ) -> None:
     model = _load(trained_model["dir"])
-    typical = np.array([model.manifest.baseline[n] for n in FEATURE_NAMES])
+    typical = _baseline(model)
     matrix = np.vstack([typical, _suspicious(model, 900.0), typical, _suspicious(model, 1500.0)])
     decisions = decide(model, matrix)
     alerted = (decisions["score"] >= model.threshold).tolist()
@@ -108,7 +113,7 @@ def test_each_reason_is_the_score_drop_of_setting_that_feature_to_its_baseline(
 ) -> None:
     model = _load(trained_model["dir"])
     suspicious = _suspicious(model, 1200.0)  # most features at their baseline, some not
-    baseline = np.array([model.manifest.baseline[n] for n in FEATURE_NAMES])
+    baseline = _baseline(model)
     (score,) = model.score(suspicious.reshape(1, -1))
     drops = {}
     for i, name in enumerate(FEATURE_NAMES):  # one occluded variant at a time

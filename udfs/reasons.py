@@ -47,7 +47,7 @@ def _phrase(name: str, value: float, baseline: float) -> str:
 
 def explain(model: ScoringModel, features: NDArray[np.float64]) -> list[Reason]:
     """Up to MAX_REASONS reasons for one transaction's feature vector, most important first."""
-    return explain_rows(model, np.asarray(features, dtype=np.float64).reshape(1, -1))[0]
+    return explain_rows(model, np.asarray(features).reshape(1, -1))[0]
 
 
 def explain_rows(model: ScoringModel, rows: NDArray[np.floating[Any]]) -> list[list[Reason]]:
