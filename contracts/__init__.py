@@ -1,0 +1,1 @@
+"""The record contracts shared by every part: dependency-free, imported by all, importing none."""
