@@ -1,0 +1,1 @@
+"""The dashboard's figures computed locally: DuckDB over the alerts lake, a static page."""
