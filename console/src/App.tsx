@@ -1,0 +1,24 @@
+import { Route, Routes } from "react-router";
+
+import { useAuth } from "./auth/AuthContext";
+import { Layout } from "./components/Layout";
+import { AlertPage } from "./pages/AlertPage";
+import { NotFoundPage } from "./pages/NotFoundPage";
+import { OverviewPage } from "./pages/OverviewPage";
+import { QueuePage } from "./pages/QueuePage";
+import { SignInPage } from "./pages/SignInPage";
+
+export function App() {
+  const { session } = useAuth();
+  if (!session) return <SignInPage />;
+  return (
+    <Routes>
+      <Route element={<Layout />}>
+        <Route index element={<QueuePage />} />
+        <Route path="alerts/:alertId" element={<AlertPage />} />
+        <Route path="overview" element={<OverviewPage />} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}
