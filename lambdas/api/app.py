@@ -1,0 +1,64 @@
+"""The resolver: the routers, the OpenAPI document, and errors as 4xx bodies that name
+what was wrong."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+from .repository import CursorError
+from .routes import alerts, feedback, metrics
+
+TITLE = "fraud-stream analyst API"
+VERSION = "1.0.0"
+OPENAPI_PATH = "/openapi.json"
+
+app = APIGatewayHttpResolver(enable_validation=True)
+app.include_router(alerts.router)
+app.include_router(feedback.router)
+app.include_router(metrics.router)
+
+
+def openapi_document() -> str:
+    return app.get_openapi_json_schema(
+        title=TITLE,
+        version=VERSION,
+        description="Alerts, analyst verdicts (to the labels stream) and metrics. "
+        "Every route but this document needs `Authorization: Bearer <JWT>` from the "
+        "console's issuer (Cognito on AWS, local/dev_issuer.py locally).",
+        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+        security=[{"bearer": []}],
+    )
+
+
+@app.get(OPENAPI_PATH, include_in_schema=False)
+def get_openapi() -> Response[str]:
+    return Response(
+        status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document()
+    )
+
+
+def error_response(status: int, message: str, **extra: object) -> Response[str]:
+    body = {"statusCode": status, "message": message, **extra}
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body)
+    )
+
+
+@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+def invalid_request(error: RequestValidationError) -> Response[str]:
+    """422 naming each field (`query.limit`, `body.note`), never echoing the input."""
+    details = [
+        {"loc": list(e["loc"]), "type": e["type"], "msg": e.get("msg", "")} for e in error.errors()
+    ]
+    message = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in details)
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, message, detail=details)
+
+
+@app.exception_handler(CursorError)  # type: ignore[untyped-decorator]
+def invalid_cursor(error: CursorError) -> Response[str]:
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, f"query.cursor: {error}")

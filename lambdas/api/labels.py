@@ -1,0 +1,38 @@
+"""Analyst verdicts as Label v1 records on the `labels` stream (README, "Contracts")."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_kinesis import KinesisClient
+
+ANALYST = "analyst"
+
+
+def label_record(alert: dict[str, Any], label: str, reported_at: str) -> dict[str, str]:
+    """Label v1 for the alert's transaction: the fields of a chargeback, `source: analyst`."""
+    return {
+        "transaction_id": alert["transaction_id"],
+        "card_id": alert["card_id"],
+        "terminal_id": alert["terminal_id"],
+        "event_time": alert["event_time"],
+        "label": label,
+        "source": ANALYST,
+        "reported_at": reported_at,
+    }
+
+
+class LabelWriter:
+    def __init__(self, kinesis: KinesisClient, stream: str) -> None:
+        self._kinesis = kinesis
+        self._stream = stream
+
+    def put(self, record: dict[str, str]) -> None:
+        """One record, partition key the card (as the job's label source expects)."""
+        self._kinesis.put_record(
+            StreamName=self._stream,
+            Data=json.dumps(record, separators=(",", ":")).encode(),
+            PartitionKey=record["card_id"],
+        )

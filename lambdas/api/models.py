@@ -1,0 +1,117 @@
+"""The API's request and response bodies: the OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["low", "medium", "high"]
+Status = Literal["new", "confirmed_fraud", "legitimate"]
+Label = Literal["fraud", "legit"]
+
+STATUS_OF_LABEL: dict[str, str] = {"fraud": "confirmed_fraud", "legit": "legitimate"}
+MAX_NOTE_CHARS = 1000
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Verdict(_Model):
+    label: Label
+    note: str | None
+    by: str = Field(description="Who gave the verdict (the token's e-mail or subject).")
+    at: str = Field(description="When, RFC 3339 UTC.")
+    revision: int = Field(ge=1, description="1 for the first verdict, +1 for each change.")
+
+
+class AlertSummary(_Model):
+    alert_id: str
+    transaction_id: str
+    event_time: str
+    detected_at: str
+    card_id: str
+    terminal_id: str
+    amount: float
+    currency: str
+    merchant_category: str | None
+    country: str | None
+    channel: str | None
+    score: float
+    threshold: float
+    severity: Severity
+    model_version: str
+    reason_codes: list[str]
+    reasons: list[str]
+    status: Status
+    verdict: Verdict | None
+
+
+class AlertDetail(AlertSummary):
+    features: dict[str, float]
+    late: bool
+    ingested_at: str
+
+
+class Reason(_Model):
+    code: str
+    text: str
+    contribution: float | None = Field(
+        description="Score drop when the feature is set to its baseline; null: Alert v1 "
+        "does not carry it (udfs/reasons.py computes it but the job emits only the text)."
+    )
+
+
+class Baseline(_Model):
+    feature: str
+    value: float
+    baseline: float = Field(description="The card's own figure to compare with (see README).")
+
+
+class AlertPage(_Model):
+    items: list[AlertSummary]
+    next_cursor: str | None
+
+
+class AlertDetailResponse(_Model):
+    alert: AlertDetail
+    reasons: list[Reason]
+    baselines: list[Baseline]
+    card_alerts: list[AlertSummary]
+    verdicts: list[Verdict]
+
+
+class FeedbackRequest(_Model):
+    label: Label
+    note: str | None = Field(default=None, max_length=MAX_NOTE_CHARS)
+
+
+class FeedbackResponse(_Model):
+    alert: AlertSummary
+
+
+class HourCount(_Model):
+    hour: str = Field(description="Start of the hour, RFC 3339 UTC.")
+    count: int
+
+
+class DayCount(_Model):
+    day: str = Field(description="YYYY-MM-DD (UTC).")
+    count: int
+
+
+class Metrics(_Model):
+    alerts_per_hour: list[HourCount]
+    alerts_per_day: list[DayCount]
+    by_severity: dict[str, int]
+    by_reason_code: dict[str, int]
+    reviewed: int
+    reviewed_precision: float | None
+    median_time_to_review_s: float | None
+    model_versions: dict[str, int]
+
+
+class ErrorBody(BaseModel):
+    statusCode: int  # noqa: N815 - Powertools' error body
+    message: str

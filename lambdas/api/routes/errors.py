@@ -1,0 +1,17 @@
+"""Error responses the routes document in the OpenAPI document."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+from ..models import ErrorBody
+
+
+def error(description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+
+
+UNAUTHORISED: dict[int, OpenAPIResponse] = {401: error("No valid bearer token.")}
+VALIDATION: dict[int, OpenAPIResponse] = {422: error("Invalid input; the message names the field.")}
+NOT_FOUND: dict[int, OpenAPIResponse] = {404: error("No alert with this id.")}
+FORBIDDEN: dict[int, OpenAPIResponse] = {403: error("Only analysts may give verdicts.")}

@@ -1,0 +1,69 @@
+"""What the routes use, built once per Lambda container from ApiConfig (or set by tests and
+the local server with `use`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import boto3
+from botocore.config import Config
+
+from .auth import TokenVerifier
+from .config import ApiConfig
+from .labels import LabelWriter
+from .repository import AlertRepository
+from .verdicts import VerdictService
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    repository: AlertRepository
+    verdicts: VerdictService
+    verifier: TokenVerifier
+    now: Callable[[], datetime] = field(default=_utc_now)
+
+    @classmethod
+    def from_config(cls, config: ApiConfig, now: Callable[[], datetime] = _utc_now) -> Services:
+        def client(service: str) -> object:
+            return boto3.client(
+                service,  # type: ignore[call-overload]
+                region_name=config.region,
+                endpoint_url=config.aws_endpoint,
+                config=Config(retries={"max_attempts": 3, "mode": "standard"}),
+            )
+
+        repository = AlertRepository(
+            client("dynamodb"),  # type: ignore[arg-type]
+            config.alerts_table,
+            lookback=timedelta(days=config.lookback_days),
+            now=now,
+        )
+        labels = LabelWriter(client("kinesis"), config.labels_stream)  # type: ignore[arg-type]
+        return cls(
+            repository=repository,
+            verdicts=VerdictService(repository, labels, now=now),
+            verifier=TokenVerifier(config.jwt_issuer, config.jwt_audience, config.keys_url),
+            now=now,
+        )
+
+
+_services: Services | None = None
+
+
+def services() -> Services:
+    global _services
+    if _services is None:
+        _services = Services.from_config(ApiConfig.from_env())
+    return _services
+
+
+def use(instance: Services | None) -> None:
+    """Replace the services (tests, the local server); None rebuilds them from the env."""
+    global _services
+    _services = instance

@@ -1,0 +1,67 @@
+"""Stored alert items as the API's response models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import AlertDetail, AlertSummary, Baseline, Reason, Verdict
+
+_SUMMARY_FIELDS = tuple(name for name in AlertSummary.model_fields if name != "verdict")
+_WINDOW_DAYS = {"10m": 10 / 1440, "1h": 1 / 24, "1d": 1.0, "7d": 7.0}
+
+
+def verdict(value: dict[str, Any] | None) -> Verdict | None:
+    return Verdict.model_validate(value) if value else None
+
+
+def summary(item: dict[str, Any]) -> AlertSummary:
+    fields = {name: item.get(name) for name in _SUMMARY_FIELDS}
+    return AlertSummary.model_validate({**fields, "verdict": verdict(item.get("verdict"))})
+
+
+def detail(item: dict[str, Any]) -> AlertDetail:
+    return AlertDetail.model_validate(
+        {
+            **summary(item).model_dump(),
+            "features": item.get("features", {}),
+            "late": item.get("late", False),
+            "ingested_at": item["ingested_at"],
+        }
+    )
+
+
+def reasons(item: dict[str, Any]) -> list[Reason]:
+    """The alert's reasons in order; Alert v1 carries their texts, not the score drops."""
+    return [
+        Reason(code=code, text=text, contribution=None)
+        for code, text in zip(item.get("reason_codes", []), item.get("reasons", []), strict=False)
+    ]
+
+
+def baselines(features: dict[str, float]) -> list[Baseline]:
+    """Recent figures against the card's own 30-day ones, from the alert's features.
+
+    amount and the average amounts of shorter windows against the card's 30-day average;
+    payment counts of shorter windows against the 30-day count scaled to the window.
+    Only pairs whose both features the alert carries."""
+    found: list[Baseline] = []
+    average = features.get("card_avg_amount_30d")
+    count = features.get("card_txn_count_30d")
+    if average is not None:
+        if "amount" in features:
+            found.append(Baseline(feature="amount", value=features["amount"], baseline=average))
+        for window in _WINDOW_DAYS:
+            name = f"card_avg_amount_{window}"
+            if name in features:
+                found.append(Baseline(feature=name, value=features[name], baseline=average))
+    if count is not None:
+        for window, days in _WINDOW_DAYS.items():
+            name = f"card_txn_count_{window}"
+            if name in features:
+                scaled = round(count * days / 30.0, 4)
+                found.append(Baseline(feature=name, value=features[name], baseline=scaled))
+    return found
+
+
+def history(item: dict[str, Any]) -> list[Verdict]:
+    return [Verdict.model_validate(entry) for entry in item.get("verdicts", [])]

@@ -1,0 +1,401 @@
+"""The analyst console on one loopback origin, running the API's Lambda code.
+
+    python -m local.console_server --port 8080 [--endpoint http://127.0.0.1:<moto>]
+
+- `/api/...`: each request becomes an API Gateway HTTP API event (payload 2.0) for
+  `lambdas.api.handler.lambda_handler`, whose response becomes the HTTP response;
+- `/oauth2/*`, `/.well-known/*`: the development issuer (local/dev_issuer.py);
+- `/config.json`: where the console finds the API and the issuer;
+- everything else: the built console (`console/dist/`, index.html for client routes).
+
+Without `--endpoint` it starts its own moto with the alert table and demo alerts.
+`start_in_thread(endpoint)` serves from a thread on a free port and returns the origin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import mimetypes
+import os
+import signal
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from lambdas.alert_fanout.alert import parse_alert
+from lambdas.alert_fanout.config import FanoutConfig
+from lambdas.alert_fanout.store import AlertStore
+from lambdas.api import handler as api_handler
+from lambdas.api import services as api_services
+from lambdas.api.config import ApiConfig
+from lambdas.api.repository import iso
+from local.aws import ACCESS_KEY, REGION, SECRET_KEY, LocalAws
+from local.dev_issuer import CLIENT_ID, DevIssuer, OAuthError, use_issuer
+from local.lambda_poller import demo_alerts, provision_fanout
+
+ROOT = Path(__file__).resolve().parent.parent
+DIST = ROOT / "console" / "dist"
+API_PREFIX = "/api"
+MAX_BODY = 1 << 20
+#: Lambda runs one event at a time per container: so does the local API.
+_lambda_lock = threading.Lock()
+
+
+@dataclass
+class ConsoleSettings:
+    endpoint: str | None
+    alerts_table: str = "fraud-alerts"
+    labels_stream: str = "labels"
+    dist: Path = DIST
+
+
+def api_gateway_event(
+    method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
+) -> dict[str, Any]:
+    """An HTTP request as API Gateway's HTTP API hands it to Lambda (payload format 2.0)."""
+    split = urllib.parse.urlsplit(target)
+    path = split.path[len(API_PREFIX) :] or "/"
+    query: dict[str, list[str]] = {}
+    for name, value in urllib.parse.parse_qsl(split.query, keep_blank_values=True):
+        query.setdefault(name, []).append(value)
+    lowered: dict[str, list[str]] = {}
+    for name, value in headers.items():
+        lowered.setdefault(name.lower(), []).append(value)
+    now = datetime.now(UTC)
+    text_body: str | None = None
+    encoded = False
+    if body:
+        try:
+            text_body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text_body, encoded = base64.b64encode(body).decode(), True
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": split.query,
+        "headers": {name: ",".join(values) for name, values in lowered.items()},
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": lowered.get("host", ["localhost"])[0],
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": lowered.get("user-agent", [""])[0],
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "isBase64Encoded": encoded,
+    }
+    if query:
+        event["queryStringParameters"] = {k: ",".join(v) for k, v in query.items()}
+    if "cookie" in lowered:
+        event["cookies"] = [c.strip() for c in ";".join(lowered["cookie"]).split(";") if c]
+    if text_body is not None:
+        event["body"] = text_body
+    return event
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ConsoleHttpServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # quiet: requests are not logged (tokens travel in headers)
+
+    # --- dispatch -------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch("OPTIONS")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def _dispatch(self, method: str) -> None:
+        path = urllib.parse.urlsplit(self.path).path
+        try:
+            body = self._body()
+        except ValueError as error:
+            self._send(HTTPStatus.BAD_REQUEST, str(error).encode(), "text/plain")
+            return
+        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            self._api(method, body)
+        elif path.startswith(("/oauth2/", "/.well-known/")):
+            self._issuer(method, path, body)
+        elif path == "/config.json" and method == "GET":
+            self._json(HTTPStatus.OK, self.server.console_config())
+        elif method == "GET":
+            self._static(path)
+        else:
+            self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"method not allowed", "text/plain")
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0 or length > MAX_BODY:
+            raise ValueError("request body too large")
+        return self.rfile.read(length) if length else b""
+
+    # --- the API: the Lambda handler -------------------------------------------------
+
+    def _api(self, method: str, body: bytes) -> None:
+        headers = {name: value for name, value in self.headers.items()}
+        event = api_gateway_event(method, self.path, headers, body, self.client_address[0])
+        with _lambda_lock:
+            response = api_handler.lambda_handler(event, None)
+        payload = response.get("body") or ""
+        data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
+        self.send_response(int(response.get("statusCode", 200)))
+        response_headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+        for name, value in response_headers.items():
+            if name not in ("content-length", "connection"):
+                self.send_header(name, str(value))
+        for cookie in response.get("cookies") or []:
+            self.send_header("set-cookie", cookie)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    # --- the development issuer -----------------------------------------------------
+
+    def _issuer(self, method: str, path: str, body: bytes) -> None:
+        issuer = self.server.issuer
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+        try:
+            if method == "GET" and path == "/.well-known/jwks.json":
+                self._json(HTTPStatus.OK, issuer.jwks())
+            elif method == "GET" and path == "/.well-known/openid-configuration":
+                self._json(HTTPStatus.OK, issuer.openid_configuration())
+            elif method == "GET" and path == "/oauth2/authorize":
+                page = issuer.sign_in_page(query).encode()
+                self._send(HTTPStatus.OK, page, "text/html; charset=utf-8")
+            elif method == "POST" and path == "/oauth2/authorize":
+                location = issuer.sign_in(_form(body))
+                self.send_response(HTTPStatus.FOUND)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif method == "POST" and path == "/oauth2/token":
+                self._json(HTTPStatus.OK, issuer.exchange(_form(body)), cache=False)
+            elif method == "OPTIONS":
+                self._send(HTTPStatus.NO_CONTENT, b"", "text/plain")
+            else:
+                self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
+        except OAuthError as error:
+            document = {"error": error.error, "error_description": error.description}
+            self._json(HTTPStatus.BAD_REQUEST, document)
+
+    # --- static files ---------------------------------------------------------------
+
+    def _static(self, path: str) -> None:
+        dist = self.server.settings.dist.resolve()
+        candidate = (dist / urllib.parse.unquote(path).lstrip("/")).resolve()
+        if candidate.is_relative_to(dist) and candidate.is_file():
+            kind = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
+            self._send(HTTPStatus.OK, candidate.read_bytes(), kind)
+            return
+        if "." in path.rsplit("/", 1)[-1]:
+            self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
+            return
+        index = dist / "index.html"
+        if index.is_file():
+            self._send(HTTPStatus.OK, index.read_bytes(), "text/html; charset=utf-8")
+        else:
+            message = (
+                "console not built: run `npm --prefix console ci && npm --prefix console run build`"
+            )
+            self._send(HTTPStatus.OK, message.encode(), "text/plain; charset=utf-8")
+
+    # --- responses ------------------------------------------------------------------
+
+    def _json(self, status: HTTPStatus, document: Any, cache: bool = True) -> None:
+        self._send(status, json.dumps(document).encode(), "application/json", cache)
+
+    def _send(self, status: HTTPStatus, data: bytes, kind: str, cache: bool = True) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Headers", "authorization, content-type")
+        if not cache:
+            self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _form(body: bytes) -> dict[str, str]:
+    return dict(urllib.parse.parse_qsl(body.decode("utf-8", errors="replace")))
+
+
+class ConsoleHttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, settings: ConsoleSettings, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.settings = settings
+        self.origin = f"http://127.0.0.1:{self.server_address[1]}"
+        self.issuer = DevIssuer(self.origin)
+        use_issuer(self.issuer)
+        if settings.endpoint:
+            for name, value in (
+                ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+                ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+                ("AWS_DEFAULT_REGION", REGION),
+            ):
+                os.environ.setdefault(name, value)
+        api_services.use(api_services.Services.from_config(self.api_config()))
+
+    def api_config(self) -> ApiConfig:
+        return ApiConfig(
+            alerts_table=self.settings.alerts_table,
+            labels_stream=self.settings.labels_stream,
+            jwt_issuer=self.origin,
+            jwt_audience=CLIENT_ID,
+            region=REGION,
+            aws_endpoint=self.settings.endpoint,
+        )
+
+    def console_config(self) -> dict[str, str]:
+        return {
+            "apiBaseUrl": f"{self.origin}{API_PREFIX}",
+            "authority": self.origin,
+            "clientId": CLIENT_ID,
+            "redirectUri": f"{self.origin}/",
+        }
+
+
+@dataclass
+class RunningConsole:
+    server: ConsoleHttpServer
+    thread: threading.Thread = field(repr=False)
+
+    @property
+    def origin(self) -> str:
+        return self.server.origin
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+def start(settings: ConsoleSettings, port: int = 0) -> RunningConsole:
+    server = ConsoleHttpServer(settings, port)
+    thread = threading.Thread(target=server.serve_forever, name="console-server", daemon=True)
+    thread.start()
+    return RunningConsole(server, thread)
+
+
+def start_in_thread(endpoint: str | None, port: int = 0, **settings: Any) -> str:
+    """Serve in a daemon thread on a free loopback port (or `port`); the origin."""
+    return start(ConsoleSettings(endpoint=endpoint, **settings), port).origin
+
+
+@contextlib.contextmanager
+def running(endpoint: str | None, port: int = 0, **settings: Any) -> Iterator[RunningConsole]:
+    console = start(ConsoleSettings(endpoint=endpoint, **settings), port)
+    try:
+        yield console
+    finally:
+        console.stop()
+
+
+def seed_alerts(aws: LocalAws, table: str, count: int = 60) -> None:
+    """Demo alerts detected over the last hours, stored as the fan-out stores them."""
+    store = AlertStore(aws.client("dynamodb"), table)
+    now = datetime.now(UTC)
+    for index, record in enumerate(demo_alerts(count, cards=12)):
+        detected = now - timedelta(minutes=23 * (count - index))
+        record = {
+            **record,
+            "event_time": iso(detected - timedelta(milliseconds=180)),
+            "ingested_at": iso(detected - timedelta(milliseconds=80)),
+            "detected_at": iso(detected),
+            "features": {
+                "amount": record["amount"],
+                "card_avg_amount_30d": 99.1,
+                "card_avg_amount_1d": round(record["amount"] / 2 + 50, 2),
+                "card_txn_count_1h": 3.0,
+                "card_txn_count_1d": 5.0,
+                "card_txn_count_30d": 41.0,
+            },
+        }
+        store.put_new(parse_alert(json.dumps(record)))
+
+
+@contextlib.contextmanager
+def seeded_local_aws(table: str) -> Iterator[LocalAws]:
+    """A moto server with the alert store (as Terraform makes it) and demo alerts."""
+    with LocalAws() as aws:
+        provision_fanout(aws.client, replace(FanoutConfig(), alerts_table=table))
+        seed_alerts(aws, table)
+        yield aws
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--port", type=int, default=8080, help="loopback port (0: any free)")
+    parser.add_argument("--endpoint", default=None, help="AWS endpoint (the moto server)")
+    parser.add_argument("--alerts-table", default="fraud-alerts")
+    parser.add_argument("--labels-stream", default="labels")
+    parser.add_argument("--dist", type=Path, default=DIST, help="the built console")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly (moto too) when terminated
+    with contextlib.ExitStack() as stack:
+        endpoint = args.endpoint
+        if endpoint is None:
+            endpoint = stack.enter_context(seeded_local_aws(args.alerts_table)).endpoint
+            print(f"local AWS: moto on {endpoint}, with demo alerts")
+        console = stack.enter_context(
+            running(
+                endpoint,
+                args.port,
+                alerts_table=args.alerts_table,
+                labels_stream=args.labels_stream,
+                dist=args.dist,
+            )
+        )
+        print(f"console: {console.origin}/   API: {console.origin}{API_PREFIX}/openapi.json")
+        print(f"analyst token: {console.server.issuer.token_for('analyst')}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
