@@ -391,6 +391,7 @@ def provision_fanout(
     """
     client("s3").create_bucket(Bucket=config.alerts_bucket)
     dynamodb = client("dynamodb")
+    # the analyst API's indexes (lambdas/api/repository.py): by day, card, terminal, status
     by_day_and_card = [
         {
             "IndexName": name,
@@ -400,14 +401,19 @@ def provision_fanout(
             ],
             "Projection": {"ProjectionType": "ALL"},
         }
-        for name, key in (("gsi_day", "day"), ("gsi_card", "card_id"))
+        for name, key in (
+            ("gsi_day", "day"),
+            ("gsi_card", "card_id"),
+            ("gsi_terminal", "terminal_id"),
+            ("gsi_status", "status"),
+        )
     ]
     dynamodb.create_table(
         TableName=config.alerts_table,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
             {"AttributeName": name, "AttributeType": "S"}
-            for name in ("alert_id", "day", "card_id", "detected_at")
+            for name in ("alert_id", "day", "card_id", "detected_at", "terminal_id", "status")
         ],
         KeySchema=[{"AttributeName": "alert_id", "KeyType": "HASH"}],
         GlobalSecondaryIndexes=by_day_and_card,

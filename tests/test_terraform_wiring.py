@@ -299,7 +299,12 @@ def test_dynamodb_tables_are_the_fanouts() -> None:
     resources = blocks(MODULES / "alert_fanout", "resource")
     alerts = resources["aws_dynamodb_table.alerts"]
     assert alerts["hash_key"] == "alert_id"
-    assert {i["name"] for i in alerts["global_secondary_index"]} == {"gsi_day", "gsi_card"}
+    assert {i["name"] for i in alerts["global_secondary_index"]} == {
+        "gsi_day",
+        "gsi_card",
+        "gsi_terminal",  # the analyst API's filters (lambdas/api/repository.py)
+        "gsi_status",
+    }
     assert resources["aws_dynamodb_table.email_state"]["hash_key"] == "card_id"
     environment = fanout_locals()["environment"]
     assert environment["ALERTS_TABLE"] == "${aws_dynamodb_table.alerts.name}"

@@ -1,5 +1,5 @@
-# The alert store the API reads (key alert_id, indexes by day and by card) and the
-# per-card e-mail state (throttle window, held alerts). Schema: lambdas/alert_fanout/README.md.
+# The alert store the API reads (key alert_id; indexes by day, card, terminal, status) and
+# the per-card e-mail state (throttle window, held alerts). Schema: lambdas/alert_fanout/README.md.
 
 resource "aws_dynamodb_table" "alerts" {
   name                        = var.alerts_table_name
@@ -23,6 +23,14 @@ resource "aws_dynamodb_table" "alerts" {
     name = "card_id"
     type = "S"
   }
+  attribute {
+    name = "terminal_id"
+    type = "S"
+  }
+  attribute {
+    name = "status"
+    type = "S"
+  }
 
   global_secondary_index {
     name            = "gsi_day"
@@ -34,6 +42,21 @@ resource "aws_dynamodb_table" "alerts" {
   global_secondary_index {
     name            = "gsi_card"
     hash_key        = "card_id"
+    range_key       = "detected_at"
+    projection_type = "ALL"
+  }
+
+  # The analyst API's filters by terminal and by status (lambdas/api/repository.py).
+  global_secondary_index {
+    name            = "gsi_terminal"
+    hash_key        = "terminal_id"
+    range_key       = "detected_at"
+    projection_type = "ALL"
+  }
+
+  global_secondary_index {
+    name            = "gsi_status"
+    hash_key        = "status"
     range_key       = "detected_at"
     projection_type = "ALL"
   }
