@@ -9,10 +9,38 @@ TOOLS_STAMP := .venv-tools/.installed
 JAR := flink_job/target/fraud-stream-connectors.jar
 PKGS := contracts flink_job udfs model_export sample_data lambdas local bench
 
-.PHONY: demo test lint bench package install jar clean
+.PHONY: demo test lint bench package install jar clean console console-test chromium
 
 install: $(STAMP)
 jar: $(JAR)
+
+# The analyst console (console/): `npm ci` again only when the lockfile changes, then a
+# Vite build into console/dist/ when a source changes.
+CONSOLE_STAMP := console/node_modules/.installed
+CONSOLE_SOURCES := $(shell find console/src console/public -type f 2>/dev/null) \
+	console/index.html console/vite.config.ts $(wildcard console/tsconfig*.json)
+CONSOLE_DIST := console/dist/index.html
+console: $(CONSOLE_DIST)
+
+$(CONSOLE_STAMP): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+	touch $@
+
+$(CONSOLE_DIST): $(CONSOLE_STAMP) $(CONSOLE_SOURCES)
+	cd console && npm run build
+	@test -f $@ && touch $@
+
+console-test: $(CONSOLE_STAMP)
+	cd console && npm test
+
+# The browser test drives Debian's Chromium (never a downloaded browser build).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+chromium: $(CHROMIUM)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium chromium-driver fonts-dejavu-core
 
 $(STAMP): pyproject.toml requirements.lock build-constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +63,7 @@ $(JAR): flink_job/pom.xml $(JAVA_SOURCES)
 	cd flink_job && mvn -q -B -ntp package -DskipTests
 	@test -f $@ && touch $@
 
-demo: $(STAMP) $(JAR)
+demo: $(STAMP) $(JAR) console
 	$(BIN)/python -m local.demo $(DEMO_ARGS)
 
 lint: $(STAMP)
@@ -43,11 +71,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(PKGS) tests
 	$(BIN)/mypy
 
-test: $(STAMP) $(TOOLS_STAMP) $(JAR) lint
+test: $(STAMP) $(TOOLS_STAMP) $(JAR) lint console console-test chromium
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 # The Managed Flink zip and the Lambda zips, reproducibly, into build/package/.
-package: $(STAMP) $(JAR)
+package: $(STAMP) $(JAR) console
 	$(BIN)/python -m infra.package $(PACKAGE_ARGS)
 
 clean:
