@@ -16,6 +16,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from contracts.card_number import mask_card_numbers
 from lambdas.alert_fanout import handler
 from lambdas.alert_fanout.config import FanoutConfig
 from lambdas.alert_fanout.fanout import AlertFanout
@@ -137,8 +138,9 @@ def test_a_batch_reaches_the_lake_the_store_and_email_by_severity(world: World) 
     assert world.invoke(kinesis_event(*alerts)) == []
 
     ids = [alert["alert_id"] for alert in alerts]
+    # detected at 12:00:00.000, the transaction happened at 11:59:59.820: its hour keys the lake
     assert world.lake_keys() == sorted(
-        f"alerts/dt=2026-11-28/hour=12/{alert_id}.json" for alert_id in ids
+        f"alerts/dt=2026-11-28/hour=11/{alert_id}.json" for alert_id in ids
     )
     items = [world.item(alert_id) for alert_id in ids]
     assert [item["status"] for item in items] == ["new", "new", "new"]
@@ -209,6 +211,56 @@ def test_a_malformed_record_is_dead_lettered_at_once_with_its_reason(world: Worl
     assert dead["source"]["sequenceNumber"] == sequence_numbers(event)[1]
     assert dead["source"]["eventSourceARN"] == STREAM_ARN
     assert len(world.lake_keys()) == 1
+
+
+def with_field(name: str, value: str) -> str:
+    alert = example_alert("t-9", "card_a")
+    alert[name] = value
+    return json.dumps(alert)
+
+
+PAN_RECORDS = {
+    "space before": with_field("card_id", " 4111111111111111"),
+    "dots": with_field("card_id", "4111.1111.1111.1111"),
+    "prefix": with_field("card_id", "card-4111111111111111"),
+    "terminal": with_field("terminal_id", "4111111111111111"),
+    "reasons": with_field("reasons", "x").replace('"x"', '["seen on 4111 1111 1111 1111"]'),
+    "json escapes": with_field("card_id", "X").replace('"X"', '"\\u0034111111111111111"'),
+}
+
+
+@pytest.mark.parametrize("raw", PAN_RECORDS.values(), ids=PAN_RECORDS.keys())
+def test_an_alert_carrying_a_card_number_is_dead_lettered_masked_and_stored_nowhere(
+    world: World, caplog: pytest.LogCaptureFixture, raw: str
+) -> None:
+    event = kinesis_event(raw)
+    assert world.invoke(event) == []
+
+    (dead,) = world.dead_letters()
+    assert "must not contain a card number" in dead["reason"]
+    assert "[PAN REDACTED]" in dead["payload"]
+    assert mask_card_numbers(dead["payload"]) == dead["payload"]  # no digit run left
+    assert world.lake_keys() == [] and world.emails() == []
+    assert boto3.client("dynamodb", region_name=REGION).scan(
+        TableName=world.config.alerts_table
+    )["Items"] == []
+    logs = " ".join(str(record.__dict__) for record in caplog.records)  # message and extras
+    assert "must not contain a card number" in logs  # the warning was logged...
+    assert not any(pan in logs for pan in ("4111111111111111", "4111.1111", "4111 1111"))
+
+
+def test_a_non_utf8_record_is_dead_lettered_as_base64_with_its_card_number_masked(
+    world: World,
+) -> None:
+    event = kinesis_event("placeholder")
+    raw = b"\xff\xfe card 4111111111111111 \x80"
+    event["Records"][0]["kinesis"]["data"] = base64.b64encode(raw).decode()
+    assert world.invoke(event) == []
+
+    (dead,) = world.dead_letters()
+    assert dead["payload_encoding"] == "base64"
+    payload = base64.b64decode(dead["payload"])
+    assert payload == b"\xff\xfe card [PAN REDACTED] \x80"
 
 
 def test_without_a_dead_letter_queue_a_malformed_record_fails_for_the_mapping(

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from contracts.card_number import mask_card_numbers
+
 from .alert import Alert, MalformedAlertError, parse_alert
 from .config import FanoutConfig
 from .lake import AlertLake
@@ -30,6 +32,11 @@ if TYPE_CHECKING:
 
 # Retries inside the function stay short: the event-source mapping owns the long retries.
 _CLIENT_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5)
+# SES SendEmail has no idempotency token: an SDK retry after a read timeout or a 5xx would
+# send blind. One attempt per call; the mailer's outbox decides what a retry may do.
+_SES_CONFIG = Config(
+    retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=10
+)
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,7 @@ class AlertFanout:
         """Clients from the ordinary boto3 environment (AWS_ENDPOINT_URL points them locally)."""
         dynamodb = boto3.client("dynamodb", config=_CLIENT_CONFIG)
         sender = SesEmailSender(
-            boto3.client("sesv2", config=_CLIENT_CONFIG),
+            boto3.client("sesv2", config=_SES_CONFIG),
             sender=config.email_from,
             recipients=config.email_to,
             template=load_template(),
@@ -128,14 +135,17 @@ class AlertFanout:
 
 
 def deadletter_record(data: bytes, source: RecordSource, reason: str, now: float) -> dict[str, Any]:
-    """`deadletter.v1` (README): the payload as received, the reason, and where it came from."""
+    """`deadletter.v1` (README): the payload as received with every card number masked
+    (`contracts.card_number.mask_card_numbers`), the reason, and where it came from."""
     try:
-        payload, encoding = data.decode("utf-8"), "utf-8"
+        payload, encoding = mask_card_numbers(data.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
-        payload, encoding = base64.b64encode(data).decode("ascii"), "base64"
+        # Latin-1 maps each byte to one character, so masking keeps every other byte as is.
+        masked = mask_card_numbers(data.decode("latin-1")).encode("latin-1")
+        payload, encoding = base64.b64encode(masked).decode("ascii"), "base64"
     return {
         "schema": "deadletter.v1",
-        "reason": reason,
+        "reason": mask_card_numbers(reason),
         "payload": payload,
         "payload_encoding": encoding,
         "source": {

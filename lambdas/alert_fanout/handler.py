@@ -21,6 +21,8 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from contracts.card_number import mask_card_numbers
+
 from .config import FanoutConfig
 from .fanout import AlertFanout, FanoutResult, RecordSource
 from .mail import EmailOutcome
@@ -63,7 +65,10 @@ def record_handler(record: KinesisStreamRecord) -> str:
     except Exception as error:
         logger.exception(
             "alert fan-out failed; the record will be retried",
-            extra={"sequence_number": source.sequence_number, "reason": repr(error)},
+            extra={
+                "sequence_number": source.sequence_number,
+                "reason": mask_card_numbers(repr(error)),
+            },
         )
         metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=1)
         raise
@@ -73,14 +78,16 @@ def record_handler(record: KinesisStreamRecord) -> str:
 
 def _record_metrics(result: FanoutResult) -> None:
     if result.dead_letter_reason is not None:
-        logger.warning("malformed alert dead-lettered", extra={"reason": result.dead_letter_reason})
+        reason = mask_card_numbers(result.dead_letter_reason)
+        logger.warning("malformed alert dead-lettered", extra={"reason": reason})
         metrics.add_metric(name="AlertsMalformed", unit=MetricUnit.Count, value=1)
         return
     counts = {
         "LakeObjectsWritten": result.lake_written,
         "AlertsStored": result.stored,
         "AlertsRedelivered": not result.stored,
-        "EmailsSent": result.email is EmailOutcome.SENT,
+        "EmailsSent": result.email in (EmailOutcome.SENT, EmailOutcome.RESENT),
+        "EmailsResentAfterUnknownOutcome": result.email is EmailOutcome.RESENT,
         "AlertsHeldForNextEmail": result.email is EmailOutcome.QUEUED,
     }
     for name, happened in counts.items():

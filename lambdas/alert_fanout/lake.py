@@ -1,8 +1,10 @@
-"""The S3 alerts lake: one JSON-lines object per alert, Hive-partitioned by detection hour.
+"""The S3 alerts lake: one JSON-lines object per alert, Hive-partitioned by event hour.
 
-Key: `{prefix}dt=YYYY-MM-DD/hour=HH/{alert_id}.json`, from `detected_at` in UTC, so a
-redelivered alert always lands on the same key. The object is written with
-`If-None-Match: *`: the first write wins and a redelivery changes nothing.
+Key: `{prefix}dt=YYYY-MM-DD/hour=HH/{alert_id}.json`, from the transaction's `event_time` in
+UTC and the `alert_id` (a hash of the transaction id): values fixed per transaction, so a
+redelivered alert, and an alert the job detects again after a replay (with a new
+`detected_at`), land on the same key. The object is written with `If-None-Match: *`: the
+first write wins and a redelivery or replay changes nothing.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ _ALREADY_WRITTEN = {"PreconditionFailed", "ConditionalRequestConflict", "412", "
 
 
 def lake_key(alert: Alert, prefix: str) -> str:
-    detected = alert.detected
-    return f"{prefix}dt={detected:%Y-%m-%d}/hour={detected:%H}/{alert.alert_id}.json"
+    happened = alert.happened
+    return f"{prefix}dt={happened:%Y-%m-%d}/hour={happened:%H}/{alert.alert_id}.json"
 
 
 def lake_line(alert: Alert) -> bytes:

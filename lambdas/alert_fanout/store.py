@@ -1,8 +1,10 @@
 """The DynamoDB alert store read by the analyst API.
 
 One item per alert, key `alert_id`; `day` and `card_id` feed the `gsi_day` and `gsi_card`
-indexes (sort key `detected_at`). The item is created once with status `new`
-(`attribute_not_exists`), so a redelivery never resets an analyst's verdict.
+indexes (sort key `detected_at`). `day` is the UTC date of the transaction's `event_time`
+(fixed per transaction, as the lake's `dt`). The item is created once with status `new`
+(`attribute_not_exists`), so neither a redelivery nor a replay of the job (which stamps a new
+`detected_at`) rewrites it or resets an analyst's verdict: the first delivery's values stay.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def alert_item(alert: Alert) -> dict[str, Any]:
     record.pop("schema")
     return {
         **record,
-        "day": f"{alert.detected:%Y-%m-%d}",
+        "day": f"{alert.happened:%Y-%m-%d}",
         "status": "new",
         "schema_version": 1,
     }
