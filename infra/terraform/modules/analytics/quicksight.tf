@@ -1,9 +1,8 @@
 # QuickSight reads the lake through the Athena workgroup. Needs a QuickSight Enterprise
 # subscription whose service role may read the lake and results buckets and use the KMS
 # key (QuickSight console: Security & permissions); hence off by default.
-# A dashboard is not defined here: aws_quicksight_dashboard needs either a template or a
-# full visual definition (hundreds of lines of layout); build an analysis on the data set
-# in the console and publish it.
+# The row-level data set below is for ad-hoc analyses; the dashboard and its per-figure
+# data sets are in dashboard.tf.
 
 locals {
   quicksight_data_source_actions = [

@@ -51,18 +51,29 @@ variable "force_destroy" {
 
 variable "enable_quicksight" {
   type        = bool
-  description = "Create the QuickSight data source and data set (needs a QuickSight Enterprise subscription)."
+  description = "Create the QuickSight data source, data sets, analysis and dashboard (needs a QuickSight Enterprise subscription)."
   default     = false
 }
 
 variable "quicksight_principal_arn" {
   type        = string
-  description = "QuickSight user or group ARN granted the data source and data set (arn:aws:quicksight:<region>:<account>:user/default/<name>)."
+  description = "QuickSight user or group ARN that owns the data source, data sets, analysis and dashboard (arn:aws:quicksight:<region>:<account>:user/default/<name> or :group/default/<name>). Required when enable_quicksight is true."
   default     = null
 
   validation {
-    condition     = var.quicksight_principal_arn == null || can(regex("^arn:[^:]+:quicksight:", var.quicksight_principal_arn))
-    error_message = "quicksight_principal_arn must be a QuickSight user or group ARN."
+    condition     = var.quicksight_principal_arn == null || can(regex("^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:[0-9]+:(user|group)/[^/]+/.+$", var.quicksight_principal_arn))
+    error_message = "quicksight_principal_arn must be a QuickSight user or group ARN: arn:aws:quicksight:<region>:<account>:user/<namespace>/<name> (or group/...)."
+  }
+}
+
+variable "quicksight_dashboard_reader_arns" {
+  type        = list(string)
+  description = "QuickSight users or groups that may open the alerts dashboard without editing it (same ARN form as quicksight_principal_arn)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.quicksight_dashboard_reader_arns : can(regex("^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:[0-9]+:(user|group)/[^/]+/.+$", arn))])
+    error_message = "quicksight_dashboard_reader_arns must hold QuickSight user or group ARNs: arn:aws:quicksight:<region>:<account>:group/<namespace>/<name>."
   }
 }
 
