@@ -214,9 +214,20 @@ def run(args: argparse.Namespace) -> Summary:
             alerts = pipeline.alerts.received
             deadletters = len(pipeline.deadletter_records())
         fanout = fan_out(aws, fanout_config, queue_url)
+        insights_page(aws, fanout_config)
     summary = summarise(data, sent, alerts, deadletters, scored, args.latency_breakdown)
     summary.fanout = fanout
     return summary
+
+
+def insights_page(aws: LocalAws, config: FanoutConfig) -> None:
+    """The QuickSight dashboard's figures from the lake the fan-out wrote (local.insights)."""
+    from local.insights.report import write_insights
+
+    out = BUILD / "insights" / "index.html"
+    insights = write_insights(aws.client("s3"), config.alerts_bucket, config.lake_prefix, out)
+    alerts = sum(insights.results["alerts_by_hour"].column("alert_count"))
+    print(f"insights: {alerts} alerts from {insights.objects} lake objects -> {out}")
 
 
 def fan_out(aws: LocalAws, config: FanoutConfig, queue_url: str) -> list[str]:
