@@ -10,12 +10,20 @@ A model directory holds:
   [n, len(feature_names)]), output `probabilities` ([n, 2], column 1 = fraud);
 - `manifest.json`: version, ordered feature names, feature schema hash, threshold,
   ONNX sha256, per-feature baseline values (used for reasons), metrics, training window.
+
+Two kinds of failure: a `ModelError` says the model itself is wrong (its files do not match
+its manifest, it was trained on other features, onnxruntime cannot load it): refuse it. A
+`ModelUnavailableError` (a `ModelError` too) says the store could not be read right now (network,
+timeouts, S3 5xx or throttling, a missing or forbidden key): try again later. S3 calls are
+short (S3_TIMEOUTS): a hanging S3 costs seconds, not boto3's default minutes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,10 +38,19 @@ POINTER_FILE = "current.json"
 VERSIONS_DIR = "versions"
 INPUT_NAME = "features"
 PROBABILITY_OUTPUT = "probabilities"
+# connect and read timeouts (s) and attempts of every S3 call (boto3's defaults: 60 s, 60 s)
+S3_CONNECT_TIMEOUT_S = 2.0
+S3_READ_TIMEOUT_S = 2.0
+S3_MAX_ATTEMPTS = 2
 
 
 class ModelError(RuntimeError):
     """The model cannot be used; the message says what is wrong and what to fix."""
+
+
+class ModelUnavailableError(ModelError):
+    """The store could not be read now (network, timeout, 5xx, throttling, missing key):
+    nothing is known against the model; try again later."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,7 @@ class ScoringModel:
 
     def __init__(self, manifest: Manifest, onnx_bytes: bytes) -> None:
         self.manifest = manifest
+        self.onnx_bytes = onnx_bytes  # verified against the manifest; kept for the cache
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
@@ -143,6 +161,10 @@ class ModelSource:
         self.feature_names = feature_names
         self.schema_hash = schema_hash
         self._store = Store(self.location, endpoint)
+
+    @property
+    def store(self) -> Store:
+        return self._store
 
     def is_registry(self) -> bool:
         return self._store.exists(POINTER_FILE)
@@ -220,8 +242,14 @@ class Store:
     def client(self) -> Any:
         if self._s3 is None:
             import boto3  # only needed on AWS or against the local moto server
+            from botocore.config import Config
 
-            self._s3 = boto3.client("s3", endpoint_url=self.endpoint)
+            config = Config(
+                connect_timeout=S3_CONNECT_TIMEOUT_S,
+                read_timeout=S3_READ_TIMEOUT_S,
+                retries={"max_attempts": S3_MAX_ATTEMPTS, "mode": "standard"},
+            )
+            self._s3 = boto3.client("s3", endpoint_url=self.endpoint, config=config)
         return self._s3
 
     def read(self, key: str) -> bytes:
@@ -237,8 +265,8 @@ class Store:
             body: bytes = (
                 self.client().get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
             )
-        except Exception as exc:
-            raise ModelError(f"cannot read {self.url(key)}: {exc}") from exc
+        except Exception as exc:  # botocore's network errors and ClientError alike
+            raise ModelUnavailableError(f"cannot read {self.url(key)}: {exc}") from exc
         return body
 
     def exists(self, key: str) -> bool:
@@ -247,17 +275,19 @@ class Store:
         try:
             self.client().head_object(Bucket=self.bucket, Key=self._key(key))
         except Exception as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+            response = getattr(exc, "response", None) or {}  # None on a read timeout
+            code = response.get("Error", {}).get("Code")
             if code in ("404", "NoSuchKey", "NotFound"):
                 return False
-            raise ModelError(f"cannot read {self.url(key)}: {exc}") from exc
+            raise ModelUnavailableError(f"cannot read {self.url(key)}: {exc}") from exc
         return True
 
     def write(self, key: str, data: bytes) -> None:
         if not self.is_s3:
             path = Path(self.root) / key
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
+            # one temporary name per writer: two workers may write the same file at once
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             tmp.write_bytes(data)
             tmp.replace(path)  # readers never see half a file
             return

@@ -11,18 +11,23 @@ that the threshold, version and reasons that decided a transaction travel with i
 for the rows at or above the threshold only (one ONNX call for all of them); other rows'
 reasons are NULL.
 
-Hot swap: before scoring a batch, the scorer checks the model's pointer (the registry's
-current.json, or a model directory's manifest) at most every `model.poll_interval_ms`.
-A new version is loaded and verified, then used from the next batch on; a version that
-fails verification (feature schema mismatch, files that do not belong together) is
-refused: the old model stays, the reason is logged once, `models_refused` counts it.
+Hot swap (udfs.serving): a background thread checks the model's pointer (the registry's
+current.json, or a model directory's manifest) every `model.poll_interval_ms`; a new
+version is loaded and verified there, then used from the next batch on. Scoring never waits
+on S3. A version that fails verification (feature schema mismatch, files that do not belong
+together) is refused: the old model stays, the reason is logged once, `models_refused`
+counts it. A version S3 cannot deliver now is retried with backoff (`model_fetch_failures`).
+The last verified model is cached on local disk; a worker that starts while S3 is
+unreachable scores with it (`model_cache_starts`).
+
+Metrics are registered in the group Managed Flink forwards to CloudWatch (udfs.metrics).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,8 +37,10 @@ from pyflink.table import DataTypes
 from pyflink.table.udf import FunctionContext, ScalarFunction, udf
 
 from flink_job.features import FEATURE_NAMES, feature_schema_hash
-from udfs.model import ModelError, ModelSource, ScoringModel
+from udfs.metrics import SCORED, cloudwatch_group
+from udfs.model import ModelSource, ScoringModel
 from udfs.reasons import explain_rows
+from udfs.serving import COUNTS, ModelCache, ModelServer, default_cache_dir
 
 DECISION_TYPE = DataTypes.ROW(
     [
@@ -112,17 +119,20 @@ def feature_matrix(vectors: pd.Series, width: int = len(FEATURE_NAMES)) -> NDArr
 class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
     """Vectorized: packed feature vectors in, one decision (DECISION_TYPE) per row out."""
 
-    def __init__(self, model_path: str, poll_interval_ms: int, endpoint: str | None) -> None:
+    def __init__(
+        self,
+        model_path: str,
+        poll_interval_ms: int,
+        endpoint: str | None,
+        cache_dir: str | None = None,
+    ) -> None:
         self._model_path = model_path
         self._poll_interval_s = poll_interval_ms / 1000.0
         self._endpoint = endpoint
-        self._source: ModelSource | None = None
-        self._model: ScoringModel | None = None
-        self._checked_at = 0.0
-        self._refused: set[str] = set()
+        self._cache_dir = cache_dir
+        self._server: ModelServer | None = None
         self._scored: Any = None
-        self._swaps: Any = None
-        self._refusals: Any = None
+        self._counters: dict[str, Any] = {}
 
     def is_deterministic(self) -> bool:
         # The score depends on the model loaded at the time (models are swapped). Saying
@@ -131,51 +141,43 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
         return False
 
     def open(self, function_context: FunctionContext) -> None:
-        self._source = _source(self._model_path, self._endpoint)
-        self._model = self._source.load_current()
-        self._checked_at = time.monotonic()
-        log.info("scoring with model %s from %s", self._model.version, self._model_path)
-        metrics = function_context.get_metric_group()
-        self._scored = metrics.counter("transactions_scored")
-        self._swaps = metrics.counter("model_swaps")
-        self._refusals = metrics.counter("models_refused")
+        source = _source(self._model_path, self._endpoint)
+        cache = None
+        if self._model_path.startswith("s3://"):  # a local directory needs no cache
+            cache_dir = Path(self._cache_dir) if self._cache_dir else None
+            cache = ModelCache(cache_dir or default_cache_dir(self._model_path))
+        self._server = ModelServer(source, cache, self._poll_interval_s).start()
+        log.info("scoring with model %s from %s", self._server.model.version, self._model_path)
+        metrics = cloudwatch_group(function_context.get_metric_group())
+        self._scored = metrics.counter(SCORED)
+        self._counters = {name: metrics.counter(name) for name in COUNTS}
 
-    def refresh(self) -> None:
-        """Swap to the pointer's version if it changed and passes verification."""
-        assert self._source is not None and self._model is not None, "open() loads the model"
-        now = time.monotonic()
-        if now - self._checked_at < self._poll_interval_s:
-            return
-        self._checked_at = now
-        try:
-            version = self._source.current_version()
-        except ModelError as error:
-            log.warning("model pointer unreadable, keeping %s: %s", self._model.version, error)
-            return
-        if version == self._model.version or version in self._refused:
-            return
-        try:
-            model = self._source.load_version(version)
-        except ModelError as error:
-            self._refused.add(version)
-            self._refusals.inc()
-            log.error("model %s refused, keeping %s: %s", version, self._model.version, error)
-            return
-        log.warning("model swapped: %s -> %s", self._model.version, model.version)
-        self._model = model
-        self._swaps.inc()
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+
+    def _count_model_events(self) -> None:
+        """The background poll's events, counted here: PyFlink counts on this thread only."""
+        assert self._server is not None, "open() starts the model server"
+        for name, count in self._server.drain_counts().items():
+            self._counters[name].inc(count)
 
     def eval(self, vectors: pd.Series) -> pd.DataFrame:
-        self.refresh()
-        assert self._model is not None, "open() loads the model"
-        decisions = decide(self._model, feature_matrix(vectors))
+        assert self._server is not None, "open() starts the model server"
+        self._count_model_events()
+        decisions = decide(self._server.model, feature_matrix(vectors))
         self._scored.inc(len(decisions))
         return decisions
 
 
 def score_udf(
-    model_path: str, poll_interval_ms: int | None = None, endpoint: str | None = None
+    model_path: str,
+    poll_interval_ms: int | None = None,
+    endpoint: str | None = None,
+    cache_dir: str | None = None,
 ) -> Any:
+    """The scoring UDF; `cache_dir` holds the last verified model of an s3:// location
+    (default: udfs.serving.default_cache_dir, under the worker's temporary directory)."""
     poll, s3_endpoint = model_settings(poll_interval_ms, endpoint)
-    scorer = ScoreTransactions(model_path, poll, s3_endpoint)
+    scorer = ScoreTransactions(model_path, poll, s3_endpoint, cache_dir)
     return udf(scorer, result_type=DECISION_TYPE, func_type="pandas")
