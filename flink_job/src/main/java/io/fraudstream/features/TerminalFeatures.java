@@ -4,9 +4,12 @@ import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
 import org.apache.flink.table.data.TimestampData;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.table.functions.AggregateFunction;
 import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.types.Row;
+
+import io.fraudstream.metrics.CloudWatchMetrics;
 
 /**
  * Every terminal aggregate the features read, in one OVER operator per terminal.
@@ -52,8 +55,9 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalHisto
 
     @Override
     public void open(FunctionContext context) {
-        unknown = context.getMetricGroup().counter(UNKNOWN_METRIC);
-        duplicates = context.getMetricGroup().counter(DUPLICATE_METRIC);
+        MetricGroup metrics = CloudWatchMetrics.group(context.getMetricGroup());
+        unknown = metrics.counter(UNKNOWN_METRIC);
+        duplicates = metrics.counter(DUPLICATE_METRIC);
     }
 
     @Override

@@ -5,7 +5,8 @@ import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.table.functions.ScalarFunction;
 
 /**
- * TRUE, counting each call in the operator's {@code transactions_late} metric. The job calls
+ * TRUE, counting each call in the operator's {@code transactions_late} metric (in the
+ * {@link CloudWatchMetrics} group). The job calls
  * it ({@code count_late(transaction_id)}) for transactions at or behind the watermark only,
  * so it counts them without a Python worker of its own.
  */
@@ -18,7 +19,7 @@ public final class LateCounter extends ScalarFunction {
 
     @Override
     public void open(FunctionContext context) {
-        late = context.getMetricGroup().counter(METRIC);
+        late = CloudWatchMetrics.group(context.getMetricGroup()).counter(METRIC);
     }
 
     public Boolean eval(String transactionId) {
