@@ -28,8 +28,10 @@ from local.insights.figures import (
     HIVE_TO_DUCKDB,
     LAKE_COLUMNS,
     PARTITION_COLUMNS,
+    figure,
 )
 from local.insights.lake import open_lake, read_columns
+from local.insights.page import time_series
 from local.insights.report import Insights, write_insights
 from local.lambda_poller import example_alert
 from tests.test_terraform_wiring import blocks, named
@@ -164,9 +166,9 @@ def test_the_page_draws_every_figure_as_inline_svg_without_external_resources(
     insights: Insights,
 ) -> None:
     page = insights.page.read_text()
-    for figure in FIGURES:
-        assert f'id="{figure.name}"' in page
-        assert figure.title in page
+    for shown in FIGURES:
+        assert f'id="{shown.name}"' in page
+        assert shown.title in page
     assert page.count("<svg") == sum(1 for f in FIGURES if f.chart != "table")
     assert "<script" not in page
     assert not re.search(r"(src|href)=\"https?://", page)
@@ -231,3 +233,21 @@ def test_glue_table_fanout_record_and_insights_columns_are_one_schema(tmp_path: 
 
 def test_every_figure_has_one_sql_file_and_no_sql_file_is_unused() -> None:
     assert sorted(p.stem for p in FIGURES_DIR.glob("*.sql")) == sorted(f.name for f in FIGURES)
+
+
+def test_the_time_series_rolls_hours_up_to_days_over_three_days_and_keeps_gaps() -> None:
+    by_hour = figure("alerts_by_hour")
+    day = datetime(2026, 10, 1)
+    rows = (
+        (day.replace(hour=6), "high", 2),
+        (day.replace(hour=22), "high", 1),
+        (day.replace(hour=9) + timedelta(days=4), "low", 3),
+    )
+    result = FigureResult(by_hour, ("alert_hour", "severity", "alert_count"), (), rows)
+    series = time_series(result)
+    assert series.unit == "day"
+    assert series.times == [day + timedelta(days=n) for n in range(5)]
+    assert series.counts["high"] == {day: 3.0}
+    assert series.counts["low"] == {day + timedelta(days=4): 3.0}
+    hourly = time_series(FigureResult(by_hour, result.columns, (), rows[:2]))
+    assert hourly.unit == "hour" and len(hourly.times) == 17

@@ -78,7 +78,7 @@ class Figure:
 FIGURES: tuple[Figure, ...] = (
     Figure(
         "alerts_by_hour",
-        "Alerts per hour, by severity",
+        "Alerts over time, by severity",
         "line",
         label="alert_hour",
         value="alert_count",

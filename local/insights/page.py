@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
@@ -39,7 +40,7 @@ def number(value: Any) -> str:
 
 def _svg(height: int, body: list[str], label: str) -> str:
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" '
         f'viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(label)}">'
         + "".join(body)
         + "</svg>"
@@ -52,7 +53,9 @@ def bar_chart(result: FigureResult) -> str:
     values = [float(v or 0) for v in result.column(result.figure.value)]
     if not labels:
         return '<p class="empty">no alerts</p>'
-    label_width, bar_height, gap = 150, 18, 6
+    # Room for the longest label (about 6.6 px a character at 11 px), within reason.
+    label_width = min(280, max(60, int(6.6 * max(len(label) for label in labels)) + 12))
+    bar_height, gap = 18, 6
     top = max(values) or 1.0
     span = WIDTH - label_width - 60
     body: list[str] = []
@@ -68,34 +71,61 @@ def bar_chart(result: FigureResult) -> str:
     return _svg(len(labels) * (bar_height + gap), body, result.figure.title)
 
 
-def _series(result: FigureResult) -> dict[str, list[tuple[datetime, float]]]:
+DAILY_AFTER = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class TimeSeries:
+    unit: str  # "hour" or "day"
+    times: list[datetime]  # every bucket from the first to the last, gaps included
+    counts: dict[str, dict[datetime, float]]  # series -> bucket -> value
+
+
+def time_series(result: FigureResult) -> TimeSeries:
+    """The hourly rows per series, rolled up to days when they span more than three days."""
     figure = result.figure
     assert figure.series is not None
-    series: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
-    for x, name, y in zip(
-        result.column(figure.label),
-        result.column(figure.series),
-        result.column(figure.value),
-        strict=True,
-    ):
-        series[str(name)].append((x, float(y)))
-    return series
+    rows = list(
+        zip(
+            result.column(figure.label),
+            result.column(figure.series),
+            result.column(figure.value),
+            strict=True,
+        )
+    )
+    if not rows:
+        return TimeSeries("hour", [], {})
+    first, last = min(r[0] for r in rows), max(r[0] for r in rows)
+    daily = last - first > DAILY_AFTER
+    step = timedelta(days=1) if daily else timedelta(hours=1)
+
+    def bucket(moment: datetime) -> datetime:
+        return moment.replace(hour=0) if daily else moment
+
+    counts: dict[str, dict[datetime, float]] = defaultdict(lambda: defaultdict(float))
+    for moment, name, value in rows:
+        counts[str(name)][bucket(moment)] += float(value)
+    times = [bucket(first)]
+    while times[-1] + step <= last:
+        times.append(times[-1] + step)
+    return TimeSeries("day" if daily else "hour", times, counts)
 
 
 def line_chart(result: FigureResult) -> str:
-    """One line per series (severity) over time; an hour without alerts of a series is 0."""
-    series = _series(result)
-    hours = sorted({x for points in series.values() for x, _ in points})
-    if not hours:
+    """One line per series (severity) over time; a bucket without alerts of a series is 0."""
+    series = time_series(result)
+    times = series.times
+    if not times:
         return '<p class="empty">no alerts</p>'
-    top = max(y for points in series.values() for _, y in points) or 1.0
+    top = max(v for counts in series.counts.values() for v in counts.values()) or 1.0
     plot_w = WIDTH - MARGIN_LEFT - 16
     plot_h = LINE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    first, last = hours[0], hours[-1]
+    first, last = times[0], times[-1]
     total_s = (last - first).total_seconds() or 1.0
+    fmt = "%Y-%m-%d" if series.unit == "day" else "%Y-%m-%d %H:00"
 
     def xy(x: datetime, y: float) -> str:
-        fraction = (x - first).total_seconds() / total_s if len(hours) > 1 else 0.5
+        fraction = (x - first).total_seconds() / total_s if len(times) > 1 else 0.5
         return f"{MARGIN_LEFT + plot_w * fraction:.1f},{MARGIN_TOP + plot_h * (1 - y / top):.1f}"
 
     base = MARGIN_TOP + plot_h
@@ -105,20 +135,22 @@ def line_chart(result: FigureResult) -> str:
         'stroke="#999"/>',
         f'<text x="{MARGIN_LEFT - 6}" y="{MARGIN_TOP + 4}" text-anchor="end">{top:g}</text>',
         f'<text x="{MARGIN_LEFT - 6}" y="{base}" text-anchor="end">0</text>',
-        f'<text x="{MARGIN_LEFT}" y="{base + 16}">{first:%Y-%m-%d %H:00}</text>',
-        f'<text x="{WIDTH - 16}" y="{base + 16}" text-anchor="end">{last:%Y-%m-%d %H:00}</text>',
+        f'<text x="{MARGIN_LEFT}" y="{base + 16}">{first:{fmt}}</text>',
+        f'<text x="{(MARGIN_LEFT + WIDTH - 16) / 2}" y="{base + 16}" text-anchor="middle">'
+        f"alerts per {series.unit} (UTC)</text>",
+        f'<text x="{WIDTH - 16}" y="{base + 16}" text-anchor="end">{last:{fmt}}</text>',
     ]
     known = list(SEVERITY_COLOURS)
-    ordered = sorted(series, key=lambda s: known.index(s) if s in known else len(known))
+    ordered = sorted(series.counts, key=lambda s: known.index(s) if s in known else len(known))
     for index, name in enumerate(ordered):
-        counts = dict(series[name])
-        points = " ".join(xy(hour, counts.get(hour, 0.0)) for hour in hours)
+        counts = series.counts[name]
+        points = " ".join(xy(moment, counts.get(moment, 0.0)) for moment in times)
         colour = SEVERITY_COLOURS.get(name, "#777")
         body += [
             f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>',
-            f'<rect x="{MARGIN_LEFT + 90 * index}" y="{LINE_HEIGHT - 12}" width="10" '
+            f'<rect x="{MARGIN_LEFT + 110 * index}" y="{LINE_HEIGHT - 12}" width="10" '
             f'height="10" fill="{colour}"/>',
-            f'<text x="{MARGIN_LEFT + 14 + 90 * index}" y="{LINE_HEIGHT - 3}">'
+            f'<text x="{MARGIN_LEFT + 14 + 110 * index}" y="{LINE_HEIGHT - 3}">'
             f"{escape(name)} ({sum(counts.values()):g})</text>",
         ]
     return _svg(LINE_HEIGHT, body, result.figure.title)

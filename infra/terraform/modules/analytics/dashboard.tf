@@ -48,7 +48,7 @@ locals {
   line_charts = [
     {
       id       = "alerts-by-hour"
-      title    = "Alerts per hour, by severity"
+      title    = "Alerts over time, by severity"
       data_set = "alerts_by_hour"
       time     = "alert_hour"
       colour   = "severity"
