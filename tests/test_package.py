@@ -86,7 +86,7 @@ def test_fanout_zip_has_the_handler_and_template(tmp_path: Path) -> None:
 
 
 def test_api_zip_is_skipped_until_the_api_exists(tmp_path: Path) -> None:
-    result = package.build_api_zip(tmp_path)
+    result = package.build_api_zip(tmp_path, tmp_path / "wheels", skip_deps=True)
     assert (result is None) == (not (ROOT / "lambdas" / "api").is_dir())
 
 

@@ -1,5 +1,5 @@
-# The API Lambda. lambdas/api/ is a later issue: until `make package` builds api.zip,
-# var.api_lambda_zip stays null and the API has its authorizer but no routes.
+# The API Lambda (lambdas/api/, zipped by `make package` as build/package/api.zip). While
+# var.api_lambda_zip is null the API has its authorizer but no routes.
 
 resource "aws_cloudwatch_log_group" "lambda" {
   count = local.with_lambda ? 1 : 0
@@ -42,6 +42,8 @@ resource "aws_lambda_function" "api" {
     variables = {
       ALERTS_TABLE            = var.alerts_table_name
       LABELS_STREAM           = var.labels_stream_name
+      JWT_ISSUER              = "https://${aws_cognito_user_pool.this.endpoint}"
+      JWT_AUDIENCE            = aws_cognito_user_pool_client.console.id
       POWERTOOLS_SERVICE_NAME = "api"
     }
   }

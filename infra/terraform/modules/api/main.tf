@@ -1,5 +1,5 @@
 # Analyst access: a Cognito user pool, an HTTP API whose routes all require a JWT from it,
-# the API Lambda (lambdas/api/, once it exists), and the Amplify app hosting the console.
+# the API Lambda (lambdas/api/), and the Amplify app hosting the console.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -8,12 +8,16 @@ data "aws_region" "current" {}
 locals {
   console_url = "https://${var.console_branch}.${aws_amplify_app.console.default_domain}"
   with_lambda = var.api_lambda_zip != null
+  # The routes of lambdas/api/ (tests/test_api_terraform.py keeps the two equal). All need
+  # a Cognito JWT but the OpenAPI document, which is public.
   routes = [
     "GET /alerts",
     "GET /alerts/{alert_id}",
     "POST /alerts/{alert_id}/feedback",
     "GET /metrics",
+    "GET /openapi.json",
   ]
+  public_routes = ["GET /openapi.json"]
 }
 
 # ---- Cognito ----------------------------------------------------------------------
@@ -159,8 +163,8 @@ resource "aws_apigatewayv2_route" "this" {
   api_id             = aws_apigatewayv2_api.this.id
   route_key          = each.value
   target             = "integrations/${aws_apigatewayv2_integration.lambda[0].id}"
-  authorization_type = "JWT"
-  authorizer_id      = aws_apigatewayv2_authorizer.cognito.id
+  authorization_type = contains(local.public_routes, each.value) ? "NONE" : "JWT"
+  authorizer_id      = contains(local.public_routes, each.value) ? null : aws_apigatewayv2_authorizer.cognito.id
 }
 
 # ---- Amplify (web console) --------------------------------------------------------

@@ -5,7 +5,7 @@ variable "name" {
 
 variable "api_lambda_zip" {
   type        = string
-  description = "Local path of api.zip built by `make package`; null until lambdas/api/ exists (the API then has no routes)."
+  description = "Local path of api.zip built by `make package` (build/package/api.zip); null: the API has no routes."
   default     = null
 }
 
