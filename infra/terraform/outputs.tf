@@ -73,6 +73,21 @@ output "glue_table" {
   value       = "${module.analytics.database_name}.${module.analytics.table_name}"
 }
 
+output "athena_results_bucket" {
+  description = "Bucket of Athena query results (QuickSight needs write access to it)."
+  value       = module.athena_results_bucket.name
+}
+
+output "kms_key_arn" {
+  description = "The project's KMS key (QuickSight's service role needs kms:Decrypt and kms:GenerateDataKey on it)."
+  value       = module.kms.key_arn
+}
+
+output "quicksight_dashboard_id" {
+  description = "ID of the QuickSight dashboard \"Fraud alerts\" (null unless enable_quicksight)."
+  value       = module.analytics.quicksight_dashboard_id
+}
+
 output "api_endpoint" {
   description = "HTTP API base URL."
   value       = module.api.api_endpoint
