@@ -149,16 +149,17 @@ module "alert_fanout" {
 module "analytics" {
   source = "./modules/analytics"
 
-  database_name            = var.glue_database_name
-  table_name               = "alerts"
-  lake_bucket_name         = module.lake_bucket.name
-  lake_prefix              = var.lake_prefix
-  workgroup_name           = local.name
-  results_bucket_name      = module.athena_results_bucket.name
-  enable_quicksight        = var.enable_quicksight
-  quicksight_principal_arn = var.quicksight_principal_arn
-  force_destroy            = var.force_destroy
-  kms_key_arn              = module.kms.key_arn
+  database_name                    = var.glue_database_name
+  table_name                       = "alerts"
+  lake_bucket_name                 = module.lake_bucket.name
+  lake_prefix                      = var.lake_prefix
+  workgroup_name                   = local.name
+  results_bucket_name              = module.athena_results_bucket.name
+  enable_quicksight                = var.enable_quicksight
+  quicksight_principal_arn         = var.quicksight_principal_arn
+  quicksight_dashboard_reader_arns = var.quicksight_dashboard_reader_arns
+  force_destroy                    = var.force_destroy
+  kms_key_arn                      = module.kms.key_arn
 }
 
 # ---- Analyst API and console ------------------------------------------------------

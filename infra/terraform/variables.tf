@@ -231,14 +231,20 @@ variable "glue_database_name" {
 
 variable "enable_quicksight" {
   type        = bool
-  description = "Create the QuickSight data source and data set (needs a QuickSight Enterprise subscription)."
+  description = "Create the QuickSight data source, data sets, analysis and dashboard (needs a QuickSight Enterprise subscription; see infra/README.md)."
   default     = false
 }
 
 variable "quicksight_principal_arn" {
   type        = string
-  description = "QuickSight user or group ARN granted the data source and data set."
+  description = "QuickSight user or group ARN that owns the data source, data sets, analysis and dashboard (required when enable_quicksight)."
   default     = null
+}
+
+variable "quicksight_dashboard_reader_arns" {
+  type        = list(string)
+  description = "QuickSight users or groups that may open the alerts dashboard without editing it."
+  default     = []
 }
 
 # ---- Console and alarms -----------------------------------------------------------
