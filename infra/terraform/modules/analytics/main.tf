@@ -41,7 +41,7 @@ resource "aws_glue_catalog_database" "this" {
 resource "aws_glue_catalog_table" "alerts" {
   name          = var.table_name
   database_name = aws_glue_catalog_database.this.name
-  description   = "Alert v1, one JSON line per object, partitioned by detected_at (UTC)."
+  description   = "Alert v1, one JSON line per object, partitioned by the transaction's event_time (UTC)."
   table_type    = "EXTERNAL_TABLE"
 
   parameters = {
