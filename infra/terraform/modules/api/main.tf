@@ -158,13 +158,23 @@ resource "aws_apigatewayv2_integration" "lambda" {
 }
 
 resource "aws_apigatewayv2_route" "this" {
-  for_each = local.with_lambda ? toset(local.routes) : toset([])
+  for_each = local.with_lambda ? setsubtract(toset(local.routes), local.public_routes) : toset([])
 
   api_id             = aws_apigatewayv2_api.this.id
   route_key          = each.value
   target             = "integrations/${aws_apigatewayv2_integration.lambda[0].id}"
-  authorization_type = contains(local.public_routes, each.value) ? "NONE" : "JWT"
-  authorizer_id      = contains(local.public_routes, each.value) ? null : aws_apigatewayv2_authorizer.cognito.id
+  authorization_type = "JWT"
+  authorizer_id      = aws_apigatewayv2_authorizer.cognito.id
+}
+
+resource "aws_apigatewayv2_route" "public" {
+  # checkov:skip=CKV_AWS_309:The OpenAPI document describes the API and holds no data; clients and tools read it before they have a token.
+  for_each = local.with_lambda ? toset(local.public_routes) : toset([])
+
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = each.value
+  target             = "integrations/${aws_apigatewayv2_integration.lambda[0].id}"
+  authorization_type = "NONE"
 }
 
 # ---- Amplify (web console) --------------------------------------------------------
