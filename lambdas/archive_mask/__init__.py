@@ -1,0 +1,1 @@
+"""Firehose record transformation for the S3 archive: no card number lands in it."""
