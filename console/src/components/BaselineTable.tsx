@@ -5,7 +5,8 @@ import { formatNumber, humanName } from "../format";
 export function BaselineTable({ baselines }: { baselines: Baseline[] }) {
   if (baselines.length === 0) return <p className="empty">No baselines for this card.</p>;
   const ratios = baselines.map((b) => (b.baseline ? b.value / b.baseline : null));
-  const maxRatio = Math.max(2, ...ratios.map((r) => r ?? 0));
+  // The scale ends at 10× (further is drawn full): one outlier must not flatten the rest.
+  const maxRatio = Math.min(10, Math.max(2, ...ratios.map((r) => r ?? 0)));
   return (
     <table className="baselines">
       <caption className="visually-hidden">Features against the card's baselines</caption>

@@ -4,7 +4,7 @@ import type { AlertSummary } from "../api/types";
 import { formatAmount, formatTime } from "../format";
 import { SeverityBadge, StatusBadge } from "./Badges";
 
-const WIDTH = 640;
+const WIDTH = 1000;
 const HEIGHT = 70;
 
 /** The card's alerts on one time axis (this one ringed), then as a list. */
@@ -21,6 +21,7 @@ export function CardTimeline(props: { current: AlertSummary; others: AlertSummar
       <svg
         className="chart"
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+        style={{ maxWidth: WIDTH }}
         role="img"
         aria-label={`Timeline of ${all.length} alerts on card ${props.current.card_id}`}
       >

@@ -9,21 +9,23 @@ export interface Bar {
   note?: string;
 }
 
-const LABEL_W = 190;
+const LABEL_W = 230;
 const VALUE_W = 70;
 const WIDTH = 640;
 const ROW_H = 30;
 
-export function BarChart(props: { bars: Bar[]; label: string; max?: number }) {
+export function BarChart(props: { bars: Bar[]; label: string; max?: number; valueWidth?: number }) {
   const { bars } = props;
+  const valueW = props.valueWidth ?? VALUE_W;
   if (bars.length === 0) return <p className="empty">No data.</p>;
   const max = props.max ?? Math.max(...bars.map((b) => Math.abs(b.value)), 1e-9);
-  const plot = WIDTH - LABEL_W - VALUE_W;
+  const plot = WIDTH - LABEL_W - valueW;
   const height = bars.length * ROW_H + 4;
   return (
     <svg
       className="chart"
       viewBox={`0 0 ${WIDTH} ${height}`}
+      style={{ maxWidth: WIDTH }}
       role="img"
       aria-label={props.label}
       preserveAspectRatio="xMinYMin meet"
@@ -35,7 +37,7 @@ export function BarChart(props: { bars: Bar[]; label: string; max?: number }) {
           <g key={bar.label}>
             <title>{`${bar.label}: ${bar.valueText ?? bar.value}`}</title>
             <text x={LABEL_W - 10} y={y + ROW_H / 2} className="chart-label" textAnchor="end">
-              {bar.label.length > 28 ? `${bar.label.slice(0, 27)}…` : bar.label}
+              {bar.label.length > 32 ? `${bar.label.slice(0, 31)}…` : bar.label}
             </text>
             <rect x={LABEL_W} y={y + 5} width={plot} height={ROW_H - 12} className="chart-track" />
             <rect
@@ -72,11 +74,13 @@ export function ColumnChart(props: { columns: Column[]; label: string; color?: s
   const plotW = WIDTH - left - 8;
   const max = Math.max(...columns.map((c) => c.value), 1);
   const step = plotW / columns.length;
+  const barW = Math.min(56, Math.max(1, step * 0.76));
   const every = Math.max(1, Math.ceil(columns.length / 8));
   return (
     <svg
       className="chart"
       viewBox={`0 0 ${WIDTH} ${height}`}
+      style={{ maxWidth: WIDTH }}
       role="img"
       aria-label={props.label}
       preserveAspectRatio="xMinYMin meet"
@@ -95,9 +99,9 @@ export function ColumnChart(props: { columns: Column[]; label: string; color?: s
           <g key={column.label}>
             <title>{`${column.label}: ${column.value}`}</title>
             <rect
-              x={x + step * 0.12}
+              x={x + (step - barW) / 2}
               y={10 + plotH - h}
-              width={Math.max(1, step * 0.76)}
+              width={barW}
               height={h}
               rx={2}
               fill={props.color ?? "var(--accent)"}

@@ -49,9 +49,9 @@ export function FilterBar(props: {
 
   return (
     <form className="filters" aria-label="Alert filters" onSubmit={submit}>
-      <label>
-        Status
-        <select value={draft.status} onChange={set("status")}>
+      <div className="field">
+        <label htmlFor="filter-status">Status</label>
+        <select id="filter-status" value={draft.status} onChange={set("status")}>
           <option value="">Any</option>
           {STATUSES.map((s) => (
             <option key={s} value={s}>
@@ -59,10 +59,10 @@ export function FilterBar(props: {
             </option>
           ))}
         </select>
-      </label>
-      <label>
-        Severity
-        <select value={draft.severity} onChange={set("severity")}>
+      </div>
+      <div className="field">
+        <label htmlFor="filter-severity">Severity</label>
+        <select id="filter-severity" value={draft.severity} onChange={set("severity")}>
           <option value="">Any</option>
           {SEVERITIES.map((s) => (
             <option key={s} value={s}>
@@ -70,18 +70,29 @@ export function FilterBar(props: {
             </option>
           ))}
         </select>
-      </label>
-      <label>
-        Card
-        <input value={draft.card_id} onChange={set("card_id")} placeholder="card_000123" />
-      </label>
-      <label>
-        Terminal
-        <input value={draft.terminal_id} onChange={set("terminal_id")} placeholder="term_00042" />
-      </label>
-      <label>
-        Min score
+      </div>
+      <div className="field">
+        <label htmlFor="filter-card">Card</label>
         <input
+          id="filter-card"
+          value={draft.card_id}
+          onChange={set("card_id")}
+          placeholder="card_000123"
+        />
+      </div>
+      <div className="field">
+        <label htmlFor="filter-terminal">Terminal</label>
+        <input
+          id="filter-terminal"
+          value={draft.terminal_id}
+          onChange={set("terminal_id")}
+          placeholder="term_00042"
+        />
+      </div>
+      <div className="field">
+        <label htmlFor="filter-min-score">Min score</label>
+        <input
+          id="filter-min-score"
           type="number"
           min={0}
           max={1}
@@ -90,10 +101,11 @@ export function FilterBar(props: {
           onChange={set("min_score")}
           placeholder="0.00"
         />
-      </label>
-      <label>
-        Reason code
+      </div>
+      <div className="field">
+        <label htmlFor="filter-reason-code">Reason code</label>
         <input
+          id="filter-reason-code"
           value={draft.reason_code}
           onChange={set("reason_code")}
           list="reason-codes"
@@ -104,7 +116,7 @@ export function FilterBar(props: {
             <option key={code} value={code} />
           ))}
         </datalist>
-      </label>
+      </div>
       <div className="filter-actions">
         <button type="submit">Apply filters</button>
         <button type="button" className="button-quiet" onClick={() => props.onApply({})}>

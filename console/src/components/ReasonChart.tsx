@@ -1,5 +1,5 @@
 import type { Reason } from "../api/types";
-import { humanName, typicalFromReason } from "../format";
+import { formatNumber, humanName, typicalFromReason } from "../format";
 import { BarChart, type Bar } from "./Charts";
 
 /** The alert's reasons as bars: their contribution to the score (the score's drop when the
@@ -23,19 +23,28 @@ export function ReasonChart(props: { reasons: Reason[]; features: Record<string,
     bars = reasons.flatMap((r) => {
       const value = features[r.code.toLowerCase()];
       const typical = typicalFromReason(r.text);
-      if (value === undefined || typical === null || typical === 0) return [];
-      const ratio = value / typical;
-      return [{ label: r.code, value: ratio, valueText: `${ratio.toFixed(1)}×`, color: "var(--medium)" }];
+      if (value === undefined || typical === null) return [];
+      const deviation = Math.abs(value - typical) / (Math.abs(typical) + 1);
+      return [
+        {
+          label: r.code,
+          value: deviation,
+          valueText: `${formatNumber(value)} vs ${formatNumber(typical)}`,
+          color: "var(--medium)",
+        },
+      ];
     });
     caption =
-      "This alert does not carry the reasons' contributions; bars show each reason's feature " +
-      "against its typical value (× typical), in the model's order of importance.";
+      "Alert v1 does not carry the reasons' contributions to the score: the bars show how far " +
+      "each reason's feature is from its typical value, |value − typical| / (|typical| + 1); " +
+      "the reasons are listed in the model's order of importance.";
   }
   return (
     <div>
       {bars.length > 0 && (
         <BarChart
           bars={bars}
+          valueWidth={withContribution ? undefined : 150}
           label={`Reasons of this alert: ${reasons.map((r) => humanName(r.code)).join(", ")}`}
         />
       )}

@@ -74,7 +74,7 @@ export function AlertPage() {
       <p className="breadcrumb">
         <Link to="/">← Alert queue</Link>
       </p>
-      <div className="page-head">
+      <div className="page-head title-row">
         <h1 id="alert-title">
           Alert on {alert.transaction_id}
         </h1>
@@ -94,11 +94,11 @@ export function AlertPage() {
             <dd className="mono">{alert.card_id}</dd>
             <dt>Terminal</dt>
             <dd className="mono">{alert.terminal_id}</dd>
-            <dt>Merchant, country, channel</dt>
+            <dt>Merchant category</dt>
+            <dd className="mono">{alert.merchant_category ?? "—"}</dd>
+            <dt>Country, channel</dt>
             <dd>
-              {[alert.merchant_category, alert.country, alert.channel]
-                .map((v) => v ?? "—")
-                .join(" · ")}
+              {alert.country ?? "—"} · {alert.channel ?? "—"}
             </dd>
             <dt>Payment time</dt>
             <dd className="mono">{formatTime(alert.event_time)}</dd>
