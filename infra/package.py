@@ -13,6 +13,11 @@
   core for CPython 3.11 x86_64) and joserfc (with cryptography), beyond boto3.
 - ``archive-mask.zip``: the archive's Firehose transformation (``lambdas/archive_mask/``,
   ``contracts/``), no dependencies.
+- ``console.zip``: the analyst console for Amplify (``make console`` builds ``console/dist/``):
+  the built site at the root and its ``config.json`` (API URL, Cognito hosted-UI domain, app
+  client, redirect URI), from ``--terraform-outputs`` (the JSON of ``terraform output
+  -json``) or ``--console-config``; without either, a template whose ``${...}`` placeholders
+  the console refuses to start with.
 
 What the Managed Flink runtime provides is taken to be ``apache-flink`` and its whole
 dependency closure (numpy, pandas, pyarrow, protobuf, ...: AWS's examples say not to ship
@@ -30,12 +35,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -52,6 +58,19 @@ FLINK_ZIP = "fraud-stream-flink.zip"
 FANOUT_ZIP = "alert-fanout.zip"
 API_ZIP = "api.zip"
 ARCHIVE_MASK_ZIP = "archive-mask.zip"
+CONSOLE_ZIP = "console.zip"
+CONSOLE_DIST = ROOT / "console" / "dist"
+# The console's run-time configuration (console/src/config.ts), placeholders named after the
+# Amplify branch's environment variables (infra/terraform/modules/api).
+CONSOLE_CONFIG_TEMPLATE: dict[str, str] = {
+    "apiBaseUrl": "${API_URL}",
+    "authority": "https://${COGNITO_DOMAIN}",
+    "clientId": "${USER_POOL_CLIENT}",
+    "redirectUri": "${CONSOLE_URL}/",
+    "logoutUri": "https://${COGNITO_DOMAIN}/logout",
+}
+# terraform output name -> what the console's config.json needs from it
+CONSOLE_OUTPUTS = ("api_endpoint", "cognito_domain", "user_pool_client_id", "console_url")
 
 # kinesis.analytics.flink.run.options: Terraform's property group must say the same
 # (tests/test_terraform_wiring.py and tests/test_package.py check it).
@@ -331,6 +350,65 @@ def build_archive_mask_zip(out: Path) -> BuildResult:
     return write_zip(out / ARCHIVE_MASK_ZIP, entries)
 
 
+def console_config_from_outputs(outputs: Mapping[str, object]) -> dict[str, str]:
+    """config.json of the console from ``terraform output -json`` (``{name: {"value": v}}``)."""
+    values: dict[str, str] = {}
+    for name in CONSOLE_OUTPUTS:
+        output = outputs.get(name)
+        value = output.get("value") if isinstance(output, dict) else None
+        if not isinstance(value, str) or not value:
+            raise PackagingError(
+                f"terraform outputs lack {name!r}, which the console's config.json needs "
+                f"({', '.join(CONSOLE_OUTPUTS)}); or pass --console-config"
+            )
+        values[name] = value.rstrip("/")
+    domain = values["cognito_domain"].removeprefix("https://")
+    return {
+        "apiBaseUrl": values["api_endpoint"],
+        "authority": f"https://{domain}",
+        "clientId": values["user_pool_client_id"],
+        "redirectUri": f"{values['console_url']}/",
+        "logoutUri": f"https://{domain}/logout",
+    }
+
+
+def read_console_config(
+    console_config: Path | None, terraform_outputs: Path | None
+) -> dict[str, str] | None:
+    """The console's config.json from the options; None: the template."""
+    if console_config is not None and terraform_outputs is not None:
+        raise PackagingError("give --console-config or --terraform-outputs, not both")
+    try:
+        if console_config is not None:
+            document = json.loads(console_config.read_text())
+            missing = [k for k in CONSOLE_CONFIG_TEMPLATE if k != "logoutUri" and k not in document]
+            if missing:
+                raise PackagingError(f"{console_config}: missing {', '.join(missing)}")
+            return {str(k): str(v) for k, v in document.items()}
+        if terraform_outputs is not None:
+            return console_config_from_outputs(json.loads(terraform_outputs.read_text()))
+    except (OSError, json.JSONDecodeError) as error:
+        raise PackagingError(f"console configuration: {error}") from None
+    return None
+
+
+def build_console_zip(
+    out: Path, config: dict[str, str] | None = None, dist: Path = CONSOLE_DIST
+) -> BuildResult:
+    """The built console for an Amplify manual deployment: the site at the zip's root, with
+    its config.json (the template when config is None)."""
+    if not (dist / "index.html").is_file():
+        raise PackagingError(f"{dist} has no index.html: run `make console`")
+    entries = [
+        Entry(path.relative_to(dist).as_posix(), path.read_bytes())
+        for path in sorted(dist.rglob("*"))
+        if path.is_file() and path.name != "config.json"
+    ]
+    document = json.dumps(config or CONSOLE_CONFIG_TEMPLATE, indent=2) + "\n"
+    entries.append(Entry("config.json", document.encode()))
+    return write_zip(out / CONSOLE_ZIP, entries)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
@@ -343,6 +421,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-deps", action="store_true", help="leave out downloaded dependencies (tests)"
     )
+    parser.add_argument(
+        "--terraform-outputs",
+        type=Path,
+        default=None,
+        help="`terraform output -json` saved to a file: the console's config.json from it",
+    )
+    parser.add_argument(
+        "--console-config", type=Path, default=None, help="the console's config.json as is"
+    )
     args = parser.parse_args(argv)
     out: Path = args.out
     wheelhouse: Path = args.wheelhouse or out / "wheels"
@@ -352,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
             build_fanout_zip(out, wheelhouse, args.skip_deps),
             build_archive_mask_zip(out),
         ]
+        console_config = read_console_config(args.console_config, args.terraform_outputs)
+        results.append(build_console_zip(out, console_config))
         api = build_api_zip(out, wheelhouse, args.skip_deps)
     except PackagingError as exc:
         print(f"package: {exc}", file=sys.stderr)
@@ -360,6 +449,12 @@ def main(argv: list[str] | None = None) -> int:
         print("package: lambdas/api/ does not exist yet: api.zip skipped")
     else:
         results.append(api)
+    if console_config is None:
+        print(
+            f"package: {CONSOLE_ZIP} has a config.json template: after `terraform apply`, "
+            "run `make package PACKAGE_ARGS=--terraform-outputs=FILE` with FILE from "
+            "`terraform output -json`"
+        )
     for r in results:
         print(f"{r.path}  {r.size / 1e6:.1f} MB  {r.entries} files  sha256 {r.sha256[:16]}")
     return 0
