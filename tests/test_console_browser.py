@@ -5,12 +5,16 @@ Debian's Chromium (headless, `make chromium`) driven by Playwright; the built co
 development issuer and moto behind it. Alerts are Alert v1 records as the job writes them,
 stored as the fan-out stores them. An analyst signs in, triages and marks an alert as
 fraud; the Label v1 it writes is read back from the `labels` stream. A reader cannot.
+
+The screenshots of the queue and of an alert go to the test's temporary folder, or to
+docs/ (the README shows them) with UPDATE_SCREENSHOTS=1.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -230,6 +234,14 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        DOCS.mkdir(exist_ok=True)
+        return DOCS
+    return tmp_path
+
+
 def sign_in(page: Page, origin: str, as_user: str) -> None:
     page.goto(origin + "/")
     page.get_by_role("button", name="Sign in", exact=True).click()
@@ -248,7 +260,7 @@ def labels(aws: LocalAws) -> list[dict[str, Any]]:
 
 
 def test_an_analyst_marks_an_alert_as_fraud_and_its_label_reaches_the_labels_stream(
-    page: Page, origin: str, aws: LocalAws, alerts: list[Alert]
+    page: Page, origin: str, aws: LocalAws, alerts: list[Alert], screenshots: Path
 ) -> None:
     sign_in(page, origin, "analyst")
 
@@ -258,8 +270,7 @@ def test_an_analyst_marks_an_alert_as_fraud_and_its_label_reaches_the_labels_str
     for position, alert in enumerate(newest_first, start=1):
         expect(rows.nth(position)).to_contain_text(alert.transaction_id)
     expect(rows.nth(1).get_by_text("High")).to_have_class("badge severity-high")
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "console-queue.png"))
+    page.screenshot(path=str(screenshots / "console-queue.png"))
 
     alert = newest_first[0]
     open_alert(page, alert)
@@ -270,7 +281,7 @@ def test_an_analyst_marks_an_alert_as_fraud_and_its_label_reaches_the_labels_str
     expect(baselines.get_by_role("row", name="amount", exact=False).first).to_contain_text("47.2")
     timeline = page.get_by_role("img", name=f"Timeline of 3 alerts on card {alert.card_id}")
     expect(timeline).to_be_visible()
-    page.screenshot(path=str(DOCS / "console-alert.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "console-alert.png"), full_page=True)
 
     page.get_by_role("button", name="Mark as fraud").click()
     expect(status).to_have_text("Confirmed fraud")
