@@ -51,6 +51,28 @@ variable "deadletter_threshold" {
   default     = 10
 }
 
+variable "deadletter_ratio_threshold" {
+  type        = number
+  description = "Fraction of the transactions put in 5 minutes that may be dead-lettered before alarming."
+  default     = 0.01
+
+  validation {
+    condition     = var.deadletter_ratio_threshold > 0 && var.deadletter_ratio_threshold < 1
+    error_message = "deadletter_ratio_threshold is a fraction in (0, 1)."
+  }
+}
+
+variable "late_ratio_threshold" {
+  type        = number
+  description = "Fraction of the transactions scored in 5 minutes that may be late (behind the watermark) before alarming."
+  default     = 0.01
+
+  validation {
+    condition     = var.late_ratio_threshold > 0 && var.late_ratio_threshold < 1
+    error_message = "late_ratio_threshold is a fraction in (0, 1)."
+  }
+}
+
 variable "alarm_emails" {
   type        = list(string)
   description = "Addresses subscribed to the alarm topic (each must confirm)."
