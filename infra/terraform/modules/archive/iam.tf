@@ -1,0 +1,120 @@
+locals {
+  glue_arn_prefix = "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+}
+
+# ---- Firehose: read the streams, the Glue schema, write the bucket ------------------
+
+data "aws_iam_policy_document" "firehose_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["firehose.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "sts:ExternalId"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "firehose" {
+  name               = "${var.name}-archive-firehose"
+  assume_role_policy = data.aws_iam_policy_document.firehose_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "firehose" {
+  statement {
+    sid = "ReadStreams"
+    actions = [
+      "kinesis:DescribeStream",
+      "kinesis:DescribeStreamSummary",
+      "kinesis:GetRecords",
+      "kinesis:GetShardIterator",
+      "kinesis:ListShards",
+    ]
+    resources = [var.stream_arns["transactions"], var.stream_arns["labels"]]
+  }
+
+  statement {
+    sid = "WriteArchive"
+    actions = [
+      "s3:AbortMultipartUpload",
+      "s3:GetBucketLocation",
+      "s3:GetObject",
+      "s3:ListBucket",
+      "s3:ListBucketMultipartUploads",
+      "s3:PutObject",
+    ]
+    resources = [module.bucket.arn, "${module.bucket.arn}/*"]
+  }
+
+  statement {
+    sid     = "ReadTableSchemas"
+    actions = ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"]
+    resources = [
+      "${local.glue_arn_prefix}:catalog",
+      "${local.glue_arn_prefix}:database/${var.database_name}",
+      "${local.glue_arn_prefix}:table/${var.database_name}/transactions",
+      "${local.glue_arn_prefix}:table/${var.database_name}/labels",
+    ]
+  }
+
+  statement {
+    sid       = "MaskCardNumbers"
+    actions   = ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"]
+    resources = [aws_lambda_function.mask.arn, "${aws_lambda_function.mask.arn}:*"]
+  }
+
+  statement {
+    sid       = "UseKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  statement {
+    sid       = "WriteDeliveryLogs"
+    actions   = ["logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.firehose.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "firehose" {
+  name   = "archive-firehose"
+  role   = aws_iam_role.firehose.id
+  policy = data.aws_iam_policy_document.firehose.json
+}
+
+# ---- The masking Lambda: its own logs only ----------------------------------------------
+
+data "aws_iam_policy_document" "mask_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "mask" {
+  name               = "${var.name}-archive-mask"
+  assume_role_policy = data.aws_iam_policy_document.mask_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "mask" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.mask.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "mask" {
+  name   = "archive-mask"
+  role   = aws_iam_role.mask.id
+  policy = data.aws_iam_policy_document.mask.json
+}
