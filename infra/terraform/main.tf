@@ -162,6 +162,27 @@ module "analytics" {
   kms_key_arn                      = module.kms.key_arn
 }
 
+# ---- Transaction and label archive (training history) -----------------------------
+
+module "archive" {
+  source = "./modules/archive"
+
+  name        = local.name
+  bucket_name = "${var.project}-archive-${local.bucket_suffix}"
+  stream_arns = {
+    transactions = module.streams.arns["transactions"]
+    labels       = module.streams.arns["labels"]
+  }
+  database_name      = module.analytics.database_name
+  kms_key_arn        = module.kms.key_arn
+  access_log_bucket  = module.access_logs_bucket.name
+  mask_lambda_zip    = var.archive_mask_zip
+  lambda_runtime     = var.lambda_runtime
+  retention_days     = var.archive_retention_days
+  log_retention_days = var.log_retention_days
+  force_destroy      = var.force_destroy
+}
+
 # ---- Analyst API and console ------------------------------------------------------
 
 module "api" {

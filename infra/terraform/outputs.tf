@@ -73,6 +73,16 @@ output "glue_table" {
   value       = "${module.analytics.database_name}.${module.analytics.table_name}"
 }
 
+output "archive_transactions_uri" {
+  description = "s3:// prefix of archived transactions, Parquet in dt=YYYY-MM-DD/ partitions (training history)."
+  value       = module.archive.transactions_uri
+}
+
+output "archive_labels_uri" {
+  description = "s3:// prefix of archived labels, partitioned by their transaction's day."
+  value       = module.archive.labels_uri
+}
+
 output "athena_results_bucket" {
   description = "Bucket of Athena query results (QuickSight needs write access to it)."
   value       = module.athena_results_bucket.name

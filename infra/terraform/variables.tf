@@ -229,6 +229,18 @@ variable "glue_database_name" {
   default     = "fraud"
 }
 
+variable "archive_mask_zip" {
+  type        = string
+  description = "Zip of the archive's card-number masking Lambda (make package), relative to infra/terraform."
+  default     = "../../build/package/archive-mask.zip"
+}
+
+variable "archive_retention_days" {
+  type        = number
+  description = "Days the transaction and label archive keeps records (the history models train on); null keeps them."
+  default     = 400
+}
+
 variable "enable_quicksight" {
   type        = bool
   description = "Create the QuickSight data source, data sets, analysis and dashboard (needs a QuickSight Enterprise subscription; see infra/README.md)."
