@@ -195,3 +195,9 @@ def test_listing_reads_indexes_never_scans(api: ApiUnderTest) -> None:
     finally:
         client.meta.events.unregister("before-call.dynamodb")
     assert calls and set(calls) <= {"Query", "GetItem"}, calls
+
+
+def test_an_unknown_query_parameter_is_422_naming_it(api: ApiUnderTest) -> None:
+    response = api.get("/alerts", serverity="high")
+    assert response.status_code == 422
+    assert "serverity" in response.json()["message"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from http import HTTPStatus
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
@@ -18,6 +20,25 @@ VERSION = "1.0.0"
 OPENAPI_PATH = "/openapi.json"
 
 app = APIGatewayHttpResolver(enable_validation=True)
+
+
+def reject_unknown_query(
+    resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware
+) -> Response[Any]:
+    """A query parameter the route does not define is a 422 (`serverity=high` is a typo the
+    caller wants to hear about, not a filter silently dropped)."""
+    route = resolver.context.get("_route")
+    given = resolver.current_event.query_string_parameters or {}
+    if route is not None and given:
+        known = {field.alias for field in route.dependant.query_params}
+        unknown = sorted(set(given) - known)
+        if unknown:
+            message = "; ".join(f"query.{name}: unknown parameter" for name in unknown)
+            return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, message)
+    return next_middleware(resolver)
+
+
+app.use(middlewares=[reject_unknown_query])
 app.include_router(alerts.router)
 app.include_router(feedback.router)
 app.include_router(metrics.router)

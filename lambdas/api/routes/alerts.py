@@ -14,7 +14,7 @@ from .. import views
 from ..models import AlertDetailResponse, AlertPage, Severity, Status
 from ..repository import AlertFilters
 from ..services import services
-from .errors import NOT_FOUND, UNAUTHORISED, VALIDATION
+from .errors import NOT_FOUND, UNAUTHORISED, VALIDATION, ok
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -25,7 +25,7 @@ CARD_ALERTS = 20
 @router.get(
     "/alerts",
     summary="Alerts, newest first, filtered, one page at a time",
-    responses={**UNAUTHORISED, **VALIDATION},
+    responses={**ok("A page of alerts.", AlertPage), **UNAUTHORISED, **VALIDATION},
     tags=["alerts"],
 )
 def list_alerts(
@@ -61,7 +61,12 @@ def list_alerts(
 @router.get(
     "/alerts/<alert_id>",
     summary="One alert with its reasons, baselines, the card's other alerts and verdicts",
-    responses={**UNAUTHORISED, **NOT_FOUND, **VALIDATION},
+    responses={
+        **ok("The alert in context.", AlertDetailResponse),
+        **UNAUTHORISED,
+        **NOT_FOUND,
+        **VALIDATION,
+    },
     tags=["alerts"],
 )
 def get_alert(alert_id: AlertId) -> AlertDetailResponse:

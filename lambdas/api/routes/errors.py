@@ -7,6 +7,11 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from ..models import ErrorBody
 
 
+def ok(description: str, model: type) -> dict[int, OpenAPIResponse]:
+    """The 200 response: Powertools documents only `responses` once they are given."""
+    return {200: {"description": description, "content": {"application/json": {"model": model}}}}
+
+
 def error(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
 

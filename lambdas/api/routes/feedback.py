@@ -13,7 +13,7 @@ from ..auth import Principal
 from ..models import FeedbackRequest, FeedbackResponse
 from ..repository import AlertNotFoundError, RevisionConflictError
 from ..services import services
-from .errors import FORBIDDEN, NOT_FOUND, UNAUTHORISED, VALIDATION, error
+from .errors import FORBIDDEN, NOT_FOUND, UNAUTHORISED, VALIDATION, error, ok
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -34,6 +34,7 @@ class ConflictError(ServiceError):
     "/alerts/<alert_id>/feedback",
     summary="Give a verdict (analysts): status, history, and a Label v1 on the labels stream",
     responses={
+        **ok("The alert with its verdict.", FeedbackResponse),
         **UNAUTHORISED,
         **FORBIDDEN,
         **NOT_FOUND,

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from .. import metrics
 from ..models import Metrics
 from ..services import services
-from .errors import UNAUTHORISED, VALIDATION
+from .errors import UNAUTHORISED, VALIDATION, ok
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -18,7 +18,7 @@ router = Router()  # type: ignore[no-untyped-call]
 @router.get(
     "/metrics",
     summary="Alerts per hour and day, by severity and reason, review precision and time",
-    responses={**UNAUTHORISED, **VALIDATION},
+    responses={**ok("The figures.", Metrics), **UNAUTHORISED, **VALIDATION},
     tags=["metrics"],
 )
 def get_metrics(days: Annotated[int, Query(ge=1, le=90)] = 7) -> Metrics:
