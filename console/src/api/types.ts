@@ -53,7 +53,8 @@ export interface Reason {
 export interface Baseline {
   feature: string;
   value: number;
-  baseline: number | null;
+  /** The card's own figure to compare with. */
+  baseline: number;
 }
 
 export interface AlertDetail {

@@ -30,7 +30,7 @@ export function BaselineTable({ baselines }: { baselines: Baseline[] }) {
             <tr key={b.feature}>
               <th scope="row">{humanName(b.feature)}</th>
               <td className="num mono">{formatNumber(b.value)}</td>
-              <td className="num mono">{b.baseline === null ? "—" : formatNumber(b.baseline)}</td>
+              <td className="num mono">{formatNumber(b.baseline)}</td>
               <td className="ratio-cell">
                 {ratio === null ? (
                   "—"
