@@ -21,9 +21,11 @@ import json
 import mimetypes
 import os
 import signal
+import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -360,6 +362,29 @@ def seeded_local_aws(table: str) -> Iterator[LocalAws]:
         provision_fanout(aws.client, replace(FanoutConfig(), alerts_table=table))
         seed_alerts(aws, table)
         yield aws
+
+
+def serve_demo(endpoint: str, alerts_table: str, interactive: bool | None = None) -> None:
+    """`make demo`'s last step: the console and the API over the demo's alerts. Interactive
+    (stdin a terminal) it serves until Ctrl-C; otherwise it checks the API answers, then stops."""
+    interactive = sys.stdin.isatty() if interactive is None else interactive
+    with running(endpoint, alerts_table=alerts_table) as console:
+        token = console.server.issuer.token_for("analyst")
+        request = urllib.request.Request(
+            f"{console.origin}{API_PREFIX}/alerts?limit=200",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            listed = len(json.load(response)["items"])
+        api = f"{console.origin}{API_PREFIX}"
+        print(f"console: {console.origin}/  (API {api}, {listed} alerts on its first page)")
+        print(f"console: analyst token (1 h): {token}")
+        if not interactive:
+            return
+        print("console: serving until Ctrl-C …", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -6,6 +6,7 @@
 4. start the Flink job (local mini-cluster, the real Kinesis connector);
 5. replay the transactions, plus a few malformed records, into Kinesis at --rate;
 6. read alerts and dead letters back, and print a summary;
+   then serve the analyst console and API over them (until Ctrl-C in a terminal);
 7. shut everything down — also on Ctrl-C.
 """
 
@@ -29,6 +30,7 @@ import pandas as pd
 from flink_job.features import feature_schema_hash
 from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import LocalAws, aws_env
+from local.console_server import serve_demo
 from local.lambda_poller import (
     LambdaPoller,
     MappingSettings,
@@ -215,8 +217,11 @@ def run(args: argparse.Namespace) -> Summary:
             deadletters = len(pipeline.deadletter_records())
         fanout = fan_out(aws, fanout_config, queue_url)
         insights_page(aws, fanout_config)
-    summary = summarise(data, sent, alerts, deadletters, scored, args.latency_breakdown)
-    summary.fanout = fanout
+        summary = summarise(data, sent, alerts, deadletters, scored, args.latency_breakdown)
+        summary.fanout = fanout
+        print(summary.render())
+        # The analyst console and API over these alerts; until Ctrl-C in a terminal.
+        serve_demo(aws.endpoint, fanout_config.alerts_table)
     return summary
 
 
@@ -261,11 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        summary = run(args)
+        run(args)
     except KeyboardInterrupt:
         print("\ninterrupted: everything was shut down", file=sys.stderr)
         return 130
-    print(summary.render())
     return 0
 
 
