@@ -66,7 +66,7 @@ CONSOLE_CONFIG_TEMPLATE: dict[str, str] = {
     "apiBaseUrl": "${API_URL}",
     "authority": "https://${COGNITO_DOMAIN}",
     "clientId": "${USER_POOL_CLIENT}",
-    "redirectUri": "${CONSOLE_URL}/",
+    "redirectUri": "${CONSOLE_URL}",
     "logoutUri": "https://${COGNITO_DOMAIN}/logout",
 }
 # terraform output name -> what the console's config.json needs from it
@@ -367,7 +367,8 @@ def console_config_from_outputs(outputs: Mapping[str, object]) -> dict[str, str]
         "apiBaseUrl": values["api_endpoint"],
         "authority": f"https://{domain}",
         "clientId": values["user_pool_client_id"],
-        "redirectUri": f"{values['console_url']}/",
+        # exactly as the app client registers it (callback and logout URL: no trailing slash)
+        "redirectUri": values["console_url"],
         "logoutUri": f"https://{domain}/logout",
     }
 

@@ -53,7 +53,7 @@ def test_config_comes_from_the_terraform_outputs() -> None:
         "apiBaseUrl": "https://abc123.execute-api.eu-west-1.amazonaws.com",
         "authority": "https://fraud-stream-123456789012.auth.eu-west-1.amazoncognito.com",
         "clientId": "4example5client6id",
-        "redirectUri": "https://main.d1example.amplifyapp.com/",
+        "redirectUri": "https://main.d1example.amplifyapp.com",
         "logoutUri": "https://fraud-stream-123456789012.auth.eu-west-1.amazoncognito.com/logout",
     }
 
