@@ -21,6 +21,7 @@ from local.aws import LocalAws, aws_env, free_port
 from local.flink_rest import FlinkRest
 from local.replay import ReplayResult, replay
 from local.stream_tail import StreamTail
+from udfs.metrics import LATE, SCORED, rest_metric_id
 
 PROBE = '{"demo_probe": "not a transaction: proves the pipeline is live"}'
 
@@ -178,14 +179,16 @@ class RunningPipeline:
         return replay(self.kinesis, self.config.transactions_stream, records, rate, progress)
 
     def scored(self) -> int:
-        return self.metric("transactions_scored")
+        return self.metric(SCORED)
 
     def late(self) -> int:
         """Transactions later than the watermark bound (scored alone, flagged `late`)."""
-        return self.metric("transactions_late")
+        return self.metric(LATE)
 
     def metric(self, name: str) -> int:
-        return int(self.rest.metric_total(self.rest.running_job_ids()[0], name))
+        """One of the job's custom metrics (udfs.metrics), summed over operators and subtasks."""
+        job = self.rest.running_job_ids()[0]
+        return int(self.rest.metric_total(job, rest_metric_id(name)))
 
     def deadletter_records(self) -> list[dict[str, Any]]:
         """Dead letters without the liveness probe."""

@@ -22,13 +22,17 @@ from local.replay import read_records
 from local.running import RunningPipeline, wait_for
 from model_export.registry import Registry
 from tests.test_registry import write_model
+from udfs.metrics import FETCH_FAILURES, REFUSALS, SCORED, SWAPS, rest_metric_id
 
 pytestmark = pytest.mark.integration
 
 ROOT = "s3://models/fraud/"
 POLL_MS = 200
+# the scorer's background poll reads the pointer every POLL_MS and loads a new version in
+# well under a second; batches sent after this wait must be scored by the new version
+SWAP_WAIT_S = 2.0
 # 200 + 150 + 100 transactions, each alerting (the test models score 0.5 whatever the features)
-EXPECTED_METRICS = {"transactions_scored": 450.0, "model_swaps": 1.0, "models_refused": 1.0}
+EXPECTED_METRICS = {SCORED: 450.0, SWAPS: 1.0, REFUSALS: 1.0, FETCH_FAILURES: 0.0}
 
 
 def _properties(path: Path, endpoint: str) -> Path:
@@ -65,18 +69,18 @@ def test_promote_swaps_the_model_without_a_restart_and_a_foreign_schema_is_refus
 
             send_and_wait(batches["a"])
             registry.promote("m-b")
-            time.sleep(3 * POLL_MS / 1000)
+            time.sleep(SWAP_WAIT_S)
             send_and_wait(batches["b"])
             registry.promote("m-c")
-            time.sleep(3 * POLL_MS / 1000)
+            time.sleep(SWAP_WAIT_S)
             send_and_wait(batches["refused"])
             time.sleep(1.0)  # nothing more may arrive
             rest = FlinkRest(pipeline.rest_port)
             job = rest.running_job_ids()[0]
 
             def read_metrics() -> dict[str, float]:
-                names = ("transactions_scored", "model_swaps", "models_refused")
-                return {name: rest.metric_total(job, name) for name in names}
+                # the metrics' ids in the group Managed Flink forwards to CloudWatch
+                return {n: rest.metric_total(job, rest_metric_id(n)) for n in EXPECTED_METRICS}
 
             # Flink's REST API serves metrics from a store it refreshes every 10 s; the
             # assertion below says which differ if they never match
