@@ -275,6 +275,7 @@ class ConsoleHttpServer(ThreadingHTTPServer):
                 ("AWS_DEFAULT_REGION", REGION),
             ):
                 os.environ.setdefault(name, value)
+        self.previous_services = api_services.current()
         api_services.use(api_services.Services.from_config(self.api_config()))
 
     def api_config(self) -> ApiConfig:
@@ -309,6 +310,7 @@ class RunningConsole:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)
+        api_services.use(self.server.previous_services)
 
 
 def start(settings: ConsoleSettings, port: int = 0) -> RunningConsole:

@@ -63,6 +63,11 @@ def services() -> Services:
     return _services
 
 
+def current() -> Services | None:
+    """The services in use, if built (the local server restores them when it stops)."""
+    return _services
+
+
 def use(instance: Services | None) -> None:
     """Replace the services (tests, the local server); None rebuilds them from the env."""
     global _services
