@@ -83,7 +83,10 @@ PAYMENTS = (
         "high",
         19,
         (
-            ("AMOUNT_OVER_CARD_AVG_30D", "amount is 9.3× the card's 30-day average (typical 1.0×)"),
+            (
+                "AMOUNT_OVER_CARD_AVG_30D",
+                "amount is 19.5× the card's 30-day average (typical 1.0×)",
+            ),
             (
                 "CARD_SECS_SINCE_PREV",
                 "only 64 s since the card's previous payment (typical 86,400 s)",
@@ -380,3 +383,26 @@ def test_the_overview_charts_the_metrics(page: Page, origin: str, alerts: list[A
     expect(page.get_by_role("img", name="Alerts by model version")).to_contain_text(
         "m-20261128-1200-3f2a9c1"
     )
+
+
+def test_signing_out_forgets_the_token(page: Page, origin: str) -> None:
+    sign_in(page, origin, "analyst")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+    assert page.evaluate("() => sessionStorage.getItem('fraud-console.session')") is None
+    page.reload()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+
+
+def test_the_queue_shows_a_new_alert_without_a_reload(
+    page: Page, origin: str, aws: LocalAws
+) -> None:
+    sign_in(page, origin, "analyst")
+    expect(page.get_by_role("checkbox", name="Live refresh")).to_be_checked()
+    newcomer = job_alert(
+        Payment("t-104300", "card_009999", "term_00555", 61.0, 0.47, "low", 0, ()),
+        datetime.now(UTC),
+    )
+    AlertStore(aws.client("dynamodb"), FanoutConfig().alerts_table).put_new(newcomer)
+    # The queue polls every 5 s: within three polls.
+    expect(page.get_by_role("link", name="t-104300", exact=True)).to_be_visible(timeout=15_000)
