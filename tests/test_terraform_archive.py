@@ -7,11 +7,18 @@ streams the job reads."""
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from flink_job.parsing import LABEL_V1, TRANSACTION_V1
-from infra.package import ARCHIVE_MASK_ZIP
+from infra.package import ARCHIVE_MASK_ZIP, build_archive_mask_zip
+from tests.test_terraform_checks import find_provider_mirror, terraform_binary
 from tests.test_terraform_wiring import MODULES, ROOT, TERRAFORM, blocks, defaults, named
 
 ARCHIVE = MODULES / "archive"
@@ -115,3 +122,35 @@ def test_the_bucket_is_the_projects_encrypted_bucket_with_lifecycle_rules() -> N
     glue = next(s for s in firehose_policy["statement"] if s["sid"] == "ReadTableSchemas")
     tables = {re.sub(r".*/", "", r) for r in glue["resources"] if ":table/" in r}
     assert tables == set(CONTRACTS)
+
+
+def test_the_module_plans_against_the_provider_schema(tmp_path: Path) -> None:
+    """terraform test (modules/archive/tests/archive.tftest.hcl) with a mock provider and
+    the masking zip infra/package.py builds."""
+    binary, mirror = terraform_binary(), find_provider_mirror()
+    if binary is None or mirror is None:
+        pytest.skip(
+            "terraform or a local copy of hashicorp/aws missing (see test_terraform_checks)"
+        )
+    modules = tmp_path / "modules"
+    for name in ("archive", "s3_bucket"):  # the archive calls ../s3_bucket
+        shutil.copytree(
+            MODULES / name, modules / name, ignore=shutil.ignore_patterns(".terraform*")
+        )
+    zip_path = build_archive_mask_zip(tmp_path).path
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "TF_IN_AUTOMATION": "1"}
+    for command in (
+        [binary, "init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={mirror}"],
+        [binary, "test", "-no-color", f"-var=mask_lambda_zip={zip_path}"],
+    ):
+        result = subprocess.run(
+            command,
+            cwd=modules / "archive",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed, 0 failed" in result.stdout, result.stdout

@@ -11,17 +11,22 @@ with python-hcl2 and held against the figures' SQL as DuckDB runs it:
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
 from lambdas.alert_fanout.lake import lake_line
 from local.insights.figures import FIGURES, FIGURES_DIR
 from local.insights.lake import open_lake
 from tests.test_insights import written_alerts
+from tests.test_terraform_checks import find_provider_mirror, terraform_binary
 from tests.test_terraform_wiring import MODULES, blocks, named
 
 ANALYTICS = MODULES / "analytics"
@@ -257,3 +262,26 @@ def test_dashboard_readers_get_read_only_actions() -> None:
     assert readers and all(
         action.split(":")[1].startswith(("Describe", "List", "Query")) for action in readers
     )
+
+
+def test_the_module_plans_against_the_provider_schema(tmp_path: Path) -> None:
+    """terraform test (modules/analytics/tests/dashboard.tftest.hcl) with a mock provider:
+    off by default, six rendered figure data sets and the dashboard when on, principals
+    required and validated."""
+    binary, mirror = terraform_binary(), find_provider_mirror()
+    if binary is None or mirror is None:
+        pytest.skip(
+            "terraform or a local copy of hashicorp/aws missing (see test_terraform_checks)"
+        )
+    work = tmp_path / "analytics"
+    shutil.copytree(ANALYTICS, work, ignore=shutil.ignore_patterns(".terraform*"))
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "TF_IN_AUTOMATION": "1"}
+    for command in (
+        [binary, "init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={mirror}"],
+        [binary, "test", "-no-color"],
+    ):
+        result = subprocess.run(
+            command, cwd=work, env=env, capture_output=True, text=True, timeout=600, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed, 0 failed" in result.stdout, result.stdout

@@ -175,18 +175,11 @@ resource "aws_quicksight_data_set" "figure" {
   }
 
   permissions {
-    principal = var.quicksight_principal_arn
+    principal = local.quicksight_owner
     actions   = local.quicksight_data_set_actions
   }
 
   tags = var.tags
-
-  lifecycle {
-    precondition {
-      condition     = var.quicksight_principal_arn != null
-      error_message = "enable_quicksight needs quicksight_principal_arn: the QuickSight user or group that owns the data sets, analysis and dashboard."
-    }
-  }
 }
 
 resource "aws_quicksight_analysis" "alerts" {
@@ -385,7 +378,7 @@ resource "aws_quicksight_analysis" "alerts" {
   }
 
   permissions {
-    principal = var.quicksight_principal_arn
+    principal = local.quicksight_owner
     actions   = local.quicksight_analysis_actions
   }
 
@@ -601,7 +594,7 @@ resource "aws_quicksight_dashboard" "alerts" {
   }
 
   permissions {
-    principal = var.quicksight_principal_arn
+    principal = local.quicksight_owner
     actions   = local.quicksight_dashboard_owner_actions
   }
 

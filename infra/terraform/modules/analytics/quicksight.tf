@@ -5,6 +5,10 @@
 # data sets are in dashboard.tf.
 
 locals {
+  # Empty only when QuickSight is off, or on without an owner: then the data source's
+  # precondition stops the plan with a message saying so.
+  quicksight_owner = var.quicksight_principal_arn == null ? "" : var.quicksight_principal_arn
+
   quicksight_data_source_actions = [
     "quicksight:DescribeDataSource",
     "quicksight:DescribeDataSourcePermissions",
@@ -45,11 +49,18 @@ resource "aws_quicksight_data_source" "athena" {
   }
 
   permission {
-    principal = var.quicksight_principal_arn
+    principal = local.quicksight_owner
     actions   = local.quicksight_data_source_actions
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.quicksight_principal_arn != null
+      error_message = "enable_quicksight needs quicksight_principal_arn: the QuickSight user or group that owns the data source, data sets, analysis and dashboard."
+    }
+  }
 }
 
 resource "aws_quicksight_data_set" "alerts" {
@@ -162,7 +173,7 @@ resource "aws_quicksight_data_set" "alerts" {
   }
 
   permissions {
-    principal = var.quicksight_principal_arn
+    principal = local.quicksight_owner
     actions   = local.quicksight_data_set_actions
   }
 
