@@ -1,0 +1,86 @@
+"""The loop closes: a verdict given through the API reaches the `labels` stream as a Label v1
+that the job's own label rules accept, and the job's feature definition (model_export's
+Flink batch run, the same views as the streaming job) counts it in the terminal's fraud risk
+exactly as it counts a chargeback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambdas.api.repository import iso
+from model_export.feature_table import compute_features
+from tests.api_support import ApiUnderTest, alert_record, started_api
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[ApiUnderTest]:
+    yield from started_api()
+
+
+def transaction(tx: str, at: datetime, terminal: str, card: str) -> dict[str, Any]:
+    return {
+        "transaction_id": tx,
+        "event_time": iso(at),
+        "card_id": card,
+        "terminal_id": terminal,
+        "amount": 25.0,
+        "currency": "EUR",
+    }
+
+
+def test_an_analyst_verdict_counts_in_terminal_risk_like_a_chargeback(
+    api: ApiUnderTest, tmp_path: Path
+) -> None:
+    # The alerted payment happened an hour ago at term_analyst; an analyst marks it fraud now.
+    happened = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    record = alert_record(
+        990_001, happened + timedelta(seconds=1), card="card_loop_a", terminal="term_analyst"
+    )
+    record["event_time"] = iso(happened)
+    api.store([record])
+    response = api.post(f"/alerts/{record['alert_id']}/feedback", {"label": "fraud"})
+    assert response.status_code == 200, response.text
+    [entry] = [e for e in api.labels() if e["label"]["transaction_id"] == "t-990001"]
+    analyst_label = entry["label"]
+    assert analyst_label["source"] == "analyst"
+
+    # The same fraud, reported as a chargeback at the same moment, at a twin terminal.
+    chargeback = {
+        **analyst_label,
+        "transaction_id": "t-990002",
+        "card_id": "card_loop_b",
+        "terminal_id": "term_chargeback",
+        "source": "chargeback",
+    }
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(json.dumps(analyst_label) + "\n" + json.dumps(chargeback) + "\n")
+
+    # Each terminal: the labelled payment, one more that day, and one 7 days + 1 hour later,
+    # when the label (7-day delay, reported in time) counts for the terminal's risk.
+    later = happened + timedelta(days=7, hours=1)
+    rows = []
+    for terminal, tx, card in (
+        ("term_analyst", "t-990001", "card_loop_a"),
+        ("term_chargeback", "t-990002", "card_loop_b"),
+    ):
+        rows += [
+            transaction(tx, happened, terminal, card),
+            transaction(f"{tx}-same-day", happened + timedelta(minutes=30), terminal, "card_z"),
+            transaction(f"{tx}-later", later, terminal, "card_y"),
+        ]
+    transactions = tmp_path / "transactions.jsonl"
+    transactions.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+    features = compute_features(transactions, labels=labels).set_index("transaction_id")
+    risk = [c for c in features.columns if c.startswith("terminal_fraud_risk_")]
+    by_analyst = features.loc["t-990001-later", risk]
+    by_chargeback = features.loc["t-990002-later", risk]
+    assert by_analyst["terminal_fraud_risk_1d"] == pytest.approx(0.5)  # 1 fraud of 2 payments
+    assert by_analyst.to_dict() == by_chargeback.to_dict()
+    assert (features.loc["t-990001-same-day", risk] == 0).all()  # not before the delay
