@@ -117,7 +117,9 @@ def test_a_transient_s3_error_delays_the_swap_and_a_later_poll_swaps_the_model(
     server.start()
     try:
         registry.promote("m-b")
+        promoted = time.monotonic()
         wait_for(lambda: server.model.version == "m-b", 30, "the swap to m-b")
+        print(f"{fault}: swapped {time.monotonic() - promoted:.2f} s after the promote")
     finally:
         server.stop()
 
@@ -224,7 +226,7 @@ def test_scoring_never_waits_on_a_hanging_s3(
     cache_dir = tmp_path / "cache"
     ModelServer(source(root, aws.endpoint), ModelCache(cache_dir), 60.0)  # caches m-a
     scorer = ScoreTransactions(root, 50, hanging_endpoint, str(cache_dir))
-    vectors = pd.Series([np.zeros(len(FEATURE_NAMES), "<f4").tobytes()] * 1_000)
+    vectors = pd.Series([np.zeros(len(FEATURE_NAMES), "<f4").tobytes()] * 100)
 
     with caplog.at_level(logging.WARNING, logger="udfs.serving"):
         scorer.open(FunctionContext(GenericMetricGroup(None, None), {}))
