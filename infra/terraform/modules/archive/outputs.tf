@@ -22,3 +22,8 @@ output "delivery_stream_names" {
   description = "Firehose delivery streams by record kind."
   value       = { for kind, stream in aws_kinesis_firehose_delivery_stream.archive : kind => stream.name }
 }
+
+output "bucket_arn" {
+  description = "ARN of the archive bucket (for the roles that train from it, e.g. SageMaker's)."
+  value       = module.bucket.arn
+}
