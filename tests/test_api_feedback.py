@@ -236,3 +236,10 @@ def test_the_handler_answers_an_api_gateway_v2_event(api: ApiUnderTest) -> None:
     response = handler.lambda_handler(event, None)
     assert response["statusCode"] == 200
     assert response["headers"]["Content-Type"] == "application/json"
+
+
+def test_a_422_does_not_echo_a_card_number_the_caller_sent(api: ApiUnderTest) -> None:
+    record = fresh_alert(api)
+    response = feedback(api, record, {"label": "fraud", "4111 1111 1111 1111": "x"})
+    assert response.status_code == 422
+    assert "4111" not in response.text

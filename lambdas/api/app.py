@@ -12,12 +12,15 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
+from contracts.card_number import mask_card_numbers
+
 from .repository import CursorError
 from .routes import alerts, feedback, metrics
 
 TITLE = "fraud-stream analyst API"
 VERSION = "1.0.0"
 OPENAPI_PATH = "/openapi.json"
+MAX_FIELD_NAME = 64
 
 app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -33,7 +36,8 @@ def reject_unknown_query(
         known = {field.alias for field in route.dependant.query_params}
         unknown = sorted(set(given) - known)
         if unknown:
-            message = "; ".join(f"query.{name}: unknown parameter" for name in unknown)
+            names = (_field_name(name) for name in unknown)
+            message = "; ".join(f"query.{name}: unknown parameter" for name in names)
             return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, message)
     return next_middleware(resolver)
 
@@ -72,12 +76,25 @@ def error_response(status: int, message: str, **extra: object) -> Response[str]:
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
 def invalid_request(error: RequestValidationError) -> Response[str]:
-    """422 naming each field (`query.limit`, `body.note`), never echoing the input."""
+    """422 naming each field (`query.limit`, `body.note`); the input's values are not echoed
+    (a name the caller made up, e.g. an unexpected body key, is shortened and masked)."""
     details = [
-        {"loc": list(e["loc"]), "type": e["type"], "msg": e.get("msg", "")} for e in error.errors()
+        {
+            "loc": [_field_name(part) for part in e["loc"]],
+            "type": e["type"],
+            "msg": e.get("msg", ""),
+        }
+        for e in error.errors()
     ]
     message = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in details)
     return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, message, detail=details)
+
+
+def _field_name(part: object) -> str | int:
+    if isinstance(part, int):
+        return part
+    text = mask_card_numbers(str(part))
+    return text if len(text) <= MAX_FIELD_NAME else text[: MAX_FIELD_NAME - 1] + "…"
 
 
 @app.exception_handler(CursorError)  # type: ignore[untyped-decorator]
