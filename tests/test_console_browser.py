@@ -406,3 +406,23 @@ def test_the_queue_shows_a_new_alert_without_a_reload(
     AlertStore(aws.client("dynamodb"), FanoutConfig().alerts_table).put_new(newcomer)
     # The queue polls every 5 s: within three polls.
     expect(page.get_by_role("link", name="t-104300", exact=True)).to_be_visible(timeout=15_000)
+
+
+def test_load_more_follows_the_api_cursor(page: Page, origin: str, aws: LocalAws) -> None:
+    store = AlertStore(aws.client("dynamodb"), FanoutConfig().alerts_table)
+    now = datetime.now(UTC)
+    bulk = [
+        Payment(f"t-2{i:05d}", "card_007777", "term_00321", 25.0 + i, 0.45, "low", 600 + i, ())
+        for i in range(51)  # one more than the console's page of 50
+    ]
+    for payment in bulk:
+        assert store.put_new(job_alert(payment, now))
+    sign_in(page, origin, "analyst")
+    page.get_by_label("Card", exact=True).fill("card_007777")
+    page.get_by_role("button", name="Apply filters").click()
+    rows = page.get_by_role("table", name="Alerts, newest first").get_by_role("row")
+    expect(rows).to_have_count(50 + 1)
+    page.get_by_role("button", name="Load more").click()
+    expect(rows).to_have_count(51 + 1)
+    expect(rows.last).to_contain_text(bulk[-1].transaction_id)  # the oldest, last
+    expect(page.get_by_role("button", name="Load more")).to_have_count(0)

@@ -7,6 +7,7 @@ import { useAuth } from "../auth/AuthContext";
 import { AlertTable } from "../components/AlertTable";
 import { ErrorBanner } from "../components/ErrorBanner";
 import { FilterBar } from "../components/FilterBar";
+import { mergeAlerts } from "../queue";
 
 const REFRESH_MS = 5000;
 const PAGE_SIZE = 50;
@@ -33,15 +34,6 @@ function paramsFrom(filters: AlertFilters): Record<string, string> {
     if (value !== undefined && value !== "") out[name] = String(value);
   }
   return out;
-}
-
-/** Newest first; the refreshed first page wins over what was shown. */
-export function mergeAlerts(shown: AlertSummary[], fresh: AlertSummary[]): AlertSummary[] {
-  const byId = new Map(shown.map((a) => [a.alert_id, a]));
-  for (const alert of fresh) byId.set(alert.alert_id, alert);
-  return [...byId.values()].sort(
-    (a, b) => b.detected_at.localeCompare(a.detected_at) || b.alert_id.localeCompare(a.alert_id),
-  );
 }
 
 export function QueuePage() {
