@@ -5,7 +5,6 @@ provisioning and the repository name the same ones)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from importlib import import_module
 from typing import Any
@@ -26,8 +25,6 @@ def terraform_locals() -> dict[str, Any]:
 
 
 def code_routes() -> set[str]:
-    os.environ.setdefault("JWT_ISSUER", "http://issuer.invalid")
-    os.environ.setdefault("JWT_AUDIENCE", "client")
     document = json.loads(openapi_document())
     routes = {
         f"{method.upper()} {path}"
