@@ -31,8 +31,8 @@ from flink_job import pipeline
 from flink_job.config import JobConfig
 from flink_job.features import FEATURE_NAMES, interval_sql
 from flink_job.main import create_environment
-from flink_job.parsing import rowtime_sql
-from flink_job.tables import ALERT_COLUMNS, label_columns_sql
+from flink_job.parsing import ArrivalRules, rowtime_sql
+from flink_job.tables import ALERT_COLUMNS, DEADLETTER_COLUMNS, arrival_rules, label_columns_sql
 from local.aws import free_port
 from local.flink_rest import FlinkRest
 
@@ -50,12 +50,15 @@ class ThroughputResult:
         return self.events / self.seconds
 
 
-def file_source_ddl(path: Path, lateness_ms: int) -> str:
+FILE_ARRIVAL_SQL = "CAST(CURRENT_TIMESTAMP AS TIMESTAMP_LTZ(3))"
+
+
+def file_source_ddl(path: Path, lateness_ms: int, rules: ArrivalRules) -> str:
     return f"""
 CREATE TABLE transactions_source (
   payload STRING,
-  ingested_at AS CAST(CURRENT_TIMESTAMP AS TIMESTAMP_LTZ(3)),
-  et AS {rowtime_sql()},
+  ingested_at AS {FILE_ARRIVAL_SQL},
+  et AS {rowtime_sql(rules)},
   WATERMARK FOR et AS et - {interval_sql(lateness_ms)}
 ) WITH ('connector' = 'filesystem', 'path' = '{path.resolve()}', 'format' = 'raw')"""
 
@@ -67,18 +70,17 @@ def _blackhole(name: str, columns: str) -> str:
 def file_tables(config: JobConfig, data: Path) -> pipeline.JobTables:
     """The job's edges for a run over `data`: the file in (and an empty labels file),
     blackholes out."""
-    dead = "`schema` STRING, reason STRING, payload STRING, ingested_at STRING, detected_at STRING"
     no_labels = data.with_name(data.name + ".labels")
     no_labels.write_text("")
-    label_columns = label_columns_sql(
-        config.labels_delay_ms, config.watermark_max_out_of_orderness_ms
-    )
+    rules = arrival_rules(config, FILE_ARRIVAL_SQL)
+    label_columns = label_columns_sql(config.labels_delay_ms, streaming=True)
     return pipeline.JobTables(
-        transactions_source=file_source_ddl(data, config.watermark_max_out_of_orderness_ms),
+        transactions_source=file_source_ddl(data, config.watermark_max_out_of_orderness_ms, rules),
         labels_source=f"CREATE TABLE labels_source ({label_columns}) WITH ("
         f"'connector' = 'filesystem', 'path' = '{no_labels.resolve()}', 'format' = 'raw')",
         alerts_sink=_blackhole("alerts_sink", ALERT_COLUMNS),
-        deadletter_sink=_blackhole("deadletter_sink", dead),
+        deadletter_sink=_blackhole("deadletter_sink", DEADLETTER_COLUMNS),
+        rules=rules,
     )
 
 

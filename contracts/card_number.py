@@ -2,10 +2,11 @@
 fan-out Lambda and the API.
 
 A string *contains a card number* when it holds a run of 13 to 19 digits that passes the
-Luhn check (a longer run: when any 13–19 digit window of it does), where single separators between digits (space, dash, dot, slash, underscore)
-are ignored: ``"4111 1111 1111 1111"``, ``"4111.1111.1111.1111"`` and
-``"card-4111111111111111"`` all do. Strings are judged after JSON decoding, so digits written
-as ``\\u0034`` escapes count as digits. The Java twin is
+Luhn check (a longer run: when any 13-19 digit window of it does), where single separators
+between digits (space, dash, dot, slash, underscore) are ignored:
+``"4111 1111 1111 1111"``, ``"4111.1111.1111.1111"`` and ``"card-4111111111111111"`` all do.
+Strings are judged after JSON decoding, so digits written as ``\\u0034`` escapes count as
+digits. The Java twin is
 ``io.fraudstream.parsing.CardNumbers``; ``tests/test_card_number.py`` holds both to one corpus.
 
 Masking (for dead letters and logs, where the text may not be JSON at all) is stricter than
@@ -45,8 +46,8 @@ def _digit_runs(text: str) -> list[str]:
 
 
 def _run_has_card_number(digits: str) -> bool:
-    """A run of 13–19 digits is judged whole; a longer run (a card number glued to other
-    digits) by every 13–19 digit window of it, which flags nearly any such run."""
+    """A run of 13-19 digits is judged whole; a longer run (a card number glued to other
+    digits) by every 13-19 digit window of it, which flags nearly any such run."""
     if len(digits) < MIN_DIGITS:
         return False
     if len(digits) <= MAX_DIGITS:
@@ -59,12 +60,12 @@ def _run_has_card_number(digits: str) -> bool:
 
 
 def contains_card_number(text: str) -> bool:
-    """True when `text` holds a Luhn-valid 13–19 digit run, separators ignored."""
+    """True when `text` holds a Luhn-valid 13-19 digit run, separators ignored."""
     return any(_run_has_card_number(run) for run in _digit_runs(text))
 
 
 def mask_card_numbers(text: str) -> str:
-    """`text` with every 13–19+ digit run (separators ignored, Luhn or not) replaced by MASK.
+    """`text` with every 13-19+ digit run (separators ignored, Luhn or not) replaced by MASK.
 
     Works on raw text: JSON escapes of digits (``\\u0034``) are decoded first, so an escaped
     card number is masked too."""

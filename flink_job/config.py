@@ -8,6 +8,7 @@ uses for runtime properties); on Managed Service for Apache Flink it reads
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -32,6 +33,12 @@ KEYS: dict[str, str] = {
     "source.poll_interval_ms": "Kinesis GetRecords interval per shard, in milliseconds.",
     "sink.max_buffer_ms": "Longest time the Kinesis sinks buffer a record, in milliseconds.",
     "watermark.max_out_of_orderness_ms": "Event-time out-of-order bound, in ms (default 300000).",
+    "transactions.max_future_ms": "A transaction stamped later than its arrival plus this is "
+    "dead-lettered, in ms.",
+    "transactions.max_age_ms": "A transaction stamped earlier than its arrival minus this is "
+    "dead-lettered, in ms.",
+    "transactions.max_amount": "Largest amount accepted; a larger one is dead-lettered.",
+    "labels.max_future_ms": "A label reported later than its arrival plus this is ignored, in ms.",
     "model.path": "Model directory or registry root (local or s3://) with the model to serve.",
     "model.poll_interval_ms": "How often the scorer checks the registry pointer for a new model.",
     "scoring.batch_size": "Rows per Arrow batch handed to the ONNX scorer.",
@@ -59,6 +66,10 @@ class JobConfig:
     source_poll_interval_ms: int
     sink_max_buffer_ms: int
     watermark_max_out_of_orderness_ms: int
+    transactions_max_future_ms: int
+    transactions_max_age_ms: int
+    transactions_max_amount: float
+    labels_max_future_ms: int
     model_path: str
     model_poll_interval_ms: int
     scoring_batch_size: int
@@ -101,14 +112,22 @@ class JobConfig:
             "scoring.bundle_time_ms": self.scoring_bundle_time_ms,
             "parallelism": self.parallelism,
             "labels.delay_ms": self.labels_delay_ms,
+            "transactions.max_age_ms": self.transactions_max_age_ms,
         }
         for key, value in positive.items():
             if value <= 0:
                 raise ConfigError(f"{key} must be a positive integer, got {value}")
-        if self.watermark_max_out_of_orderness_ms < 0:
+        for key, value in (
+            ("watermark.max_out_of_orderness_ms", self.watermark_max_out_of_orderness_ms),
+            ("transactions.max_future_ms", self.transactions_max_future_ms),
+            ("labels.max_future_ms", self.labels_max_future_ms),
+        ):
+            if value < 0:
+                raise ConfigError(f"{key} must be >= 0, got {value}")
+        if not (math.isfinite(self.transactions_max_amount) and self.transactions_max_amount > 0):
             raise ConfigError(
-                "watermark.max_out_of_orderness_ms must be >= 0, "
-                f"got {self.watermark_max_out_of_orderness_ms}"
+                "transactions.max_amount must be a finite number > 0, "
+                f"got {self.transactions_max_amount}"
             )
         for key, name in (
             ("transactions.stream", self.transactions_stream),
@@ -135,6 +154,11 @@ def _convert(key: str, raw: str, type_name: Any) -> Any:
             return int(str(raw).strip())
         except ValueError:
             raise ConfigError(f"{key} must be an integer, got {raw!r}") from None
+    if type_name in (float, "float"):
+        try:
+            return float(str(raw).strip())
+        except ValueError:
+            raise ConfigError(f"{key} must be a number, got {raw!r}") from None
     return str(raw).strip()
 
 

@@ -20,6 +20,12 @@ from flink_job.pipeline import build_statements, execute_statements, register_ja
 CONNECTOR_JAR = Path(__file__).with_name("target") / "fraud-stream-connectors.jar"
 WATERMARK_INTERVAL_MS = 20
 NETWORK_BUFFER_TIMEOUT_MS = 10
+# Locally, checkpoints as Managed Flink takes them (infra/terraform/modules/flink_app:
+# every 60 s, 5 s apart at least), retained when the job is cancelled or killed, so that a
+# crashed job restarts from the latest one (`execution.savepoint.path`, as local.running does).
+LOCAL_CHECKPOINT_INTERVAL_MS = 60_000
+LOCAL_CHECKPOINT_MIN_PAUSE_MS = 5_000
+LOCAL_CHECKPOINTS = Path("build") / "checkpoints"
 # Idle-state retention: the longest history a feature reads is the terminal fraud risk,
 # 30 days ending a label delay (7 days by default) before the transaction.
 STATE_TTL = "38 d"
@@ -43,6 +49,18 @@ def put_jar_on_gateway_classpath() -> None:
         os.environ["HADOOP_CLASSPATH"] = os.pathsep.join(p for p in (jar, current) if p)
 
 
+def local_checkpointing() -> dict[str, str]:
+    """Checkpoint settings of a local run, those of Managed Flink (which sets its own)."""
+    return {
+        "execution.checkpointing.interval": f"{LOCAL_CHECKPOINT_INTERVAL_MS} ms",
+        "execution.checkpointing.min-pause": f"{LOCAL_CHECKPOINT_MIN_PAUSE_MS} ms",
+        "execution.checkpointing.mode": "EXACTLY_ONCE",
+        "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+        "state.checkpoints.dir": LOCAL_CHECKPOINTS.resolve().as_uri(),
+        "state.checkpoints.num-retained": "3",
+    }
+
+
 def create_environment(config: JobConfig, extra: dict[str, str] | None = None) -> TableEnvironment:
     if not running_on_managed_flink():
         put_jar_on_gateway_classpath()
@@ -64,6 +82,7 @@ def create_environment(config: JobConfig, extra: dict[str, str] | None = None) -
     if not running_on_managed_flink():
         if not CONNECTOR_JAR.exists():
             raise SystemExit(f"connector jar {CONNECTOR_JAR} is missing: run `make jar`")
+        settings.update(local_checkpointing())
         settings["pipeline.jars"] = CONNECTOR_JAR.resolve().as_uri()
         settings["parallelism.default"] = str(config.parallelism)
         settings["python.executable"] = sys.executable

@@ -20,14 +20,17 @@ from flink_job.features import (
     isolated_history_sql,
 )
 from flink_job.parsing import (
+    DEADLETTER_FUNCTION,
     EVENT_TIME_FUNCTION,
     PARSE_FUNCTION,
+    ArrivalRules,
+    deadletter_payload_sql,
     label_reject_reason_sql,
     parsed_sql,
-    redacted_payload_sql,
 )
 from flink_job.tables import (
     alerts_sink_ddl,
+    arrival_rules,
     deadletter_sink_ddl,
     epoch_millis_sql,
     iso_sql,
@@ -56,6 +59,7 @@ class JobTables:
     labels_source: str
     alerts_sink: str
     deadletter_sink: str
+    rules: ArrivalRules  # the bounds the transactions source's rowtime applies
 
 
 def kinesis_tables(config: JobConfig) -> JobTables:
@@ -64,6 +68,7 @@ def kinesis_tables(config: JobConfig) -> JobTables:
         labels_source=labels_source_ddl(config),
         alerts_sink=alerts_sink_ddl(config),
         deadletter_sink=deadletter_sink_ddl(config),
+        rules=arrival_rules(config),
     )
 
 
@@ -110,6 +115,7 @@ def register_java_functions(t_env: TableEnvironment) -> None:
         *JAVA_FUNCTIONS,
         PARSE_FUNCTION,
         EVENT_TIME_FUNCTION,
+        DEADLETTER_FUNCTION,
         LATE_COUNTER_FUNCTION,
         FEATURE_VECTOR_FUNCTION,
     )
@@ -126,6 +132,7 @@ def register_feature_views(
     labels: str | None = None,
     label_delay_ms: int = DEFAULT_LABEL_DELAY_MS,
     count_late: bool = False,
+    rules: ArrivalRules | None = None,
 ) -> str:
     """Views from a raw source (payload, ingested_at, et) to one row of features per
     valid transaction. Returns the final view's name; `parsed_transactions` holds every
@@ -133,6 +140,8 @@ def register_feature_views(
     et = the transaction's event time + `label_delay_ms`, reported) for the terminal risk.
     In batch mode there is no watermark and no late data. `count_late` counts late
     transactions in the `transactions_late` metric (a Java scalar that sees late rows only).
+    `rules` bound a record's times and amount against its arrival (the source's rowtime
+    must use the same rules); by default, a file's: no arrival.
     The environment has registered the Java functions already (register_java_functions,
     called where environments are made: flink_job.main, model_export.feature_table)."""
     on_time, late = (
@@ -143,7 +152,7 @@ def register_feature_views(
         if streaming
         else ("TRUE", "FALSE")
     )
-    _view(t_env, "parsed_transactions", parsed_sql(source))
+    _view(t_env, "parsed_transactions", parsed_sql(source, rules or ArrivalRules()))
     _view(
         t_env,
         "valid_transactions",
@@ -220,6 +229,7 @@ def register_job_features(t_env: TableEnvironment, config: JobConfig, tables: Jo
         labels="labels_source",
         label_delay_ms=config.labels_delay_ms,
         count_late=True,
+        rules=tables.rules,
     )
 
 
@@ -255,9 +265,10 @@ def build_statements(
   {iso_sql("ingested_at")}, {iso_sql("CURRENT_TIMESTAMP")}
 FROM alerted_transactions"""
     deadletters = f"""INSERT INTO deadletter_sink SELECT
-  'deadletter.v1', reject_reason, {redacted_payload_sql()},
-  {iso_sql("ingested_at")}, {iso_sql("CURRENT_TIMESTAMP")}
-FROM parsed_transactions WHERE reject_reason IS NOT NULL"""
+  'deadletter.v1', reject_reason, d.payload, d.payload_encoding, d.payload_bytes,
+  d.payload_sha256, d.payload_truncated, {iso_sql("ingested_at")}, {iso_sql("CURRENT_TIMESTAMP")}
+FROM (SELECT reject_reason, ingested_at, {deadletter_payload_sql()} AS d
+      FROM parsed_transactions WHERE reject_reason IS NOT NULL)"""
     return [alerts, deadletters]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flink_job.config import JobConfig
 from flink_job.features import interval_sql
-from flink_job.parsing import label_times_sql, rowtime_sql
+from flink_job.parsing import EPOCH_SQL, NO_ARRIVAL_SQL, ArrivalRules, label_times_sql, rowtime_sql
 
 ISO_FORMAT = "yyyy-MM-dd''T''HH:mm:ss.SSS''Z''"
 
@@ -47,6 +47,18 @@ def _sink_options(config: JobConfig, stream: str) -> dict[str, str]:
     return options
 
 
+def arrival_rules(config: JobConfig, arrival_sql: str = "ingested_at") -> ArrivalRules:
+    """The configured bounds on a record's times and amount, against its arrival (on
+    Kinesis the record's `ingested_at`)."""
+    return ArrivalRules(
+        arrival_sql=arrival_sql,
+        max_future_ms=config.transactions_max_future_ms,
+        max_age_ms=config.transactions_max_age_ms,
+        max_amount=config.transactions_max_amount,
+        labels_max_future_ms=config.labels_max_future_ms,
+    )
+
+
 def transactions_source_ddl(config: JobConfig) -> str:
     lateness = interval_sql(config.watermark_max_out_of_orderness_ms)
     options = {
@@ -60,23 +72,40 @@ def transactions_source_ddl(config: JobConfig) -> str:
     }
     return f"""
 CREATE TABLE transactions_source (
-  payload STRING,
+  payload BYTES,
   ingested_at TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
-  et AS {rowtime_sql()},
+  et AS {rowtime_sql(arrival_rules(config))},
   WATERMARK FOR et AS et - {lateness}
 ) WITH (
   {_with(options)}
 )"""
 
 
-def label_columns_sql(delay_ms: int, lateness_ms: int | None) -> str:
+def label_columns_sql(delay_ms: int, streaming: bool, rules: ArrivalRules | None = None) -> str:
     """Columns of a Label v1 source: `et` is when the label starts to count (its
-    transaction's event time + the delay); the watermark, when `lateness_ms` is given,
-    follows `reported_at`, the order labels arrive in, `lateness_ms` behind."""
-    usable, reported = label_times_sql(interval_sql(delay_ms))
-    columns = f"payload STRING,\n  et AS {usable},\n  reported AS {reported}"
-    if lateness_ms is not None:
-        columns += f",\n  WATERMARK FOR et AS reported - {interval_sql(lateness_ms)}"
+    transaction's event time + the delay), `reported` when it was reported (the epoch for an
+    invalid label). With `rules` (a Kinesis source) the arrival is the record's and a label
+    reported after it + `labels_max_future_ms` is invalid; without, there is no arrival (a
+    file).
+
+    Labels never move event time: in streaming mode their watermark
+    stays at the epoch. The terminal operator's watermark is the minimum over its inputs
+    that are active and caught up; an idle labels input is left out (the idle timeout), and
+    one that wakes up behind is left out until it catches up, which it never does. So the
+    transactions' watermark alone drives the features, and no label, valid or hostile, can
+    make a transaction late there. A usable label (reported by its usable time, which is
+    after its transaction's time + the delay) is still ahead of that watermark when it
+    arrives in time; one that comes after transactions passed its usable time is too late
+    for them and is dropped by the operator (Flink's numLateRecordsDropped)."""
+    arrival = rules.arrival_sql if rules else NO_ARRIVAL_SQL
+    future_ms = (rules.labels_max_future_ms if rules else None) or 0
+    usable, reported = label_times_sql(interval_sql(delay_ms), arrival, future_ms)
+    columns = "payload STRING,\n  "
+    if rules:
+        columns += "ingested_at TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,\n  "
+    columns += f"et AS {usable},\n  reported AS {reported}"
+    if streaming:
+        columns += f",\n  WATERMARK FOR et AS {EPOCH_SQL}"
     return columns
 
 
@@ -90,7 +119,7 @@ def labels_source_ddl(config: JobConfig) -> str:
         "scan.shard.getrecords.maxrecordcount": "1000",
         **_aws_options(config),
     }
-    columns = label_columns_sql(config.labels_delay_ms, config.watermark_max_out_of_orderness_ms)
+    columns = label_columns_sql(config.labels_delay_ms, True, arrival_rules(config))
     return f"""
 CREATE TABLE labels_source (
   {columns}
@@ -123,6 +152,18 @@ ALERT_COLUMNS = """
   detected_at STRING"""
 
 
+DEADLETTER_COLUMNS = """
+  `schema` STRING,
+  reason STRING,
+  payload STRING,
+  payload_encoding STRING,
+  payload_bytes BIGINT,
+  payload_sha256 STRING,
+  payload_truncated BOOLEAN,
+  ingested_at STRING,
+  detected_at STRING"""
+
+
 def alerts_sink_ddl(config: JobConfig) -> str:
     return f"""
 CREATE TABLE alerts_sink ({ALERT_COLUMNS}
@@ -133,12 +174,7 @@ CREATE TABLE alerts_sink ({ALERT_COLUMNS}
 
 def deadletter_sink_ddl(config: JobConfig) -> str:
     return f"""
-CREATE TABLE deadletter_sink (
-  `schema` STRING,
-  reason STRING,
-  payload STRING,
-  ingested_at STRING,
-  detected_at STRING
+CREATE TABLE deadletter_sink ({DEADLETTER_COLUMNS}
 ) WITH (
   {_with(_sink_options(config, config.deadletter_stream))}
 )"""

@@ -20,6 +20,7 @@ import json
 import os
 import random
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from local.lambda_poller import (
     function_environment,
     provision_fanout,
 )
-from local.replay import ReplayResult, read_records
+from local.replay import Record, ReplayResult, read_records
 from local.running import RunningPipeline, wait_for, wait_quiet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,8 +46,9 @@ SAMPLE = ROOT / "sample_data" / "sample_transactions.jsonl"
 BUILD = ROOT / "build"
 
 
-def malformed_records() -> list[str]:
-    """Bad input the job must dead-letter with a reason, never crash on or drop."""
+def malformed_records() -> list[Record]:
+    """Bad and hostile input the job must dead-letter with a reason, never crash on, and
+    never let move event time for others."""
     good = {
         "transaction_id": "bad-0",
         "event_time": "2026-10-05T10:00:00.000Z",
@@ -62,16 +64,20 @@ def malformed_records() -> list[str]:
         {"event_time": "05/10/2026 10:00"},
         {"event_time": "2026-10-05T10:00:00+02:00"},
         {"card_id": "4111 1111 1111 1111"},
+        {"terminal_id": "card-4111111111111111"},
         {"card_id": None},
         {"terminal_id": 42},
+        {"event_time": "2099-01-01T00:00:00.000Z"},  # would blind the detector if trusted
     ]
-    records = ["this is not json", "[1, 2, 3]"]
+    records: list[Record] = ["this is not json", "[1, 2, 3]"]
     for index, change in enumerate(variants, start=1):
         records.append(json.dumps({**good, "transaction_id": f"bad-{index}", **change}))
+    records.append(json.dumps(good).replace("12.5", "1e400"))  # Infinity once parsed
+    records.append(b'{"transaction_id": "bad-bytes", "card_id": "\xff\xfe"}')  # not UTF-8
     return records
 
 
-def mix(records: list[str], extra: list[str], seed: int = 11) -> list[str]:
+def mix(records: Sequence[Record], extra: Sequence[Record], seed: int = 11) -> list[Record]:
     rng = random.Random(seed)
     mixed = list(records)
     for record in extra:

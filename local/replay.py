@@ -20,6 +20,8 @@ from tqdm import tqdm
 from flink_job.parsing import TRANSACTION_V1
 
 CONTRACT_FIELDS = frozenset(f.name for f in TRANSACTION_V1)
+# A record as sent: text (JSON lines) or, for hostile input such as invalid UTF-8, bytes.
+Record = str | bytes
 MAX_BATCH = 500  # PutRecords limit
 TICK_S = 0.05
 
@@ -44,18 +46,22 @@ def contract_only(line: str) -> str:
     return json.dumps({k: v for k, v in value.items() if k in CONTRACT_FIELDS})
 
 
-def partition_key(record: str) -> str:
+def _data(record: Record) -> bytes:
+    return record if isinstance(record, bytes) else record.encode()
+
+
+def partition_key(record: Record) -> str:
     try:
         value = json.loads(record)
         return str(value.get("card_id") or "unknown") if isinstance(value, dict) else "malformed"
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         return "malformed"
 
 
-def transaction_id(record: str) -> str | None:
+def transaction_id(record: Record) -> str | None:
     try:
         value = json.loads(record)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         return None
     return (
         str(value["transaction_id"])
@@ -72,7 +78,7 @@ class ReplayResult:
     seconds: float = 0.0
 
 
-def _paced(records: list[str], rate: float) -> Iterator[list[str]]:
+def _paced(records: list[Record], rate: float) -> Iterator[list[Record]]:
     per_tick = max(1, round(rate * TICK_S))
     start = time.monotonic()
     for tick, offset in enumerate(range(0, len(records), per_tick)):
@@ -85,7 +91,7 @@ def _paced(records: list[str], rate: float) -> Iterator[list[str]]:
 
 
 def replay(
-    kinesis: Any, stream: str, records: Iterable[str], rate: float, progress: bool = True
+    kinesis: Any, stream: str, records: Iterable[Record], rate: float, progress: bool = True
 ) -> ReplayResult:
     """Put every record at about `rate` records/s; retry throttled ones until accepted."""
     pending = list(records)
@@ -99,12 +105,12 @@ def replay(
     return result
 
 
-def _put_all(kinesis: Any, stream: str, batch: list[str], result: ReplayResult) -> None:
+def _put_all(kinesis: Any, stream: str, batch: list[Record], result: ReplayResult) -> None:
     for _attempt in range(10):
         now = time.time()
         response = kinesis.put_records(
             StreamName=stream,
-            Records=[{"Data": r.encode(), "PartitionKey": partition_key(r)} for r in batch],
+            Records=[{"Data": _data(r), "PartitionKey": partition_key(r)} for r in batch],
         )
         retry = []
         for record, entry in zip(batch, response["Records"], strict=True):

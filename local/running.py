@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from flink_job.config import PROPERTIES_ENV, JobConfig, load_config, write_properties
 from local.aws import LocalAws, aws_env, free_port
 from local.flink_rest import FlinkRest
-from local.replay import ReplayResult, replay
+from local.replay import Record, ReplayResult, replay
 from local.stream_tail import StreamTail
 from udfs.metrics import LATE, SCORED, rest_metric_id
 
@@ -175,7 +175,7 @@ class RunningPipeline:
         except OSError:
             return []
 
-    def send(self, records: list[str], rate: float, progress: bool = True) -> ReplayResult:
+    def send(self, records: Sequence[Record], rate: float, progress: bool = True) -> ReplayResult:
         return replay(self.kinesis, self.config.transactions_stream, records, rate, progress)
 
     def scored(self) -> int:

@@ -22,7 +22,7 @@ from pyflink.table import EnvironmentSettings, TableEnvironment
 
 from flink_job.features import DEFAULT_LABEL_DELAY_MS, FEATURE_NAMES, interval_sql
 from flink_job.main import CONNECTOR_JAR
-from flink_job.parsing import rowtime_sql
+from flink_job.parsing import ArrivalRules, rowtime_sql
 from flink_job.pipeline import register_feature_views, register_java_functions
 from flink_job.tables import label_columns_sql
 from local.aws import free_port
@@ -70,11 +70,11 @@ def flink_environment(
         f"""CREATE TABLE transactions_file (
   payload STRING,
   ingested_at AS CAST(NULL AS TIMESTAMP_LTZ(3)),
-  et AS {rowtime_sql()}{watermark}
+  et AS {rowtime_sql(ArrivalRules())}{watermark}
 ) WITH ('connector' = 'filesystem', 'path' = '{source.resolve()}', 'format' = 'raw')"""
     )
     if labels is not None:
-        columns = label_columns_sql(label_delay_ms, lateness_ms if streaming else None)
+        columns = label_columns_sql(label_delay_ms, streaming)
         t_env.execute_sql(
             f"""CREATE TABLE labels_file (
   {columns}

@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from flink_job.main import put_jar_on_gateway_classpath
 from local.aws import flink_env
 
 os.environ.update(flink_env())
+put_jar_on_gateway_classpath()  # the job's Java functions callable through the JVM gateway
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "sample_transactions.jsonl"
@@ -31,3 +33,11 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     out = tmp_path_factory.mktemp("model")
     manifest = train(SAMPLE, out, target_precision=0.8, seed=7)
     yield {"dir": out, "manifest": manifest}
+
+
+@pytest.fixture(scope="session")
+def java_parsing() -> Any:
+    """The package io.fraudstream.parsing of the connector jar, through PyFlink's gateway."""
+    from pyflink.java_gateway import get_gateway
+
+    return get_gateway().jvm.io.fraudstream.parsing

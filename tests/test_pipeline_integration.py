@@ -139,12 +139,20 @@ def test_malformed_records_are_dead_lettered_with_reasons_and_nothing_else_is(
     reasons = " | ".join(sorted(d["reason"] for d in dead))
     for expected in (
         "not a JSON object",
-        "amount must be a number > 0",
-        "card number",
+        "amount must be >= 0",
+        "amount must be a finite number",
+        "card_id contains a card number",
+        "terminal_id contains a card number",
         "RFC 3339",
         "currency",
+        "event_time is more than 60000 ms after the record's arrival",
+        "record is not valid UTF-8",
     ):
         assert expected in reasons
+    for letter in dead:
+        assert letter["payload_bytes"] >= 1 and len(letter["payload_sha256"]) == 64
+    encodings = {d["reason"]: d["payload_encoding"] for d in dead}
+    assert encodings["record is not valid UTF-8"] == "base64"
 
 
 def test_no_card_number_reaches_any_output(run: dict[str, Any]) -> None:

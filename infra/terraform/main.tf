@@ -95,6 +95,10 @@ module "flink_app" {
 
   source_initial_position           = var.source_initial_position
   watermark_max_out_of_orderness_ms = var.watermark_max_out_of_orderness_ms
+  transactions_max_future_ms        = var.transactions_max_future_ms
+  transactions_max_age_ms           = var.transactions_max_age_ms
+  transactions_max_amount           = var.transactions_max_amount
+  labels_max_future_ms              = var.labels_max_future_ms
   parallelism                       = var.flink_parallelism
   parallelism_per_kpu               = var.flink_parallelism_per_kpu
   auto_scaling_enabled              = var.flink_auto_scaling

@@ -20,6 +20,10 @@ locals {
     "source.poll_interval_ms"           = tostring(var.source_poll_interval_ms)
     "sink.max_buffer_ms"                = tostring(var.sink_max_buffer_ms)
     "watermark.max_out_of_orderness_ms" = tostring(var.watermark_max_out_of_orderness_ms)
+    "transactions.max_future_ms"        = tostring(var.transactions_max_future_ms)
+    "transactions.max_age_ms"           = tostring(var.transactions_max_age_ms)
+    "transactions.max_amount"           = tostring(var.transactions_max_amount)
+    "labels.max_future_ms"              = tostring(var.labels_max_future_ms)
     "model.path"                        = "s3://${var.artifacts_bucket_name}/${trimsuffix(var.model_prefix, "/")}"
     "model.poll_interval_ms"            = tostring(var.model_poll_interval_ms)
     "scoring.batch_size"                = tostring(var.scoring_batch_size)

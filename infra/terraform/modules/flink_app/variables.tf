@@ -213,3 +213,43 @@ variable "tags" {
   description = "Tags added to the module's resources."
   default     = {}
 }
+
+variable "transactions_max_future_ms" {
+  type        = number
+  description = "A transaction whose event_time is later than its Kinesis arrival plus this (ms) is dead-lettered: no record may move event time ahead for others."
+  default     = 60000
+  validation {
+    condition     = var.transactions_max_future_ms >= 0
+    error_message = "transactions_max_future_ms must be >= 0."
+  }
+}
+
+variable "transactions_max_age_ms" {
+  type        = number
+  description = "A transaction whose event_time is earlier than its Kinesis arrival minus this (ms) is dead-lettered."
+  default     = 604800000
+  validation {
+    condition     = var.transactions_max_age_ms > 0
+    error_message = "transactions_max_age_ms must be > 0."
+  }
+}
+
+variable "transactions_max_amount" {
+  type        = number
+  description = "Largest transaction amount accepted; larger amounts are dead-lettered."
+  default     = 1000000
+  validation {
+    condition     = var.transactions_max_amount > 0
+    error_message = "transactions_max_amount must be > 0."
+  }
+}
+
+variable "labels_max_future_ms" {
+  type        = number
+  description = "A label whose reported_at is later than its Kinesis arrival plus this (ms) is ignored."
+  default     = 60000
+  validation {
+    condition     = var.labels_max_future_ms >= 0
+    error_message = "labels_max_future_ms must be >= 0."
+  }
+}
