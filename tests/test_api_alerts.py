@@ -201,3 +201,14 @@ def test_an_unknown_query_parameter_is_422_naming_it(api: ApiUnderTest) -> None:
     response = api.get("/alerts", serverity="high")
     assert response.status_code == 422
     assert "serverity" in response.json()["message"]
+
+
+def test_a_range_that_ends_before_it_starts_is_empty(api: ApiUnderTest) -> None:
+    later, earlier = CATALOGUE[20]["detected_at"], CATALOGUE[10]["detected_at"]
+    response = api.get("/alerts", **{"from": later, "to": earlier})
+    assert response.status_code == 200 and response.json()["items"] == []
+
+
+def test_a_tiny_minimum_score_is_a_number_dynamodb_reads(api: ApiUnderTest) -> None:
+    response = api.get("/alerts", min_score=1e-05, limit=200)
+    assert response.status_code == 200 and len(response.json()["items"]) == 30

@@ -236,6 +236,8 @@ class AlertRepository:
         the frontier when the budget ran out before the partition did."""
         condition, names, values = _filter_expression(filters, skip=key)
         upper = iso(end) if after is None else min(iso(end), after[0])
+        if iso(start) > upper:  # DynamoDB refuses a BETWEEN whose bounds are reversed
+            return [], None
         arguments: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": index,
@@ -333,7 +335,7 @@ def _filter_expression(
     if filters.min_score is not None:
         parts.append("#f_score >= :f_score")
         names["#f_score"] = "score"
-        values[":f_score"] = {"N": repr(float(filters.min_score))}
+        values[":f_score"] = {"N": format(Decimal(repr(float(filters.min_score))), "f")}
     if filters.reason_code is not None:
         parts.append("contains(#f_codes, :f_code)")
         names["#f_codes"] = "reason_codes"
