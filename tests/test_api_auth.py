@@ -28,8 +28,9 @@ class KeySource:
         return self.issuer.jwks()
 
 
-def verifier_for(keys: KeySource) -> TokenVerifier:
-    return TokenVerifier(ISSUER, CLIENT_ID, f"{ISSUER}/.well-known/jwks.json", fetch=keys)
+def verifier_for(keys: KeySource, clock: Any = time.monotonic) -> TokenVerifier:
+    url = f"{ISSUER}/.well-known/jwks.json"
+    return TokenVerifier(ISSUER, CLIENT_ID, url, fetch=keys, clock=clock)
 
 
 def test_groups_decide_reading_and_verdicts() -> None:
@@ -42,13 +43,18 @@ def test_groups_decide_reading_and_verdicts() -> None:
     assert reader.may_read and not reader.may_give_verdicts
 
 
-def test_keys_are_fetched_once_and_again_for_a_new_key_id() -> None:
+def test_keys_are_fetched_once_and_again_for_a_new_key_id_at_most_once_a_minute() -> None:
     keys = KeySource(DevIssuer(ISSUER))
-    verifier = verifier_for(keys)
+    now = [1000.0]
+    verifier = verifier_for(keys, clock=lambda: now[0])
     for _ in range(3):
         verifier.verify(keys.issuer.token_for("analyst"))
     assert keys.fetches == 1
     keys.issuer = DevIssuer(ISSUER)  # the issuer rotated its signing key
+    with pytest.raises(AuthError):  # within the minute: no refetch for an unknown kid
+        verifier.verify(keys.issuer.token_for("analyst"))
+    assert keys.fetches == 1
+    now[0] += 61
     verifier.verify(keys.issuer.token_for("analyst"))
     assert keys.fetches == 2
 

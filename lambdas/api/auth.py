@@ -23,6 +23,8 @@ ANALYSTS = "analysts"
 READERS = "readers"
 GROUPS_CLAIM = "cognito:groups"
 _KEYS_TTL_S = 3600.0
+#: An unknown key id refetches the keys at most this often (random kids cannot flood the issuer).
+_REFETCH_AFTER_S = 60.0
 
 
 class AuthError(Exception):
@@ -51,7 +53,8 @@ def fetch_key_set(url: str) -> dict[str, Any]:
 
 
 class TokenVerifier:
-    """Verifies bearer tokens; the key set is fetched once and again on an unknown key id."""
+    """Verifies bearer tokens. The key set is fetched once, again after an hour, and again
+    for an unknown key id (the issuer rotated its key) at most once a minute."""
 
     def __init__(
         self,
@@ -59,11 +62,13 @@ class TokenVerifier:
         audience: str,
         keys_url: str,
         fetch: Callable[[str], dict[str, Any]] = fetch_key_set,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._issuer = issuer
         self._audience = audience
         self._keys_url = keys_url
         self._fetch = fetch
+        self._clock = clock
         self._keys: KeySet | None = None
         self._fetched_at = 0.0
         self._lock = threading.Lock()
@@ -103,13 +108,14 @@ class TokenVerifier:
     def _key_set(self, token: str) -> KeySet:
         kid = _header_kid(token)
         with self._lock:
-            stale = time.monotonic() - self._fetched_at > _KEYS_TTL_S
-            if self._keys is None or stale or not _has_kid(self._keys, kid):
+            age = self._clock() - self._fetched_at
+            unknown = self._keys is not None and not _has_kid(self._keys, kid)
+            if self._keys is None or age > _KEYS_TTL_S or (unknown and age > _REFETCH_AFTER_S):
                 try:
                     self._keys = KeySet.import_key_set(self._fetch(self._keys_url))  # type: ignore[arg-type]
                 except (OSError, ValueError) as error:
                     raise AuthError(f"signing keys unavailable: {error}") from None
-                self._fetched_at = time.monotonic()
+                self._fetched_at = self._clock()
             return self._keys
 
 
