@@ -5,6 +5,7 @@ import { useAuth } from "../auth/AuthContext";
 import { BarChart, ColumnChart } from "../components/Charts";
 import { ErrorBanner } from "../components/ErrorBanner";
 import { formatDuration, formatPercent, SEVERITY_TEXT } from "../format";
+import { everyDay, everyHour } from "../metrics";
 
 const PERIODS = [1, 7, 30] as const;
 
@@ -25,6 +26,7 @@ export function OverviewPage() {
     };
   }, [api, days]);
 
+  const hours = metrics ? everyHour(metrics.alerts_per_hour) : [];
   const total = metrics?.alerts_per_day.reduce((sum, d) => sum + d.count, 0) ?? 0;
   const codes = Object.entries(metrics?.by_reason_code ?? {})
     .sort(([, a], [, b]) => b - a)
@@ -69,10 +71,11 @@ export function OverviewPage() {
               <h2 id="per-hour-title">Alerts per hour</h2>
               <ColumnChart
                 label="Alerts per hour"
-                columns={metrics.alerts_per_hour.map((h) => ({
-                  label: h.hour,
+                columns={hours.map((h) => ({
+                  label: h.label,
                   value: h.count,
-                  tick: h.hour.slice(11, 16),
+                  // more than a day: the date too
+                  tick: hours.length > 24 ? `${h.label.slice(5, 10)} ${h.label.slice(11, 13)}h` : h.label.slice(11, 16),
                 }))}
               />
             </section>
@@ -81,10 +84,10 @@ export function OverviewPage() {
               <ColumnChart
                 label="Alerts per day"
                 color="var(--accent-2)"
-                columns={metrics.alerts_per_day.map((d) => ({
-                  label: d.day,
+                columns={everyDay(metrics.alerts_per_day, days).map((d) => ({
+                  label: d.label,
                   value: d.count,
-                  tick: d.day.slice(5),
+                  tick: d.label.slice(5),
                 }))}
               />
             </section>
