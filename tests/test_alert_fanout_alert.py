@@ -14,8 +14,8 @@ from lambdas.alert_fanout.alert import MalformedAlertError, parse_alert
 from lambdas.alert_fanout.config import ConfigError, FanoutConfig
 from lambdas.alert_fanout.lake import lake_key, lake_line
 from lambdas.alert_fanout.mail import AlertNotice, template_data
-from lambdas.alert_fanout.store import alert_item
 from lambdas.alert_fanout.mail_template import TemplateError, load_template, render
+from lambdas.alert_fanout.store import alert_item
 from local.lambda_poller import example_alert
 
 

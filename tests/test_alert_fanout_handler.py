@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
@@ -241,9 +241,8 @@ def test_an_alert_carrying_a_card_number_is_dead_lettered_masked_and_stored_nowh
     assert "[PAN REDACTED]" in dead["payload"]
     assert mask_card_numbers(dead["payload"]) == dead["payload"]  # no digit run left
     assert world.lake_keys() == [] and world.emails() == []
-    assert boto3.client("dynamodb", region_name=REGION).scan(
-        TableName=world.config.alerts_table
-    )["Items"] == []
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    assert dynamodb.scan(TableName=world.config.alerts_table)["Items"] == []
     logs = " ".join(str(record.__dict__) for record in caplog.records)  # message and extras
     assert "must not contain a card number" in logs  # the warning was logged...
     assert not any(pan in logs for pan in ("4111111111111111", "4111.1111", "4111 1111"))
@@ -412,3 +411,27 @@ def test_an_email_whose_record_was_given_up_is_listed_in_the_cards_next_email(
     (email,) = world.emails()
     assert "1 earlier alert(s)" in email.body and abandoned["alert_id"] in email.body
     assert world.item(abandoned["alert_id"])["email_status"] == "summarised"
+
+
+def test_the_sdk_never_retries_sendemail_the_record_does(world: World) -> None:
+    """SES has no idempotency token: an SDK retry after a read timeout would send blind (the
+    first request may have been accepted). SendEmail gets one attempt per call; the failed
+    record is retried by the mapping, through the outbox."""
+    attempts: list[str] = []
+
+    def times_out_once(**_: Any) -> None:
+        attempts.append("send")
+        if len(attempts) == 1:
+            raise ReadTimeoutError(endpoint_url="https://email.local")
+
+    world.hooks.append(("before-send.sesv2.SendEmail", times_out_once))
+    world.start_fanout()
+    alert = example_alert("t-1", "card_a")
+    event = kinesis_event(alert)
+    assert world.invoke(event) == sequence_numbers(event)
+    assert len(attempts) == 1 and world.emails() == []
+
+    assert world.invoke(event) == []
+    assert len(attempts) == 2 and len(world.emails()) == 1
+    assert world.item(alert["alert_id"])["email_status"] == "sent"
+    assert world.invoke(event) == [] and len(world.emails()) == 1
