@@ -229,8 +229,9 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "amount_over_card_avg_30d",
-        f"amount / {_MEAN_30D}",
-        "the amount divided by the card's 30-day average amount",
+        f"CASE WHEN {_MEAN_30D} > 0 THEN amount / {_MEAN_30D} ELSE 1.0 END",
+        "the amount divided by the card's 30-day average amount (1 when that average is 0: "
+        "only zero-amount verifications, this one included)",
     ),
     Feature(
         "card_amount_zscore_30d",

@@ -52,7 +52,8 @@ def _card_features(card: pd.DataFrame) -> list[dict[str, object]]:
         secs = float((t - ms[p]) // 1000) if p >= 0 else CAP_S
         row["card_secs_since_prev"] = min(secs, CAP_S)
         month = amounts[_window(ms, t, MS["30d"])]
-        row["amount_over_card_avg_30d"] = amount / float(month.mean())
+        mean = float(month.mean())
+        row["amount_over_card_avg_30d"] = amount / mean if mean > 0 else 1.0
         std = float(month.std())  # population standard deviation
         row["card_amount_zscore_30d"] = (amount - month.mean()) / std if std > 0.01 else 0.0
         same = terminals[_window(ms, t, MS["30d"])] == terminals[i]
