@@ -31,7 +31,7 @@ $(CONSOLE_DIST): $(CONSOLE_STAMP) $(CONSOLE_SOURCES)
 	@test -f $@ && touch $@
 
 console-test: $(CONSOLE_STAMP)
-	cd console && npm test
+	cd console && npm run check && npm test
 
 # The browser test drives Debian's Chromium (never a downloaded browser build).
 CHROMIUM := /usr/bin/chromium

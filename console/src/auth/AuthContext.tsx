@@ -2,7 +2,13 @@ import { createContext, useCallback, useContext, useMemo, useState, type ReactNo
 
 import { ApiClient } from "../api/client";
 import type { ConsoleConfig } from "../config";
-import { currentSession, isAnalyst, signOut as endSession, startSignIn, type Session } from "./session";
+import {
+  currentSession,
+  isAnalyst,
+  signOut as endSession,
+  startSignIn,
+  type Session,
+} from "./session";
 
 interface Auth {
   config: ConsoleConfig;

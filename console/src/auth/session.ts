@@ -68,11 +68,7 @@ export function currentSession(now = Date.now()): Session | null {
   return null;
 }
 
-export function authorizeUrl(
-  config: ConsoleConfig,
-  state: string,
-  challenge: string,
-): string {
+export function authorizeUrl(config: ConsoleConfig, state: string, challenge: string): string {
   const params = new URLSearchParams({
     response_type: "code",
     client_id: config.clientId,
@@ -89,11 +85,15 @@ export function authorizeUrl(
 export async function startSignIn(config: ConsoleConfig, returnTo: string): Promise<void> {
   const pending: PendingSignIn = { state: randomToken(16), verifier: randomToken(48), returnTo };
   sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
-  window.location.assign(authorizeUrl(config, pending.state, await s256Challenge(pending.verifier)));
+  window.location.assign(
+    authorizeUrl(config, pending.state, await s256Challenge(pending.verifier)),
+  );
 }
 
 export function isSignInCallback(url: URL): boolean {
-  return url.searchParams.has("state") && (url.searchParams.has("code") || url.searchParams.has("error"));
+  return (
+    url.searchParams.has("state") && (url.searchParams.has("code") || url.searchParams.has("error"))
+  );
 }
 
 /** Finish a sign-in at redirectUri: check state, trade the code for tokens. */
@@ -138,7 +138,10 @@ export async function completeSignIn(
 export function signOut(config: ConsoleConfig): void {
   sessionStorage.removeItem(SESSION_KEY);
   if (config.logoutUri) {
-    const params = new URLSearchParams({ client_id: config.clientId, logout_uri: config.redirectUri });
+    const params = new URLSearchParams({
+      client_id: config.clientId,
+      logout_uri: config.redirectUri,
+    });
     window.location.assign(`${config.logoutUri}?${params.toString()}`);
   }
 }

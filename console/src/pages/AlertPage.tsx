@@ -50,7 +50,9 @@ export function AlertPage() {
       void load(); // the verdict history, as stored
     } catch (e) {
       setDetail(before);
-      setVerdictError(`The verdict was not saved (${(e as Error).message}); the alert is unchanged.`);
+      setVerdictError(
+        `The verdict was not saved (${(e as Error).message}); the alert is unchanged.`,
+      );
     } finally {
       setPending(null);
     }
@@ -75,9 +77,7 @@ export function AlertPage() {
         <Link to="/">← Alert queue</Link>
       </p>
       <div className="page-head title-row">
-        <h1 id="alert-title">
-          Alert on {alert.transaction_id}
-        </h1>
+        <h1 id="alert-title">Alert on {alert.transaction_id}</h1>
         <div className="head-badges">
           <SeverityBadge severity={alert.severity} />
           <StatusBadge status={alert.status} label="Alert status" live />
@@ -166,8 +166,8 @@ export function AlertPage() {
           <ol className="history">
             {detail.verdicts.map((v) => (
               <li key={v.revision}>
-                <span className="mono">#{v.revision}</span> {v.label === "fraud" ? "Fraud" : "Legitimate"}{" "}
-                by {v.by} at {formatTime(v.at)}
+                <span className="mono">#{v.revision}</span>{" "}
+                {v.label === "fraud" ? "Fraud" : "Legitimate"} by {v.by} at {formatTime(v.at)}
                 {v.note && <q>{v.note}</q>}
               </li>
             ))}
@@ -180,7 +180,12 @@ export function AlertPage() {
 
 function ScoreGauge({ score, threshold }: { score: number; threshold: number }) {
   return (
-    <svg className="gauge" viewBox="0 0 300 34" role="img" aria-label={`Score ${formatScore(score)}, threshold ${formatScore(threshold)}`}>
+    <svg
+      className="gauge"
+      viewBox="0 0 300 34"
+      role="img"
+      aria-label={`Score ${formatScore(score)}, threshold ${formatScore(threshold)}`}
+    >
       <rect x={0} y={8} width={300} height={12} rx={6} className="chart-track" />
       <rect x={0} y={8} width={score * 300} height={12} rx={6} fill="var(--high)" />
       <line x1={threshold * 300} x2={threshold * 300} y1={2} y2={26} className="gauge-threshold" />

@@ -75,7 +75,10 @@ export function OverviewPage() {
                   label: h.label,
                   value: h.count,
                   // more than a day: the date too
-                  tick: hours.length > 24 ? `${h.label.slice(5, 10)} ${h.label.slice(11, 13)}h` : h.label.slice(11, 16),
+                  tick:
+                    hours.length > 24
+                      ? `${h.label.slice(5, 10)} ${h.label.slice(11, 13)}h`
+                      : h.label.slice(11, 16),
                 }))}
               />
             </section>
