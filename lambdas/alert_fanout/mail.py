@@ -5,14 +5,17 @@ Durable per-card state (table `EMAIL_STATE_TABLE`, key `card_id`):
 - `window_ends_at`: no other e-mail for the card before this time (epoch seconds);
 - `pending`: map alert_id -> notice (JSON) of alerts held back in the window; the next
   e-mail for the card lists them as "earlier alerts";
-- `outbox`: the e-mail being sent (`key`, and the headline notice), until confirmed.
+- `outbox`: the e-mail in progress, until confirmed: `key` (the claiming alert, or
+  `flush:<time>`), `reserved_at`, `notice`; then `attempt`, `headline`, `included` (fixed
+  before SES is called); then `message_id` (SES's, recorded before the confirmation).
 
 Each alert's outcome is recorded on its item in the alerts table (`email_status`: `pending`,
 `sent` as the headline of `email_message_id`, or `summarised` in it), atomically with the
-card state, so a redelivered alert is recognised and never e-mailed twice. A failed send
-leaves the outbox in place; the retry of the same alert resumes it. The one window for a
-duplicate is a crash between SES accepting the e-mail and the confirmation: we prefer an
-analyst reading an alert twice to never reading it.
+card state, so a redelivered alert is recognised and never e-mailed twice. A retry resumes
+the outbox from its last recorded step: with a message id it only confirms. The one window
+for a duplicate: SES accepted and the answer was lost (or the message id could not be
+recorded) — an attempt without a message id is sent again, at least once: we prefer an
+analyst reading an alert twice to never reading it (README, "E-mail").
 """
 
 from __future__ import annotations
