@@ -50,6 +50,12 @@ data "aws_iam_policy_document" "this" {
   }
 
   statement {
+    sid       = "ResumeEmailOutbox"
+    actions   = ["dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.email_state.arn]
+  }
+
+  statement {
     sid     = "SendAlertEmail"
     actions = ["ses:SendEmail"]
     resources = [
