@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -372,6 +373,18 @@ def test_the_queue_filters_by_card_and_severity(
     for alert in expected:
         expect(page.get_by_role("link", name=alert.transaction_id, exact=True)).to_be_visible()
     expect(page).to_have_url(f"{origin}/?severity=high&card_id=card_000731")
+
+
+def test_the_queue_filters_by_detection_time(page: Page, origin: str, alerts: list[Alert]) -> None:
+    sign_in(page, origin, "analyst")
+    since = datetime.now(UTC) - timedelta(minutes=30)
+    page.get_by_label("From (UTC)").fill(f"{since:%Y-%m-%dT%H:%M}")
+    page.get_by_role("button", name="Apply filters").click()
+    expected = [a for a in alerts if a.detected >= since.replace(second=0, microsecond=0)]
+    rows = page.get_by_role("table", name="Alerts, newest first").get_by_role("row")
+    expect(rows).to_have_count(len(expected) + 1)
+    query = urllib.parse.urlencode({"from": f"{since:%Y-%m-%dT%H:%M}:00Z"})
+    expect(page).to_have_url(f"{origin}/?{query}")
 
 
 def test_the_overview_charts_the_metrics(page: Page, origin: str, alerts: list[Alert]) -> None:

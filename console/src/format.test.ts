@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 
-import { formatDuration, formatTime, humanName, typicalFromReason } from "./format";
+import {
+  formatDuration,
+  formatTime,
+  humanName,
+  localInput,
+  typicalFromReason,
+  utcFromInput,
+} from "./format";
 
 describe("format", () => {
   it("shows times in UTC to the second", () => {
@@ -22,5 +29,11 @@ describe("format", () => {
 
   it("names codes in words", () => {
     expect(humanName("CARD_TXN_COUNT_1H")).toBe("card txn count 1h");
+  });
+
+  it("reads a datetime-local input as UTC and back", () => {
+    expect(utcFromInput("2026-11-30T09:15")).toBe("2026-11-30T09:15:00Z");
+    expect(utcFromInput("")).toBeUndefined();
+    expect(localInput("2026-11-30T09:15:00Z")).toBe("2026-11-30T09:15");
   });
 });

@@ -62,3 +62,13 @@ export function typicalFromReason(text: string): number | null {
   const value = Number(match[1].replace(/,/g, ""));
   return Number.isFinite(value) ? value : null;
 }
+
+/** "2026-11-30T09:15:00Z" -> "2026-11-30T09:15" (a datetime-local input, read as UTC). */
+export function localInput(rfc3339: string | undefined): string {
+  return rfc3339 ? rfc3339.slice(0, 16) : "";
+}
+
+/** "2026-11-30T09:15" (UTC) -> "2026-11-30T09:15:00Z". */
+export function utcFromInput(value: string): string | undefined {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(value) ? `${value}:00Z` : undefined;
+}

@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 
 import { SEVERITIES, STATUSES, type AlertFilters } from "../api/types";
-import { SEVERITY_TEXT, STATUS_TEXT } from "../format";
+import { localInput, SEVERITY_TEXT, STATUS_TEXT, utcFromInput } from "../format";
 
 interface Draft {
   status: string;
@@ -10,6 +10,8 @@ interface Draft {
   terminal_id: string;
   min_score: string;
   reason_code: string;
+  from: string;
+  to: string;
 }
 
 function draftOf(filters: AlertFilters): Draft {
@@ -20,6 +22,8 @@ function draftOf(filters: AlertFilters): Draft {
     terminal_id: filters.terminal_id ?? "",
     min_score: filters.min_score === undefined ? "" : String(filters.min_score),
     reason_code: filters.reason_code ?? "",
+    from: localInput(filters.from),
+    to: localInput(filters.to),
   };
 }
 
@@ -44,6 +48,8 @@ export function FilterBar(props: {
       terminal_id: draft.terminal_id.trim() || undefined,
       min_score: minScore !== undefined && Number.isFinite(minScore) ? minScore : undefined,
       reason_code: draft.reason_code.trim().toUpperCase() || undefined,
+      from: utcFromInput(draft.from),
+      to: utcFromInput(draft.to),
     });
   }
 
@@ -116,6 +122,14 @@ export function FilterBar(props: {
             <option key={code} value={code} />
           ))}
         </datalist>
+      </div>
+      <div className="field">
+        <label htmlFor="filter-from">From (UTC)</label>
+        <input id="filter-from" type="datetime-local" value={draft.from} onChange={set("from")} />
+      </div>
+      <div className="field">
+        <label htmlFor="filter-to">To (UTC)</label>
+        <input id="filter-to" type="datetime-local" value={draft.to} onChange={set("to")} />
       </div>
       <div className="filter-actions">
         <button type="submit">Apply filters</button>

@@ -25,6 +25,8 @@ function filtersFrom(params: URLSearchParams): AlertFilters {
     terminal_id: params.get("terminal_id") ?? undefined,
     min_score: minScore === null || minScore === "" ? undefined : Number(minScore),
     reason_code: params.get("reason_code") ?? undefined,
+    from: params.get("from") ?? undefined,
+    to: params.get("to") ?? undefined,
   };
 }
 
