@@ -407,6 +407,22 @@ def test_signing_out_forgets_the_token(page: Page, origin: str) -> None:
     expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
 
 
+def test_a_token_the_api_refuses_sends_the_user_back_to_sign_in(page: Page, origin: str) -> None:
+    sign_in(page, origin, "analyst")
+    # As after a restart of the local server: the stored token's signature no longer verifies.
+    page.evaluate(
+        """() => {
+            const key = 'fraud-console.session';
+            const session = JSON.parse(sessionStorage.getItem(key));
+            session.idToken = session.idToken.slice(0, -8) + 'AAAAAAAA';
+            sessionStorage.setItem(key, JSON.stringify(session));
+        }"""
+    )
+    page.get_by_role("link", name="Overview").click()
+    expect(page.get_by_role("alert")).to_contain_text("sign in again")
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+
+
 def test_the_queue_shows_a_new_alert_without_a_reload(
     page: Page, origin: str, aws: LocalAws
 ) -> None:

@@ -4,6 +4,7 @@ import { ApiClient } from "../api/client";
 import type { ConsoleConfig } from "../config";
 import {
   currentSession,
+  forgetSession,
   isAnalyst,
   signOut as endSession,
   startSignIn,
@@ -45,8 +46,9 @@ export function AuthProvider(props: {
         // ID token: it names the console's client in `aud` and carries the groups.
         () => currentSession()?.idToken ?? null,
         () => {
-          setNotice("Your session has expired: sign in again.");
-          setSession(currentSession());
+          forgetSession();
+          setNotice("Your session has expired or was refused: sign in again.");
+          setSession(null);
         },
       ),
     [config],

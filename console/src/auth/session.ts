@@ -135,8 +135,13 @@ export async function completeSignIn(
   return { session, returnTo: pending.returnTo || "/" };
 }
 
-export function signOut(config: ConsoleConfig): void {
+/** Drop the tokens here (the API refused them, e.g. signed by a key it no longer has). */
+export function forgetSession(): void {
   sessionStorage.removeItem(SESSION_KEY);
+}
+
+export function signOut(config: ConsoleConfig): void {
+  forgetSession();
   if (config.logoutUri) {
     const params = new URLSearchParams({
       client_id: config.clientId,
