@@ -79,7 +79,7 @@ package: $(STAMP) $(JAR) console
 	$(BIN)/python -m infra.package $(PACKAGE_ARGS)
 
 clean:
-	rm -rf $(VENV) .venv-tools build flink_job/target
+	rm -rf $(VENV) .venv-tools build flink_job/target console/node_modules console/dist
 
 # Not part of `make test`: throughput against the JVM-only ceiling, latency, scoring cost.
 bench: $(STAMP) $(JAR)
