@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, useParams } from "react-router";
 
 import type { AlertDetail, VerdictLabel } from "../api/types";
@@ -20,17 +20,24 @@ export function AlertPage() {
   const [pending, setPending] = useState<VerdictLabel | null>(null);
   const [verdictError, setVerdictError] = useState<string | null>(null);
 
+  const shownId = useRef(alertId); // an answer for an alert no longer shown is dropped
+  shownId.current = alertId;
+
   const load = useCallback(async () => {
     try {
-      setDetail(await api.getAlert(alertId));
+      const loaded = await api.getAlert(alertId);
+      if (shownId.current !== alertId) return;
+      setDetail(loaded);
       setError(null);
     } catch (e) {
-      setError(`Could not load the alert: ${(e as Error).message}`);
+      if (shownId.current === alertId)
+        setError(`Could not load the alert: ${(e as Error).message}`);
     }
   }, [api, alertId]);
 
   useEffect(() => {
     setDetail(null);
+    setError(null);
     setVerdictError(null);
     void load();
   }, [load]);
@@ -46,10 +53,14 @@ export function AlertPage() {
     });
     try {
       const saved = await api.postFeedback(before.alert.alert_id, { label, note });
-      setDetail((shown) => (shown ? { ...shown, alert: { ...shown.alert, ...saved } } : shown));
+      setDetail((shown) =>
+        shown?.alert.alert_id === saved.alert_id
+          ? { ...shown, alert: { ...shown.alert, ...saved } }
+          : shown,
+      );
       void load(); // the verdict history, as stored
     } catch (e) {
-      setDetail(before);
+      setDetail((shown) => (shown?.alert.alert_id === before.alert.alert_id ? before : shown));
       setVerdictError(
         `The verdict was not saved (${(e as Error).message}); the alert is unchanged.`,
       );
