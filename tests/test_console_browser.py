@@ -316,6 +316,23 @@ def test_an_analyst_marks_an_alert_as_fraud_and_its_label_reaches_the_labels_str
     expect(row.get_by_text("Confirmed fraud")).to_be_visible()
 
 
+def test_the_card_timeline_leads_to_the_cards_other_alerts(
+    page: Page, origin: str, alerts: list[Alert]
+) -> None:
+    newest, previous = alerts[0], alerts[1]  # the same card
+    sign_in(page, origin, "analyst")
+    open_alert(page, newest)
+    timeline = page.get_by_role("region", name="Card timeline")
+    timeline.get_by_role("link", name=previous.transaction_id).click()
+    expect(page.get_by_role("heading", name=f"Alert on {previous.transaction_id}")).to_be_visible()
+    expect(page.get_by_role("region", name="Payment")).to_contain_text(previous.terminal_id)
+    expect(
+        page.get_by_role("region", name="Card timeline").get_by_role(
+            "link", name=newest.transaction_id
+        )
+    ).to_be_visible()
+
+
 def test_a_reader_sees_the_verdict_buttons_disabled_and_the_api_refuses_a_verdict(
     page: Page, origin: str, aws: LocalAws, alerts: list[Alert]
 ) -> None:
