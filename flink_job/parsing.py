@@ -169,13 +169,13 @@ def label_reject_reason_sql(arrival_sql: str = NO_ARRIVAL_SQL, max_future_ms: in
 def label_times_sql(
     delay_ms_interval: str, arrival_sql: str = NO_ARRIVAL_SQL, max_future_ms: int = 0
 ) -> tuple[str, str]:
-    """(usable-from time, reported time) of a label, both TIMESTAMP(3), never NULL.
+    """(usable-from time, reported time) of a label, both TIMESTAMP(3).
 
     A label counts for its terminal's risk from its transaction's event time plus the
-    delay: that is the label's event time in the job (its rowtime). The reported time, which
-    the labels' watermark follows, is the epoch for an invalid label: no malformed or
-    future-dated label moves event time."""
+    delay: that is the label's event time in the job (its rowtime), never NULL. The reported
+    time is NULL for an invalid label (the arrival rule included), which is then never
+    usable (`reported <= et` is not true)."""
     usable = f"COALESCE({_utc_timestamp_sql('event_time')}, {EPOCH_SQL}) + {delay_ms_interval}"
     valid = f"({label_reject_reason_sql(arrival_sql, max_future_ms)}) IS NULL"
-    reported = f"CASE WHEN {valid} THEN {_utc_timestamp_sql('reported_at')} ELSE {EPOCH_SQL} END"
+    reported = f"CASE WHEN {valid} THEN {_utc_timestamp_sql('reported_at')} END"
     return usable, reported

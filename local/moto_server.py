@@ -7,8 +7,12 @@ how Kinesis behaves, and it slowed the local pipeline down as a run went on (lat
 with the number of records already sent; at 45,000 records stored the producer managed
 630 of 1,000 records/s). Here a shard answers GetRecords from the position after the
 iterator's by bisection over its sorted sequence numbers, and its first and last sequence
-numbers in constant time. The server also lists moto's service folders once instead of on
-every request, and does not log every request. Requests, responses and errors stay moto's.
+numbers in constant time. moto's put is not safe for concurrency (its own comment): two
+PutRecords at once, as the job's Kinesis sinks send them, could take one sequence number
+and one record would overwrite the other, or be inserted out of order and skipped by a
+reader; here puts and reads of a shard take one lock. The server also lists moto's service
+folders once instead of on every request, and does not log every request. Requests,
+responses and errors stay moto's.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import bisect
 import functools
 import itertools
 import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from moto import backends
@@ -35,7 +41,23 @@ def _sequence_numbers(shard: Any) -> list[int]:
     return known
 
 
+_SHARDS_LOCK = threading.Lock()
+_moto_put_record: Callable[..., str] = Shard.put_record
+
+
+def put_record(shard: Any, partition_key: str, data: str, explicit_hash_key: str) -> str:
+    with _SHARDS_LOCK:
+        return _moto_put_record(shard, partition_key, data, explicit_hash_key)
+
+
 def get_records(shard: Any, last_sequence_id: str, limit: int | None) -> tuple[list[Any], int, int]:
+    with _SHARDS_LOCK:
+        return _get_records(shard, last_sequence_id, limit)
+
+
+def _get_records(
+    shard: Any, last_sequence_id: str, limit: int | None
+) -> tuple[list[Any], int, int]:
     numbers = _sequence_numbers(shard)
     start = bisect.bisect_right(numbers, int(last_sequence_id))
     stop = len(numbers) if limit is None else min(len(numbers), start + limit)
@@ -61,6 +83,7 @@ _list_of_moto_modules = backends.list_of_moto_modules
 moto_modules = functools.cache(lambda: tuple(_list_of_moto_modules()))
 
 # methods and a function replaced on purpose
+setattr(Shard, "put_record", put_record)  # noqa: B010
 setattr(Shard, "get_records", get_records)  # noqa: B010
 setattr(Shard, "get_min_sequence_number", get_min_sequence_number)  # noqa: B010
 setattr(Shard, "get_max_sequence_number", get_max_sequence_number)  # noqa: B010
