@@ -4,6 +4,8 @@ One entry point, two places:
 
     # laptop: a labelled transactions file (jsonl/csv/parquet) or a labelled feature table
     python -m model_export.train sample_data/sample_transactions.jsonl build/model
+    # laptop: production history, a date range of the S3 archive (model_export.archive)
+    python -m model_export.train --archive s3://bucket --from 2026-10-01 --to 2026-11-04 build/model
     # SageMaker script mode: reads SM_CHANNEL_TRAIN, writes SM_MODEL_DIR, hyperparameters
     # arrive as --name value arguments (model_export.sagemaker launches it)
     python -m model_export.train --model best --target_precision 0.8
@@ -26,13 +28,16 @@ import hashlib
 import json
 import os
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from contracts.model import MANIFEST_FILE, MODEL_FILE
 from flink_job.features import FEATURE_NAMES, feature_schema_hash
+from model_export import archive as archive_reader
 from model_export.candidates import CANDIDATES
 from model_export.evaluate import (
     Protocol,
@@ -45,7 +50,6 @@ from model_export.evaluate import (
     split,
 )
 from model_export.export import check_parity, to_onnx
-from udfs.model import MANIFEST_FILE, MODEL_FILE
 
 TARBALL = "model.tar.gz"
 
@@ -91,8 +95,28 @@ def labelled_features(transactions: Path) -> pd.DataFrame:
     return features.merge(read_labels(transactions), on="transaction_id", how="inner")
 
 
+def archive_features(archive: archive_reader.ArchiveRange, s3: Any | None = None) -> pd.DataFrame:
+    """The job's features of a date range of archived transactions, terminal risks from the
+    archived labels as the job counts them, each row with its training label (its latest
+    verdict; unlabelled is legit: model_export.archive)."""
+    from model_export.feature_table import compute_features
+
+    with tempfile.TemporaryDirectory() as tmp:
+        files = archive_reader.fetch(archive, Path(tmp), s3)
+        print(
+            f"archive: {files.transaction_count} transactions, {files.label_count} labels "
+            f"from {archive.describe()}",
+            file=sys.stderr,
+        )
+        labels = files.labels if files.label_count else None
+        features = compute_features(files.transactions, labels=labels)
+    frame = features.merge(files.verdicts, on="transaction_id", how="left")
+    frame["label"] = frame["label"].fillna(0).astype(int)
+    return frame
+
+
 def train(
-    transactions: Path,
+    transactions: Path | pd.DataFrame,
     out: Path,
     target_precision: float = 0.8,
     seed: int = 7,
@@ -101,7 +125,11 @@ def train(
     protocol_args: dict[str, Any] | None = None,
     tarball: bool = True,
 ) -> dict[str, Any]:
-    frame = labelled_features(transactions)
+    frame = (
+        transactions
+        if isinstance(transactions, pd.DataFrame)  # archive_features, or one's own
+        else labelled_features(transactions)
+    )
     protocol = Protocol.for_frame(frame, **(protocol_args or {}))
     known = known_compromised(frame, None, protocol.gap_days)
     data = split(frame, protocol, known)
@@ -197,10 +225,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gap-days", "--gap_days", type=int)
     parser.add_argument("--test-days", "--test_days", type=int)
     parser.add_argument("--seed", type=int, default=7)
+    archive_reader.add_arguments(parser)
     args = parser.parse_args(argv)
     channel, model_dir = os.environ.get("SM_CHANNEL_TRAIN"), os.environ.get("SM_MODEL_DIR")
-    transactions = args.transactions or (_single_file(Path(channel)) if channel else None)
+    archive = archive_reader.from_arguments(parser, args)
+    if archive is not None:  # with --archive the one path given is OUT
+        if args.out is not None:
+            parser.error("with --archive give only OUT (the archive replaces TRANSACTIONS)")
+        args.out, args.transactions = args.transactions, None
+    transactions: Path | pd.DataFrame | None = args.transactions or (
+        _single_file(Path(channel)) if channel else None
+    )
     out = args.out or (Path(model_dir) if model_dir else None)
+    if archive is not None and out is not None:
+        try:
+            transactions = archive_features(archive)
+        except archive_reader.ArchiveError as error:
+            parser.error(str(error))
     if transactions is None or out is None:
         parser.error(
             "give TRANSACTIONS and OUT, or run where SM_CHANNEL_TRAIN/SM_MODEL_DIR are set"
