@@ -5,7 +5,8 @@
 3. train and export the model on the job's own features (reused when nothing changed);
 4. start the Flink job (local mini-cluster, the real Kinesis connector);
 5. replay the transactions, plus a few malformed records, into Kinesis at --rate;
-6. read alerts and dead letters back, and print a summary;
+6. read alerts and dead letters back, archive what the streams carried to the local S3
+   as Firehose would (local.archive), and print a summary;
    then serve the analyst console and API over them (until Ctrl-C in a terminal);
 7. shut everything down — also on Ctrl-C.
 """
@@ -223,6 +224,7 @@ def run(args: argparse.Namespace) -> Summary:
             deadletters = len(pipeline.deadletter_records())
         fanout = fan_out(aws, fanout_config, queue_url)
         insights_page(aws, fanout_config)
+        archive_history(aws, data)
         summary = summarise(data, sent, alerts, deadletters, scored, args.latency_breakdown)
         summary.fanout = fanout
         print(summary.render())
@@ -239,6 +241,24 @@ def insights_page(aws: LocalAws, config: FanoutConfig) -> None:
     insights = write_insights(aws.client("s3"), config.alerts_bucket, config.lake_prefix, out)
     alerts = sum(insights.results["alerts_by_hour"].column("alert_count"))
     print(f"insights: {alerts} alerts from {insights.objects} lake objects -> {out}")
+
+
+def archive_history(aws: LocalAws, data: Path) -> None:
+    """The transaction and label archive (local.archive), as Firehose fills it on AWS."""
+    from local.archive import ARCHIVE_BUCKET, archive_demo
+
+    transactions, labels = archive_demo(aws, data)
+    days = transactions.days()
+    print(
+        f"archive: {transactions.records} transactions, {labels.records} labels in "
+        f"s3://{ARCHIVE_BUCKET}/ ({len(transactions.partitions)} days, "
+        f"{sum(transactions.errors.values())} records under errors/)"
+    )
+    if days:
+        print(
+            f"  retrain from it: AWS_ENDPOINT_URL={aws.endpoint} python -m model_export.train "
+            f"--archive s3://{ARCHIVE_BUCKET} --from {days[0]} --to {days[1]} build/model-archive"
+        )
 
 
 def fan_out(aws: LocalAws, config: FanoutConfig, queue_url: str) -> list[str]:

@@ -6,6 +6,9 @@ construction. `--streaming` runs the streaming engine instead (the tests compare
 
     python -m model_export.feature_table sample_data/sample_transactions.jsonl \\
         build/features.parquet
+    # a date range of the S3 archive, terminal risks from its labels (model_export.archive)
+    python -m model_export.feature_table --archive s3://bucket --from 2026-10-01 \\
+        --to 2026-11-04 build/features.parquet
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from pyflink.table import EnvironmentSettings, TableEnvironment
@@ -177,8 +181,10 @@ class Progress:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("transactions", type=Path, help="Transaction v1: JSON lines, CSV, Parquet")
-    parser.add_argument("out", type=Path, help="Parquet file to write")
+    parser.add_argument(
+        "transactions", type=Path, help="Transaction v1: JSON lines, CSV, Parquet (or OUT)"
+    )
+    parser.add_argument("out", type=Path, nargs="?", help="Parquet file to write")
     parser.add_argument(
         "--labels",
         type=Path,
@@ -196,7 +202,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run Flink's streaming engine over the file instead of batch",
     )
+    from model_export import archive as archive_reader
+
+    archive_reader.add_arguments(parser)
     args = parser.parse_args(argv)
+    archive = archive_reader.from_arguments(parser, args)
+    if archive is not None:
+        return _archive_main(parser, args, archive)
+    if args.out is None:
+        parser.error("give TRANSACTIONS and OUT, or --archive … OUT")
     mode = "streaming" if args.streaming else "batch"
     print(f"computing features of {args.transactions} with Flink ({mode})…", file=sys.stderr)
     frame = compute_features(
@@ -209,6 +223,26 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(args.out, index=False)
     print(f"wrote {len(frame)} rows × {len(FEATURE_NAMES)} features to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _archive_main(parser: argparse.ArgumentParser, args: argparse.Namespace, archive: Any) -> int:
+    """Features of a date range of the archive, with each transaction's training label."""
+    from model_export.train import archive_features
+
+    if args.out is not None or args.labels is not None or args.streaming:
+        parser.error("with --archive give only OUT (the archive holds the labels)")
+    out: Path = args.transactions
+    try:
+        frame = archive_features(archive)
+    except RuntimeError as error:
+        parser.error(str(error))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(out, index=False)
+    print(
+        f"wrote {len(frame)} labelled rows × {len(FEATURE_NAMES)} features to {out}",
+        file=sys.stderr,
+    )
     return 0
 
 

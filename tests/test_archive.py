@@ -177,3 +177,23 @@ def test_trains_from_a_date_range_of_the_archive(
     assert window["train"]["from"] >= "2026-10-01" and window["test_to"] <= "2026-11-04"
     assert manifest["metrics"]["test"]["recall"] > 0.3
     assert (out / "model.onnx").stat().st_size > 0
+
+
+def test_demo_archives_what_the_streams_carried_and_the_data_sets_labels(tmp_path: Path) -> None:
+    from local.archive import ARCHIVE_BUCKET, archive_demo
+
+    sample = SAMPLE.read_text().splitlines()[:50]
+    data = tmp_path / "data.jsonl"
+    data.write_text("\n".join(sample) + "\n")
+    with LocalAws(streams=(TRANSACTIONS, LABELS)) as local:
+        kinesis = local.client("kinesis")
+        for line in [*sample, "not json"]:
+            kinesis.put_record(StreamName=TRANSACTIONS, Data=line.encode(), PartitionKey="k")
+        transactions, labels = archive_demo(local, data)
+        assert transactions.records == 50 and transactions.errors == {PARTITIONING_FAILED: 1}
+        assert labels.records == 50  # one chargeback per transaction of the data set
+        archive = ArchiveRange(f"s3://{ARCHIVE_BUCKET}", date(2026, 10, 1), date(2026, 10, 31))
+        frame = read_kind(local.client("s3"), archive, TRANSACTIONS)
+        assert sorted(frame["transaction_id"]) == sorted(
+            json.loads(s)["transaction_id"] for s in sample
+        )
