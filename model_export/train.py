@@ -35,7 +35,6 @@ from typing import Any
 
 import pandas as pd
 
-from contracts.model import MANIFEST_FILE, MODEL_FILE
 from flink_job.features import FEATURE_NAMES, feature_schema_hash
 from model_export import archive as archive_reader
 from model_export.candidates import CANDIDATES
@@ -50,6 +49,7 @@ from model_export.evaluate import (
     split,
 )
 from model_export.export import check_parity, to_onnx
+from udfs.model import MANIFEST_FILE, MODEL_FILE
 
 TARBALL = "model.tar.gz"
 
