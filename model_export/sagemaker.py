@@ -3,15 +3,25 @@
     python -m model_export.sagemaker sample_data/sample_transactions.jsonl \\
         --bucket my-artifacts --role-arn arn:aws:iam::123456789012:role/fraud-training \\
         --registry s3://my-artifacts/models --region eu-west-1 --promote
+    # production history: a date range of the S3 archive instead of a file
+    python -m model_export.sagemaker --archive s3://my-archive --from 2026-10-01 \\
+        --to 2026-11-04 --bucket my-artifacts --role-arn ... --registry ... --promote
 
 Steps:
 1. the labelled feature table is computed here, with the job's own Flink views
-   (the scikit-learn container has no Flink), and uploaded as the `train` channel;
-2. the code (model_export, udfs, flink_job and a root `sagemaker_train.py` that calls
-   model_export.train.main) is uploaded as `sourcedir.tar.gz` with a requirements.txt;
-3. CreateTrainingJob with the scikit-learn framework image of the region, the
-   `sagemaker_program` / `sagemaker_submit_directory` hyperparameters of script mode and
-   the training hyperparameters (`--model`, `--target_precision`, ...);
+   (the training container has no Flink), and uploaded as the `train` channel;
+2. the code (model_export, udfs, flink_job, contracts and a root `sagemaker_train.py` that calls
+   model_export.train.main) is uploaded as `sourcedir.tar.gz` with `requirements.txt`
+   (model_export/sagemaker-requirements.txt: the training closure pinned at the versions
+   of requirements.lock, so the exported ONNX graph is the one the tests hold against the
+   serving onnxruntime);
+3. CreateTrainingJob with the region's PyTorch training image (AWS Deep Learning
+   Containers, CPU, Python 3.11: the entry point needs 3.11; the scikit-learn framework
+   images run Python 3.9/3.10). Only its Python and SageMaker's script mode (the
+   sagemaker-training toolkit) are used: the toolkit pip-installs requirements.txt, then
+   runs `sagemaker_program` from `sagemaker_submit_directory` with the hyperparameters
+   (`--model`, `--target_precision`, ...) as arguments, the train channel in
+   SM_CHANNEL_TRAIN;
 4. DescribeTrainingJob every few seconds, printing status changes, until it ends;
 5. the job's `model.tar.gz` (model.onnx + manifest.json) is published to the registry.
 
@@ -22,6 +32,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
+import os
 import sys
 import tarfile
 import time
@@ -32,30 +44,39 @@ from typing import Any
 
 import boto3
 
+from model_export import archive as archive_reader
 from model_export.registry import Registry
 
-# Account ids of the scikit-learn framework images, per region: public constants from the
-# SageMaker Python SDK (src/sagemaker/image_uri_config/sklearn.json, training).
-SKLEARN_IMAGE_ACCOUNTS: dict[str, str] = {
-    "us-east-1": "683313688378",
-    "us-east-2": "257758044811",
-    "us-west-1": "746614075791",
-    "us-west-2": "246618743249",
-    "eu-west-1": "141502667606",
-    "eu-west-2": "764974769150",
-    "eu-west-3": "659782779980",
-    "eu-central-1": "492215442770",
-    "eu-north-1": "662702820516",
-    "ap-northeast-1": "354813040037",
-    "ap-southeast-1": "121021644041",
-    "ap-southeast-2": "783357654285",
-    "ca-central-1": "341280168497",
+# The AWS Deep Learning Containers registry account of each region (public constants of
+# the SageMaker Python SDK, src/sagemaker/image_uri_config/pytorch.json): 763104351884
+# except where listed.
+DLC_ACCOUNT = "763104351884"
+DLC_REGIONAL_ACCOUNTS: dict[str, str] = {
+    "af-south-1": "626614931356",
+    "ap-east-1": "871362719292",
+    "ap-northeast-3": "364406365360",
+    "ap-southeast-3": "907027046896",
+    "cn-north-1": "727897471807",
+    "cn-northwest-1": "727897471807",
+    "eu-south-1": "692866216735",
+    "il-central-1": "780543022126",
+    "me-central-1": "914824155844",
+    "me-south-1": "217643126080",
+    "us-gov-east-1": "446045086412",
+    "us-gov-west-1": "442386744353",
 }
-DEFAULT_FRAMEWORK_VERSION = "1.2-1"
+IMAGE_REPOSITORY = "pytorch-training"
+#: PyTorch 2.5.1 is the last training image on Python 3.11, the project's Python (2.6 on
+#: is 3.12): the image's Python must run the entry point (tests/test_sagemaker.py, vermin).
+DEFAULT_FRAMEWORK_VERSION = "2.5.1"
+IMAGE_PYTHON = "3.11"
 ENTRY_POINT = "sagemaker_train.py"
-SOURCE_PACKAGES = ("model_export", "udfs", "flink_job")
-REQUIREMENTS = "skl2onnx>=1.17\nonnxruntime>=1.17\nonnx>=1.16\npyarrow>=11\n"
+SOURCE_PACKAGES = ("model_export", "udfs", "flink_job", "contracts")
 ROOT = Path(__file__).resolve().parent.parent
+#: What training imports beyond the standard library; pinned with its whole closure at the
+#: locked versions in REQUIREMENTS_FILE (tests/test_sagemaker.py keeps the two in step).
+TRAINING_REQUIREMENTS = ("scikit-learn", "skl2onnx", "onnx", "onnxruntime", "pandas", "pyarrow")
+REQUIREMENTS_FILE = Path(__file__).resolve().parent / "sagemaker-requirements.txt"
 TERMINAL = ("Completed", "Failed", "Stopped")
 
 
@@ -64,14 +85,22 @@ class SageMakerError(RuntimeError):
 
 
 def image_uri(region: str, framework_version: str = DEFAULT_FRAMEWORK_VERSION) -> str:
-    if region not in SKLEARN_IMAGE_ACCOUNTS:
-        raise SageMakerError(
-            f"no scikit-learn image account known for region {region!r}; known: "
-            f"{', '.join(sorted(SKLEARN_IMAGE_ACCOUNTS))}. Pass --image-uri to choose one."
-        )
-    account = SKLEARN_IMAGE_ACCOUNTS[region]
+    """The region's CPU PyTorch training image, Python IMAGE_PYTHON."""
+    if not region or not region.replace("-", "").isalnum():
+        raise SageMakerError(f"not a region: {region!r}")
+    account = DLC_REGIONAL_ACCOUNTS.get(region, DLC_ACCOUNT)
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"{account}.dkr.ecr.{region}.{suffix}/sagemaker-scikit-learn:{framework_version}-cpu-py3"
+    python = "py" + IMAGE_PYTHON.replace(".", "")
+    tag = f"{framework_version}-cpu-{python}"
+    return f"{account}.dkr.ecr.{region}.{suffix}/{IMAGE_REPOSITORY}:{tag}"
+
+
+def pinned_requirements() -> list[str]:
+    """TRAINING_REQUIREMENTS and their closure as `name==version`, from this virtualenv
+    (installed from requirements.lock): what REQUIREMENTS_FILE must hold."""
+    from infra.package import pinned_extras
+
+    return pinned_extras(TRAINING_REQUIREMENTS, ())
 
 
 def source_tarball() -> bytes:
@@ -83,7 +112,7 @@ def source_tarball() -> bytes:
                 archive.add(path, arcname=f"{package}/{path.name}")
         for name, text in (
             (ENTRY_POINT, "from model_export.train import main\n\nraise SystemExit(main())\n"),
-            ("requirements.txt", REQUIREMENTS),
+            ("requirements.txt", REQUIREMENTS_FILE.read_text()),
         ):
             data = text.encode()
             info = tarfile.TarInfo(name)
@@ -102,16 +131,24 @@ def training_request(
     hyperparameters: dict[str, str],
     instance_type: str = "ml.m5.large",
     max_runtime_s: int = 3600,
+    region: str = "us-east-1",
 ) -> dict[str, Any]:
-    """The CreateTrainingJob request of script mode."""
+    """The CreateTrainingJob request of script mode. Every hyperparameter value is
+    JSON-encoded, as the SageMaker Python SDK sends them: the toolkit decodes each and
+    passes the user's ones to the entry point as `--name value`."""
+    script_mode = {
+        "sagemaker_program": ENTRY_POINT,
+        "sagemaker_submit_directory": source_uri,
+        "sagemaker_region": region,
+        "sagemaker_job_name": job_name,
+        "sagemaker_container_log_level": 20,
+    }
     return {
         "TrainingJobName": job_name,
         "RoleArn": role_arn,
         "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
         "HyperParameters": {
-            "sagemaker_program": ENTRY_POINT,
-            "sagemaker_submit_directory": source_uri,
-            **hyperparameters,
+            name: json.dumps(value) for name, value in {**script_mode, **hyperparameters}.items()
         },
         "InputDataConfig": [
             {
@@ -186,6 +223,7 @@ def launch(
     hyperparameters: dict[str, str],
     prefix: str = "training",
     instance_type: str = "ml.m5.large",
+    region: str = "us-east-1",
 ) -> tuple[str, dict[str, Any]]:
     """Upload the feature table and the code, create the job; returns its name and request."""
     s3, sagemaker = session("s3"), session("sagemaker")
@@ -203,6 +241,7 @@ def launch(
         output_uri=f"s3://{bucket}/{prefix}/output",
         hyperparameters=hyperparameters,
         instance_type=instance_type,
+        region=region,
     )
     sagemaker.create_training_job(**request)
     return job_name, request
@@ -210,22 +249,26 @@ def launch(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("transactions", type=Path, help="labelled transactions or feature table")
+    parser.add_argument(
+        "transactions", type=Path, nargs="?", help="labelled transactions or feature table"
+    )
     parser.add_argument("--bucket", required=True, help="bucket for data, code and output")
     parser.add_argument("--role-arn", required=True, help="SageMaker execution role")
     parser.add_argument("--registry", required=True, help="registry root, s3://bucket/prefix")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--endpoint", default=None, help="AWS endpoint (local moto server)")
-    parser.add_argument("--image-uri", help="default: the scikit-learn image of the region")
+    parser.add_argument("--image-uri", help="default: the PyTorch training image of the region")
     parser.add_argument("--framework-version", default=DEFAULT_FRAMEWORK_VERSION)
     parser.add_argument("--instance-type", default="ml.m5.large")
     parser.add_argument("--model", default="best")
     parser.add_argument("--target-precision", default="0.8")
     parser.add_argument("--poll-seconds", type=float, default=15.0)
     parser.add_argument("--promote", action="store_true", help="make the new version current")
+    archive_reader.add_arguments(parser)
     args = parser.parse_args(argv)
-    import os
-
+    archive = archive_reader.from_arguments(parser, args)
+    if (archive is None) == (args.transactions is None):
+        parser.error("give TRANSACTIONS or --archive … (one of them)")
     endpoint = args.endpoint or os.environ.get("AWS_ENDPOINT_URL")
 
     def session(service: str) -> Any:
@@ -233,7 +276,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         image = args.image_uri or image_uri(args.region, args.framework_version)
-        features = feature_table_file(args.transactions)
+        features = (
+            archive_feature_table(archive, session("s3"))
+            if archive is not None
+            else feature_table_file(args.transactions)
+        )
         hyperparameters = {"model": args.model, "target_precision": args.target_precision}
         job_name, _ = launch(
             session,
@@ -243,12 +290,13 @@ def main(argv: list[str] | None = None) -> int:
             image,
             hyperparameters,
             instance_type=args.instance_type,
+            region=args.region,
         )
         print(f"started {job_name} with {image}")
         description = wait(session("sagemaker"), job_name, args.poll_seconds)
         registry = Registry(args.registry, endpoint)
         version = register(session("s3"), description, registry, args.promote)
-    except SageMakerError as error:
+    except (SageMakerError, archive_reader.ArchiveError) as error:
         print(f"sagemaker: {error}", file=sys.stderr)
         return 1
     print(f"registered {version} in {registry.root}" + (" (current)" if args.promote else ""))
@@ -264,6 +312,17 @@ def feature_table_file(transactions: Path) -> Path:
     out = Path("build") / f"{transactions.stem}.features.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     labelled_features(transactions).to_parquet(out, index=False)
+    return out
+
+
+def archive_feature_table(archive: archive_reader.ArchiveRange, s3: Any) -> Path:
+    """The labelled feature table of a date range of the archive, computed here with Flink
+    (model_export.train.archive_features)."""
+    from model_export.train import archive_features
+
+    out = Path("build") / f"archive-{archive.start}-{archive.end}.features.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    archive_features(archive, s3).to_parquet(out, index=False)
     return out
 
 

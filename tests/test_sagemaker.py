@@ -1,24 +1,41 @@
 """The SageMaker launcher against moto: the CreateTrainingJob request of script mode, the
 wait with progress, and the registration of the job's model.tar.gz. moto runs no
-container, so the test writes the artefact where the job would have."""
+container, so the test writes the artefact where the job would have.
+
+What can be proven here about the container: the entry point's code needs no Python newer
+than the image's (vermin), every module it imports at load is in the source directory, the
+standard library or requirements.txt, and requirements.txt (the locked versions) resolves
+to binary wheels for the image's Python on Linux x86_64 (pip, from PyPI)."""
 
 from __future__ import annotations
 
+import ast
 import io
+import json
+import subprocess
+import sys
 import tarfile
 from collections.abc import Iterator
+from importlib.metadata import packages_distributions
 from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.utils import canonicalize_name
 
+from infra.package import PLATFORMS
 from local.aws import LocalAws
 from model_export.registry import Registry, model_tarball
 from model_export.sagemaker import (
     ENTRY_POINT,
+    IMAGE_PYTHON,
+    REQUIREMENTS_FILE,
+    SOURCE_PACKAGES,
     SageMakerError,
     image_uri,
     launch,
+    main,
+    pinned_requirements,
     register,
     source_tarball,
     wait,
@@ -27,6 +44,7 @@ from tests.test_evaluate import feature_table
 from tests.test_registry import write_model
 
 ROLE = "arn:aws:iam::123456789012:role/fraud-training"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +53,172 @@ def aws() -> Iterator[LocalAws]:
         yield local
 
 
-def test_image_is_the_regions_scikit_learn_framework_image() -> None:
+def test_image_is_the_regions_pytorch_training_image_on_python_3_11() -> None:
     assert image_uri("eu-west-1") == (
-        "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+        "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-training:2.5.1-cpu-py311"
     )
-    with pytest.raises(SageMakerError, match="no scikit-learn image account known"):
-        image_uri("xx-nowhere-1")
+    assert image_uri("cn-north-1").startswith("727897471807.dkr.ecr.cn-north-1.amazonaws.com.cn/")
+    assert image_uri("me-south-1").startswith("217643126080.")
+    assert IMAGE_PYTHON == "3.11" and image_uri("us-east-1").endswith("-py311")
+    with pytest.raises(SageMakerError, match="not a region"):
+        image_uri("eu west 1")
+
+
+def source_directory(tmp_path: Path) -> Path:
+    """sourcedir.tar.gz unpacked, as the toolkit unpacks it in the container."""
+    with tarfile.open(fileobj=io.BytesIO(source_tarball())) as archive:
+        archive.extractall(tmp_path / "code", filter="data")
+    return tmp_path / "code"
+
+
+def test_the_entry_points_code_needs_no_newer_python_than_the_images(tmp_path: Path) -> None:
+    code = source_directory(tmp_path)
+    vermin = Path(sys.executable).parent / "vermin"
+    result = subprocess.run(
+        [str(vermin), "--no-tips", "--violations", f"-t={IMAGE_PYTHON}", str(code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Minimum required versions: {IMAGE_PYTHON}" in result.stdout or (
+        "Minimum required versions: 3." in result.stdout
+    )
+    newer = code / "model_export" / "newer.py"  # the check catches what 3.11 cannot run
+    newer.write_text("type Alias = int\n")
+    caught = subprocess.run(
+        [str(vermin), "--no-tips", "--violations", f"-t={IMAGE_PYTHON}", str(newer)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert caught.returncode != 0 and "3.12" in caught.stdout
+
+
+def load_time_imports(path: Path) -> Iterator[str]:
+    """Modules a file imports when it is loaded (not inside functions, not TYPE_CHECKING)."""
+    body = ast.parse(path.read_text()).body
+    for node in body:
+        nodes = [node]
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        if isinstance(node, ast.If | ast.Try):
+            nodes = [n for n in ast.walk(node) if isinstance(n, ast.stmt)]
+        for inner in nodes:
+            if isinstance(inner, ast.Import):
+                yield from (alias.name for alias in inner.names)
+            elif isinstance(inner, ast.ImportFrom) and inner.level == 0 and inner.module:
+                yield inner.module
+                yield from (f"{inner.module}.{alias.name}" for alias in inner.names)
+
+
+def test_everything_the_entry_point_loads_is_shipped_or_required(tmp_path: Path) -> None:
+    """From sagemaker_train.py through every first-party module it loads: the rest is the
+    standard library or a distribution of requirements.txt."""
+    code = source_directory(tmp_path)
+    required = {canonicalize_name(p.split("==")[0]) for p in pins(REQUIREMENTS_FILE)}
+    by_module = packages_distributions()
+    seen: set[Path] = set()
+    todo = [code / ENTRY_POINT]
+    missing: list[str] = []
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for module in load_time_imports(path):
+            top = module.split(".")[0]
+            if top in SOURCE_PACKAGES:
+                parts = module.split(".")
+                for n in range(1, len(parts) + 1):
+                    candidate = code.joinpath(*parts[:n])
+                    for file in (candidate.with_suffix(".py"), candidate / "__init__.py"):
+                        if file.is_file():
+                            todo.append(file)
+                continue
+            if top in sys.stdlib_module_names or top == "__future__":
+                continue
+            dists = {canonicalize_name(d) for d in by_module.get(top, [])}
+            if not dists & required:
+                missing.append(f"{path.relative_to(code)} imports {module}")
+    assert {code / "model_export" / "train.py", code / "model_export" / "export.py"} <= seen
+    assert not missing, missing
+
+
+def pins(path: Path) -> list[str]:
+    lines = [line.strip() for line in path.read_text().splitlines()]
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def test_requirements_pin_the_training_closure_at_the_locked_versions() -> None:
+    assert pins(REQUIREMENTS_FILE) == pinned_requirements()
+    lock = {
+        canonicalize_name(n): v
+        for n, _, v in (
+            line.partition("==")
+            for line in (ROOT / "requirements.lock").read_text().splitlines()
+            if "==" in line
+        )
+    }
+    for pin in pins(REQUIREMENTS_FILE):
+        name, _, version = pin.partition("==")
+        assert lock[canonicalize_name(name)] == version, pin
+    with tarfile.open(fileobj=io.BytesIO(source_tarball())) as archive:
+        shipped = archive.extractfile("requirements.txt")
+        assert shipped is not None and shipped.read().decode() == REQUIREMENTS_FILE.read_text()
+
+
+def test_requirements_resolve_to_wheels_for_the_images_python(tmp_path: Path) -> None:
+    """What the toolkit's `pip install -r requirements.txt` will find, asked of PyPI for
+    CPython 3.11 on Linux x86_64, binary wheels only (no compiler in the way)."""
+    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-"]
+    command += ["--ignore-installed", "--only-binary=:all:", "--implementation", "cp"]
+    command += ["--python-version", IMAGE_PYTHON, "--target", str(tmp_path / "target")]
+    for platform in PLATFORMS:
+        command += ["--platform", platform]
+    result = subprocess.run(
+        [*command, "-r", str(REQUIREMENTS_FILE)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    chosen = {
+        canonicalize_name(item["metadata"]["name"]): item["metadata"]["version"]
+        for item in report["install"]
+    }
+    assert chosen == {
+        canonicalize_name(n): v for n, _, v in (p.partition("==") for p in pins(REQUIREMENTS_FILE))
+    }
+
+
+def test_launcher_takes_a_file_or_an_archive_range(aws: LocalAws, capsys: Any) -> None:
+    common = ["--bucket", "artifacts", "--role-arn", ROLE, "--registry", "s3://artifacts/m"]
+    common += ["--endpoint", aws.endpoint]
+    with pytest.raises(SystemExit):
+        main(common)  # neither
+    with pytest.raises(SystemExit):  # both
+        main(
+            [
+                "x.jsonl",
+                "--archive",
+                "s3://a",
+                "--from",
+                "2026-10-01",
+                "--to",
+                "2026-10-02",
+                *common,
+            ]
+        )
+    with pytest.raises(SystemExit):  # a range needs both ends
+        main(["--archive", "s3://a", "--from", "2026-10-01", *common])
+    empty = ["--archive", "s3://artifacts", "--from", "2026-10-01", "--to", "2026-10-02"]
+    assert main([*empty, *common]) == 1  # read before anything is launched
+    assert "no archived transactions" in capsys.readouterr().err
 
 
 def test_source_directory_holds_the_entry_point_and_the_training_code() -> None:
@@ -59,14 +237,21 @@ def test_launch_wait_and_register(aws: LocalAws, tmp_path: Path) -> None:
     job_name, request = launch(
         aws.client, features, "artifacts", ROLE, image, {"model": "best", "target_precision": "0.8"}
     )
-    hyper = request["HyperParameters"]
+    # As the SageMaker SDK sends them: JSON-encoded values, decoded by the toolkit, which
+    # runs sagemaker_program with the rest as `--model best --target_precision 0.8`.
+    hyper = {k: json.loads(v) for k, v in request["HyperParameters"].items()}
     assert hyper["sagemaker_program"] == ENTRY_POINT
     assert hyper["sagemaker_submit_directory"].endswith("/source/sourcedir.tar.gz")
+    assert hyper["sagemaker_region"] == "us-east-1" and hyper["sagemaker_job_name"] == job_name
     assert hyper["model"] == "best" and hyper["target_precision"] == "0.8"
     assert request["AlgorithmSpecification"]["TrainingImage"] == image
+    assert request["AlgorithmSpecification"]["TrainingInputMode"] == "File"
     assert request["RoleArn"] == ROLE
     (channel,) = request["InputDataConfig"]
-    assert channel["ChannelName"] == "train"
+    assert channel["ChannelName"] == "train"  # SM_CHANNEL_TRAIN, read by model_export.train
+    described = aws.client("sagemaker").describe_training_job(TrainingJobName=job_name)
+    assert described["AlgorithmSpecification"]["TrainingImage"] == image
+    assert described["HyperParameters"] == request["HyperParameters"]
     s3 = aws.client("s3")
     train_uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
     listed = s3.list_objects_v2(Bucket="artifacts", Prefix=train_uri.split("/", 3)[3])
