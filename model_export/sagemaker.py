@@ -73,6 +73,10 @@ IMAGE_PYTHON = "3.11"
 ENTRY_POINT = "sagemaker_train.py"
 SOURCE_PACKAGES = ("model_export", "udfs", "flink_job", "contracts")
 ROOT = Path(__file__).resolve().parent.parent
+# Where the execution role (infra/terraform/modules/sagemaker) may read the training input
+# and write the model artefacts: the root module's defaults (tests/test_sagemaker.py).
+TRAINING_PREFIX = "training/"
+OUTPUT_PREFIX = "sagemaker/output/"
 #: What training imports beyond the standard library; pinned with its whole closure at the
 #: locked versions in REQUIREMENTS_FILE (tests/test_sagemaker.py keeps the two in step).
 TRAINING_REQUIREMENTS = ("scikit-learn", "skl2onnx", "onnx", "onnxruntime", "pandas", "pyarrow")
@@ -221,7 +225,8 @@ def launch(
     role_arn: str,
     image: str,
     hyperparameters: dict[str, str],
-    prefix: str = "training",
+    prefix: str = TRAINING_PREFIX,
+    output_prefix: str = OUTPUT_PREFIX,
     instance_type: str = "ml.m5.large",
     region: str = "us-east-1",
 ) -> tuple[str, dict[str, Any]]:
@@ -229,7 +234,7 @@ def launch(
     s3, sagemaker = session("s3"), session("sagemaker")
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     job_name = f"fraud-train-{stamp}"
-    base = f"{prefix}/{job_name}"
+    base = f"{prefix.rstrip('/')}/{job_name}"
     s3.put_object(Bucket=bucket, Key=f"{base}/train/{features.name}", Body=features.read_bytes())
     s3.put_object(Bucket=bucket, Key=f"{base}/source/sourcedir.tar.gz", Body=source_tarball())
     request = training_request(
@@ -238,7 +243,7 @@ def launch(
         image=image,
         train_uri=f"s3://{bucket}/{base}/train/",
         source_uri=f"s3://{bucket}/{base}/source/sourcedir.tar.gz",
-        output_uri=f"s3://{bucket}/{prefix}/output",
+        output_uri=f"s3://{bucket}/{output_prefix.rstrip('/')}",
         hyperparameters=hyperparameters,
         instance_type=instance_type,
         region=region,

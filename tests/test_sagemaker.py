@@ -29,8 +29,10 @@ from model_export.registry import Registry, model_tarball
 from model_export.sagemaker import (
     ENTRY_POINT,
     IMAGE_PYTHON,
+    OUTPUT_PREFIX,
     REQUIREMENTS_FILE,
     SOURCE_PACKAGES,
+    TRAINING_PREFIX,
     SageMakerError,
     image_uri,
     launch,
@@ -62,6 +64,28 @@ def test_image_is_the_regions_pytorch_training_image_on_python_3_11() -> None:
     assert IMAGE_PYTHON == "3.11" and image_uri("us-east-1").endswith("-py311")
     with pytest.raises(SageMakerError, match="not a region"):
         image_uri("eu west 1")
+
+
+def test_the_job_reads_and_writes_where_the_execution_role_may() -> None:
+    """The role (modules/sagemaker) reads var.training_prefix, writes
+    var.sagemaker_output_prefix of the artifacts bucket, and reads the archive."""
+    from tests.test_terraform_wiring import MODULES, TERRAFORM, blocks, defaults, named
+
+    root = defaults(TERRAFORM)
+    assert root["training_prefix"] == TRAINING_PREFIX
+    assert root["sagemaker_output_prefix"] == OUTPUT_PREFIX
+    call = named(TERRAFORM, "module")["sagemaker"]
+    assert call["training_prefix"] == "${var.training_prefix}"
+    assert call["output_prefix"] == "${var.sagemaker_output_prefix}"
+    assert call["archive_bucket_arn"] == "${module.archive.bucket_arn}"
+    policy = blocks(MODULES / "sagemaker", "data")["aws_iam_policy_document.this"]
+    reads = [c for d in policy["dynamic"] for c in d["statement"]["content"]]
+    by_sid = {c["sid"]: c for c in reads}
+    assert by_sid["ReadArchive"]["actions"] == ["s3:GetObject"]
+    assert by_sid["ReadArchive"]["resources"] == [
+        "${statement.value}/transactions/*",
+        "${statement.value}/labels/*",
+    ]
 
 
 def source_directory(tmp_path: Path) -> Path:
@@ -258,14 +282,14 @@ def test_launch_wait_and_register(aws: LocalAws, tmp_path: Path) -> None:
     assert [o["Key"].rsplit("/", 1)[1] for o in listed["Contents"]] == ["features.parquet"]
     source_key = hyper["sagemaker_submit_directory"].split("/", 3)[3]
     assert s3.head_object(Bucket="artifacts", Key=source_key)["ContentLength"] > 0
-    assert request["OutputDataConfig"]["S3OutputPath"] == "s3://artifacts/training/output"
+    assert request["OutputDataConfig"]["S3OutputPath"] == "s3://artifacts/sagemaker/output"
 
     progress: list[str] = []
     description = wait(aws.client("sagemaker"), job_name, poll_s=0.0, say=progress.append)
     assert description["TrainingJobName"] == job_name
     assert progress and "Completed" in progress[-1]
     artefact = description["ModelArtifacts"]["S3ModelArtifacts"]
-    assert artefact == f"s3://artifacts/training/output/{job_name}/output/model.tar.gz"
+    assert artefact == f"s3://artifacts/sagemaker/output/{job_name}/output/model.tar.gz"
     # What the training container would have written (moto runs none):
     s3.put_object(
         Bucket="artifacts",

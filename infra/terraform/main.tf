@@ -117,6 +117,8 @@ module "sagemaker" {
   training_prefix = var.training_prefix
   output_prefix   = var.sagemaker_output_prefix
   kms_key_arn     = module.kms.key_arn
+
+  archive_bucket_arn = module.archive.bucket_arn
 }
 
 # ---- Alert fan-out ----------------------------------------------------------------

@@ -1,5 +1,6 @@
 # What SageMaker training needs: an execution role that reads the training data under
-# one prefix, writes model artefacts under another, and logs to its own log groups.
+# one prefix, writes model artefacts under another, logs to its own log groups, and reads
+# the transaction and label archive (production history) when its bucket is given.
 # model_export/ runs the same script locally or as a SageMaker training job.
 
 data "aws_caller_identity" "current" {}
@@ -53,6 +54,30 @@ data "aws_iam_policy_document" "this" {
     sid       = "WriteModelArtefacts"
     actions   = ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"]
     resources = ["${var.bucket_arn}/${var.output_prefix}*"]
+  }
+
+  # Production history for training (model_export.archive): read-only, the two record kinds.
+  dynamic "statement" {
+    for_each = var.archive_bucket_arn == null ? [] : [var.archive_bucket_arn]
+    content {
+      sid       = "ReadArchive"
+      actions   = ["s3:GetObject"]
+      resources = ["${statement.value}/transactions/*", "${statement.value}/labels/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.archive_bucket_arn == null ? [] : [var.archive_bucket_arn]
+    content {
+      sid       = "ListArchive"
+      actions   = ["s3:ListBucket"]
+      resources = [statement.value]
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["transactions/*", "labels/*"]
+      }
+    }
   }
 
   statement {

@@ -35,3 +35,9 @@ variable "tags" {
   description = "Tags added to the role."
   default     = {}
 }
+
+variable "archive_bucket_arn" {
+  type        = string
+  description = "ARN of the transaction and label archive (modules/archive); the role may read its transactions/ and labels/ prefixes. null: no access."
+  default     = null
+}
