@@ -169,6 +169,42 @@ def test_job_property_group_has_exactly_the_keys_the_job_reads() -> None:
     assert not unknown, f"keys Terraform sets that the job does not know: {unknown}"
 
 
+def evaluated_job_properties() -> dict[str, str]:
+    """The FraudDetection group as Terraform writes it with the module's defaults (the
+    names the root passes for the variables without one), its templates evaluated."""
+    values = {k: v for k, v in defaults(MODULES / "flink_app").items() if v is not None}
+    values |= {
+        f"{kind}_stream_name": kind.replace("deadletter", "transactions-dlq")
+        for kind in ("transactions", "labels", "alerts", "deadletter")
+    }
+    values["artifacts_bucket_name"] = "fraud-stream-artifacts-abc123"
+
+    def evaluate(template: str) -> str:
+        text = template.replace("${data.aws_region.current.name}", "eu-west-1")
+        text = re.sub(r"\$\{tostring\(var\.(\w+)\)\}", lambda m: str(values[m[1]]), text)
+        text = re.sub(
+            r'\$\{trimsuffix\(var\.(\w+), "(.*?)"\)\}',
+            lambda m: str(values[m[1]]).removesuffix(m[2]),
+            text,
+        )
+        evaluated = interpolate(text, {k: str(v) for k, v in values.items()})
+        assert "${" not in evaluated, f"template left unevaluated: {template}"
+        return evaluated
+
+    return {key: evaluate(str(value)) for key, value in flink_locals()["job_properties"].items()}
+
+
+def test_job_accepts_the_property_group_terraform_writes() -> None:
+    """Not only the same keys: the job's own reader (flink_job.config) takes the values."""
+    from flink_job.config import JobConfig
+
+    properties = evaluated_job_properties()
+    assert set(properties) == set(KEYS)
+    config = JobConfig.from_properties(properties)
+    assert config.model_path == "s3://fraud-stream-artifacts-abc123/models"
+    assert config.source_initial_position == "LATEST"
+
+
 def test_job_properties_on_aws() -> None:
     properties = flink_locals()["job_properties"]
     assert properties["aws.endpoint"] == "", "on AWS the endpoint override must be empty"
