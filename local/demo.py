@@ -248,17 +248,18 @@ def archive_history(aws: LocalAws, data: Path) -> None:
     from local.archive import ARCHIVE_BUCKET, archive_demo
 
     transactions, labels = archive_demo(aws, data)
-    days = transactions.days()
     print(
         f"archive: {transactions.records} transactions, {labels.records} labels in "
         f"s3://{ARCHIVE_BUCKET}/ ({len(transactions.partitions)} days, "
         f"{sum(transactions.errors.values())} records under errors/)"
     )
-    if days:
-        print(
-            f"  retrain from it: AWS_ENDPOINT_URL={aws.endpoint} python -m model_export.train "
-            f"--archive s3://{ARCHIVE_BUCKET} --from {days[0]} --to {days[1]} build/model-archive"
-        )
+    # The data set's days (a hostile record may sit in a partition of its own, e.g. 2099).
+    days = pd.read_json(data, lines=True, dtype={"event_time": str})["event_time"].str[:10]
+    print(
+        f"  retrain from it: AWS_ENDPOINT_URL={aws.endpoint} python -m model_export.train "
+        f"--archive s3://{ARCHIVE_BUCKET} --from {days.min()} --to {days.max()} "
+        "build/model-archive"
+    )
 
 
 def fan_out(aws: LocalAws, config: FanoutConfig, queue_url: str) -> list[str]:
