@@ -3,7 +3,8 @@ worth, as JSON and a markdown table.
 
     python -m bench.run [--days 30 --customers 3000 --repeat 3 --rates 500,1000,2000]
                         [--state-days 45 --state-customers 500 --state-every 15]
-                        [--only throughput|latency|scoring|state|options ...]
+                        [--backend-copies 2 --backend-repeat 1]
+                        [--only throughput|backends|aws-latency|latency|scoring|state|options]
 
 Figures are medians of --repeat runs, and ratios are taken within one run, because this
 machine is shared and noisy. Results go to build/bench/results.json and results.md.
@@ -19,6 +20,7 @@ import platform
 import site
 import statistics
 import subprocess
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -102,6 +104,108 @@ def throughput(data: Path, model: str, repeat: int) -> dict[str, Any]:
     }
 
 
+def backends(data: Path, model: str, repeat: int) -> dict[str, Any]:
+    """The JVM-only ceiling on the heap and RocksDB backends, over the data as it is, with
+    one terminal carrying 30 % of the transactions and with one card carrying 10 %; and the
+    full job on both backends over the data as it is. Interleaved, `repeat` rounds; ratios
+    within a round. Checkpoints every BENCH_CHECKPOINT_INTERVAL (incremental on RocksDB)."""
+    from bench.throughput import (
+        BACKENDS,
+        BENCH_CHECKPOINT_INTERVAL,
+        HOT_CARD,
+        HOT_TERMINAL,
+        count_lines,
+        hot_key_file,
+        run_ceiling,
+        run_full_job,
+        steady_run,
+    )
+    from flink_job.config import load_config
+
+    config = dataclasses.replace(load_config(), model_path=model, parallelism=1)
+    scenarios = {
+        "uniform": data,
+        "hot terminal 30 %": hot_key_file(data, "terminal_id", HOT_TERMINAL, 0.30),
+        "hot card 10 %": hot_key_file(data, "card_id", HOT_CARD, 0.10),
+    }
+    events = count_lines(data)
+    rounds: list[list[dict[str, Any]]] = []
+    for _ in range(repeat):
+        runs: list[dict[str, Any]] = []
+        for backend, settings in BACKENDS.items():
+            for job, run in (("ceiling", run_ceiling), ("full", run_full_job)):
+                for scenario, path in scenarios.items():
+                    if job == "full" and scenario != "uniform":
+                        continue
+                    with tempfile.TemporaryDirectory(prefix="bench-checkpoints-") as directory:
+                        flink = {
+                            **settings,
+                            "execution.checkpointing.interval": BENCH_CHECKPOINT_INTERVAL,
+                            "state.checkpoints.dir": Path(directory).as_uri(),
+                        }
+                        stats = steady_run(_with(run, config, flink), path, events)
+                    runs.append(
+                        {"backend": backend, "job": job, "scenario": scenario, **asdict(stats)}
+                    )
+                    print(
+                        f"backends: {backend} {job} {scenario}: "
+                        f"{stats.events_per_second:,.0f} events/s, checkpoints {stats.checkpoints}",
+                        flush=True,
+                    )
+        rounds.append(runs)
+    return {"events": events, "rounds": rounds, "median": _median_runs(rounds)}
+
+
+def _with(run: Any, config: Any, flink: dict[str, str]) -> Any:
+    return lambda path, events, rest: run(config, path, events, {**flink, **rest})
+
+
+def _median_runs(rounds: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per (backend, job, scenario): the median rate, its ratio to the same round's heap
+    ceiling on the uniform data, and the worst checkpoint seen."""
+    out = []
+    for i, first in enumerate(rounds[0]):
+        rates = [r[i]["events_per_second"] for r in rounds]
+        base = [
+            next(
+                x["events_per_second"]
+                for x in r
+                if (x["backend"], x["job"], x["scenario"]) == ("heap", "ceiling", "uniform")
+            )
+            for r in rounds
+        ]
+        same = [
+            next(
+                x["events_per_second"]
+                for x in r
+                if (x["backend"], x["job"], x["scenario"])
+                == (first["backend"], first["job"], "uniform")
+            )
+            for r in rounds
+        ]
+        checkpoints = [r[i]["checkpoints"] for r in rounds if r[i]["checkpoints"]]
+        out.append(
+            {
+                "backend": first["backend"],
+                "job": first["job"],
+                "scenario": first["scenario"],
+                "events_per_second": statistics.median(rates),
+                "vs_heap_ceiling": statistics.median(
+                    a / b for a, b in zip(rates, base, strict=True)
+                ),
+                "vs_uniform": statistics.median(a / b for a, b in zip(rates, same, strict=True)),
+                "checkpoint_max_ms": max((c["max_duration_ms"] for c in checkpoints), default=None),
+                "checkpoint_avg_ms": statistics.median(c["avg_duration_ms"] for c in checkpoints)
+                if checkpoints
+                else None,
+                "checkpoint_full_bytes": max(
+                    (c["latest_full_size_bytes"] for c in checkpoints), default=None
+                ),
+            }
+        )
+    return out
+
+
 def render(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
@@ -121,6 +225,45 @@ def render(results: dict[str, Any]) -> str:
             f"| ratio full / ceiling (median of per-round ratios) | {t['ratio']:.2f} |",
             "",
         ]
+    if "backends" in results:
+        b = results["backends"]
+        lines += [
+            f"| parallelism 1, {b['events']:,} events, median of {len(b['rounds'])} | backend "
+            "| events/s | vs heap ceiling (uniform) | vs uniform | checkpoint avg / max ms "
+            "| state |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in b["median"]:
+            ms = (
+                f"{r['checkpoint_avg_ms']:,.0f} / {r['checkpoint_max_ms']:,.0f}"
+                if r["checkpoint_max_ms"] is not None
+                else "none completed"
+            )
+            size = (
+                f"{r['checkpoint_full_bytes'] / 2**20:,.1f} MiB"
+                if r["checkpoint_full_bytes"]
+                else "—"
+            )
+            lines.append(
+                f"| {r['job']}, {r['scenario']} | {r['backend']} | "
+                f"{r['events_per_second']:,.0f} | {r['vs_heap_ceiling']:.2f} | "
+                f"{r['vs_uniform']:.2f} | {ms} | {size} |"
+            )
+        lines.append("")
+    if "aws_latency" in results:
+        lines += [
+            "| latency, AWS job properties (RocksDB, checkpoints every 10 s, event time = wall "
+            "clock at send) | achieved | alerts | p50 ms | p99 ms | kept up |",
+            "|---|---|---|---|---|---|",
+        ]
+        for a in results["aws_latency"]:
+            r = a["result"]
+            lines.append(
+                f"| {r['offered_rate']:,.0f}/s, out-of-order bound {a['bound_ms']:,} ms | "
+                f"{r['achieved_rate']:,.0f}/s | {r['alerts']} | "
+                f"{r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {'yes' if r['kept_up'] else 'no'} |"
+            )
+        lines.append("")
     if "latency" in results:
         lines += [
             "| offered rate | achieved | events | alerts | p50 ms | p95 ms | p99 ms | kept up |",
@@ -184,13 +327,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-days", type=int, default=45)
     parser.add_argument("--state-customers", type=int, default=500)
     parser.add_argument("--state-every", type=int, default=15)
-    every = ["throughput", "latency", "scoring", "state", "options"]
+    parser.add_argument(
+        "--backend-copies", type=int, default=2, help="backends: the data repeated this often"
+    )
+    parser.add_argument("--backend-repeat", type=int, default=1)
+    parser.add_argument(
+        "--aws-bounds", default="300000,1000", help="aws-latency: out-of-order bounds, ms"
+    )
+    every = ["throughput", "backends", "aws-latency", "latency", "scoring", "state", "options"]
     parser.add_argument("--only", choices=every, action="append")
     args = parser.parse_args(argv)
     parts = set(args.only or every)
 
     from bench.throughput import repeated_file
-    from local.demo import trained_model
+    from model_export.cached import trained_model
 
     data = bench_data(args.days, args.customers)
     model_dir = OUT / "model"
@@ -209,6 +359,17 @@ def main(argv: list[str] | None = None) -> int:
         results["scoring"] = [asdict(r) for r in scoring(str(model_dir))]
     if "throughput" in parts:
         results["throughput"] = throughput(long_run, str(model_dir), args.repeat)
+    if "backends" in parts:
+        backend_data = repeated_file(data, args.backend_copies, args.days)
+        results["backends"] = backends(backend_data, str(model_dir), args.backend_repeat)
+    if "aws-latency" in parts:
+        from bench.latency import measure_aws
+
+        bounds = tuple(int(b) for b in args.aws_bounds.split(","))
+        results["aws_latency"] = [
+            asdict(r)
+            for r in measure_aws(data, str(model_dir), 1000.0, args.latency_seconds, bounds)
+        ]
     if "latency" in parts:
         from bench.latency import measure as latency
 

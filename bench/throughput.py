@@ -17,27 +17,43 @@ half a core in the first 15 s of a run here); a job that runs for days is past t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pyflink.table import TableEnvironment
 
 from flink_job import pipeline
 from flink_job.config import JobConfig
-from flink_job.features import FEATURE_NAMES, interval_sql
+from flink_job.features import FEATURE_NAMES
 from flink_job.main import create_environment
 from flink_job.parsing import ArrivalRules, rowtime_sql
+from flink_job.sql import interval_sql
 from flink_job.tables import ALERT_COLUMNS, DEADLETTER_COLUMNS, arrival_rules, label_columns_sql
 from local.aws import free_port
 from local.flink_rest import FlinkRest
 
 SAMPLE_EVERY_S = 0.5
 STEADY_FROM = 0.5  # the share of the events read after which a run is taken as steady
+
+# The state backends, as Flink settings. Managed Service for Apache Flink always runs
+# RocksDB with incremental checkpoints (every 60 s by default, infra/terraform's flink_app);
+# the bench checkpoints every BENCH_CHECKPOINT_INTERVAL so that every run, a minute or two
+# long, takes several and their duration can be reported.
+BENCH_CHECKPOINT_INTERVAL = "10 s"
+BACKENDS: dict[str, dict[str, str]] = {
+    "heap": {"state.backend.type": "hashmap"},
+    "rocksdb": {"state.backend.type": "rocksdb", "state.backend.incremental": "true"},
+}
+HOT_TERMINAL = "T-HOT"
+HOT_CARD = "C-HOT"
 
 
 @dataclass(frozen=True)
@@ -136,7 +152,64 @@ def _shifted(line: str, shift: timedelta, copy: int) -> str:
     return json.dumps(record)
 
 
+def hot_key_file(data: Path, field: str, key: str, share: float) -> Path:
+    """`data` with `share` of its transactions moved to one `field` value `key` (a
+    payment gateway's terminal, a corporate card): chosen by a hash of the transaction id,
+    so the same ones every time, spread evenly over the period."""
+    out = data.with_name(f"{data.stem}.hot-{field}-{round(share * 100)}{data.suffix}")
+    if out.exists():
+        return out
+    with data.open() as source, out.open("w") as sink:
+        for line in source:
+            sink.write(_moved(line.rstrip("\n"), field, key, share) + "\n")
+    return out
+
+
+def _moved(line: str, field: str, key: str, share: float) -> str:
+    try:
+        record = json.loads(line)
+        digest = hashlib.sha256(str(record["transaction_id"]).encode()).digest()
+    except (ValueError, KeyError, TypeError):
+        return line
+    if int.from_bytes(digest[:4], "big") < share * 2**32:
+        record[field] = key
+    return json.dumps(record)
+
+
 Run = Callable[[Path, int, dict[str, str]], ThroughputResult]
+
+
+@dataclass(frozen=True)
+class CheckpointStats:
+    """Completed checkpoints of one run, from the REST API's /jobs/:id/checkpoints."""
+
+    completed: int
+    max_duration_ms: float
+    avg_duration_ms: float
+    max_size_bytes: float  # what one checkpoint wrote (incremental: the new files only)
+    latest_full_size_bytes: float  # the state it covers (checkpointed_size vs state_size)
+
+    @staticmethod
+    def from_rest(body: dict[str, Any]) -> CheckpointStats | None:
+        counts, summary = body.get("counts", {}), body.get("summary", {})
+        if not counts.get("completed"):
+            return None
+        duration = summary.get("end_to_end_duration", {})
+        size = summary.get("checkpointed_size", summary.get("state_size", {}))
+        latest = (body.get("latest") or {}).get("completed") or {}
+        return CheckpointStats(
+            completed=int(counts["completed"]),
+            max_duration_ms=float(duration.get("max", 0)),
+            avg_duration_ms=float(duration.get("avg", 0)),
+            max_size_bytes=float(size.get("max", 0)),
+            latest_full_size_bytes=float(latest.get("state_size", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class RunStats:
+    events_per_second: float
+    checkpoints: CheckpointStats | None
 
 
 class SteadyRateError(RuntimeError):
@@ -148,11 +221,20 @@ def steady_rate(run: Run, data: Path, events: int) -> float:
     REST API on a free port, the source's records read sampled every SAMPLE_EVERY_S, and the
     rate taken between the sample that first passes STEADY_FROM of the events and the last
     sample before the end."""
+    return steady_run(run, data, events).events_per_second
+
+
+def steady_run(run: Run, data: Path, events: int) -> RunStats:
+    """`steady_rate`, and the run's checkpoints as last seen while it ran."""
     port = free_port()
     samples: list[tuple[float, int]] = []
+    checkpoints: list[CheckpointStats] = []
     done = threading.Event()
     sampler = threading.Thread(
-        target=_sample, args=(FlinkRest(port), samples, done), name="bench-rate", daemon=True
+        target=_sample,
+        args=(FlinkRest(port), port, samples, checkpoints, done),
+        name="bench-rate",
+        daemon=True,
     )
     sampler.start()
     flink = {"rest.port": str(port), "metrics.fetcher.update-interval": "200"}
@@ -161,7 +243,8 @@ def steady_rate(run: Run, data: Path, events: int) -> float:
     finally:
         done.set()
         sampler.join()
-    return rate_once_steady(samples, events, data.name)
+    rate = rate_once_steady(samples, events, data.name)
+    return RunStats(rate, checkpoints[-1] if checkpoints else None)
 
 
 def rate_once_steady(samples: list[tuple[float, int]], events: int, name: str) -> float:
@@ -177,14 +260,32 @@ def rate_once_steady(samples: list[tuple[float, int]], events: int, name: str) -
     return (n1 - n0) / (t1 - t0)
 
 
-def _sample(rest: FlinkRest, samples: list[tuple[float, int]], done: threading.Event) -> None:
+def _sample(
+    rest: FlinkRest,
+    port: int,
+    samples: list[tuple[float, int]],
+    checkpoints: list[CheckpointStats],
+    done: threading.Event,
+) -> None:
     """Runs on its own thread, which only speaks HTTP (the planning thread stays the only
     one using py4j, see flink_job.pipeline.execute_statements)."""
     while not done.wait(SAMPLE_EVERY_S):
         try:
             samples.append((time.monotonic(), rest.records_read("transactions_source")))
+            stats = CheckpointStats.from_rest(_checkpoints(port))
         except (OSError, KeyError, IndexError, ValueError):
             continue  # not submitted yet, or finished
+        if stats is not None:
+            checkpoints.append(stats)
+
+
+def _checkpoints(port: int) -> dict[str, Any]:
+    base = f"http://127.0.0.1:{port}"
+    with urllib.request.urlopen(f"{base}/jobs/overview", timeout=5) as response:
+        job = json.loads(response.read())["jobs"][0]["jid"]
+    with urllib.request.urlopen(f"{base}/jobs/{job}/checkpoints", timeout=5) as response:
+        body: dict[str, Any] = json.loads(response.read())
+    return body
 
 
 def count_lines(path: Path) -> int:
