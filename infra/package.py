@@ -2,10 +2,10 @@
 
 - ``fraud-stream-flink.zip``: the Managed Service for Apache Flink application (runtime
   ``FLINK-1_20``, Python 3.11). At the root a generated ``main.py`` that calls
-  ``flink_job.main.main()``, the packages ``flink_job/`` and ``udfs/`` (``.py`` files only),
-  ``lib/fraud-stream-connectors.jar`` (``make jar``), and under ``python_deps/`` (the folder
-  named by ``pyFiles``) the job's Python dependencies that the runtime does not provide,
-  unpacked from manylinux x86_64 wheels for CPython 3.11.
+  ``flink_job.main.main()``, the packages ``flink_job/``, ``udfs/`` and ``contracts/``
+  (``.py`` files only), ``lib/fraud-stream-connectors.jar`` (``make jar``), and under
+  ``python_deps/`` (the folder named by ``pyFiles``) the job's Python dependencies that the
+  runtime does not provide, unpacked from manylinux x86_64 wheels for CPython 3.11.
 - ``alert-fanout.zip``: the alert fan-out Lambda (``lambdas/`` with
   ``alert_fanout/templates/``) plus aws-lambda-powertools and what it needs beyond boto3.
 - ``api.zip``: the API Lambda (``lambdas/api/``, the alert store's layout from
@@ -80,7 +80,7 @@ RUN_OPTIONS: dict[str, str] = {
     "pyFiles": "python_deps/",
 }
 PY_DEPS_DIR = RUN_OPTIONS["pyFiles"].rstrip("/")
-JOB_PACKAGES = ("flink_job", "udfs")
+JOB_PACKAGES = ("flink_job", "udfs", "contracts")  # contracts: the record contracts the job reads
 
 # Runtime: Managed Flink FLINK-1_20 runs CPython 3.11 on x86_64.
 PYTHON_VERSION = "3.11"
