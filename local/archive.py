@@ -66,9 +66,6 @@ class Delivery:
     def records(self) -> int:
         return sum(self.partitions.values())
 
-    def days(self) -> tuple[str, str] | None:
-        return (min(self.partitions), max(self.partitions)) if self.partitions else None
-
 
 def masked(records: Sequence[bytes]) -> list[bytes]:
     """The records after the masking Lambda, called as Firehose calls it."""
