@@ -197,3 +197,17 @@ def test_demo_archives_what_the_streams_carried_and_the_data_sets_labels(tmp_pat
         assert sorted(frame["transaction_id"]) == sorted(
             json.loads(s)["transaction_id"] for s in sample
         )
+
+
+def test_commands_take_an_archive_range_or_a_file_not_both() -> None:
+    from model_export.feature_table import main as features_main
+    from model_export.train import main as train_main
+
+    range_ = ["--archive", "s3://history", "--from", "2026-10-01", "--to", "2026-10-02"]
+    for command in (features_main, train_main):
+        with pytest.raises(SystemExit):  # a file and the archive
+            command([*range_, "transactions.jsonl", "out"])
+        with pytest.raises(SystemExit):  # an open range
+            command(["--archive", "s3://history", "--from", "2026-10-01", "out"])
+        with pytest.raises(SystemExit):  # dates without the archive
+            command(["--from", "2026-10-01", "--to", "2026-10-02", "transactions.jsonl", "out"])
