@@ -217,7 +217,9 @@ def transaction_labels(labels: pd.DataFrame) -> pd.DataFrame:
     reported_at, fraud on a tie; labels other than fraud/legit are ignored."""
     known = labels[labels["label"].isin(["fraud", "legit"])].copy()
     known["fraud"] = (known["label"] == "fraud").astype(int)
-    known = known.sort_values(["transaction_id", "reported_at", "fraud"], kind="stable")
+    # As instants, not text: "…:00Z" sorts after "…:00.5Z" as a string.
+    known["at"] = pd.to_datetime(known["reported_at"], utc=True, format="ISO8601", errors="coerce")
+    known = known.sort_values(["transaction_id", "at", "fraud"], kind="stable", na_position="first")
     latest = known.groupby("transaction_id", sort=True).tail(1)
     result = latest[["transaction_id", "fraud"]].rename(columns={"fraud": "label"})
     return result.reset_index(drop=True)

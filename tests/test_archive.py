@@ -145,6 +145,8 @@ def test_a_transactions_training_label_is_its_latest_verdict() -> None:
             ("c", "legit", "2026-10-05T00:00:00Z"),  # a tie counts as fraud
             ("c", "fraud", "2026-10-05T00:00:00Z"),
             ("d", "unsure", "2026-10-05T00:00:00Z"),  # not Label v1: ignored
+            ("e", "fraud", "2026-10-05T00:00:00Z"),  # as instants: ".5Z" is later than
+            ("e", "legit", "2026-10-05T00:00:00.5Z"),  # "Z", though it sorts first as text
         ],
         columns=["transaction_id", "label", "reported_at"],
     )
@@ -153,6 +155,7 @@ def test_a_transactions_training_label_is_its_latest_verdict() -> None:
         "a": 0,
         "b": 1,
         "c": 1,
+        "e": 0,
     }
 
 
