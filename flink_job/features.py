@@ -34,16 +34,6 @@ class Window:
     millis: int
 
 
-def interval_sql(millis: int) -> str:
-    """A SQL day-to-second interval literal of exactly `millis` milliseconds."""
-    days, rem = divmod(millis, 86_400_000)
-    hours, rem = divmod(rem, 3_600_000)
-    minutes, rem = divmod(rem, 60_000)
-    seconds, ms = divmod(rem, 1000)
-    literal = f"{days} {hours:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}"
-    return f"INTERVAL '{literal}' DAY(3) TO SECOND(3)"
-
-
 MINUTE, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 W10M, W1H, W1D, W7D, W30D = (
     Window("10m", 10 * MINUTE),

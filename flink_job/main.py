@@ -15,6 +15,7 @@ from pathlib import Path
 from pyflink.table import EnvironmentSettings, TableEnvironment, TableResult
 
 from flink_job.config import MANAGED_FLINK_PROPERTIES, ConfigError, JobConfig, load_config
+from flink_job.features import CARD_WINDOWS, DAY, RISK_WINDOWS, TERMINAL_COUNT_WINDOWS
 from flink_job.pipeline import build_statements, execute_statements, register_java_functions
 
 CONNECTOR_JAR = Path(__file__).with_name("target") / "fraud-stream-connectors.jar"
@@ -26,9 +27,21 @@ NETWORK_BUFFER_TIMEOUT_MS = 10
 LOCAL_CHECKPOINT_INTERVAL_MS = 60_000
 LOCAL_CHECKPOINT_MIN_PAUSE_MS = 5_000
 LOCAL_CHECKPOINTS = Path("build") / "checkpoints"
-# Idle-state retention: the longest history a feature reads is the terminal fraud risk,
-# 30 days ending a label delay (7 days by default) before the transaction.
-STATE_TTL = "38 d"
+# Idle-state retention (state_ttl): the longest history a feature reads is the terminal
+# fraud risk, 30 days ending a label delay before the transaction; a day more of margin.
+STATE_TTL_MARGIN_MS = DAY
+
+
+class MissingJarError(FileNotFoundError):
+    """The connector jar is not built (`make jar`)."""
+
+
+def state_ttl(label_delay_ms: int) -> str:
+    """Flink's idle-state retention for the configured label delay: the widest window any
+    feature reads, plus the delay, plus STATE_TTL_MARGIN_MS (38 d for the default 7 days)."""
+    windows = (*CARD_WINDOWS, *TERMINAL_COUNT_WINDOWS, *RISK_WINDOWS)
+    millis = max(w.millis for w in windows) + label_delay_ms + STATE_TTL_MARGIN_MS
+    return f"{millis // DAY} d" if millis % DAY == 0 else f"{millis} ms"
 
 
 def running_on_managed_flink() -> bool:
@@ -77,11 +90,11 @@ def create_environment(config: JobConfig, extra: dict[str, str] | None = None) -
         "python.fn-execution.bundle.time": str(config.scoring_bundle_time_ms),
         "python.fn-execution.bundle.size": str(config.scoring_batch_size),
         "python.fn-execution.arrow.batch.size": str(config.scoring_batch_size),
-        "table.exec.state.ttl": STATE_TTL,
+        "table.exec.state.ttl": state_ttl(config.labels_delay_ms),
     }
     if not running_on_managed_flink():
         if not CONNECTOR_JAR.exists():
-            raise SystemExit(f"connector jar {CONNECTOR_JAR} is missing: run `make jar`")
+            raise MissingJarError(f"connector jar {CONNECTOR_JAR} is missing: run `make jar`")
         settings.update(local_checkpointing())
         settings["pipeline.jars"] = CONNECTOR_JAR.resolve().as_uri()
         settings["parallelism.default"] = str(config.parallelism)
@@ -120,7 +133,10 @@ def main(argv: list[str] | None = None) -> None:
         config = load_config()
     except ConfigError as error:
         raise SystemExit(f"configuration error: {error}") from None
-    result = start(config, parse_flink_settings(sys.argv[1:] if argv is None else argv))
+    try:
+        result = start(config, parse_flink_settings(sys.argv[1:] if argv is None else argv))
+    except MissingJarError as error:
+        raise SystemExit(str(error)) from None
     if not running_on_managed_flink():
         result.wait()
 

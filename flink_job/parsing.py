@@ -34,15 +34,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flink_job.features import interval_sql
+from contracts.label import LABEL_V1, LABELS
+from contracts.transaction import TRANSACTION_V1
+from flink_job.sql import EPOCH_SQL, NO_ARRIVAL_SQL, interval_sql, literal_sql
 
 UTC_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|\+00:00)$"
 
 PARSE_FUNCTION = ("parse_transaction", "io.fraudstream.parsing.TransactionParser")
 EVENT_TIME_FUNCTION = ("transaction_event_time", "io.fraudstream.parsing.EventTime")
 DEADLETTER_FUNCTION = ("deadletter_payload", "io.fraudstream.parsing.DeadLetterPayload")
-EPOCH_SQL = "TIMESTAMP '1970-01-01 00:00:00.000'"
-NO_ARRIVAL_SQL = "CAST(NULL AS TIMESTAMP_LTZ(3))"
 
 
 @dataclass(frozen=True)
@@ -63,44 +63,17 @@ class ArrivalRules:
         return ", ".join(
             (
                 self.arrival_sql,
-                _literal(self.max_future_ms, "BIGINT"),
-                _literal(self.max_age_ms, "BIGINT"),
-                _literal(self.max_amount, "DOUBLE"),
+                literal_sql(self.max_future_ms, "BIGINT"),
+                literal_sql(self.max_age_ms, "BIGINT"),
+                literal_sql(self.max_amount, "DOUBLE"),
             )
         )
-
-
-def _literal(value: float | None, sql_type: str) -> str:
-    return f"CAST({'NULL' if value is None else repr(value)} AS {sql_type})"
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    kind: str  # "string" or "number"
-    required: bool
-
-
-TRANSACTION_V1: tuple[Field, ...] = (
-    Field("transaction_id", "string", True),
-    Field("event_time", "string", True),
-    Field("card_id", "string", True),
-    Field("terminal_id", "string", True),
-    Field("amount", "number", True),
-    Field("currency", "string", True),
-    Field("merchant_category", "string", False),
-    Field("country", "string", False),
-    Field("lat", "number", False),
-    Field("lon", "number", False),
-    Field("channel", "string", False),
-    Field("device_id", "string", False),
-)
 
 
 def parsed_sql(source: str, rules: ArrivalRules) -> str:
     """Every record of `source` (payload, ingested_at, et) with `reject_reason` and the
     typed Transaction v1 columns (NULL when rejected), the JSON read once."""
-    columns = ", ".join(f"p.{f.name}" for f in TRANSACTION_V1 if f.name != "event_time")
+    columns = ", ".join(f"p.{name}" for name in TRANSACTION_V1.names() if name != "event_time")
     call = f"{PARSE_FUNCTION[0]}(payload, {rules.arguments_sql()})"
     return (
         f"SELECT s.payload, s.ingested_at, s.et, p.reject_reason, {columns} "
@@ -108,9 +81,9 @@ def parsed_sql(source: str, rules: ArrivalRules) -> str:
     )
 
 
-def _missing_rule(f: Field) -> str:
-    value = f"JSON_VALUE(payload, '$.{f.name}')"
-    return f"WHEN {value} IS NULL OR TRIM({value}) = '' THEN 'missing required field {f.name}'"
+def _missing_rule(name: str) -> str:
+    value = f"JSON_VALUE(payload, '$.{name}')"
+    return f"WHEN {value} IS NULL OR TRIM({value}) = '' THEN 'missing required field {name}'"
 
 
 def rowtime_sql(rules: ArrivalRules) -> str:
@@ -124,17 +97,6 @@ def deadletter_payload_sql() -> str:
     """ROW(payload, payload_encoding, payload_bytes, payload_sha256, payload_truncated): the
     record cut to 64 KiB with card numbers masked, base64 unless UTF-8, its length and hash."""
     return f"{DEADLETTER_FUNCTION[0]}(payload)"
-
-
-LABEL_V1: tuple[Field, ...] = (
-    Field("transaction_id", "string", True),
-    Field("card_id", "string", True),
-    Field("terminal_id", "string", True),
-    Field("event_time", "string", True),
-    Field("label", "string", True),
-    Field("source", "string", True),
-    Field("reported_at", "string", True),
-)
 
 
 def _utc_timestamp_sql(field: str) -> str:
@@ -155,12 +117,12 @@ def label_reject_reason_sql(arrival_sql: str = NO_ARRIVAL_SQL, max_future_ms: in
     rules = [
         "WHEN payload IS NULL OR payload IS NOT JSON OBJECT THEN 'record is not a JSON object'"
     ]
-    rules += [_missing_rule(f) for f in LABEL_V1 if f.required]
+    rules += [_missing_rule(name) for name in LABEL_V1.required_names()]
     rules += [
         f"WHEN {_utc_timestamp_sql('event_time')} IS NULL THEN 'event_time is not a valid time'",
         f"WHEN {_utc_timestamp_sql('reported_at')} IS NULL THEN 'reported_at is not a valid time'",
-        "WHEN JSON_VALUE(payload, '$.label') NOT IN ('fraud', 'legit') "
-        "THEN 'label must be fraud or legit'",
+        f"WHEN JSON_VALUE(payload, '$.label') NOT IN ({', '.join(repr(v) for v in LABELS)}) "
+        f"THEN 'label must be {' or '.join(LABELS)}'",
         future,
     ]
     return "CASE " + " ".join(rules) + " ELSE CAST(NULL AS STRING) END"

@@ -1,4 +1,5 @@
-"""Wire the job: parse → (dead-letter | features) → score and explain → alert.
+"""Wire the job: parse → (dead-letter | features) → score and decide (flink_job.decide) →
+alert.
 
 Every stage is a SQL view over the previous one, so the same views run in streaming mode
 on Kinesis and in batch mode on a file (the training path, model_export.feature_table).
@@ -6,16 +7,30 @@ on Kinesis and in batch mode on a file (the training path, model_export.feature_
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from pyflink.table import TableEnvironment, TableResult
 
+from contracts.deadletter import DEADLETTER_V1
+from contracts.label import LABEL_V1
+from contracts.transaction import TRANSACTION_V1
 from flink_job.config import JobConfig
+from flink_job.decide import (
+    ALERTED_VIEW,
+    FEATURE_VECTOR_FUNCTION,
+    SCORE_FUNCTION,
+    SCORED_VIEW,
+    alert_insert_sql,
+    alerted_sql,
+    scored_sql,
+)
 from flink_job.features import (
     DEFAULT_LABEL_DELAY_MS,
     FEATURE_NAMES,
     JAVA_FUNCTIONS,
     feature_columns_sql,
+    feature_schema_hash,
     feature_views,
     isolated_history_sql,
 )
@@ -28,27 +43,26 @@ from flink_job.parsing import (
     label_reject_reason_sql,
     parsed_sql,
 )
+from flink_job.sql import SQL_TYPES, epoch_millis_sql, insert_by_name, iso_sql
 from flink_job.tables import (
+    JOB_DEADLETTER_OMITS,
     alerts_sink_ddl,
     arrival_rules,
     deadletter_sink_ddl,
-    epoch_millis_sql,
-    iso_sql,
     labels_source_ddl,
     transactions_source_ddl,
 )
 from udfs.scoring import score_udf
 
-TRANSACTION_COLUMNS = (
-    "transaction_id, card_id, terminal_id, amount, currency, merchant_category, "
-    "country, lat, lon, channel, device_id, et, ingested_at"
-)
+# A valid transaction's row in the views: Transaction v1's fields (event_time parsed into
+# the rowtime `et`), then its arrival on Kinesis.
+ROW_TIME_COLUMNS = {"et": "TIMESTAMP(3)", "ingested_at": "TIMESTAMP_LTZ(3)"}
+TRANSACTION_ROW = (*(n for n in TRANSACTION_V1.names() if n != "event_time"), *ROW_TIME_COLUMNS)
+TRANSACTION_COLUMNS = ", ".join(TRANSACTION_ROW)
 
 
 LABELS_IDLE_TIMEOUT_MS = 1000
 LATE_COUNTER_FUNCTION = ("count_late", "io.fraudstream.metrics.LateCounter")
-# The features in one float32 binary value: one Arrow column into the scoring UDF, not 38.
-FEATURE_VECTOR_FUNCTION = ("feature_vector", "io.fraudstream.scoring.FeatureVector")
 
 
 @dataclass(frozen=True)
@@ -76,12 +90,20 @@ def _view(t_env: TableEnvironment, name: str, query: str) -> None:
     t_env.execute_sql(f"CREATE TEMPORARY VIEW {name} AS {query}")
 
 
-LABEL_ROW_COLUMNS = (
-    "JSON_VALUE(payload, '$.transaction_id'), JSON_VALUE(payload, '$.card_id'), "
-    "JSON_VALUE(payload, '$.terminal_id'), CAST(NULL AS DOUBLE), CAST(NULL AS STRING), "
-    "CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), "
-    "CAST(NULL AS STRING), CAST(NULL AS STRING), et, CAST(NULL AS TIMESTAMP_LTZ(3))"
-)
+def _label_row_value(name: str) -> str:
+    """A label's value in a transaction row's column `name`: the fields Label v1 shares
+    with Transaction v1 (ids), the label's usable time as `et`, NULL for the rest."""
+    if name == "et":
+        return "et"
+    if name in ROW_TIME_COLUMNS:
+        return f"CAST(NULL AS {ROW_TIME_COLUMNS[name]})"
+    if name in LABEL_V1.names():
+        return f"JSON_VALUE(payload, '$.{name}')"
+    return f"CAST(NULL AS {SQL_TYPES[TRANSACTION_V1.field(name).type]})"
+
+
+# A Label v1 record as a row of the terminal stream, column by column by name.
+LABEL_ROW_COLUMNS = ", ".join(_label_row_value(name) for name in TRANSACTION_ROW)
 
 
 def register_label_views(t_env: TableEnvironment, labels: str) -> str:
@@ -197,24 +219,6 @@ def register_feature_views(
     return "transaction_features"
 
 
-def feature_vector_sql() -> str:
-    """Every feature, in FEATURE_NAMES order (the model's), as one float32 vector."""
-    features = ", ".join(f"CAST({name} AS DOUBLE)" for name in FEATURE_NAMES)
-    return f"{FEATURE_VECTOR_FUNCTION[0]}({features})"
-
-
-def _severity_sql() -> str:
-    band = "(1.0 - threshold) / 3.0"
-    return (
-        f"CASE WHEN score >= threshold + 2 * {band} THEN 'high' "
-        f"WHEN score >= threshold + {band} THEN 'medium' ELSE 'low' END"
-    )
-
-
-def _features_map_sql() -> str:
-    return "MAP[" + ", ".join(f"'{n}', {n}" for n in FEATURE_NAMES) + "]"
-
-
 def register_job_features(t_env: TableEnvironment, config: JobConfig, tables: JobTables) -> str:
     """The job's sources and feature views (every feature of every valid transaction, with
     the terminal risk from labels and late transactions counted); returns the last view."""
@@ -241,35 +245,46 @@ def build_statements(
     tables = tables or kinesis_tables(config)
     t_env.execute_sql(tables.alerts_sink)
     t_env.execute_sql(tables.deadletter_sink)
-    endpoint = config.aws_endpoint or None
-    scorer = score_udf(config.model_path, config.model_poll_interval_ms, endpoint)
-    t_env.create_temporary_function("score_transactions", scorer)
+    # The UDF gets what it checks models against from the job: it reads no job config.
+    endpoint = config.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL") or None
+    scorer = score_udf(
+        config.model_path,
+        FEATURE_NAMES,
+        feature_schema_hash(),
+        config.model_poll_interval_ms,
+        endpoint,
+    )
+    t_env.create_temporary_function(SCORE_FUNCTION, scorer)
     features = register_job_features(t_env, config, tables)
-    _view(
-        t_env,
-        "scored_transactions",
-        f"SELECT *, score_transactions({feature_vector_sql()}) AS decision FROM {features}",
+    _view(t_env, SCORED_VIEW, scored_sql(features))
+    _view(t_env, ALERTED_VIEW, alerted_sql(SCORED_VIEW))
+    return [alert_insert_sql("alerts_sink", ALERTED_VIEW), deadletter_insert_sql()]
+
+
+def deadletter_values() -> dict[str, str]:
+    """One SQL expression per field of the job's dead letter, over a refused record."""
+    return {
+        "schema": f"'{DEADLETTER_V1.schema}'",
+        "reason": "reject_reason",
+        "payload": "d.payload",
+        "payload_encoding": "d.payload_encoding",
+        "payload_bytes": "d.payload_bytes",
+        "payload_sha256": "d.payload_sha256",
+        "payload_truncated": "d.payload_truncated",
+        "ingested_at": iso_sql("ingested_at"),
+        "detected_at": iso_sql("CURRENT_TIMESTAMP"),
+    }
+
+
+def deadletter_insert_sql(sink: str = "deadletter_sink") -> str:
+    """Every refused record as deadletter.v1, column by column by name."""
+    refused = (
+        f"(SELECT reject_reason, ingested_at, {deadletter_payload_sql()} AS d\n"
+        "      FROM parsed_transactions WHERE reject_reason IS NOT NULL)"
     )
-    _view(
-        t_env,
-        "alerted_transactions",
-        "SELECT *, decision.score AS score, decision.threshold AS threshold "
-        "FROM scored_transactions WHERE decision.score >= decision.threshold",
+    return insert_by_name(
+        sink, DEADLETTER_V1, deadletter_values(), refused, omit=JOB_DEADLETTER_OMITS
     )
-    alerts = f"""INSERT INTO alerts_sink SELECT
-  'alert.v1',
-  SUBSTR(SHA256(CONCAT('alert.v1:', transaction_id)), 1, 32),
-  transaction_id, {iso_sql("et")}, card_id, terminal_id, amount, currency,
-  merchant_category, country, channel, score, threshold, {_severity_sql()},
-  decision.model_version, decision.reasons, decision.codes, {_features_map_sql()}, late,
-  {iso_sql("ingested_at")}, {iso_sql("CURRENT_TIMESTAMP")}
-FROM alerted_transactions"""
-    deadletters = f"""INSERT INTO deadletter_sink SELECT
-  'deadletter.v1', reject_reason, d.payload, d.payload_encoding, d.payload_bytes,
-  d.payload_sha256, d.payload_truncated, {iso_sql("ingested_at")}, {iso_sql("CURRENT_TIMESTAMP")}
-FROM (SELECT reject_reason, ingested_at, {deadletter_payload_sql()} AS d
-      FROM parsed_transactions WHERE reject_reason IS NOT NULL)"""
-    return [alerts, deadletters]
 
 
 def execute_statements(t_env: TableEnvironment, inserts: list[str]) -> TableResult:

@@ -1,23 +1,16 @@
-"""Table definitions of the job's sources and sinks: Kinesis in, Kinesis out."""
+"""Table definitions of the job's sources and sinks: Kinesis in, Kinesis out. The sinks'
+columns are the contracts' fields (contracts.alert, contracts.deadletter), in their order."""
 
 from __future__ import annotations
 
+from contracts.alert import ALERT_V1
+from contracts.deadletter import DEADLETTER_V1
 from flink_job.config import JobConfig
-from flink_job.features import interval_sql
-from flink_job.parsing import EPOCH_SQL, NO_ARRIVAL_SQL, ArrivalRules, label_times_sql, rowtime_sql
+from flink_job.parsing import ArrivalRules, label_times_sql, rowtime_sql
+from flink_job.sql import EPOCH_SQL, NO_ARRIVAL_SQL, columns_ddl, interval_sql, with_sql
 
-ISO_FORMAT = "yyyy-MM-dd''T''HH:mm:ss.SSS''Z''"
-
-
-def iso_sql(column: str) -> str:
-    """RFC 3339 UTC text of a timestamp column (the session time zone is UTC)."""
-    return f"DATE_FORMAT({column}, '{ISO_FORMAT}')"
-
-
-def epoch_millis_sql(column: str) -> str:
-    """Epoch milliseconds of a TIMESTAMP(3) column (the session time zone is UTC)."""
-    seconds = f"UNIX_TIMESTAMP(DATE_FORMAT({column}, 'yyyy-MM-dd HH:mm:ss'))"
-    return f"({seconds} * 1000 + CAST(DATE_FORMAT({column}, 'SSS') AS BIGINT))"
+# The job's dead letters carry no `source` (that is the fan-out Lambda's record origin).
+JOB_DEADLETTER_OMITS = ("source",)
 
 
 def _aws_options(config: JobConfig) -> dict[str, str]:
@@ -25,10 +18,6 @@ def _aws_options(config: JobConfig) -> dict[str, str]:
     if config.aws_endpoint:
         options["aws.endpoint"] = config.aws_endpoint
     return options
-
-
-def _with(options: dict[str, str]) -> str:
-    return ",\n  ".join(f"'{k}' = '{v}'" for k, v in options.items())
 
 
 def _sink_options(config: JobConfig, stream: str) -> dict[str, str]:
@@ -77,7 +66,7 @@ CREATE TABLE transactions_source (
   et AS {rowtime_sql(arrival_rules(config))},
   WATERMARK FOR et AS et - {lateness}
 ) WITH (
-  {_with(options)}
+  {with_sql(options)}
 )"""
 
 
@@ -124,51 +113,19 @@ def labels_source_ddl(config: JobConfig) -> str:
 CREATE TABLE labels_source (
   {columns}
 ) WITH (
-  {_with(options)}
+  {with_sql(options)}
 )"""
 
 
-ALERT_COLUMNS = """
-  `schema` STRING,
-  alert_id STRING,
-  transaction_id STRING,
-  event_time STRING,
-  card_id STRING,
-  terminal_id STRING,
-  amount DOUBLE,
-  currency STRING,
-  merchant_category STRING,
-  country STRING,
-  channel STRING,
-  score DOUBLE,
-  threshold DOUBLE,
-  severity STRING,
-  model_version STRING,
-  reasons ARRAY<STRING>,
-  reason_codes ARRAY<STRING>,
-  features MAP<STRING, DOUBLE>,
-  late BOOLEAN,
-  ingested_at STRING,
-  detected_at STRING"""
-
-
-DEADLETTER_COLUMNS = """
-  `schema` STRING,
-  reason STRING,
-  payload STRING,
-  payload_encoding STRING,
-  payload_bytes BIGINT,
-  payload_sha256 STRING,
-  payload_truncated BOOLEAN,
-  ingested_at STRING,
-  detected_at STRING"""
+ALERT_COLUMNS = columns_ddl(ALERT_V1)
+DEADLETTER_COLUMNS = columns_ddl(DEADLETTER_V1, omit=JOB_DEADLETTER_OMITS)
 
 
 def alerts_sink_ddl(config: JobConfig) -> str:
     return f"""
 CREATE TABLE alerts_sink ({ALERT_COLUMNS}
 ) PARTITIONED BY (card_id) WITH (
-  {_with(_sink_options(config, config.alerts_stream))}
+  {with_sql(_sink_options(config, config.alerts_stream))}
 )"""
 
 
@@ -176,5 +133,5 @@ def deadletter_sink_ddl(config: JobConfig) -> str:
     return f"""
 CREATE TABLE deadletter_sink ({DEADLETTER_COLUMNS}
 ) WITH (
-  {_with(_sink_options(config, config.deadletter_stream))}
+  {with_sql(_sink_options(config, config.deadletter_stream))}
 )"""

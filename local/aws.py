@@ -26,18 +26,14 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from flink_job.rest import free_port as free_port  # re-exported: the local runtime uses it
+
 REGION = "us-east-1"
 # moto accepts any credentials; these are placeholders, never real secrets.
 ACCESS_KEY = "local"
 SECRET_KEY = "local"
 
 DEFAULT_STREAMS: tuple[str, ...] = ("transactions", "alerts", "transactions-dlq", "labels")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def flink_env() -> dict[str, str]:

@@ -43,8 +43,9 @@ from lambdas.api import services as api_services
 from lambdas.api.config import ApiConfig
 from lambdas.api.repository import iso
 from local.aws import ACCESS_KEY, REGION, SECRET_KEY, LocalAws
+from local.demo_alerts import demo_alerts
 from local.dev_issuer import CLIENT_ID, DevIssuer, OAuthError, use_issuer
-from local.lambda_poller import demo_alerts, provision_fanout
+from local.fanout_resources import provision_fanout
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "console" / "dist"

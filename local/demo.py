@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import io
 import json
 import os
@@ -29,18 +28,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flink_job.features import feature_schema_hash
 from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import LocalAws, aws_env
 from local.console_server import serve_demo
-from local.lambda_poller import (
-    LambdaPoller,
-    MappingSettings,
-    function_environment,
-    provision_fanout,
-)
+from local.fanout_environment import function_environment
+from local.fanout_resources import provision_fanout
+from local.lambda_poller import LambdaPoller, MappingSettings, stats_lines
 from local.replay import Record, ReplayResult, read_records
 from local.running import RunningPipeline, wait_for, wait_quiet
+from model_export.cached import trained_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "sample_transactions.jsonl"
@@ -94,24 +90,6 @@ def data_file(args: argparse.Namespace) -> Path:
     out = BUILD / f"simulated-{args.simulate_days}d.jsonl"
     simulate(["--out", str(out), "--days", str(args.simulate_days), "--seed", "7"])
     return out
-
-
-def trained_model(data: Path, model_dir: Path) -> dict[str, Any]:
-    """Train unless a model for this exact data and feature schema is already there."""
-    from model_export.train import train
-
-    digest = hashlib.sha256(data.read_bytes()).hexdigest()
-    manifest_path = model_dir / "manifest.json"
-    stamp = model_dir / "trained-on.sha256"
-    if manifest_path.exists() and stamp.exists() and stamp.read_text() == digest:
-        manifest: dict[str, Any] = json.loads(manifest_path.read_text())
-        if manifest.get("feature_schema_hash") == feature_schema_hash():
-            print(f"model: reusing {manifest['version']} (same data, same features)")
-            return manifest
-    print(f"model: training on the job's features of {data.name} …")
-    manifest = train(data, model_dir, target_precision=0.8, seed=7)
-    stamp.write_text(digest)
-    return manifest
 
 
 @dataclass
@@ -276,7 +254,7 @@ def fan_out(aws: LocalAws, config: FanoutConfig, queue_url: str) -> list[str]:
     )
     with contextlib.redirect_stdout(io.StringIO()):  # the handler's EMF metric lines
         stats = poller.run_until_idle(timeout_s=120)
-    return poller.summary(replace(config, deadletter_queue_url=queue_url)).lines(stats)
+    return stats_lines(stats, poller.summary(replace(config, deadletter_queue_url=queue_url)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,6 @@
 """A local Kinesis event-source mapping: reads a stream and invokes a real Lambda handler.
+(The fan-out's resources: local.fanout_resources; its environment: local.fanout_environment;
+demo alerts: local.demo_alerts.)
 
 It keeps Lambda's contract for Kinesis so that the handler cannot tell the difference:
 
@@ -21,12 +23,8 @@ checkpoint advances, and a bisected half keeps its parent's retry count.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import os
-import random
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -35,12 +33,17 @@ from typing import Any
 
 from lambdas.alert_fanout import handler as fanout_handler
 from lambdas.alert_fanout.config import FanoutConfig
-from local.aws import REGION, LocalAws, aws_env
+from local.aws import REGION, LocalAws
+from local.demo_alerts import demo_alerts, put_alerts
+from local.fanout_environment import apply_function_environment
+from local.fanout_environment import function_environment as function_environment
+from local.fanout_resources import ON_FAILURE_QUEUE, FanoutSummary, read_fanout_summary
+from local.fanout_resources import provision_fanout as provision_fanout
+from local.fanout_resources import sent_emails as sent_emails
 
 Handler = Callable[[dict[str, Any], Any], Any]
 ACCOUNT = "123456789012"
 FUNCTION_NAME = "fraud-alert-fanout"
-ON_FAILURE_QUEUE = "fraud-alerts-fanout-dlq"
 
 
 @dataclass(frozen=True)
@@ -69,30 +72,6 @@ class PollerStats:
     function_errors: int = 0
     records_to_on_failure: int = 0
     on_failure_messages: int = 0
-
-
-@dataclass(frozen=True)
-class FanoutSummary:
-    """The fan-out's effects, read back from the local AWS."""
-
-    alerts_stored: int
-    lake_objects: int
-    emails_sent: int
-    alerts_held_for_next_email: int
-    dead_letter_messages: int
-
-    def lines(self, stats: PollerStats) -> list[str]:
-        return [
-            f"records processed     {stats.records_processed} "
-            f"({stats.records_delivered} deliveries, {stats.invocations} invocations, "
-            f"{stats.retries} retries, {stats.bisections} bisections)",
-            f"alerts stored         {self.alerts_stored} in DynamoDB, "
-            f"{self.lake_objects} objects in the S3 lake",
-            f"e-mails sent          {self.emails_sent} (read from moto's SES); "
-            f"{self.alerts_held_for_next_email} alerts held for their card's next e-mail",
-            f"dead-lettered         {self.dead_letter_messages} SQS messages "
-            f"({stats.records_to_on_failure} records after retries, the rest malformed)",
-        ]
 
 
 @dataclass
@@ -379,185 +358,14 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-# --- local resources and read-back --------------------------------------------------------
-
-
-def provision_fanout(
-    client: Callable[[str], Any], config: FanoutConfig, queue_name: str = ON_FAILURE_QUEUE
-) -> str:
-    """Create what the fan-out writes to (Terraform does in AWS); the dead-letter queue URL.
-
-    `client` makes a boto3 client for a service name, e.g. `LocalAws.client`.
-    """
-    client("s3").create_bucket(Bucket=config.alerts_bucket)
-    dynamodb = client("dynamodb")
-    # the analyst API's indexes (lambdas/api/repository.py): by day, card, terminal, status
-    by_day_and_card = [
-        {
-            "IndexName": name,
-            "KeySchema": [
-                {"AttributeName": key, "KeyType": "HASH"},
-                {"AttributeName": "detected_at", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        }
-        for name, key in (
-            ("gsi_day", "day"),
-            ("gsi_card", "card_id"),
-            ("gsi_terminal", "terminal_id"),
-            ("gsi_status", "status"),
-        )
-    ]
-    dynamodb.create_table(
-        TableName=config.alerts_table,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"}
-            for name in ("alert_id", "day", "card_id", "detected_at", "terminal_id", "status")
-        ],
-        KeySchema=[{"AttributeName": "alert_id", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=by_day_and_card,
+def stats_lines(stats: PollerStats, summary: FanoutSummary) -> list[str]:
+    """What the mapping did and what the fan-out's effects are, for people."""
+    processed = (
+        f"records processed     {stats.records_processed} "
+        f"({stats.records_delivered} deliveries, {stats.invocations} invocations, "
+        f"{stats.retries} retries, {stats.bisections} bisections)"
     )
-    dynamodb.create_table(
-        TableName=config.email_state_table,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "card_id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "card_id", "KeyType": "HASH"}],
-    )
-    client("sesv2").create_email_identity(EmailIdentity=config.email_from)
-    queue_url: str = client("sqs").create_queue(QueueName=queue_name)["QueueUrl"]
-    return queue_url
-
-
-def function_environment(config: FanoutConfig, deadletter_queue_url: str) -> dict[str, str]:
-    """The Lambda function's environment variables for `config`."""
-    return {
-        "ALERTS_BUCKET": config.alerts_bucket,
-        "ALERTS_PREFIX": config.lake_prefix,
-        "ALERTS_TABLE": config.alerts_table,
-        "EMAIL_STATE_TABLE": config.email_state_table,
-        "EMAIL_FROM": config.email_from,
-        "EMAIL_TO": ",".join(config.email_to),
-        "EMAIL_MIN_SEVERITY": config.email_min_severity,
-        "EMAIL_CARD_INTERVAL_SECONDS": str(config.email_card_interval_s),
-        "CONSOLE_BASE_URL": config.console_base_url,
-        "SES_TEMPLATE": config.ses_template,
-        "EMAIL_RENDERING": config.email_rendering,
-        "DEADLETTER_QUEUE_URL": deadletter_queue_url,
-        "POWERTOOLS_METRICS_NAMESPACE": "FraudStream",
-    }
-
-
-def apply_function_environment(aws: LocalAws, environment: Mapping[str, str]) -> None:
-    """Set the handler's environment in this process, as Lambda would, pointed at `aws`."""
-    os.environ.update({**aws_env(aws.endpoint), **environment})
-    fanout_handler.use_fanout(None)
-
-
-def sent_emails(aws: LocalAws) -> list[dict[str, Any]]:
-    """The e-mails moto's SES accepted (`/moto-api/data.json`: id, subject, body, ...)."""
-    with urllib.request.urlopen(f"{aws.endpoint}/moto-api/data.json", timeout=10) as response:
-        models = json.load(response)
-    messages: list[dict[str, Any]] = models.get("ses", {}).get("Message", [])
-    return messages
-
-
-def read_fanout_summary(
-    aws: LocalAws, config: FanoutConfig, queue_urls: Sequence[str]
-) -> FanoutSummary:
-    dynamodb = aws.client("dynamodb")
-    stored = dynamodb.scan(TableName=config.alerts_table, Select="COUNT")["Count"]
-    held = dynamodb.scan(
-        TableName=config.alerts_table,
-        Select="COUNT",
-        FilterExpression="email_status = :pending",
-        ExpressionAttributeValues={":pending": {"S": "pending"}},
-    )["Count"]
-    pages = aws.client("s3").get_paginator("list_objects_v2")
-    objects = sum(
-        page.get("KeyCount", 0)
-        for page in pages.paginate(Bucket=config.alerts_bucket, Prefix=config.lake_prefix)
-    )
-    sqs = aws.client("sqs")
-    dead_letters = sum(
-        int(
-            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
-                "Attributes"
-            ]["ApproximateNumberOfMessages"]
-        )
-        for url in queue_urls
-    )
-    return FanoutSummary(
-        alerts_stored=int(stored),
-        lake_objects=int(objects),
-        emails_sent=len(sent_emails(aws)),
-        alerts_held_for_next_email=int(held),
-        dead_letter_messages=dead_letters,
-    )
-
-
-# --- demo alerts --------------------------------------------------------------------------
-
-
-def example_alert(
-    transaction_id: str,
-    card_id: str,
-    severity: str = "high",
-    detected_at: datetime | None = None,
-    amount: float = 812.5,
-) -> dict[str, Any]:
-    """An Alert v1 as the Flink job writes it (README, "Contracts")."""
-    digest = hashlib.sha256(f"alert.v1:{transaction_id}".encode()).hexdigest()
-    detected = detected_at or datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-    score = {"low": 0.5, "medium": 0.7, "high": 0.93}[severity]
-    return {
-        "schema": "alert.v1",
-        "alert_id": digest[:32],
-        "transaction_id": transaction_id,
-        "event_time": _iso(detected - timedelta(milliseconds=180)),
-        "card_id": card_id,
-        "terminal_id": f"term_{int(digest[32:40], 16) % 100:05d}",
-        "amount": amount,
-        "currency": "EUR",
-        "merchant_category": "5411",
-        "country": "FR",
-        "channel": "pos",
-        "score": score,
-        "threshold": 0.41,
-        "severity": severity,
-        "model_version": "m-20261128-1200-3f2a9c1",
-        "reasons": ["amount is 8.2 times the card's 30-day average", "new terminal for this card"],
-        "reason_codes": ["AMOUNT_VS_CARD_AVG_30D", "NEW_TERMINAL"],
-        "features": {"card_txn_count_1h": 3.0, "card_amount_avg_30d": 99.1},
-        "late": False,
-        "ingested_at": _iso(detected - timedelta(milliseconds=80)),
-        "detected_at": _iso(detected),
-    }
-
-
-def demo_alerts(count: int, cards: int, seed: int = 7) -> list[dict[str, Any]]:
-    rng = random.Random(seed)
-    start = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-    return [
-        example_alert(
-            f"t-{index:06d}",
-            f"card_{rng.randrange(cards):06d}",
-            severity=rng.choice(("low", "medium", "high", "high")),
-            detected_at=start + timedelta(seconds=7 * index),
-            amount=round(rng.uniform(20, 2000), 2),
-        )
-        for index in range(count)
-    ]
-
-
-def put_alerts(
-    aws: LocalAws, alerts: Sequence[dict[str, Any] | str], stream: str = "alerts"
-) -> None:
-    kinesis = aws.client("kinesis")
-    for alert in alerts:
-        data = alert if isinstance(alert, str) else json.dumps(alert, ensure_ascii=False)
-        key = alert["card_id"] if isinstance(alert, dict) else "malformed"
-        kinesis.put_record(StreamName=stream, Data=data.encode(), PartitionKey=key)
+    return [processed, *summary.lines(stats.records_to_on_failure)]
 
 
 def main() -> None:
@@ -575,7 +383,7 @@ def main() -> None:
         )
         stats = poller.run_until_idle(timeout_s=120)
         summary = poller.summary(replace(config, deadletter_queue_url=queue_url))
-        print("\n".join(summary.lines(stats)))
+        print("\n".join(stats_lines(stats, summary)))
         print(json.dumps(asdict(stats)))
 
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from flink_job.parsing import TRANSACTION_V1
+from contracts.transaction import TRANSACTION_V1
 
-CONTRACT_FIELDS = frozenset(f.name for f in TRANSACTION_V1)
+CONTRACT_FIELDS = frozenset(TRANSACTION_V1.names())
 # A record as sent: text (JSON lines) or, for hostile input such as invalid UTF-8, bytes.
 Record = str | bytes
 MAX_BATCH = 500  # PutRecords limit

@@ -1,6 +1,7 @@
 """Evaluate the candidate models on any labelled transactions file, by a time-based protocol.
+The command that runs it and writes the HTML report is model_export.report:
 
-    python -m model_export.evaluate sample_data/sample_transactions.jsonl \\
+    python -m model_export.report sample_data/sample_transactions.jsonl \\
         --labels sample_data/sample_labels.jsonl --report build/evaluation.html
 
 Protocol (all boundaries are UTC midnights, from --start or the first day of the file):
@@ -21,10 +22,7 @@ every feature column and `label` is used as is.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +35,7 @@ from sklearn.pipeline import Pipeline
 
 from flink_job.features import FEATURE_NAMES
 from model_export.candidates import CANDIDATES
+from model_export.dataset import TrainingDataError
 
 DAY = pd.Timedelta(days=1)
 
@@ -284,9 +283,11 @@ def feature_importances(result: Result, test: pd.DataFrame, seed: int) -> dict[s
 def check_trainable(data: Split) -> None:
     for part, name in ((data.train, "training"), (data.validation, "validation")):
         if part["label"].nunique() < 2:
-            raise SystemExit(f"the {name} days need both fraud and legit rows; move the dates")
+            raise TrainingDataError(
+                f"the {name} days need both fraud and legit rows; move the dates"
+            )
     if data.test.empty:
-        raise SystemExit("no test rows: the file ends before the test days; move the dates")
+        raise TrainingDataError("no test rows: the file ends before the test days; move the dates")
 
 
 def table(results: list[Result]) -> str:
@@ -305,65 +306,3 @@ def table(results: list[Result]) -> str:
             f"{t['precision']:>7.3f}{t['recall']:>8.3f}"
         )
     return "\n".join(lines)
-
-
-def read_label_file(path: Path | None) -> pd.DataFrame | None:
-    if path is None:
-        return None
-    from model_export.train import read_frame
-
-    return read_frame(path)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from model_export.report import write_report
-    from model_export.train import labelled_features
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("transactions", type=Path, help="labelled transactions: jsonl/csv/parquet")
-    parser.add_argument("--labels", type=Path, help="Label v1 file (reported_at of frauds)")
-    parser.add_argument("--start", help="first training day, YYYY-MM-DD (default: first day)")
-    parser.add_argument("--train-days", type=int)
-    parser.add_argument("--validation-days", type=int)
-    parser.add_argument("--gap-days", type=int)
-    parser.add_argument("--test-days", type=int)
-    parser.add_argument("--target-precision", type=float, default=0.8)
-    parser.add_argument("--alerts-per-day", type=float, help="threshold policy: daily budget")
-    parser.add_argument("--models", default=",".join(CANDIDATES), help="comma-separated")
-    parser.add_argument("--cards-k", type=int, default=100, help="k of card precision@k")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--report", type=Path, default=Path("build/evaluation.html"))
-    args = parser.parse_args(argv)
-
-    frame = labelled_features(args.transactions)
-    protocol = Protocol.for_frame(
-        frame,
-        start=args.start,
-        train_days=args.train_days,
-        validation_days=args.validation_days,
-        gap_days=args.gap_days,
-        test_days=args.test_days,
-    )
-    known = known_compromised(frame, read_label_file(args.labels), protocol.gap_days)
-    data = split(frame, protocol, known)
-    check_trainable(data)
-    policy = ThresholdPolicy(args.target_precision, args.alerts_per_day)
-    results = []
-    for name in args.models.split(","):
-        result = fit_candidate(name, data, protocol, policy, args.seed, args.cards_k)
-        result.importances = feature_importances(result, data.test, args.seed)
-        results.append(result)
-    print(f"{args.transactions}: {len(frame)} transactions, {protocol.describe()}")
-    print(
-        f"test: {len(data.test)} rows, {int(data.test['label'].sum())} frauds, "
-        f"{data.excluded_test_rows} rows of already-known compromised cards excluded; "
-        f"threshold policy: {policy.describe()}"
-    )
-    print(table(results))
-    write_report(args.report, results, data, protocol, policy, args.transactions.name)
-    print(f"report: {args.report}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

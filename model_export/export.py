@@ -11,7 +11,7 @@ from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.pipeline import Pipeline
 
-from udfs.model import INPUT_NAME, PROBABILITY_OUTPUT
+from contracts.model import INPUT_NAME, PROBABILITY_OUTPUT
 
 PARITY_TOLERANCE = 1e-5
 ONNX_OPSET = 17

@@ -24,13 +24,15 @@ from typing import Any
 import pandas as pd
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
-from flink_job.features import DEFAULT_LABEL_DELAY_MS, FEATURE_NAMES, interval_sql
+from flink_job.features import DEFAULT_LABEL_DELAY_MS, FEATURE_NAMES
 from flink_job.main import CONNECTOR_JAR
 from flink_job.parsing import ArrivalRules, rowtime_sql
 from flink_job.pipeline import register_feature_views, register_java_functions
+from flink_job.rest import FlinkRestReader as FlinkRest
+from flink_job.rest import free_port
+from flink_job.sql import interval_sql
 from flink_job.tables import label_columns_sql
-from local.aws import free_port
-from local.flink_rest import FlinkRest
+from model_export import archive as archive_reader
 
 KEY_COLUMNS = ("transaction_id", "card_id", "terminal_id", "event_time", "late")
 PROGRESS_EVERY_S = 2.0
@@ -202,8 +204,6 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run Flink's streaming engine over the file instead of batch",
     )
-    from model_export import archive as archive_reader
-
     archive_reader.add_arguments(parser)
     args = parser.parse_args(argv)
     archive = archive_reader.from_arguments(parser, args)
@@ -226,10 +226,26 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def archive_features(archive: archive_reader.ArchiveRange, s3: Any | None = None) -> pd.DataFrame:
+    """The job's features of a date range of archived transactions, terminal risks from the
+    archived labels as the job counts them, each row with its training label (its latest
+    verdict; unlabelled is legit: model_export.archive)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        files = archive_reader.fetch(archive, Path(tmp), s3)
+        print(
+            f"archive: {files.transaction_count} transactions, {files.label_count} labels "
+            f"from {archive.describe()}",
+            file=sys.stderr,
+        )
+        labels = files.labels if files.label_count else None
+        features = compute_features(files.transactions, labels=labels)
+    frame = features.merge(files.verdicts, on="transaction_id", how="left")
+    frame["label"] = frame["label"].fillna(0).astype(int)
+    return frame
+
+
 def _archive_main(parser: argparse.ArgumentParser, args: argparse.Namespace, archive: Any) -> int:
     """Features of a date range of the archive, with each transaction's training label."""
-    from model_export.train import archive_features
-
     if args.out is not None or args.labels is not None or args.streaming:
         parser.error("with --archive give only OUT (the archive holds the labels)")
     out: Path = args.transactions

@@ -32,11 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from contracts.model import MANIFEST_FILE, MODEL_FILE, POINTER_FILE, VERSIONS_DIR
 from udfs.model import (
-    MANIFEST_FILE,
-    MODEL_FILE,
-    POINTER_FILE,
-    VERSIONS_DIR,
     Manifest,
     ModelError,
     Store,

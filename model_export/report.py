@@ -1,20 +1,40 @@
-"""The evaluation report: one self-contained HTML file with inline SVG charts (no plotting
+"""Evaluate every candidate model (model_export.evaluate) on a labelled transactions file
+and write the report: one self-contained HTML file with inline SVG charts (no plotting
 library): precision-recall curves, score distributions per class, recall per fraud
-scenario, feature importances."""
+scenario, feature importances.
+
+    python -m model_export.report sample_data/sample_transactions.jsonl \\
+        --labels sample_data/sample_labels.jsonl --report build/evaluation.html
+"""
 
 from __future__ import annotations
 
+import argparse
 import html
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 from sklearn.metrics import precision_recall_curve
 
-if TYPE_CHECKING:
-    from model_export.evaluate import Protocol, Result, Split, ThresholdPolicy
+from model_export.candidates import CANDIDATES
+from model_export.dataset import TrainingDataError, labelled_features, read_table
+from model_export.evaluate import (
+    Protocol,
+    Result,
+    Split,
+    ThresholdPolicy,
+    check_trainable,
+    feature_importances,
+    fit_candidate,
+    known_compromised,
+    split,
+    table,
+)
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
 WIDTH, HEIGHT, PAD = 460, 300, 44
@@ -139,8 +159,6 @@ def write_report(
     policy: ThresholdPolicy,
     source: str,
 ) -> None:
-    from model_export.evaluate import table
-
     labels = data.test["label"].to_numpy()
     best = max(results, key=lambda r: r.test.get("average_precision", 0.0))
     sections = [
@@ -176,3 +194,62 @@ def write_report(
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page)
+
+
+def read_label_file(path: Path | None) -> pd.DataFrame | None:
+    """A Label v1 file as it is (its `label` is fraud/legit text)."""
+    return None if path is None else read_table(path, typed=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("transactions", type=Path, help="labelled transactions: jsonl/csv/parquet")
+    parser.add_argument("--labels", type=Path, help="Label v1 file (reported_at of frauds)")
+    parser.add_argument("--start", help="first training day, YYYY-MM-DD (default: first day)")
+    parser.add_argument("--train-days", type=int)
+    parser.add_argument("--validation-days", type=int)
+    parser.add_argument("--gap-days", type=int)
+    parser.add_argument("--test-days", type=int)
+    parser.add_argument("--target-precision", type=float, default=0.8)
+    parser.add_argument("--alerts-per-day", type=float, help="threshold policy: daily budget")
+    parser.add_argument("--models", default=",".join(CANDIDATES), help="comma-separated")
+    parser.add_argument("--cards-k", type=int, default=100, help="k of card precision@k")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--report", type=Path, default=Path("build/evaluation.html"))
+    args = parser.parse_args(argv)
+
+    frame = labelled_features(args.transactions)
+    protocol = Protocol.for_frame(
+        frame,
+        start=args.start,
+        train_days=args.train_days,
+        validation_days=args.validation_days,
+        gap_days=args.gap_days,
+        test_days=args.test_days,
+    )
+    known = known_compromised(frame, read_label_file(args.labels), protocol.gap_days)
+    data = split(frame, protocol, known)
+    try:
+        check_trainable(data)
+    except TrainingDataError as error:
+        raise SystemExit(str(error)) from None
+    policy = ThresholdPolicy(args.target_precision, args.alerts_per_day)
+    results = []
+    for name in args.models.split(","):
+        result = fit_candidate(name, data, protocol, policy, args.seed, args.cards_k)
+        result.importances = feature_importances(result, data.test, args.seed)
+        results.append(result)
+    print(f"{args.transactions}: {len(frame)} transactions, {protocol.describe()}")
+    print(
+        f"test: {len(data.test)} rows, {int(data.test['label'].sum())} frauds, "
+        f"{data.excluded_test_rows} rows of already-known compromised cards excluded; "
+        f"threshold policy: {policy.describe()}"
+    )
+    print(table(results))
+    write_report(args.report, results, data, protocol, policy, args.transactions.name)
+    print(f"report: {args.report}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -310,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def feature_table_file(transactions: Path) -> Path:
     """The labelled feature table SageMaker trains on, computed here with Flink."""
-    from model_export.train import is_feature_table, labelled_features
+    from model_export.dataset import is_feature_table, labelled_features
 
     if is_feature_table(transactions):
         return transactions
@@ -322,8 +322,8 @@ def feature_table_file(transactions: Path) -> Path:
 
 def archive_feature_table(archive: archive_reader.ArchiveRange, s3: Any) -> Path:
     """The labelled feature table of a date range of the archive, computed here with Flink
-    (model_export.train.archive_features)."""
-    from model_export.train import archive_features
+    (model_export.feature_table.archive_features)."""
+    from model_export.feature_table import archive_features
 
     out = Path("build") / f"archive-{archive.start}-{archive.end}.features.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)

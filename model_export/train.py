@@ -28,16 +28,17 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from contracts.model import MANIFEST_FILE, MODEL_FILE
 from flink_job.features import FEATURE_NAMES, feature_schema_hash
 from model_export import archive as archive_reader
 from model_export.candidates import CANDIDATES
+from model_export.dataset import TrainingDataError, labelled_features
 from model_export.evaluate import (
     Protocol,
     Result,
@@ -49,70 +50,8 @@ from model_export.evaluate import (
     split,
 )
 from model_export.export import check_parity, to_onnx
-from udfs.model import MANIFEST_FILE, MODEL_FILE
 
 TARBALL = "model.tar.gz"
-
-
-def read_frame(path: Path) -> pd.DataFrame:
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix == ".csv":
-        return pd.read_csv(path, dtype={"transaction_id": str, "card_id": str})
-    return pd.read_json(path, lines=True, dtype={"transaction_id": str, "card_id": str})
-
-
-def read_labels(path: Path) -> pd.DataFrame:
-    """transaction_id, label (0/1) and scenario from a labelled transactions file."""
-    frame = read_frame(path)
-    if "label" not in frame.columns:
-        raise SystemExit(f"{path} has no `label` column: training needs labelled transactions")
-    columns = ["transaction_id", "label"] + (["scenario"] if "scenario" in frame.columns else [])
-    labels = frame[columns].copy()
-    labels["transaction_id"] = labels["transaction_id"].astype(str)
-    labels["label"] = labels["label"].astype(int)
-    return labels
-
-
-def is_feature_table(path: Path) -> bool:
-    if path.suffix != ".parquet":
-        return False
-    import pyarrow.parquet as pq
-
-    names = set(pq.read_schema(path).names)
-    return {*FEATURE_NAMES, "label", "card_id", "event_time"} <= names
-
-
-def labelled_features(transactions: Path) -> pd.DataFrame:
-    """The job's features of every valid transaction with its label. A Parquet feature
-    table (every feature, label, card_id, event_time) is used as is: that is what the
-    SageMaker container gets, as it has no Flink."""
-    if is_feature_table(transactions):
-        return pd.read_parquet(transactions)
-    from model_export.feature_table import compute_features
-
-    features = compute_features(transactions)
-    return features.merge(read_labels(transactions), on="transaction_id", how="inner")
-
-
-def archive_features(archive: archive_reader.ArchiveRange, s3: Any | None = None) -> pd.DataFrame:
-    """The job's features of a date range of archived transactions, terminal risks from the
-    archived labels as the job counts them, each row with its training label (its latest
-    verdict; unlabelled is legit: model_export.archive)."""
-    from model_export.feature_table import compute_features
-
-    with tempfile.TemporaryDirectory() as tmp:
-        files = archive_reader.fetch(archive, Path(tmp), s3)
-        print(
-            f"archive: {files.transaction_count} transactions, {files.label_count} labels "
-            f"from {archive.describe()}",
-            file=sys.stderr,
-        )
-        labels = files.labels if files.label_count else None
-        features = compute_features(files.transactions, labels=labels)
-    frame = features.merge(files.verdicts, on="transaction_id", how="left")
-    frame["label"] = frame["label"].fillna(0).astype(int)
-    return frame
 
 
 def train(
@@ -138,7 +77,9 @@ def train(
     names = list(CANDIDATES) if model == "best" else [model]
     unknown = [n for n in names if n not in CANDIDATES]
     if unknown:
-        raise SystemExit(f"unknown model {unknown[0]!r}; choose best or {', '.join(CANDIDATES)}")
+        raise TrainingDataError(
+            f"unknown model {unknown[0]!r}; choose best or {', '.join(CANDIDATES)}"
+        )
     results = [fit_candidate(n, data, protocol, policy, seed) for n in names]
     chosen = max(results, key=lambda r: r.validation_average_precision)
     onnx_bytes = to_onnx(chosen.pipeline, len(FEATURE_NAMES))
@@ -209,7 +150,9 @@ def _single_file(directory: Path) -> Path:
         p for p in directory.iterdir() if p.suffix in (".parquet", ".jsonl", ".json", ".csv")
     )
     if len(files) != 1:
-        raise SystemExit(f"the train channel {directory} must hold one data file, has {files}")
+        raise TrainingDataError(
+            f"the train channel {directory} must hold one data file, has {files}"
+        )
     return files[0]
 
 
@@ -233,11 +176,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.out is not None:
             parser.error("with --archive give only OUT (the archive replaces TRANSACTIONS)")
         args.out, args.transactions = args.transactions, None
-    transactions: Path | pd.DataFrame | None = args.transactions or (
-        _single_file(Path(channel)) if channel else None
-    )
+    transactions: Path | pd.DataFrame | None = args.transactions
+    if transactions is None and channel:
+        try:
+            transactions = _single_file(Path(channel))
+        except TrainingDataError as error:
+            parser.error(str(error))
     out = args.out or (Path(model_dir) if model_dir else None)
     if archive is not None and out is not None:
+        from model_export.feature_table import archive_features  # Flink: not in SageMaker
+
         try:
             transactions = archive_features(archive)
         except archive_reader.ArchiveError as error:
@@ -246,21 +194,24 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             "give TRANSACTIONS and OUT, or run where SM_CHANNEL_TRAIN/SM_MODEL_DIR are set"
         )
-    manifest = train(
-        transactions,
-        out,
-        args.target_precision,
-        args.seed,
-        model=args.model,
-        alerts_per_day=args.alerts_per_day,
-        protocol_args={
-            "train_days": args.train_days,
-            "validation_days": args.validation_days,
-            "gap_days": args.gap_days,
-            "test_days": args.test_days,
-        },
-        tarball=model_dir is None or out != Path(model_dir),  # SageMaker packs its own
-    )
+    try:
+        manifest = train(
+            transactions,
+            out,
+            args.target_precision,
+            args.seed,
+            model=args.model,
+            alerts_per_day=args.alerts_per_day,
+            protocol_args={
+                "train_days": args.train_days,
+                "validation_days": args.validation_days,
+                "gap_days": args.gap_days,
+                "test_days": args.test_days,
+            },
+            tarball=model_dir is None or out != Path(model_dir),  # SageMaker packs its own
+        )
+    except TrainingDataError as error:
+        raise SystemExit(str(error)) from None
     test = manifest["metrics"]["test"]
     print(
         f"model {manifest['version']} ({manifest['candidate']}): threshold "

@@ -91,8 +91,9 @@ def parquet_schema(frame: pd.DataFrame) -> pa.Schema:
     return pa.schema(fields)
 
 
-def read_frame(path: Path, fmt: str | None = None) -> pd.DataFrame:
-    """Read a file written by :func:`write_frame` back with the same column types."""
+def read_frame(path: Path, fmt: str | None = None, *, typed: bool = True) -> pd.DataFrame:
+    """Read a file written by :func:`write_frame` back with the same column types (with
+    `typed`; without, as read, ids as text: a Label v1 file's `label` is fraud/legit)."""
     chosen = format_for(path, fmt)
     if chosen == "parquet":
         frame = pd.read_parquet(path)
@@ -102,7 +103,7 @@ def read_frame(path: Path, fmt: str | None = None) -> pd.DataFrame:
         frame = pd.read_json(
             path, lines=True, dtype=dict.fromkeys(STRING_COLUMNS, str), convert_dates=False
         )
-    return _with_column_types(frame)
+    return _with_column_types(frame) if typed else frame
 
 
 def _with_column_types(frame: pd.DataFrame) -> pd.DataFrame:

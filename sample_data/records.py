@@ -6,40 +6,34 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from contracts.fields import NUMBER, STRING, TIMESTAMP
+from contracts.transaction import TRANSACTION_V1
 from sample_data.batch import TransactionBatch
 from sample_data.config import FRAUD_SCENARIOS, SCENARIOS, SimulationConfig
 from sample_data.world import Terminals
 
 CURRENCY = "EUR"
 
+#: Transaction v1 fields the simulator has no model of (absent from its records).
+NOT_SIMULATED: tuple[str, ...] = ("device_id",)
+#: What the simulator knows beyond the contract: the truth.
+TRUTH_COLUMNS: tuple[str, ...] = ("label", "scenario")
 #: Column order of a simulated transaction frame: Transaction v1 fields, then the truth.
 TRANSACTION_COLUMNS: tuple[str, ...] = (
-    "transaction_id",
-    "event_time",
-    "card_id",
-    "terminal_id",
-    "amount",
-    "currency",
-    "merchant_category",
-    "country",
-    "lat",
-    "lon",
-    "channel",
-    "label",
-    "scenario",
+    *(name for name in TRANSACTION_V1.names() if name not in NOT_SIMULATED),
+    *TRUTH_COLUMNS,
 )
 STRING_COLUMNS: tuple[str, ...] = (
-    "transaction_id",
-    "event_time",
-    "card_id",
-    "terminal_id",
-    "currency",
-    "merchant_category",
-    "country",
-    "channel",
+    *(
+        f.name
+        for f in TRANSACTION_V1.fields
+        if f.type in (STRING, TIMESTAMP) and f.name not in NOT_SIMULATED
+    ),
     "scenario",
 )
-FLOAT_COLUMNS: tuple[str, ...] = ("amount", "lat", "lon")
+FLOAT_COLUMNS: tuple[str, ...] = tuple(
+    f.name for f in TRANSACTION_V1.fields if f.type == NUMBER and f.name not in NOT_SIMULATED
+)
 INT_COLUMNS: tuple[str, ...] = ("label",)
 
 

@@ -18,7 +18,8 @@ from lambdas.alert_fanout.store import AlertStore
 from lambdas.api.repository import iso
 from local.aws import LocalAws, read_stream
 from local.console_server import RunningConsole, running
-from local.lambda_poller import example_alert, provision_fanout
+from local.demo_alerts import example_alert
+from local.fanout_resources import provision_fanout
 
 TABLE = FanoutConfig().alerts_table
 FEATURES = {

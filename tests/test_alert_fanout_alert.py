@@ -16,7 +16,7 @@ from lambdas.alert_fanout.lake import lake_key, lake_line
 from lambdas.alert_fanout.mail import AlertNotice, template_data
 from lambdas.alert_fanout.mail_template import TemplateError, load_template, render
 from lambdas.alert_fanout.store import alert_item
-from local.lambda_poller import example_alert
+from local.demo_alerts import example_alert
 
 
 def alert_json(**changes: Any) -> str:
@@ -41,7 +41,7 @@ def test_unknown_fields_are_ignored() -> None:
     [
         ({"schema": "alert.v0"}, "schema must be 'alert.v1'"),
         ({"alert_id": "not-hex"}, "alert_id must be 32 lowercase hex characters"),
-        ({"amount": -3.0}, "amount must be a number > 0"),
+        ({"amount": -3.0}, "amount must be a number ≥ 0"),
         ({"amount": "812.50"}, "amount must be a finite number"),
         ({"amount": True}, "amount must be a finite number"),
         ({"score": 1.2}, "score must be a number in [0, 1]"),
@@ -158,7 +158,7 @@ def test_the_email_shows_amount_card_terminal_score_reasons_and_a_console_link()
     for part in (email.text, email.html):
         assert "812.50 EUR" in part
         assert headline.terminal_id in part and headline.score in part
-        assert "new terminal for this card" in part
+        assert "terminal not used by this card in 30 days" in part
         assert f"https://console.example/alerts/{headline.alert_id}" in part
         assert "earlier alert" not in part
     assert "card_&lt;7&gt;" in email.html and "card_<7>" in email.text

@@ -41,15 +41,10 @@ from lambdas.alert_fanout import handler
 from lambdas.alert_fanout.config import FanoutConfig
 from lambdas.alert_fanout.fanout import AlertFanout
 from local.aws import LocalAws, aws_env
-from local.lambda_poller import (
-    ON_FAILURE_QUEUE,
-    LambdaPoller,
-    MappingSettings,
-    example_alert,
-    function_environment,
-    provision_fanout,
-    sent_emails,
-)
+from local.demo_alerts import example_alert
+from local.fanout_environment import function_environment
+from local.fanout_resources import ON_FAILURE_QUEUE, provision_fanout, sent_emails
+from local.lambda_poller import LambdaPoller, MappingSettings
 
 STEPS = {
     "s3.PutObject": "s3",

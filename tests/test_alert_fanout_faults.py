@@ -23,15 +23,10 @@ from botocore.exceptions import ClientError
 from lambdas.alert_fanout import handler
 from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import LocalAws
-from local.lambda_poller import (
-    LambdaPoller,
-    MappingSettings,
-    example_alert,
-    function_environment,
-    provision_fanout,
-    put_alerts,
-    sent_emails,
-)
+from local.demo_alerts import example_alert, put_alerts
+from local.fanout_environment import function_environment
+from local.fanout_resources import provision_fanout, sent_emails
+from local.lambda_poller import LambdaPoller, MappingSettings
 
 SES_FAILURE_RATE = 0.3
 ALERTS = 60

@@ -18,16 +18,10 @@ import pytest
 from lambdas.alert_fanout import handler
 from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import LocalAws
-from local.lambda_poller import (
-    LambdaPoller,
-    MappingSettings,
-    example_alert,
-    first_failed_index,
-    function_environment,
-    provision_fanout,
-    put_alerts,
-    sent_emails,
-)
+from local.demo_alerts import example_alert, put_alerts
+from local.fanout_environment import function_environment
+from local.fanout_resources import provision_fanout, sent_emails
+from local.lambda_poller import LambdaPoller, MappingSettings, first_failed_index
 
 _names = itertools.count()
 

@@ -14,7 +14,7 @@ from lambdas.api.app import OPENAPI_PATH, openapi_document
 from lambdas.api.config import ApiConfig
 from lambdas.api.handler import PUBLIC
 from lambdas.api.repository import INDEXES, STATUS_INDEX
-from local.lambda_poller import provision_fanout
+from local.fanout_resources import provision_fanout
 from tests.test_terraform_wiring import MODULES, blocks, defaults, named
 
 API = MODULES / "api"

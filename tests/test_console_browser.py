@@ -31,7 +31,7 @@ from lambdas.alert_fanout.config import FanoutConfig
 from lambdas.alert_fanout.store import AlertStore
 from local import console_server
 from local.aws import LocalAws, read_stream
-from local.lambda_poller import provision_fanout
+from local.fanout_resources import provision_fanout
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

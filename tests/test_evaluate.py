@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from flink_job.features import FEATURE_NAMES, feature_schema_hash
-from model_export import evaluate, train
+from model_export import report as report_cli
+from model_export import train
 from model_export.evaluate import (
     Protocol,
     ThresholdPolicy,
@@ -111,7 +112,7 @@ def test_evaluation_command_prints_the_table_and_writes_the_report(
     table_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = tmp_path / "report.html"
-    assert evaluate.main([str(table_path), "--report", str(report), "--cards-k", "20"]) == 0
+    assert report_cli.main([str(table_path), "--report", str(report), "--cards-k", "20"]) == 0
     out = capsys.readouterr().out
     for name in ("logistic_regression", "random_forest", "gradient_boosted_trees", "CP@100"):
         assert name in out

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from flink_job.decide import feature_vector_sql
 from flink_job.features import FEATURE_NAMES
-from flink_job.pipeline import feature_vector_sql
 from model_export.feature_table import batch_environment
 from udfs.scoring import feature_matrix
 
@@ -25,7 +25,7 @@ def test_packed_vectors_unpack_to_every_feature_in_order(sample_path: Path, tmp_
         f"SELECT {feature_vector_sql()} AS vector, {columns} FROM {view}"
     ).to_pandas()
     assert len(frame) > 200
-    unpacked = feature_matrix(frame["vector"])
+    unpacked = feature_matrix(frame["vector"], len(FEATURE_NAMES))
     expected = frame[list(FEATURE_NAMES)].to_numpy(dtype=np.float32)
     np.testing.assert_array_equal(unpacked, expected)
 
@@ -41,7 +41,10 @@ def test_a_null_feature_arrives_as_nan(sample_path: Path) -> None:
 
 def test_vectors_of_the_wrong_width_are_refused_with_what_to_fix() -> None:
     vectors = pd.Series([np.zeros(3, dtype="<f4").tobytes()] * 2)
-    with pytest.raises(ValueError, match="feature_vector call and FEATURE_NAMES disagree"):
+    with pytest.raises(
+        ValueError,
+        match="feature_vector call and the feature names it gave the scoring UDF disagree",
+    ):
         feature_matrix(vectors, width=4)
     with pytest.raises(ValueError, match="not NULL"):
         feature_matrix(pd.Series([None]), width=3)

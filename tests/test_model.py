@@ -85,7 +85,8 @@ def _suspicious(model: ScoringModel, amount: float) -> NDArray[np.float64]:
 def test_decisions_carry_score_threshold_and_version(trained_model: dict[str, Any]) -> None:
     model = _load(trained_model["dir"])
     typical = _baseline(model).astype("<f4")
-    decisions = decide(model, feature_matrix(pd.Series([typical.tobytes()] * 3)))
+    vectors = pd.Series([typical.tobytes()] * 3)
+    decisions = decide(model, feature_matrix(vectors, len(model.manifest.feature_names)))
     assert list(decisions.columns) == ["score", "threshold", "model_version", "reasons", "codes"]
     assert decisions["score"].between(0.0, 1.0).all()
     assert (decisions["threshold"] == model.threshold).all()

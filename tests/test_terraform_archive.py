@@ -16,13 +16,14 @@ from typing import Any
 
 import pytest
 
-from flink_job.parsing import LABEL_V1, TRANSACTION_V1
+from contracts.label import LABEL_V1
+from contracts.transaction import TRANSACTION_V1
 from infra.package import ARCHIVE_MASK_ZIP, build_archive_mask_zip
 from tests.test_terraform_checks import find_provider_mirror, terraform_binary
 from tests.test_terraform_wiring import MODULES, ROOT, TERRAFORM, blocks, defaults, named
 
 ARCHIVE = MODULES / "archive"
-HIVE_TYPES = {"string": "string", "number": "double"}
+HIVE_TYPES = {"string": "string", "timestamp": "string", "number": "double"}
 CONTRACTS = {"transactions": TRANSACTION_V1, "labels": LABEL_V1}
 
 
@@ -51,7 +52,7 @@ def test_glue_tables_are_transaction_v1_and_label_v1_as_the_job_parses_them() ->
     columns = named(ARCHIVE, "locals")["columns"]
     assert set(columns) == set(CONTRACTS)
     for kind, contract in CONTRACTS.items():
-        expected = [{"name": f.name, "type": HIVE_TYPES[f.kind]} for f in contract]
+        expected = [{"name": f.name, "type": HIVE_TYPES[f.type]} for f in contract.fields]
         assert columns[kind] == expected, kind
     table = resources()["aws_glue_catalog_table.archive"]
     assert table["for_each"] == "${local.columns}"
@@ -70,7 +71,7 @@ def test_firehose_writes_the_partitions_the_tables_project() -> None:
     assert table["parameters"]["projection.dt.format"] == "yyyy-MM-dd"
     extraction = parameters(processors()[1])
     assert extraction["MetadataExtractionQuery"] == "{dt: .event_time[0:10]}"
-    assert all(any(f.name == "event_time" for f in c) for c in CONTRACTS.values())
+    assert all("event_time" in c.names() for c in CONTRACTS.values())
     assert "!{firehose:error-output-type}" in delivery()["error_output_prefix"]
 
 

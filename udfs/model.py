@@ -9,7 +9,8 @@ A model directory holds:
 - `model.onnx`: a scikit-learn pipeline exported by skl2onnx, input `features` (float32,
   [n, len(feature_names)]), output `probabilities` ([n, 2], column 1 = fraud);
 - `manifest.json`: version, ordered feature names, feature schema hash, threshold,
-  ONNX sha256, per-feature baseline values (used for reasons), metrics, training window.
+  ONNX sha256, per-feature baseline values (used for reasons), metrics, training window
+  (the fields and the layout: contracts.model).
 
 Two kinds of failure: a `ModelError` says the model itself is wrong (its files do not match
 its manifest, it was trained on other features, onnxruntime cannot load it): refuse it. A
@@ -32,12 +33,16 @@ import numpy as np
 import onnxruntime as ort
 from numpy.typing import NDArray
 
-MODEL_FILE = "model.onnx"
-MANIFEST_FILE = "manifest.json"
-POINTER_FILE = "current.json"
-VERSIONS_DIR = "versions"
-INPUT_NAME = "features"
-PROBABILITY_OUTPUT = "probabilities"
+from contracts.model import (
+    INPUT_NAME,
+    MANIFEST_FILE,
+    MODEL_FILE,
+    POINTER_FILE,
+    PROBABILITY_OUTPUT,
+    VERSIONS_DIR,
+    manifest_problems,
+)
+
 # connect and read timeouts (s) and attempts of every S3 call (boto3's defaults: 60 s, 60 s)
 S3_CONNECT_TIMEOUT_S = 2.0
 S3_READ_TIMEOUT_S = 2.0
@@ -65,13 +70,10 @@ class Manifest:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
-        required = ("version", "feature_names", "feature_schema_hash", "threshold", "onnx_sha256")
-        missing = [k for k in required if k not in data]
-        if missing:
-            raise ModelError(f"manifest.json lacks {', '.join(missing)}; re-export the model")
+        problems = manifest_problems(data)
+        if problems:
+            raise ModelError(f"{MANIFEST_FILE} {'; '.join(problems)}; re-export the model")
         threshold = float(data["threshold"])
-        if not 0.0 < threshold < 1.0:
-            raise ModelError(f"manifest threshold must be in (0, 1), got {threshold}")
         names = tuple(str(n) for n in data["feature_names"])
         baseline = {str(k): float(v) for k, v in data.get("baseline", {}).items()}
         return cls(

@@ -3,7 +3,7 @@ the ones that alert.
 
 Scoring is a pandas (Arrow-batched) UDF: one JVM↔Python crossing per batch, not per row.
 Its one argument is each transaction's feature vector, packed in the JVM as little-endian
-float32 in FEATURE_NAMES order (flink_job.pipeline.feature_vector_sql): one Arrow column
+float32 in the job's feature order (flink_job.decide.feature_vector_sql): one Arrow column
 instead of one per feature, which cost the JVM more than the model cost Python.
 It returns one decision per row, ROW(score, threshold, model_version, reasons, codes), so
 that the threshold, version and reasons that decided a transaction travel with its score
@@ -21,12 +21,15 @@ The last verified model is cached on local disk; a worker that starts while S3 i
 unreachable scores with it (`model_cache_starts`).
 
 Metrics are registered in the group Managed Flink forwards to CloudWatch (udfs.metrics).
+
+The job builds the UDF (score_udf) and hands it what it needs: the feature names and schema
+hash a model must match, the poll interval, the S3 endpoint. Nothing here reads the job's
+configuration or imports the job.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,6 @@ from numpy.typing import NDArray
 from pyflink.table import DataTypes
 from pyflink.table.udf import FunctionContext, ScalarFunction, udf
 
-from flink_job.features import FEATURE_NAMES, feature_schema_hash
 from udfs.metrics import SCORED, cloudwatch_group
 from udfs.model import ModelSource, ScoringModel
 from udfs.reasons import explain_rows
@@ -51,32 +53,9 @@ DECISION_TYPE = DataTypes.ROW(
         DataTypes.FIELD("codes", DataTypes.ARRAY(DataTypes.STRING())),
     ]
 )
-DEFAULT_POLL_INTERVAL_MS = 30_000
 VECTOR_DTYPE = np.dtype("<f4")
 
 log = logging.getLogger(__name__)
-
-
-def model_settings(
-    poll_interval_ms: int | None = None, endpoint: str | None = None
-) -> tuple[int, str | None]:
-    """Poll interval and S3 endpoint for the UDFs, resolved where the job is built (the
-    client), since UDF workers do not see the job's configuration. Explicit arguments win;
-    else the job's properties file (flink_job.config.load_config); the endpoint may also
-    come from $AWS_ENDPOINT_URL (the local demo sets it)."""
-    from flink_job.config import ConfigError, load_config
-
-    try:
-        config = load_config()
-        poll, configured = config.model_poll_interval_ms, config.aws_endpoint
-    except ConfigError:
-        poll, configured = DEFAULT_POLL_INTERVAL_MS, ""
-    resolved = endpoint or os.environ.get("AWS_ENDPOINT_URL") or configured or None
-    return poll_interval_ms or poll, resolved
-
-
-def _source(model_path: str, endpoint: str | None) -> ModelSource:
-    return ModelSource(model_path, FEATURE_NAMES, feature_schema_hash(), endpoint)
 
 
 def decide(model: ScoringModel, matrix: NDArray[np.floating[Any]]) -> pd.DataFrame:
@@ -99,7 +78,7 @@ def decide(model: ScoringModel, matrix: NDArray[np.floating[Any]]) -> pd.DataFra
     )
 
 
-def feature_matrix(vectors: pd.Series, width: int = len(FEATURE_NAMES)) -> NDArray[np.float32]:
+def feature_matrix(vectors: pd.Series, width: int) -> NDArray[np.float32]:
     """[n, width] float32 from a batch of packed feature vectors (io.fraudstream.scoring.
     FeatureVector: `width` little-endian float32 each)."""
     size = width * VECTOR_DTYPE.itemsize
@@ -111,7 +90,7 @@ def feature_matrix(vectors: pd.Series, width: int = len(FEATURE_NAMES)) -> NDArr
         raise ValueError(
             f"feature vectors must be {width} float32 ({size} bytes) each; the batch of "
             f"{len(vectors)} holds {len(packed)} bytes: the job's feature_vector call and "
-            "FEATURE_NAMES disagree"
+            "the feature names it gave the scoring UDF disagree"
         )
     return np.frombuffer(packed, dtype=VECTOR_DTYPE).reshape(len(vectors), width)
 
@@ -122,11 +101,13 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
     def __init__(
         self,
         model_path: str,
+        features: tuple[tuple[str, ...], str],
         poll_interval_ms: int,
         endpoint: str | None,
         cache_dir: str | None = None,
     ) -> None:
         self._model_path = model_path
+        self._feature_names, self._schema_hash = features
         self._poll_interval_s = poll_interval_ms / 1000.0
         self._endpoint = endpoint
         self._cache_dir = cache_dir
@@ -141,7 +122,9 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
         return False
 
     def open(self, function_context: FunctionContext) -> None:
-        source = _source(self._model_path, self._endpoint)
+        source = ModelSource(
+            self._model_path, self._feature_names, self._schema_hash, self._endpoint
+        )
         cache = None
         if self._model_path.startswith("s3://"):  # a local directory needs no cache
             cache_dir = Path(self._cache_dir) if self._cache_dir else None
@@ -165,19 +148,25 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
     def eval(self, vectors: pd.Series) -> pd.DataFrame:
         assert self._server is not None, "open() starts the model server"
         self._count_model_events()
-        decisions = decide(self._server.model, feature_matrix(vectors))
+        matrix = feature_matrix(vectors, len(self._feature_names))
+        decisions = decide(self._server.model, matrix)
         self._scored.inc(len(decisions))
         return decisions
 
 
 def score_udf(
     model_path: str,
-    poll_interval_ms: int | None = None,
+    feature_names: tuple[str, ...],
+    schema_hash: str,
+    poll_interval_ms: int,
     endpoint: str | None = None,
     cache_dir: str | None = None,
 ) -> Any:
-    """The scoring UDF; `cache_dir` holds the last verified model of an s3:// location
-    (default: udfs.serving.default_cache_dir, under the worker's temporary directory)."""
-    poll, s3_endpoint = model_settings(poll_interval_ms, endpoint)
-    scorer = ScoreTransactions(model_path, poll, s3_endpoint, cache_dir)
+    """The scoring UDF, built by the job: a model is used only when its manifest has these
+    `feature_names` and `schema_hash`; `poll_interval_ms` and the S3 `endpoint` (None: AWS)
+    come from the job's configuration. `cache_dir` holds the last verified model of an
+    s3:// location (default: udfs.serving.default_cache_dir, under the worker's temporary
+    directory)."""
+    features = (tuple(feature_names), schema_hash)
+    scorer = ScoreTransactions(model_path, features, poll_interval_ms, endpoint, cache_dir)
     return udf(scorer, result_type=DECISION_TYPE, func_type="pandas")

@@ -26,12 +26,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts.model import MANIFEST_FILE, MODEL_FILE, POINTER_FILE, VERSIONS_DIR
 from udfs.metrics import CACHE_STARTS, FETCH_FAILURES, REFUSALS, SWAPS
 from udfs.model import (
-    MANIFEST_FILE,
-    MODEL_FILE,
-    POINTER_FILE,
-    VERSIONS_DIR,
     ModelError,
     ModelSource,
     ModelUnavailableError,

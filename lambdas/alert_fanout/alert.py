@@ -1,4 +1,6 @@
-"""Alert v1 (README, "Contracts"): parse and validate; a malformed alert names its fault."""
+"""Alert v1 (contracts.alert, README "Contracts"): parse and validate, field by field from
+the contract's table (its types and required-ness; the few rules of their own below); a
+malformed alert names its fault."""
 
 from __future__ import annotations
 
@@ -9,10 +11,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.alert import ALERT_ID_HEX_CHARS, ALERT_V1, SCHEMA, SEVERITIES
 from contracts.card_number import contains_card_number
+from contracts.fields import BOOLEAN, NUMBER, NUMBERS_BY_NAME, STRING, STRINGS, TIMESTAMP, Field
 
-SCHEMA = "alert.v1"
-SEVERITIES = ("low", "medium", "high")
 # The decoded string fields that may never hold a card number (contracts/card_number.py).
 # `alert_id` (hex), `model_version` and the timestamps are checked by their own formats.
 CARD_NUMBER_FREE = (
@@ -25,7 +27,7 @@ CARD_NUMBER_FREE = (
     "reasons",
     "reason_codes",
 )
-_ALERT_ID = re.compile(r"^[0-9a-f]{32}$")
+_ALERT_ID = re.compile(rf"^[0-9a-f]{{{ALERT_ID_HEX_CHARS}}}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
 
@@ -93,30 +95,46 @@ def parse_alert(text: str | bytes) -> Alert:
     if document.get("schema") != SCHEMA:
         raise MalformedAlertError(f"schema must be {SCHEMA!r}, got {document.get('schema')!r}")
     fields = _Fields(document)
-    alert = Alert(
-        alert_id=fields.matching("alert_id", _ALERT_ID, "32 lowercase hex characters"),
-        transaction_id=fields.text("transaction_id"),
-        event_time=fields.timestamp("event_time"),
-        card_id=fields.text("card_id"),
-        terminal_id=fields.text("terminal_id"),
-        amount=fields.number("amount", minimum_exclusive=0.0),
-        currency=fields.matching("currency", _CURRENCY, "3 upper-case letters"),
-        merchant_category=fields.optional_text("merchant_category"),
-        country=fields.optional_text("country"),
-        channel=fields.optional_text("channel"),
-        score=fields.number("score", minimum=0.0, maximum=1.0),
-        threshold=fields.number("threshold", minimum=0.0, maximum=1.0),
-        severity=fields.choice("severity", SEVERITIES),
-        model_version=fields.text("model_version"),
-        reasons=fields.texts("reasons"),
-        reason_codes=fields.texts("reason_codes"),
-        features=fields.numbers_by_name("features"),
-        late=fields.flag("late"),
-        ingested_at=fields.timestamp("ingested_at"),
-        detected_at=fields.timestamp("detected_at"),
-    )
+    values = {f.name: _read(fields, f) for f in ALERT_V1.fields if f.name != "schema"}
+    alert = Alert(**values)
     _reject_card_numbers(alert)
     return alert
+
+
+# Rules of single fields beyond their contract type.
+_PATTERNS = {
+    "alert_id": (_ALERT_ID, f"{ALERT_ID_HEX_CHARS} lowercase hex characters"),
+    "currency": (_CURRENCY, "3 upper-case letters"),
+}
+_RANGES: dict[str, tuple[float, float | None]] = {
+    "amount": (0.0, None),
+    "score": (0.0, 1.0),
+    "threshold": (0.0, 1.0),
+}
+_CHOICES = {"severity": SEVERITIES}
+
+
+def _read(fields: _Fields, field: Field) -> Any:
+    """One contract field's value, read by its type and checked by its rules."""
+    name = field.name
+    if field.type == STRING and name in _PATTERNS:
+        return fields.matching(name, *_PATTERNS[name])
+    if field.type == STRING and name in _CHOICES:
+        return fields.choice(name, _CHOICES[name])
+    if field.type == STRING:
+        return fields.text(name) if field.required else fields.optional_text(name)
+    if field.type == TIMESTAMP:
+        return fields.timestamp(name)
+    if field.type == NUMBER:
+        minimum, maximum = _RANGES.get(name, (None, None))
+        return fields.number(name, minimum=minimum, maximum=maximum)
+    if field.type == STRINGS:
+        return fields.texts(name)
+    if field.type == NUMBERS_BY_NAME:
+        return fields.numbers_by_name(name)
+    if field.type == BOOLEAN:
+        return fields.flag(name)
+    raise TypeError(f"Alert v1 field {name} has type {field.type}, which no reader knows")
 
 
 def _reject_card_numbers(alert: Alert) -> None:
@@ -168,20 +186,15 @@ class _Fields:
         return value
 
     def number(
-        self,
-        name: str,
-        *,
-        minimum: float | None = None,
-        maximum: float | None = None,
-        minimum_exclusive: float | None = None,
+        self, name: str, *, minimum: float | None = None, maximum: float | None = None
     ) -> float:
         value = _as_number(self._required(name))
         if value is None:
             raise MalformedAlertError(f"{name} must be a finite number")
-        if minimum_exclusive is not None and value <= minimum_exclusive:
-            raise MalformedAlertError(f"{name} must be a number > {minimum_exclusive:g}")
-        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        if minimum is not None and maximum is not None and not minimum <= value <= maximum:
             raise MalformedAlertError(f"{name} must be a number in [{minimum:g}, {maximum:g}]")
+        if minimum is not None and value < minimum:
+            raise MalformedAlertError(f"{name} must be a number ≥ {minimum:g}")
         return value
 
     def choice(self, name: str, choices: tuple[str, ...]) -> str:

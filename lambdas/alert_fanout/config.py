@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .alert import SEVERITIES
+from contracts.alert import SEVERITIES
 
 EMAIL_RENDERINGS = ("handler", "ses")
 

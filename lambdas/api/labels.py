@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from contracts.label import LABEL_V1
+
 if TYPE_CHECKING:
     from mypy_boto3_kinesis import KinesisClient
 
@@ -12,16 +14,11 @@ ANALYST = "analyst"
 
 
 def label_record(alert: dict[str, Any], label: str, reported_at: str) -> dict[str, str]:
-    """Label v1 for the alert's transaction: the fields of a chargeback, `source: analyst`."""
-    return {
-        "transaction_id": alert["transaction_id"],
-        "card_id": alert["card_id"],
-        "terminal_id": alert["terminal_id"],
-        "event_time": alert["event_time"],
-        "label": label,
-        "source": ANALYST,
-        "reported_at": reported_at,
-    }
+    """Label v1 for the alert's transaction: the fields of a chargeback, `source: analyst`.
+    Every other contract field is the alert's field of the same name (Alert v1 carries the
+    transaction's ids and event time)."""
+    verdict = {"label": label, "source": ANALYST, "reported_at": reported_at}
+    return {name: verdict[name] if name in verdict else alert[name] for name in LABEL_V1.names()}
 
 
 class LabelWriter:

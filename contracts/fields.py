@@ -1,0 +1,72 @@
+"""A record contract as data: a table of fields, each with a type, required-ness and rule.
+
+Every consumer reads the same table: the job's DDL and INSERTs (flink_job), the fan-out
+Lambda, the API, the simulator, the registry, the README's tables (`python -m
+contracts.markdown`) and the tests that hold the Java parser, Terraform's Glue tables and
+the README against it (tests/test_contracts.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The types a field may have, as JSON carries them.
+STRING = "string"
+TIMESTAMP = "timestamp"  # a string: RFC 3339 in UTC (`Z` or `+00:00`)
+NUMBER = "number"  # a finite JSON number, read as a double
+INTEGER = "integer"
+BOOLEAN = "boolean"
+STRINGS = "list of strings"
+NUMBERS_BY_NAME = "object of numbers"
+OBJECT = "object"
+TYPES = (STRING, TIMESTAMP, NUMBER, INTEGER, BOOLEAN, STRINGS, NUMBERS_BY_NAME, OBJECT)
+
+
+class ContractError(ValueError):
+    """A contract is used wrongly (an unknown field, a field no expression produces)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    required: bool
+    rule: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise ContractError(f"field {self.name}: unknown type {self.type!r}")
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One record kind: its title, its `schema` tag (None when records carry none), where it
+    travels, and its fields in order (the order producers write them)."""
+
+    title: str
+    schema: str | None
+    travels: str
+    fields: tuple[Field, ...]
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def required_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+    def field(self, name: str) -> Field:
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise ContractError(f"{self.title} has no field {name!r}")
+
+    def ordered(self, values: dict[str, str], *, omit: tuple[str, ...] = ()) -> list[str]:
+        """`values` (one text per field name) in the contract's order, every field but
+        `omit` present: a field added to the contract and not to `values` fails here, by name."""
+        missing = [n for n in self.names() if n not in values and n not in omit]
+        unknown = [n for n in values if n not in self.names()]
+        if missing or unknown:
+            raise ContractError(
+                f"{self.title}: no value for {missing or 'nothing'}, unknown {unknown or 'none'}"
+            )
+        return [values[n] for n in self.names() if n not in omit]
