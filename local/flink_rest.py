@@ -76,6 +76,10 @@ class FlinkRest:
         vertices = self._get(f"/jobs/{job}")["vertices"]
         return sum(int(v["metrics"]["write-records"]) for v in vertices if source in v["name"])
 
+    def completed_checkpoints(self, job_id: str) -> int:
+        """Checkpoints the job completed since it started (restored ones not counted)."""
+        return int(self._get(f"/jobs/{job_id}/checkpoints")["counts"]["completed"])
+
     def running_job_ids(self) -> list[str]:
         jobs = self._get("/jobs/overview")["jobs"]
         return [j["jid"] for j in jobs if j["state"] == "RUNNING"]

@@ -62,7 +62,8 @@ def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None
 
 
 def wait_quiet(tail: StreamTail, quiet_s: float, timeout_s: float) -> None:
-    """Return once nothing new arrived on `tail` for `quiet_s` seconds."""
+    """Return once nothing new arrived on `tail` for `quiet_s` seconds; TimeoutError when
+    records still arrive after `timeout_s` (a stream that never settles is a failure)."""
     deadline = time.monotonic() + timeout_s
     last, since = tail.count(), time.monotonic()
     while time.monotonic() < deadline:
@@ -71,6 +72,14 @@ def wait_quiet(tail: StreamTail, quiet_s: float, timeout_s: float) -> None:
             last, since = tail.count(), time.monotonic()
         elif time.monotonic() - since >= quiet_s:
             return
+    raise TimeoutError(f"records still arriving after {timeout_s:.0f}s (no {quiet_s:.0f}s quiet)")
+
+
+def latest_checkpoint(directory: Path) -> str | None:
+    """The newest complete checkpoint under a `state.checkpoints.dir` (one folder per job,
+    `chk-N` with a `_metadata` file once complete), as a path to restore from."""
+    complete = [(int(m.parent.name[4:]), m.parent) for m in directory.glob("*/chk-*/_metadata")]
+    return str(max(complete)[1]) if complete else None
 
 
 class RunningPipeline:
@@ -189,6 +198,15 @@ class RunningPipeline:
         """One of the job's custom metrics (udfs.metrics), summed over operators and subtasks."""
         job = self.rest.running_job_ids()[0]
         return int(self.rest.metric_total(job, rest_metric_id(name)))
+
+    def kill(self) -> None:
+        """SIGKILL the job's processes (the JVM with its mini-cluster, the Python workers), as
+        a crash of the machine would: nothing is cancelled, flushed or cleaned up."""
+        if self._process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        self._process.wait(timeout=30)
 
     def deadletter_records(self) -> list[dict[str, Any]]:
         """Dead letters without the liveness probe."""

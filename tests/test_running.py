@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from local.running import child_environment
+from local.running import child_environment, wait_quiet
 
 
 def test_the_job_child_does_not_inherit_pyflink_udf_worker_variables(
@@ -18,3 +18,24 @@ def test_the_job_child_does_not_inherit_pyflink_udf_worker_variables(
     assert "PYFLINK_GATEWAY_DISABLED" not in env
     assert "PYTHON_LOOPBACK_SERVER_ADDRESS" not in env
     assert env["AWS_REGION"] == "us-east-1"
+
+
+class _Tail:
+    """A stand-in for a StreamTail: a count that grows on every read, or stays put."""
+
+    def __init__(self, growing: bool) -> None:
+        self.growing = growing
+        self.records = 0
+
+    def count(self) -> int:
+        self.records += int(self.growing)
+        return self.records
+
+
+def test_wait_quiet_returns_once_a_stream_settles() -> None:
+    wait_quiet(_Tail(growing=False), quiet_s=0.2, timeout_s=5)  # type: ignore[arg-type]
+
+
+def test_wait_quiet_fails_when_a_stream_never_settles() -> None:
+    with pytest.raises(TimeoutError, match="still arriving"):
+        wait_quiet(_Tail(growing=True), quiet_s=0.3, timeout_s=1)  # type: ignore[arg-type]
