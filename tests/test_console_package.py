@@ -90,3 +90,14 @@ def test_the_zip_is_reproducible(tmp_path: Path, dist: Path) -> None:
 def test_an_unbuilt_console_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PackagingError, match="make console"):
         build_console_zip(tmp_path / "out", None, tmp_path / "nothing")
+
+
+def test_the_root_module_outputs_every_value_the_console_config_reads() -> None:
+    import hcl2
+
+    from infra.package import CONSOLE_OUTPUTS
+
+    root = Path(__file__).resolve().parent.parent / "infra" / "terraform" / "outputs.tf"
+    with root.open() as handle:
+        declared = {name.strip('"') for block in hcl2.load(handle)["output"] for name in block}
+    assert set(CONSOLE_OUTPUTS) <= declared, set(CONSOLE_OUTPUTS) - declared

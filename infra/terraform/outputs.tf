@@ -118,6 +118,11 @@ output "amplify_app_id" {
   value       = module.api.amplify_app_id
 }
 
+output "cognito_domain" {
+  description = "Host of the Cognito hosted UI (make package --terraform-outputs reads it for the console's config.json)."
+  value       = module.api.cognito_domain
+}
+
 output "console_url" {
   description = "URL of the analyst console."
   value       = module.api.console_url

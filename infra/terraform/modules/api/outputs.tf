@@ -32,3 +32,8 @@ output "console_url" {
   description = "URL of the analyst console."
   value       = local.console_url
 }
+
+output "cognito_domain" {
+  description = "Host of the Cognito hosted UI the console signs in through (<prefix>.auth.<region>.amazoncognito.com)."
+  value       = "${aws_cognito_user_pool_domain.this.domain}.auth.${data.aws_region.current.name}.amazoncognito.com"
+}
