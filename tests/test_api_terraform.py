@@ -15,7 +15,7 @@ from lambdas.api.config import ApiConfig
 from lambdas.api.handler import PUBLIC
 from lambdas.api.repository import INDEXES, STATUS_INDEX
 from local.fanout_resources import provision_fanout
-from tests.test_terraform_wiring import MODULES, blocks, defaults, named
+from tests.test_terraform_wiring import MODULES, blocks, defaults, named, unquote
 
 API = MODULES / "api"
 
@@ -119,3 +119,10 @@ def test_the_indexes_the_api_queries_exist_in_terraform_and_locally() -> None:
 def test_route_keys_use_terraforms_path_syntax() -> None:
     for route in terraform_locals()["routes"]:
         assert re.fullmatch(r"(GET|POST) /[a-z_./{}]+", route), route
+
+
+def test_terraform_creates_the_cognito_groups_the_api_reads() -> None:
+    from lambdas.api.auth import ANALYSTS, READERS
+
+    groups = blocks(MODULES / "api", "resource")["aws_cognito_user_group.access"]
+    assert {ANALYSTS, READERS} <= set(unquote(groups)["for_each"])

@@ -56,6 +56,15 @@ resource "aws_cognito_user_pool" "this" {
   tags = var.tags
 }
 
+# The groups the API reads from the token's `cognito:groups` (lambdas/api/auth.py): analysts
+# may post verdicts, readers may only read.
+resource "aws_cognito_user_group" "access" {
+  for_each     = { analysts = "May read alerts and post verdicts.", readers = "May read alerts only." }
+  name         = each.key
+  description  = each.value
+  user_pool_id = aws_cognito_user_pool.this.id
+}
+
 resource "aws_cognito_user_pool_domain" "this" {
   domain       = var.cognito_domain_prefix
   user_pool_id = aws_cognito_user_pool.this.id
