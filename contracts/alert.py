@@ -3,16 +3,7 @@ fanned out to the lake, the alerts table and e-mail; and its severity bands."""
 
 from __future__ import annotations
 
-from contracts.fields import (
-    BOOLEAN,
-    NUMBER,
-    NUMBERS_BY_NAME,
-    STRING,
-    STRINGS,
-    TIMESTAMP,
-    Contract,
-    Field,
-)
+from contracts.fields import Contract, table
 
 SCHEMA = "alert.v1"
 SEVERITIES = ("low", "medium", "high")
@@ -20,43 +11,38 @@ ALERT_ID_PREFIX = f"{SCHEMA}:"  # alert_id = first 32 hex of sha256(prefix + tra
 ALERT_ID_HEX_CHARS = 32
 
 ALERT_V1 = Contract(
-    title="Alert v1",
-    schema=SCHEMA,
-    travels="stream `alerts`",
-    fields=(
-        Field("schema", STRING, True, f"`{SCHEMA}`"),
-        Field(
-            "alert_id",
-            STRING,
-            True,
-            f"{ALERT_ID_HEX_CHARS} lowercase hex: sha256 of `{ALERT_ID_PREFIX}` + "
-            "transaction_id, so redeliveries de-duplicate",
-        ),
-        Field("transaction_id", STRING, True, "Transaction v1's"),
-        Field("event_time", TIMESTAMP, True, "Transaction v1's, in milliseconds"),
-        Field("card_id", STRING, True, "Transaction v1's"),
-        Field("terminal_id", STRING, True, "Transaction v1's"),
-        Field("amount", NUMBER, True, "Transaction v1's (≥ 0)"),
-        Field("currency", STRING, True, "Transaction v1's"),
-        Field("merchant_category", STRING, False, "Transaction v1's, may be null"),
-        Field("country", STRING, False, "Transaction v1's, may be null"),
-        Field("channel", STRING, False, "Transaction v1's, may be null"),
-        Field("score", NUMBER, True, "fraud probability, 0 to 1"),
-        Field("threshold", NUMBER, True, "the model's threshold, 0 to 1; score ≥ threshold"),
-        Field(
-            "severity",
-            STRING,
-            True,
-            " / ".join(f"`{s}`" for s in SEVERITIES)
-            + ": [threshold, 1] split into three equal bands",
-        ),
-        Field("model_version", STRING, True, "the model that scored it (manifest `version`)"),
-        Field("reasons", STRINGS, True, "human readable, most important first"),
-        Field("reason_codes", STRINGS, True, "the same reasons, machine readable"),
-        Field("features", NUMBERS_BY_NAME, True, "the feature values the model saw"),
-        Field("late", BOOLEAN, False, "true when the transaction came behind the watermark"),
-        Field("ingested_at", TIMESTAMP, True, "its arrival on Kinesis"),
-        Field("detected_at", TIMESTAMP, True, "when the job decided (latency is visible)"),
+    "Alert v1",
+    SCHEMA,
+    "stream `alerts`",
+    table(
+        f"""
+        schema            | string            | yes | `{SCHEMA}`
+        alert_id          | string            | yes | {ALERT_ID_HEX_CHARS} lowercase hex: sha256 of
+                          |                   |     | `{ALERT_ID_PREFIX}` + transaction_id, so
+                          |                   |     | redeliveries de-duplicate
+        transaction_id    | string            | yes | Transaction v1's
+        event_time        | timestamp         | yes | Transaction v1's, in milliseconds
+        card_id           | string            | yes | Transaction v1's
+        terminal_id       | string            | yes | Transaction v1's
+        amount            | number            | yes | Transaction v1's (≥ 0)
+        currency          | string            | yes | Transaction v1's
+        merchant_category | string            | no  | Transaction v1's, may be null
+        country           | string            | no  | Transaction v1's, may be null
+        channel           | string            | no  | Transaction v1's, may be null
+        score             | number            | yes | fraud probability, 0 to 1
+        threshold         | number            | yes | the model's threshold, 0 to 1;
+                          |                   |     | score ≥ threshold
+        severity          | string            | yes | {" / ".join(f"`{s}`" for s in SEVERITIES)}:
+                          |                   |     | [threshold, 1] split into three equal bands
+        model_version     | string            | yes | the model that scored it (manifest `version`)
+        reasons           | list of strings   | yes | human readable, most important first
+        reason_codes      | list of strings   | yes | the same reasons, machine readable
+        features          | object of numbers | yes | the feature values the model saw
+        late              | boolean           | no  | true when the transaction came behind the
+                          |                   |     | watermark
+        ingested_at       | timestamp         | yes | its arrival on Kinesis
+        detected_at       | timestamp         | yes | when the job decided (latency is visible)
+        """
     ),
 )
 

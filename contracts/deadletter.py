@@ -6,36 +6,30 @@ have every card number masked (contracts/card_number.py)."""
 
 from __future__ import annotations
 
-from contracts.fields import BOOLEAN, INTEGER, OBJECT, STRING, TIMESTAMP, Contract, Field
+from contracts.fields import Contract, table
 
 SCHEMA = "deadletter.v1"
 ENCODINGS = ("utf-8", "base64")
 MAX_PAYLOAD_BYTES = 64 * 1024
 
 DEADLETTER_V1 = Contract(
-    title="Dead-letter record",
-    schema=SCHEMA,
-    travels="stream `transactions-dlq` (the job), the fan-out's SQS queue",
-    fields=(
-        Field("schema", STRING, True, f"`{SCHEMA}`"),
-        Field("reason", STRING, True, "the first rule the record broke, naming the field"),
-        Field("payload", STRING, True, "the record as received, card numbers masked"),
-        Field("payload_encoding", STRING, True, " or ".join(f"`{e}`" for e in ENCODINGS)),
-        Field("payload_bytes", INTEGER, False, "the job's: the record's length"),
-        Field("payload_sha256", STRING, False, "the job's: hex sha256 of the record"),
-        Field(
-            "payload_truncated",
-            BOOLEAN,
-            False,
-            f"the job's: the payload was cut to {MAX_PAYLOAD_BYTES // 1024} KiB",
-        ),
-        Field(
-            "source",
-            OBJECT,
-            False,
-            "the Lambda's: eventSourceARN, eventID, sequenceNumber, partitionKey",
-        ),
-        Field("ingested_at", TIMESTAMP, True, "its arrival on Kinesis"),
-        Field("detected_at", TIMESTAMP, True, "when it was refused"),
+    "Dead-letter record",
+    SCHEMA,
+    "stream `transactions-dlq` (the job), the fan-out's SQS queue",
+    table(
+        f"""
+        schema            | string    | yes | `{SCHEMA}`
+        reason            | string    | yes | the first rule the record broke, naming the field
+        payload           | string    | yes | the record as received, card numbers masked
+        payload_encoding  | string    | yes | {" or ".join(f"`{e}`" for e in ENCODINGS)}
+        payload_bytes     | integer   | no  | the job's: the record's length
+        payload_sha256    | string    | no  | the job's: hex sha256 of the record
+        payload_truncated | boolean   | no  | the job's: the payload was cut to
+                          |           |     | {MAX_PAYLOAD_BYTES // 1024} KiB
+        source            | object    | no  | the Lambda's: eventSourceARN, eventID, sequenceNumber,
+                          |           |     | partitionKey
+        ingested_at       | timestamp | yes | its arrival on Kinesis
+        detected_at       | timestamp | yes | when it was refused
+        """
     ),
 )

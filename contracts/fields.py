@@ -70,3 +70,20 @@ class Contract:
                 f"{self.title}: no value for {missing or 'nothing'}, unknown {unknown or 'none'}"
             )
         return [values[n] for n in self.names() if n not in omit]
+
+
+def table(text: str) -> tuple[Field, ...]:
+    """Fields from a text table, one row a field: `name | type | yes/no | rule`. A row whose
+    name cell is empty continues the rule of the row above."""
+    rows: list[list[str]] = []
+    for line in text.strip().splitlines():
+        cells = [cell.strip() for cell in line.split("|", 3)]
+        if len(cells) != 4:
+            raise ContractError(f"a field row needs 4 cells: {line!r}")
+        if not cells[0] and rows:
+            rows[-1][3] = f"{rows[-1][3]} {cells[3]}".strip()
+            continue
+        if cells[2] not in ("yes", "no"):
+            raise ContractError(f"field {cells[0]}: required must be yes or no, not {cells[2]!r}")
+        rows.append(cells)
+    return tuple(Field(name, kind, required == "yes", rule) for name, kind, required, rule in rows)

@@ -8,16 +8,7 @@ what the registry publishes and what the job verifies before it scores with a mo
 
 from __future__ import annotations
 
-from contracts.fields import (
-    NUMBER,
-    NUMBERS_BY_NAME,
-    OBJECT,
-    STRING,
-    STRINGS,
-    TIMESTAMP,
-    Contract,
-    Field,
-)
+from contracts.fields import Contract, table
 
 MODEL_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
@@ -28,39 +19,40 @@ INPUT_NAME = "features"
 PROBABILITY_OUTPUT = "probabilities"
 
 MODEL_MANIFEST = Contract(
-    title="Model manifest",
-    schema=None,
-    travels=f"`{MANIFEST_FILE}` beside `{MODEL_FILE}`",
-    fields=(
-        Field("version", STRING, True, "`m-<UTC time>-<sha256 prefix>`, unique"),
-        Field("created_at", TIMESTAMP, False, ""),
-        Field("model_type", STRING, False, ""),
-        Field("candidate", STRING, False, "the chosen candidate (model_export.candidates)"),
-        Field("feature_names", STRINGS, True, "the model's input columns, in order"),
-        Field(
-            "feature_schema_hash",
-            STRING,
-            True,
-            "the job's feature definitions (flink_job.features); the job refuses a model "
-            "whose hash is not its own",
-        ),
-        Field("threshold", NUMBER, True, "in (0, 1): a score at or above it alerts"),
-        Field("threshold_policy", STRING, False, "how the threshold was chosen"),
-        Field("baseline", NUMBERS_BY_NAME, False, "per feature, legit median (for reasons)"),
-        Field("training_window", OBJECT, False, "protocol and dates of each split"),
-        Field("metrics", OBJECT, False, "test and validation figures"),
-        Field("onnx_sha256", STRING, True, f"sha256 of `{MODEL_FILE}`"),
+    "Model manifest",
+    None,
+    f"`{MANIFEST_FILE}` beside `{MODEL_FILE}`",
+    table(
+        f"""
+        version             | string            | yes | `m-<UTC time>-<sha256 prefix>`, unique
+        created_at          | timestamp         | no  |
+        model_type          | string            | no  |
+        candidate           | string            | no  | the chosen candidate
+                            |                   |     | (model_export.candidates)
+        feature_names       | list of strings   | yes | the model's input columns, in order
+        feature_schema_hash | string            | yes | the job's feature definitions
+                            |                   |     | (flink_job.features); the job refuses a
+                            |                   |     | model whose hash is not its own
+        threshold           | number            | yes | in (0, 1): a score at or above it alerts
+        threshold_policy    | string            | no  | how the threshold was chosen
+        baseline            | object of numbers | no  | per feature, legit median (for reasons)
+        training_window     | object            | no  | protocol and dates of each split
+        metrics             | object            | no  | test and validation figures
+        onnx_sha256         | string            | yes | sha256 of `{MODEL_FILE}`
+        """
     ),
 )
 
 POINTER = Contract(
-    title="Registry pointer",
-    schema=None,
-    travels=f"`{POINTER_FILE}` at the registry's root",
-    fields=(
-        Field("version", STRING, True, "the version the job serves"),
-        Field("previous", STRINGS, False, "earlier current versions; rollback pops it"),
-        Field("promoted_at", TIMESTAMP, False, ""),
+    "Registry pointer",
+    None,
+    f"`{POINTER_FILE}` at the registry's root",
+    table(
+        """
+        version     | string          | yes | the version the job serves
+        previous    | list of strings | no  | earlier current versions; rollback pops it
+        promoted_at | timestamp       | no  |
+        """
     ),
 )
 

@@ -7,36 +7,31 @@ this table.
 
 from __future__ import annotations
 
-from contracts.fields import NUMBER, STRING, TIMESTAMP, Contract, Field
+from contracts.fields import Contract, table
 
 TRANSACTION_V1 = Contract(
-    title="Transaction v1",
-    schema=None,
-    travels="stream `transactions`",
-    fields=(
-        Field("transaction_id", STRING, True, "unique per payment of a card at a terminal"),
-        Field(
-            "event_time",
-            TIMESTAMP,
-            True,
-            "when the payment happened; within `transactions.max_future_ms` after and "
-            "`transactions.max_age_ms` before its arrival on Kinesis",
-        ),
-        Field("card_id", STRING, True, "a token, never a card number"),
-        Field("terminal_id", STRING, True, ""),
-        Field(
-            "amount",
-            NUMBER,
-            True,
-            "finite, ≥ 0 (0 is an account verification), ≤ `transactions.max_amount`",
-        ),
-        Field("currency", STRING, True, "three capital letters (ISO 4217)"),
-        Field("merchant_category", STRING, False, "MCC"),
-        Field("country", STRING, False, "ISO 3166 alpha-2"),
-        Field("lat", NUMBER, False, "terminal latitude, -90 to 90"),
-        Field("lon", NUMBER, False, "terminal longitude, -180 to 180"),
-        Field("channel", STRING, False, "`pos`, `ecom`, `atm`"),
-        Field("device_id", STRING, False, ""),
+    "Transaction v1",
+    None,
+    "stream `transactions`",
+    table(
+        """
+        transaction_id    | string    | yes | unique per payment of a card at a terminal
+        event_time        | timestamp | yes | when the payment happened; within
+                          |           |     | `transactions.max_future_ms` after and
+                          |           |     | `transactions.max_age_ms` before its arrival on
+                          |           |     | Kinesis
+        card_id           | string    | yes | a token, never a card number
+        terminal_id       | string    | yes |
+        amount            | number    | yes | finite, ≥ 0 (0 is an account verification),
+                          |           |     | ≤ `transactions.max_amount`
+        currency          | string    | yes | three capital letters (ISO 4217)
+        merchant_category | string    | no  | MCC
+        country           | string    | no  | ISO 3166 alpha-2
+        lat               | number    | no  | terminal latitude, -90 to 90
+        lon               | number    | no  | terminal longitude, -180 to 180
+        channel           | string    | no  | `pos`, `ecom`, `atm`
+        device_id         | string    | no  |
+        """
     ),
 )
 

@@ -7,14 +7,11 @@ import time
 import urllib.request
 from typing import Any
 
+from flink_job.rest import FlinkRestReader
 
-class FlinkRest:
-    def __init__(self, port: int) -> None:
-        self._base = f"http://127.0.0.1:{port}"
 
-    def _get(self, path: str) -> Any:
-        with urllib.request.urlopen(self._base + path, timeout=5) as response:
-            return json.loads(response.read())
+class FlinkRest(FlinkRestReader):
+    """The reader's calls (flink_job.rest) and the local runtime's operations."""
 
     def reachable(self) -> bool:
         try:
@@ -69,12 +66,6 @@ class FlinkRest:
         """Vertex id → the planner's description of its operators (keys, windows)."""
         nodes = self._get(f"/jobs/{job_id}/plan")["plan"]["nodes"]
         return {n["id"]: n.get("description", "") for n in nodes}
-
-    def records_read(self, source: str) -> int:
-        """Records the running job's vertices reading `source` have emitted so far."""
-        job = self._get("/jobs/overview")["jobs"][0]["jid"]
-        vertices = self._get(f"/jobs/{job}")["vertices"]
-        return sum(int(v["metrics"]["write-records"]) for v in vertices if source in v["name"])
 
     def completed_checkpoints(self, job_id: str) -> int:
         """Checkpoints the job completed since it started (restored ones not counted)."""
