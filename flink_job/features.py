@@ -1,6 +1,6 @@
 """The behavioural features: defined once, run by the streaming job and the training path.
 
-Semantics (documented in the README, "## Features"): features of a transaction at event
+Semantics (documented in docs/features.md): features of a transaction at event
 time t are computed from valid transactions with event time in the half-open window
 (t - w, t], the current transaction included, at millisecond resolution. Transactions with
 equal event times are peers and see each other.

@@ -7,7 +7,7 @@ data "aws_region" "current" {}
 
 locals {
   lake_location = "s3://${var.lake_bucket_name}/${var.lake_prefix}"
-  # Alert v1 as written by the fan-out (lambdas/alert_fanout/README.md, "Alerts lake").
+  # Alert v1 as written by the fan-out (contracts/alert.py; tests/test_contracts.py holds it).
   columns = [
     { name = "schema", type = "string" },
     { name = "alert_id", type = "string" },

@@ -15,7 +15,7 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  # Transaction v1 and Label v1 (README, "Contracts"; flink_job/parsing.py) as Hive types.
+  # Transaction v1 and Label v1 (contracts/; tests/test_terraform_archive.py) as Hive types.
   columns = {
     transactions = [
       { name = "transaction_id", type = "string" },
