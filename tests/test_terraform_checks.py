@@ -95,7 +95,7 @@ def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str
 
 def test_checkov_finds_no_failed_checks() -> None:
     if not CHECKOV.exists():
-        pytest.skip(f"{CHECKOV.relative_to(ROOT)} missing: run `make test` (creates .venv-tools)")
+        pytest.fail(f"{CHECKOV.relative_to(ROOT)} missing: run `make test` (creates .venv-tools)")
     command = [str(CHECKOV), "-d", str(TERRAFORM), "--framework", "terraform"]
     # --skip-download: no Prisma Cloud look-ups (no network needed, same checks).
     output = run([*command, "--compact", "--quiet", "--skip-download"], cwd=ROOT)
