@@ -21,6 +21,17 @@ def folder_rows() -> dict[str, str]:
 
 
 def tracked_folders() -> set[str]:
+    """The folders git tracks; outside a checkout, the folders but build output."""
+    if not (ROOT / ".git").exists():
+        generated = {"build", "node_modules"}
+        return {
+            p.name
+            for p in ROOT.iterdir()
+            if p.is_dir()
+            and not p.name.startswith(".")
+            and p.name not in generated
+            and not p.name.endswith(".egg-info")
+        }
     files = subprocess.run(
         ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.splitlines()
