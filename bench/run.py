@@ -104,11 +104,12 @@ def throughput(data: Path, model: str, repeat: int) -> dict[str, Any]:
     }
 
 
-def backends(data: Path, model: str, repeat: int) -> dict[str, Any]:
+def backends(data: Path, model: str, repeat: int, checkpoint_interval: str = "") -> dict[str, Any]:
     """The JVM-only ceiling on the heap and RocksDB backends, over the data as it is, with
     one terminal carrying 30 % of the transactions and with one card carrying 10 %; and the
     full job on both backends over the data as it is. Interleaved, `repeat` rounds; ratios
-    within a round. Checkpoints every BENCH_CHECKPOINT_INTERVAL (incremental on RocksDB)."""
+    within a round. Checkpoints every `checkpoint_interval` (by default
+    BENCH_CHECKPOINT_INTERVAL, production's), incremental on RocksDB."""
     from bench.throughput import (
         BACKENDS,
         BENCH_CHECKPOINT_INTERVAL,
@@ -140,7 +141,8 @@ def backends(data: Path, model: str, repeat: int) -> dict[str, Any]:
                     with tempfile.TemporaryDirectory(prefix="bench-checkpoints-") as directory:
                         flink = {
                             **settings,
-                            "execution.checkpointing.interval": BENCH_CHECKPOINT_INTERVAL,
+                            "execution.checkpointing.interval": checkpoint_interval
+                            or BENCH_CHECKPOINT_INTERVAL,
                             "state.checkpoints.dir": Path(directory).as_uri(),
                         }
                         stats = steady_run(_with(run, config, flink), path, events)
@@ -153,7 +155,12 @@ def backends(data: Path, model: str, repeat: int) -> dict[str, Any]:
                         flush=True,
                     )
         rounds.append(runs)
-    return {"events": events, "rounds": rounds, "median": _median_runs(rounds)}
+    return {
+        "events": events,
+        "checkpoint_interval": checkpoint_interval or BENCH_CHECKPOINT_INTERVAL,
+        "rounds": rounds,
+        "median": _median_runs(rounds),
+    }
 
 
 def _with(run: Any, config: Any, flink: dict[str, str]) -> Any:
@@ -228,7 +235,8 @@ def render(results: dict[str, Any]) -> str:
     if "backends" in results:
         b = results["backends"]
         lines += [
-            f"| parallelism 1, {b['events']:,} events, median of {len(b['rounds'])} | backend "
+            f"| parallelism 1, {b['events']:,} events, median of {len(b['rounds'])}, "
+            f"checkpoints every {b['checkpoint_interval']} | backend "
             "| events/s | vs heap ceiling (uniform) | vs uniform | checkpoint avg / max ms "
             "| state |",
             "|---|---|---|---|---|---|---|",
@@ -332,6 +340,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--backend-repeat", type=int, default=1)
     parser.add_argument(
+        "--checkpoint-interval", default="", help="backends: e.g. '10 s' (default: 60 s)"
+    )
+    parser.add_argument(
         "--aws-bounds", default="300000,1000", help="aws-latency: out-of-order bounds, ms"
     )
     every = ["throughput", "backends", "aws-latency", "latency", "scoring", "state", "options"]
@@ -361,7 +372,9 @@ def main(argv: list[str] | None = None) -> int:
         results["throughput"] = throughput(long_run, str(model_dir), args.repeat)
     if "backends" in parts:
         backend_data = repeated_file(data, args.backend_copies, args.days)
-        results["backends"] = backends(backend_data, str(model_dir), args.backend_repeat)
+        results["backends"] = backends(
+            backend_data, str(model_dir), args.backend_repeat, args.checkpoint_interval
+        )
     if "aws-latency" in parts:
         from bench.latency import measure_aws
 
