@@ -37,6 +37,9 @@ ALERT_V1 = Contract(
         model_version     | string            | yes | the model that scored it (manifest `version`)
         reasons           | list of strings   | yes | human readable, most important first
         reason_codes      | list of strings   | yes | the same reasons, machine readable
+        reason_contributions | list of numbers | no | each reason's share of the score, in the
+                          |                   |     | same order: the score minus the score with
+                          |                   |     | that feature at its baseline
         features          | object of numbers | yes | the feature values the model saw
         late              | boolean           | no  | true when the transaction came behind the
                           |                   |     | watermark

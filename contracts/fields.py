@@ -17,9 +17,10 @@ NUMBER = "number"  # a finite JSON number, read as a double
 INTEGER = "integer"
 BOOLEAN = "boolean"
 STRINGS = "list of strings"
+NUMBERS = "list of numbers"  # finite JSON numbers, read as doubles
 NUMBERS_BY_NAME = "object of numbers"
 OBJECT = "object"
-TYPES = (STRING, TIMESTAMP, NUMBER, INTEGER, BOOLEAN, STRINGS, NUMBERS_BY_NAME, OBJECT)
+TYPES = (STRING, TIMESTAMP, NUMBER, INTEGER, BOOLEAN, STRINGS, NUMBERS, NUMBERS_BY_NAME, OBJECT)
 
 
 class ContractError(ValueError):

@@ -76,6 +76,7 @@ def alert_values() -> dict[str, str]:
         "model_version": "decision.model_version",
         "reasons": "decision.reasons",
         "reason_codes": "decision.codes",
+        "reason_contributions": "decision.contributions",
         "features": features_map_sql(),
         "late": "late",
         "ingested_at": iso_sql("ingested_at"),

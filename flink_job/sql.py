@@ -7,6 +7,7 @@ from contracts.fields import (
     BOOLEAN,
     INTEGER,
     NUMBER,
+    NUMBERS,
     NUMBERS_BY_NAME,
     STRING,
     STRINGS,
@@ -27,6 +28,7 @@ SQL_TYPES = {
     INTEGER: "BIGINT",
     BOOLEAN: "BOOLEAN",
     STRINGS: "ARRAY<STRING>",
+    NUMBERS: "ARRAY<DOUBLE>",
     NUMBERS_BY_NAME: "MAP<STRING, DOUBLE>",
 }
 

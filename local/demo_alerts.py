@@ -64,6 +64,10 @@ def example_alert(
             "terminal not used by this card in 30 days",
         ],
         "reason_codes": [name.upper() for name in REASON_FEATURES],
+        "reason_contributions": [
+            round((score - THRESHOLD) * 0.6, 4),
+            round((score - THRESHOLD) * 0.3, 4),
+        ],
         "features": features,
         "late": False,
         "ingested_at": _iso(detected - timedelta(milliseconds=80)),

@@ -243,3 +243,19 @@ def test_a_422_does_not_echo_a_card_number_the_caller_sent(api: ApiUnderTest) ->
     response = feedback(api, record, {"label": "fraud", "4111 1111 1111 1111": "x"})
     assert response.status_code == 422
     assert "4111" not in response.text
+
+
+def test_a_body_that_is_not_utf8_is_422_not_a_crash(api: ApiUnderTest) -> None:
+    record = fresh_alert(api)
+    token = api.token("analyst")
+    event = api_gateway_event(
+        "POST",
+        f"/api/alerts/{record['alert_id']}/feedback",
+        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        b'{"label": "fraud", "note": "\xbd\xff"}',
+        "127.0.0.1",
+    )
+    assert event["isBase64Encoded"] is True
+    response = handler.lambda_handler(event, None)
+    assert response["statusCode"] == 422
+    assert "UTF-8" in response["body"]

@@ -49,6 +49,7 @@ HIVE_TYPES = {
     "integer": "bigint",
     "boolean": "boolean",
     "list of strings": "array<string>",
+    "list of numbers": "array<double>",
     "object of numbers": "map<string,double>",
 }
 ALERT = {

@@ -87,7 +87,14 @@ def test_decisions_carry_score_threshold_and_version(trained_model: dict[str, An
     typical = _baseline(model).astype("<f4")
     vectors = pd.Series([typical.tobytes()] * 3)
     decisions = decide(model, feature_matrix(vectors, len(model.manifest.feature_names)))
-    assert list(decisions.columns) == ["score", "threshold", "model_version", "reasons", "codes"]
+    assert list(decisions.columns) == [
+        "score",
+        "threshold",
+        "model_version",
+        "reasons",
+        "codes",
+        "contributions",
+    ]
     assert decisions["score"].between(0.0, 1.0).all()
     assert (decisions["threshold"] == model.threshold).all()
     assert (decisions["model_version"] == model.version).all()
@@ -107,6 +114,7 @@ def test_only_decisions_that_alert_carry_reasons_and_they_are_each_rows_own(
         alone = explain(model, matrix[row])
         assert decisions["codes"][row] == [r.code for r in alone]
         assert decisions["reasons"][row] == [r.text for r in alone]
+        assert decisions["contributions"][row] == pytest.approx([r.contribution for r in alone])
 
 
 def test_each_reason_is_the_score_drop_of_setting_that_feature_to_its_baseline(

@@ -51,6 +51,7 @@ DECISION_TYPE = DataTypes.ROW(
         DataTypes.FIELD("model_version", DataTypes.STRING()),
         DataTypes.FIELD("reasons", DataTypes.ARRAY(DataTypes.STRING())),
         DataTypes.FIELD("codes", DataTypes.ARRAY(DataTypes.STRING())),
+        DataTypes.FIELD("contributions", DataTypes.ARRAY(DataTypes.DOUBLE())),
     ]
 )
 VECTOR_DTYPE = np.dtype("<f4")
@@ -64,9 +65,11 @@ def decide(model: ScoringModel, matrix: NDArray[np.floating[Any]]) -> pd.DataFra
     alerted = np.flatnonzero(scores >= model.threshold)
     reasons = np.full(len(scores), None, dtype=object)
     codes = np.full(len(scores), None, dtype=object)
+    contributions = np.full(len(scores), None, dtype=object)
     for row, why in zip(alerted, explain_rows(model, matrix[alerted]), strict=True):
         reasons[row] = [r.text for r in why]
         codes[row] = [r.code for r in why]
+        contributions[row] = [r.contribution for r in why]
     return pd.DataFrame(
         {
             "score": scores,
@@ -74,6 +77,7 @@ def decide(model: ScoringModel, matrix: NDArray[np.floating[Any]]) -> pd.DataFra
             "model_version": np.full(len(scores), model.version, dtype=object),
             "reasons": reasons,
             "codes": codes,
+            "contributions": contributions,
         }
     )
 

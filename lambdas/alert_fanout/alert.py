@@ -13,7 +13,16 @@ from typing import Any
 
 from contracts.alert import ALERT_ID_HEX_CHARS, ALERT_V1, SCHEMA, SEVERITIES
 from contracts.card_number import contains_card_number
-from contracts.fields import BOOLEAN, NUMBER, NUMBERS_BY_NAME, STRING, STRINGS, TIMESTAMP, Field
+from contracts.fields import (
+    BOOLEAN,
+    NUMBER,
+    NUMBERS,
+    NUMBERS_BY_NAME,
+    STRING,
+    STRINGS,
+    TIMESTAMP,
+    Field,
+)
 
 # The decoded string fields that may never hold a card number (contracts/card_number.py).
 # `alert_id` (hex), `model_version` and the timestamps are checked by their own formats.
@@ -54,6 +63,7 @@ class Alert:
     model_version: str
     reasons: tuple[str, ...]
     reason_codes: tuple[str, ...]
+    reason_contributions: tuple[float, ...]
     features: dict[str, float]
     late: bool
     ingested_at: str
@@ -77,6 +87,7 @@ class Alert:
         record = asdict(self)
         record["reasons"] = list(self.reasons)
         record["reason_codes"] = list(self.reason_codes)
+        record["reason_contributions"] = list(self.reason_contributions)
         return {"schema": SCHEMA, **record}
 
 
@@ -130,6 +141,8 @@ def _read(fields: _Fields, field: Field) -> Any:
         return fields.number(name, minimum=minimum, maximum=maximum)
     if field.type == STRINGS:
         return fields.texts(name)
+    if field.type == NUMBERS:
+        return fields.numbers(name)
     if field.type == NUMBERS_BY_NAME:
         return fields.numbers_by_name(name)
     if field.type == BOOLEAN:
@@ -208,6 +221,16 @@ class _Fields:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise MalformedAlertError(f"{name} must be a list of strings")
         return tuple(value)
+
+    def numbers(self, name: str) -> tuple[float, ...]:
+        """An optional list of finite numbers (absent or null: empty)."""
+        value = self._document.get(name)
+        if value is None:
+            return ()
+        numbers = [_as_number(item) for item in value] if isinstance(value, list) else [None]
+        if any(number is None for number in numbers):
+            raise MalformedAlertError(f"{name} must be a list of finite numbers")
+        return tuple(number for number in numbers if number is not None)
 
     def numbers_by_name(self, name: str) -> dict[str, float]:
         value = self._required(name)

@@ -49,6 +49,7 @@ class AlertSummary(_Model):
 
 
 class AlertDetail(AlertSummary):
+    reason_contributions: list[float]
     features: dict[str, float]
     late: bool
     ingested_at: str
@@ -58,8 +59,8 @@ class Reason(_Model):
     code: str
     text: str
     contribution: float | None = Field(
-        description="Score drop when the feature is set to its baseline; null: Alert v1 "
-        "does not carry it (udfs/reasons.py computes it but the job emits only the text)."
+        description="Score drop when the feature is set to its baseline (Alert v1 "
+        "`reason_contributions`); null for an alert written before the job carried it."
     )
 
 

@@ -23,6 +23,7 @@ def detail(item: dict[str, Any]) -> AlertDetail:
     return AlertDetail.model_validate(
         {
             **summary(item).model_dump(),
+            "reason_contributions": [float(x) for x in item.get("reason_contributions") or []],
             "features": item.get("features", {}),
             "late": item.get("late", False),
             "ingested_at": item["ingested_at"],
@@ -31,10 +32,14 @@ def detail(item: dict[str, Any]) -> AlertDetail:
 
 
 def reasons(item: dict[str, Any]) -> list[Reason]:
-    """The alert's reasons in order; Alert v1 carries their texts, not the score drops."""
+    """The alert's reasons in order, each with its contribution (the score drop when its
+    feature is set to the baseline) when the alert carries them (older alerts did not)."""
+    codes, texts = item.get("reason_codes", []), item.get("reasons", [])
+    drops: list[Any] = list(item.get("reason_contributions") or [])
+    drops += [None] * (len(codes) - len(drops))
     return [
-        Reason(code=code, text=text, contribution=None)
-        for code, text in zip(item.get("reason_codes", []), item.get("reasons", []), strict=False)
+        Reason(code=code, text=text, contribution=None if drop is None else float(drop))
+        for code, text, drop in zip(codes, texts, drops, strict=False)
     ]
 
 

@@ -36,6 +36,7 @@ LAKE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("model_version", "string"),
     ("reasons", "array<string>"),
     ("reason_codes", "array<string>"),
+    ("reason_contributions", "array<double>"),
     ("features", "map<string,double>"),
     ("late", "boolean"),
     ("ingested_at", "string"),
@@ -49,6 +50,7 @@ HIVE_TO_DUCKDB = {
     "double": "DOUBLE",
     "boolean": "BOOLEAN",
     "array<string>": "VARCHAR[]",
+    "array<double>": "DOUBLE[]",
     "map<string,double>": "MAP(VARCHAR, DOUBLE)",
 }
 

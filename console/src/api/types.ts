@@ -39,6 +39,7 @@ export interface AlertSummary {
 }
 
 export interface AlertFull extends AlertSummary {
+  reason_contributions: number[];
   features: Record<string, number>;
   late: boolean;
   ingested_at: string;

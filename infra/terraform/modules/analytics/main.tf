@@ -26,6 +26,7 @@ locals {
     { name = "model_version", type = "string" },
     { name = "reasons", type = "array<string>" },
     { name = "reason_codes", type = "array<string>" },
+    { name = "reason_contributions", type = "array<double>" },
     { name = "features", type = "map<string,double>" },
     { name = "late", type = "boolean" },
     { name = "ingested_at", type = "string" },
