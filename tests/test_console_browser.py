@@ -183,6 +183,9 @@ def job_alert(payment: Payment, now: datetime) -> Alert:
         "model_version": "m-20261128-1200-3f2a9c1",
         "reasons": [text for _, text in payment.reasons],
         "reason_codes": [code for code, _ in payment.reasons],
+        "reason_contributions": [
+            round((payment.score - 0.41) / (2 + i), 4) for i in range(len(payment.reasons))
+        ],
         "features": features,
         "late": False,
         "ingested_at": _iso(detected - timedelta(milliseconds=150)),
@@ -281,6 +284,9 @@ def test_an_analyst_marks_an_alert_as_fraud_and_its_label_reaches_the_labels_str
     status = page.get_by_role("status", name="Alert status")
     expect(status).to_have_text("New")
     expect(page.get_by_role("img", name="Reasons of this alert")).to_be_visible()
+    expect(
+        page.get_by_text("the score's drop when the feature is set to its baseline")
+    ).to_be_visible()
     baselines = page.get_by_role("table", name="Features against the card's baselines")
     expect(baselines.get_by_role("row", name="amount", exact=False).first).to_contain_text("47.2")
     timeline = page.get_by_role("img", name=f"Timeline of 3 alerts on card {alert.card_id}")
