@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from flink_job.rest import FlinkRestReader
+
+
+def _written_savepoint(directory: str, job_id: str, timeout_s: float) -> str:
+    """The complete savepoint of `job_id` in a local `directory` (Flink names it
+    savepoint-<first 6 characters of the job id>-<random> and writes `_metadata` last)."""
+    root = Path(urllib.parse.urlparse(directory).path)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = sorted(root.glob(f"savepoint-{job_id[:6]}-*/_metadata"))
+        if found:
+            return str(found[-1].parent)
+        time.sleep(0.2)
+    raise TimeoutError(f"no savepoint of job {job_id} in {directory} after {timeout_s:.0f}s")
 
 
 class FlinkRest(FlinkRestReader):
@@ -56,11 +71,18 @@ class FlinkRest(FlinkRestReader):
         return details
 
     def stop_with_savepoint(self, job_id: str, directory: str, timeout_s: float = 300.0) -> str:
-        """Stop the job with a savepoint in `directory` (a URI); return its location."""
+        """Stop the job with a savepoint in `directory` (a file URI); return its location.
+
+        Once the job has stopped, the local entry point returns and its mini-cluster (this
+        REST API) goes away, possibly before the operation's status was read: then the
+        savepoint is the job's complete one in `directory`."""
         body = {"targetDirectory": directory, "drain": False}
         trigger = self._post(f"/jobs/{job_id}/stop", body)["request-id"]
         path = f"/jobs/{job_id}/savepoints/{trigger}"
-        return str(self._operation(path, f"savepoint of job {job_id}", timeout_s)["location"])
+        try:
+            return str(self._operation(path, f"savepoint of job {job_id}", timeout_s)["location"])
+        except OSError:
+            return _written_savepoint(directory, job_id, timeout_s)
 
     def vertex_descriptions(self, job_id: str) -> dict[str, str]:
         """Vertex id → the planner's description of its operators (keys, windows)."""

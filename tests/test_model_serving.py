@@ -225,7 +225,8 @@ def test_scoring_never_waits_on_a_hanging_s3(
     publish(root, aws.endpoint, tmp_path, "m-a").promote("m-a")
     cache_dir = tmp_path / "cache"
     ModelServer(source(root, aws.endpoint), ModelCache(cache_dir), 60.0)  # caches m-a
-    scorer = ScoreTransactions(root, 50, hanging_endpoint, str(cache_dir))
+    features = (tuple(FEATURE_NAMES), feature_schema_hash())
+    scorer = ScoreTransactions(root, features, 50, hanging_endpoint, str(cache_dir))
     vectors = pd.Series([np.zeros(len(FEATURE_NAMES), "<f4").tobytes()] * 100)
 
     with caplog.at_level(logging.WARNING, logger="udfs.serving"):
