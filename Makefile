@@ -9,7 +9,7 @@ TOOLS_STAMP := .venv-tools/.installed
 JAR := flink_job/target/fraud-stream-connectors.jar
 PKGS := contracts flink_job udfs model_export sample_data lambdas local bench
 
-.PHONY: demo test lint bench package install jar clean console console-test chromium
+.PHONY: demo test lint bench package install jar clean console console-test chromium tf-provider
 
 install: $(STAMP)
 jar: $(JAR)
@@ -71,7 +71,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(PKGS) tests
 	$(BIN)/mypy
 
-test: $(STAMP) $(TOOLS_STAMP) $(JAR) lint console console-test chromium
+# First thing, in the background and nice'd: build the hashicorp/aws provider the Terraform
+# tests validate against, unless it is cached (~/.cache/fraud-stream) or FRAUD_TF_PLUGIN_DIR
+# names a mirror; the rest of `make test` runs meanwhile and those tests wait for it.
+tf-provider:
+	$(if $(FRAUD_TF_PLUGIN_DIR),,infra/tools/build_aws_provider.sh start)
+
+test: tf-provider $(STAMP) $(TOOLS_STAMP) $(JAR) lint console console-test chromium
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 # The Managed Flink zip and the Lambda zips, reproducibly, into build/package/.
