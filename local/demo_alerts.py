@@ -12,6 +12,7 @@ from typing import Any
 
 from contracts.alert import ALERT_ID_HEX_CHARS, ALERT_ID_PREFIX, ALERT_V1
 from local.aws import LocalAws
+from udfs.reasons import reason_code
 
 THRESHOLD = 0.41
 SCORES = {"low": 0.5, "medium": 0.7, "high": 0.93}  # one in each band (tests/test_contracts)
@@ -63,7 +64,7 @@ def example_alert(
             f"amount is {amount / CARD_AVERAGE:.1f} times the card's 30-day average",
             "terminal not used by this card in 30 days",
         ],
-        "reason_codes": [name.upper() for name in REASON_FEATURES],
+        "reason_codes": [reason_code(name) for name in REASON_FEATURES],
         "reason_contributions": [
             round((score - THRESHOLD) * 0.6, 4),
             round((score - THRESHOLD) * 0.3, 4),

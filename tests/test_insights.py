@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from flink_job.features import FEATURE_NAMES
 from lambdas.alert_fanout.alert import Alert, parse_alert
 from lambdas.alert_fanout.lake import AlertLake, lake_key, lake_line
 from local.aws import LocalAws, aws_env
@@ -35,6 +36,7 @@ from local.insights.lake import open_lake, read_columns
 from local.insights.page import time_series
 from local.insights.report import Insights, write_insights
 from tests.test_terraform_wiring import blocks, named
+from udfs.reasons import reason_code
 
 ROOT = Path(__file__).resolve().parent.parent
 ANALYTICS = ROOT / "infra" / "terraform" / "modules" / "analytics"
@@ -42,16 +44,30 @@ BUCKET = "fraud-alerts-lake"
 PREFIX = "alerts/"
 START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
+# Reason codes as the job writes them: a feature's name, upper-cased (udfs.reasons).
+AMOUNT_VS_AVG = reason_code("amount_over_card_avg_30d")
+TERMINAL_NOT_SEEN = reason_code("card_terminal_seen_30d")
+TERMINAL_RISK = reason_code("terminal_fraud_risk_30d")
+CARD_TESTING = reason_code("card_small_txn_count_10m")
+
 # (severity, amount, terminal, merchant category, reason codes, hours after START)
 WRITTEN: list[tuple[str, float, str, str | None, list[str], int]] = [
-    ("high", 812.5, "term_00001", "5411", ["AMOUNT_VS_CARD_AVG_30D", "NEW_TERMINAL"], 0),
-    ("high", 1450.0, "term_00001", "5732", ["AMOUNT_VS_CARD_AVG_30D"], 0),
-    ("medium", 42.0, "term_00002", "5411", ["TERMINAL_RISK_28D", "NEW_TERMINAL"], 1),
-    ("low", 7.5, "term_00001", None, ["CARD_TESTING_10M"], 1),
-    ("high", 260.0, "term_00003", "5999", ["TERMINAL_RISK_28D", "AMOUNT_VS_CARD_AVG_30D"], 2),
-    ("low", 99.0, "term_00002", "5411", ["NEW_TERMINAL"], 2),
-    ("medium", 3000.0, "term_00004", "4829", ["AMOUNT_VS_CARD_AVG_30D"], 2),
+    ("high", 812.5, "term_00001", "5411", [AMOUNT_VS_AVG, TERMINAL_NOT_SEEN], 0),
+    ("high", 1450.0, "term_00001", "5732", [AMOUNT_VS_AVG], 0),
+    ("medium", 42.0, "term_00002", "5411", [TERMINAL_RISK, TERMINAL_NOT_SEEN], 1),
+    ("low", 7.5, "term_00001", None, [CARD_TESTING], 1),
+    ("high", 260.0, "term_00003", "5999", [TERMINAL_RISK, AMOUNT_VS_AVG], 2),
+    ("low", 99.0, "term_00002", "5411", [TERMINAL_NOT_SEEN], 2),
+    ("medium", 3000.0, "term_00004", "4829", [AMOUNT_VS_AVG], 2),
 ]
+
+
+def test_the_written_alerts_carry_reason_codes_the_job_can_write() -> None:
+    """Every code above is one of the job's features' (flink_job.features), so the figures
+    are checked on codes the product writes, not on made-up ones."""
+    product_codes = {reason_code(name) for name in FEATURE_NAMES}
+    written = {code for *_, codes, _ in WRITTEN for code in codes}
+    assert written <= product_codes, f"not reason codes of the job: {written - product_codes}"
 
 
 def written_alerts() -> list[Alert]:
@@ -123,7 +139,7 @@ def test_top_reason_codes_count_each_alert_once_per_code(
     expected = Counter(code for *_, codes, _ in WRITTEN for code in set(codes))
     got = rows(figures["top_reason_codes"], "reason_code", "alert_count")
     assert dict(got) == dict(expected)
-    assert got[0] == ("AMOUNT_VS_CARD_AVG_30D", 4)
+    assert got[0] == (AMOUNT_VS_AVG, 4)
     assert [count for _, count in got] == sorted((c for _, c in got), reverse=True)
 
 
@@ -172,7 +188,7 @@ def test_the_page_draws_every_figure_as_inline_svg_without_external_resources(
     assert page.count("<svg") == sum(1 for f in FIGURES if f.chart != "table")
     assert "<script" not in page
     assert not re.search(r"(src|href)=\"https?://", page)
-    assert "AMOUNT_VS_CARD_AVG_30D" in page
+    assert AMOUNT_VS_AVG in page
 
 
 def test_the_command_reads_the_lake_through_the_endpoint_and_writes_the_page(

@@ -19,6 +19,12 @@ from udfs.model import ScoringModel
 MAX_REASONS = 3
 
 
+def reason_code(feature: str) -> str:
+    """An alert's machine-readable reason: the name of the feature that drove the score,
+    upper-cased (Alert v1 `reason_codes`)."""
+    return feature.upper()
+
+
 @dataclass(frozen=True)
 class Reason:
     code: str
@@ -80,7 +86,7 @@ def _reasons(
         order = [int(np.argmax(np.abs(row - baseline) / (np.abs(baseline) + 1.0)))]
     return [
         Reason(
-            code=names[i].upper(),
+            code=reason_code(names[i]),
             text=_phrase(names[i], float(row[i]), float(baseline[i])),
             contribution=float(drops[i]),
         )

@@ -42,7 +42,10 @@ public final class TransactionParser extends TableFunction<Row> {
                     + "merchant_category STRING, country STRING, lat DOUBLE, lon DOUBLE, "
                     + "channel STRING, device_id STRING, event_time TIMESTAMP(3)>";
 
-    /** Transaction v1 in the contract's order (contracts/transaction.py checks these lists). */
+    /**
+     * Transaction v1 in the contract's order (contracts/transaction.py); tests/test_contracts.py
+     * holds NAMES, NUMBER, REQUIRED and OUTPUT to that table.
+     */
     static final String[] NAMES = {
         "transaction_id", "event_time", "card_id", "terminal_id", "amount", "currency",
         "merchant_category", "country", "lat", "lon", "channel", "device_id"
