@@ -84,8 +84,14 @@ def test_the_lambda_may_do_what_the_api_does_and_no_more() -> None:
 
 
 def terraform_indexes() -> dict[str, tuple[str, str]]:
+    """Index name -> (partition key, sort key), from the indexes' `key_schema` blocks."""
     table = blocks(MODULES / "alert_fanout", "resource")["aws_dynamodb_table.alerts"]
-    return {i["name"]: (i["hash_key"], i["range_key"]) for i in table["global_secondary_index"]}
+    indexes = {}
+    for index in table["global_secondary_index"]:
+        keys = {k["key_type"]: k["attribute_name"] for k in index["key_schema"]}
+        assert len(keys) == len(index["key_schema"]) == 2, index  # one HASH, one RANGE
+        indexes[index["name"]] = (keys["HASH"], keys["RANGE"])
+    return indexes
 
 
 def local_indexes() -> dict[str, tuple[str, str]]:

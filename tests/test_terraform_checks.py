@@ -3,9 +3,12 @@ terraform test of the root module against the real hashicorp/aws provider.
 
 checkov runs from `.venv-tools` (its pins conflict with apache-flink's; `make test` creates
 it). The provider comes from a filesystem mirror named in a CLI configuration file (the
-Terraform registry is not reachable here): this machine image has hashicorp/aws 5.100.0
-in /opt/tf-plugins, beside /usr/local/bin/terraform. A missing terraform or mirror fails
-these tests, saying where it looked: nothing is skipped.
+Terraform registry is not reachable here): infra/tools/build_aws_provider.sh builds the
+6.x provider from the Go module proxy once into ~/.cache/fraud-stream/terraform-providers
+(`make test` starts it in the background first thing; these tests wait for it, or start it
+when pytest runs alone), or $FRAUD_TF_PLUGIN_DIR names a mirror holding the pinned version.
+A missing terraform, provider or failed build fails these tests, naming the log or where
+they looked: nothing is skipped, and no other provider version is taken instead.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,34 +41,76 @@ def terraform_binary() -> str:
     return binary
 
 
-def provider_mirrors() -> list[Path]:
-    """Where a local copy of hashicorp/aws may be: $FRAUD_TF_PLUGIN_DIR, the plugin cache,
-    Terraform's implied local mirrors, and /opt/tf-plugins (this build machine has one)."""
-    home = Path.home()
-    candidates = [
-        os.environ.get("FRAUD_TF_PLUGIN_DIR"),
-        os.environ.get("TF_PLUGIN_CACHE_DIR"),
-        str(home / ".terraform.d" / "plugins"),
-        str(home / ".local" / "share" / "terraform" / "plugins"),
-        "/usr/local/share/terraform/plugins",
-        "/usr/share/terraform/plugins",
-        "/opt/tf-plugins",
-    ]
-    return [Path(c) for c in candidates if c]
+BUILD_SCRIPT = ROOT / "infra" / "tools" / "build_aws_provider.sh"
+# How long to wait for a provider build that is under way (make test starts it first thing;
+# on 2 busy cores it takes about an hour).
+BUILD_WAIT_SECONDS = int(os.environ.get("FRAUD_TF_PROVIDER_WAIT", "5400"))
+_built_mirror: list[Path | str] = []  # the build's outcome, once: a mirror or a failure
+
+
+def pinned_provider_version() -> str:
+    """The exact hashicorp/aws version the root module's versions.tf pins."""
+    text = (TERRAFORM / "versions.tf").read_text()
+    match = re.search(r'^\s*version\s*=\s*"(\d+\.\d+\.\d+)"\s*$', text, re.M)
+    assert match, "infra/terraform/versions.tf must pin hashicorp/aws to one version"
+    return match[1]
+
+
+def build_script(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BUILD_SCRIPT), *args], capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+def built_provider_mirror() -> Path:
+    """The mirror infra/tools/build_aws_provider.sh installs into, once the build is there:
+    waits for a build under way, starts one if none ran (pytest without make), and fails
+    naming the build log if it failed or is still running after BUILD_WAIT_SECONDS."""
+    if not _built_mirror:
+        log = build_script("log").stdout.strip()
+        status = build_script("status").stdout.strip()
+        if status == "missing":
+            build_script("start")
+        if status != "installed":
+            print(
+                f"\nwaiting for the hashicorp/aws provider build (log: {log})",
+                file=sys.__stderr__,
+                flush=True,
+            )
+        waited = subprocess.run(
+            [str(BUILD_SCRIPT), "wait", str(BUILD_WAIT_SECONDS)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=BUILD_WAIT_SECONDS + 60,
+        )
+        if waited.returncode == 0:
+            _built_mirror.append(Path(build_script("mirror").stdout.strip()))
+        else:
+            _built_mirror.append(
+                f"no hashicorp/aws provider: {waited.stderr.strip()} (build log: {log}; "
+                "set FRAUD_TF_PLUGIN_DIR to a filesystem mirror that has the pinned version "
+                "to use another copy)"
+            )
+    outcome = _built_mirror[0]
+    if isinstance(outcome, str):
+        pytest.fail(outcome)
+    return outcome
 
 
 def find_provider_mirror() -> Path:
-    """The first mirror holding hashicorp/aws for linux_amd64; fails the test without one."""
-    for mirror in provider_mirrors():
-        if any((mirror / PROVIDER).glob("*/linux_amd64/terraform-provider-aws*")):
-            return mirror
-    looked = ", ".join(str(m) for m in provider_mirrors())
-    pytest.fail(
-        "no local copy of the hashicorp/aws provider, and the Terraform registry is not "
-        f"reachable here (looked in: {looked}). The machine image has one in "
-        "/opt/tf-plugins; elsewhere set FRAUD_TF_PLUGIN_DIR to a filesystem mirror "
-        "(registry.terraform.io/hashicorp/aws/<version>/linux_amd64/)"
-    )
+    """A filesystem mirror holding hashicorp/aws at the pinned version for linux_amd64:
+    $FRAUD_TF_PLUGIN_DIR if set, otherwise the cached build. Fails the test without one."""
+    version = pinned_provider_version()
+    override = os.environ.get("FRAUD_TF_PLUGIN_DIR")
+    mirror = Path(override) if override else built_provider_mirror()
+    if not any((mirror / PROVIDER / version / "linux_amd64").glob("terraform-provider-aws*")):
+        pytest.fail(
+            f"{mirror} holds no hashicorp/aws {version} for linux_amd64 "
+            f"({PROVIDER}/{version}/linux_amd64/terraform-provider-aws*), the version "
+            "infra/terraform/versions.tf pins"
+        )
+    return mirror
 
 
 def cli_config(directory: Path, mirror: Path) -> Path:
@@ -118,6 +164,17 @@ def test_every_checkov_skip_is_named_and_justified() -> None:
     assert skips, "expected the documented skips (see infra/README.md)"
 
 
+def test_the_provider_build_installs_the_pinned_version() -> None:
+    """The root module pins the version tools/build_aws_provider.sh installs the build as,
+    and every module admits it."""
+    version = pinned_provider_version()
+    assert build_script("version").stdout.strip() == version
+    for path in sorted((TERRAFORM / "modules").glob("*/versions.tf")):
+        constraint = re.search(r'version\s*=\s*">=\s*(6\.\d+),\s*<\s*7\.0"', path.read_text())
+        assert constraint, f"{path.relative_to(ROOT)}: expected >= 6.x, < 7.0"
+        assert tuple(map(int, constraint[1].split("."))) <= tuple(map(int, version.split(".")[:2]))
+
+
 def test_terraform_fmt() -> None:
     binary = terraform_binary()
     env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull}
@@ -141,7 +198,8 @@ def initialised_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, di
         "TF_IN_AUTOMATION": "1",
     }
     output = run([binary, "init", "-backend=false", "-input=false", "-no-color"], work, env)
-    assert "hashicorp/aws" in output and "Terraform has been successfully initialized" in output
+    assert "Terraform has been successfully initialized" in output, output
+    assert f"hashicorp/aws v{pinned_provider_version()}" in output, output
     return work, env
 
 

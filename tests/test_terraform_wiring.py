@@ -180,7 +180,7 @@ def evaluated_job_properties() -> dict[str, str]:
     values["artifacts_bucket_name"] = "fraud-stream-artifacts-abc123"
 
     def evaluate(template: str) -> str:
-        text = template.replace("${data.aws_region.current.name}", "eu-west-1")
+        text = template.replace("${data.aws_region.current.region}", "eu-west-1")
         text = re.sub(r"\$\{tostring\(var\.(\w+)\)\}", lambda m: str(values[m[1]]), text)
         text = re.sub(
             r'\$\{trimsuffix\(var\.(\w+), "(.*?)"\)\}',
@@ -208,7 +208,7 @@ def test_job_accepts_the_property_group_terraform_writes() -> None:
 def test_job_properties_on_aws() -> None:
     properties = flink_locals()["job_properties"]
     assert properties["aws.endpoint"] == "", "on AWS the endpoint override must be empty"
-    assert properties["aws.region"] == "${data.aws_region.current.name}"
+    assert properties["aws.region"] == "${data.aws_region.current.region}"
     registry_root = 's3://${var.artifacts_bucket_name}/${trimsuffix(var.model_prefix, "/")}'
     assert properties["model.path"] == registry_root
     assert str(defaults(TERRAFORM)["model_prefix"]).endswith("/")

@@ -9,7 +9,7 @@ data "aws_region" "current" {}
 locals {
   name = "${var.project}-${var.environment}"
   # Bucket names are global: account and region make them unique without hard-coding either.
-  bucket_suffix = "${data.aws_caller_identity.current.account_id}-${data.aws_region.current.name}"
+  bucket_suffix = "${data.aws_caller_identity.current.account_id}-${data.aws_region.current.region}"
 
   # The job's defaults (flink_job/application_properties.json) with an optional prefix.
   stream_names = {

@@ -25,7 +25,7 @@ mock_provider "aws" {
   }
   mock_data "aws_region" {
     defaults = {
-      name = "eu-west-1"
+      region = "eu-west-1"
     }
   }
 }

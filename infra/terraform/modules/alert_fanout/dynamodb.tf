@@ -33,31 +33,55 @@ resource "aws_dynamodb_table" "alerts" {
   }
 
   global_secondary_index {
-    name            = "gsi_day"
-    hash_key        = "day"
-    range_key       = "detected_at"
+    name = "gsi_day"
+    key_schema {
+      attribute_name = "day"
+      key_type       = "HASH"
+    }
+    key_schema {
+      attribute_name = "detected_at"
+      key_type       = "RANGE"
+    }
     projection_type = "ALL"
   }
 
   global_secondary_index {
-    name            = "gsi_card"
-    hash_key        = "card_id"
-    range_key       = "detected_at"
+    name = "gsi_card"
+    key_schema {
+      attribute_name = "card_id"
+      key_type       = "HASH"
+    }
+    key_schema {
+      attribute_name = "detected_at"
+      key_type       = "RANGE"
+    }
     projection_type = "ALL"
   }
 
   # The analyst API's filters by terminal and by status (lambdas/api/repository.py).
   global_secondary_index {
-    name            = "gsi_terminal"
-    hash_key        = "terminal_id"
-    range_key       = "detected_at"
+    name = "gsi_terminal"
+    key_schema {
+      attribute_name = "terminal_id"
+      key_type       = "HASH"
+    }
+    key_schema {
+      attribute_name = "detected_at"
+      key_type       = "RANGE"
+    }
     projection_type = "ALL"
   }
 
   global_secondary_index {
-    name            = "gsi_status"
-    hash_key        = "status"
-    range_key       = "detected_at"
+    name = "gsi_status"
+    key_schema {
+      attribute_name = "status"
+      key_type       = "HASH"
+    }
+    key_schema {
+      attribute_name = "detected_at"
+      key_type       = "RANGE"
+    }
     projection_type = "ALL"
   }
 

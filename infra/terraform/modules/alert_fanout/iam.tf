@@ -15,7 +15,7 @@ resource "aws_iam_role" "this" {
 }
 
 locals {
-  ses_arn_prefix = "arn:${data.aws_partition.current.partition}:ses:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+  ses_arn_prefix = "arn:${data.aws_partition.current.partition}:ses:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
 }
 
 data "aws_iam_policy_document" "this" {

@@ -3,7 +3,6 @@
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
 
 locals {
   lake_location = "s3://${var.lake_bucket_name}/${var.lake_prefix}"

@@ -213,7 +213,7 @@ resource "aws_amplify_branch" "console" {
     API_URL           = aws_apigatewayv2_api.this.api_endpoint
     USER_POOL_ID      = aws_cognito_user_pool.this.id
     USER_POOL_CLIENT  = aws_cognito_user_pool_client.console.id
-    COGNITO_DOMAIN    = "${aws_cognito_user_pool_domain.this.domain}.auth.${data.aws_region.current.name}.amazoncognito.com"
+    COGNITO_DOMAIN    = "${aws_cognito_user_pool_domain.this.domain}.auth.${data.aws_region.current.region}.amazoncognito.com"
     CONSOLE_BUILD_ZIP = var.console_artifact
   }
 

@@ -35,5 +35,5 @@ output "console_url" {
 
 output "cognito_domain" {
   description = "Host of the Cognito hosted UI the console signs in through (<prefix>.auth.<region>.amazoncognito.com)."
-  value       = "${aws_cognito_user_pool_domain.this.domain}.auth.${data.aws_region.current.name}.amazoncognito.com"
+  value       = "${aws_cognito_user_pool_domain.this.domain}.auth.${data.aws_region.current.region}.amazoncognito.com"
 }

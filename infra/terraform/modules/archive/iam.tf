@@ -1,5 +1,5 @@
 locals {
-  glue_arn_prefix = "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+  glue_arn_prefix = "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
 }
 
 # ---- Firehose: read the streams, the Glue schema, write the bucket ------------------

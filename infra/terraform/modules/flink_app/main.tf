@@ -9,7 +9,7 @@ data "aws_region" "current" {}
 locals {
   # Every key flink_job.config.KEYS names, and no other (tests/test_terraform_wiring.py).
   job_properties = {
-    "aws.region"                        = data.aws_region.current.name
+    "aws.region"                        = data.aws_region.current.region
     "aws.endpoint"                      = ""
     "transactions.stream"               = var.transactions_stream_name
     "labels.stream"                     = var.labels_stream_name

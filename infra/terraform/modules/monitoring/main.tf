@@ -24,7 +24,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         type = "metric", x = 0, y = 0, width = 12, height = 6
         properties = {
           title  = "Transactions in, alerts and dead letters out (records/min)"
-          region = data.aws_region.current.name
+          region = data.aws_region.current.region
           stat   = "Sum"
           period = 60
           metrics = [
@@ -38,7 +38,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         type = "metric", x = 12, y = 0, width = 12, height = 6
         properties = {
           title  = "Lag: source iterator age and fan-out iterator age (ms)"
-          region = data.aws_region.current.name
+          region = data.aws_region.current.region
           stat   = "Maximum"
           period = 60
           metrics = [
@@ -51,7 +51,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         type = "metric", x = 0, y = 6, width = 12, height = 6
         properties = {
           title  = "Flink job: uptime, restarts, checkpoint duration, KPUs"
-          region = data.aws_region.current.name
+          region = data.aws_region.current.region
           stat   = "Maximum"
           period = 60
           metrics = [
@@ -66,7 +66,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         type = "metric", x = 12, y = 6, width = 12, height = 6
         properties = {
           title  = "Lambda errors and throttles"
-          region = data.aws_region.current.name
+          region = data.aws_region.current.region
           stat   = "Sum"
           period = 300
           metrics = concat(
@@ -79,7 +79,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         type = "metric", x = 0, y = 12, width = 12, height = 6
         properties = {
           title  = "Fan-out (Powertools metrics, namespace FraudStream)"
-          region = data.aws_region.current.name
+          region = data.aws_region.current.region
           stat   = "Sum"
           period = 300
           metrics = [
@@ -94,7 +94,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         type = "metric", x = 12, y = 12, width = 12, height = 6
         properties = {
           title  = "Detection to fan-out latency (ms, p50/p99)"
-          region = data.aws_region.current.name
+          region = data.aws_region.current.region
           period = 300
           metrics = [
             ["FraudStream", "AlertAgeAtFanoutMs", "service", "alert-fanout", { stat = "p50" }],
@@ -106,7 +106,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         type = "metric", x = 0, y = 18, width = 24, height = 6
         properties = {
           title  = "Job counters since its last start: scored, late, dropped, models refused, registry read failures"
-          region = data.aws_region.current.name
+          region = data.aws_region.current.region
           stat   = "Maximum"
           period = 60
           metrics = [

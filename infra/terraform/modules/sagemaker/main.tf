@@ -8,7 +8,7 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  log_group_prefix = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/sagemaker/TrainingJobs"
+  log_group_prefix = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/sagemaker/TrainingJobs"
 }
 
 data "aws_iam_policy_document" "assume" {
