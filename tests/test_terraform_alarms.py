@@ -12,14 +12,11 @@ really publishes, where Managed Flink publishes it.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.test_terraform_checks import find_provider_mirror, terraform_binary
+from tests.test_terraform_checks import terraform_test_module
 from tests.test_terraform_wiring import MODULES, ROOT, blocks, named
 from udfs.metrics import FETCH_FAILURES, LATE, PYTHON_METRICS, REFUSALS, SCORED
 
@@ -139,16 +136,5 @@ def test_each_expression_reads_only_its_own_metrics() -> None:
 
 
 def test_the_module_plans_against_the_provider_schema(tmp_path: Path) -> None:
-    binary, mirror = terraform_binary(), find_provider_mirror()
-    work = tmp_path / "monitoring"
-    shutil.copytree(MONITORING, work, ignore=shutil.ignore_patterns(".terraform*"))
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "TF_IN_AUTOMATION": "1"}
-    for command in (
-        [binary, "init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={mirror}"],
-        [binary, "test", "-no-color"],
-    ):
-        result = subprocess.run(
-            command, cwd=work, env=env, capture_output=True, text=True, timeout=600, check=False
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed, 0 failed" in result.stdout, result.stdout
+    output = terraform_test_module(tmp_path, "monitoring")
+    assert "2 passed, 0 failed" in output, output

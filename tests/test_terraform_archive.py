@@ -7,17 +7,14 @@ streams the job reads."""
 from __future__ import annotations
 
 import importlib
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from contracts.label import LABEL_V1
 from contracts.transaction import TRANSACTION_V1
 from infra.package import ARCHIVE_MASK_ZIP, build_archive_mask_zip
-from tests.test_terraform_checks import find_provider_mirror, terraform_binary
+from tests.test_terraform_checks import terraform_test_module
 from tests.test_terraform_wiring import MODULES, ROOT, TERRAFORM, blocks, defaults, named
 
 ARCHIVE = MODULES / "archive"
@@ -126,26 +123,8 @@ def test_the_bucket_is_the_projects_encrypted_bucket_with_lifecycle_rules() -> N
 def test_the_module_plans_against_the_provider_schema(tmp_path: Path) -> None:
     """terraform test (modules/archive/tests/archive.tftest.hcl) with a mock provider and
     the masking zip infra/package.py builds."""
-    binary, mirror = terraform_binary(), find_provider_mirror()
-    modules = tmp_path / "modules"
-    for name in ("archive", "s3_bucket"):  # the archive calls ../s3_bucket
-        shutil.copytree(
-            MODULES / name, modules / name, ignore=shutil.ignore_patterns(".terraform*")
-        )
     zip_path = build_archive_mask_zip(tmp_path).path
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "TF_IN_AUTOMATION": "1"}
-    for command in (
-        [binary, "init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={mirror}"],
-        [binary, "test", "-no-color", f"-var=mask_lambda_zip={zip_path}"],
-    ):
-        result = subprocess.run(
-            command,
-            cwd=modules / "archive",
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed, 0 failed" in result.stdout, result.stdout
+    output = terraform_test_module(
+        tmp_path, "archive", f"-var=mask_lambda_zip={zip_path}", calls=("s3_bucket",)
+    )
+    assert "3 passed, 0 failed" in output, output

@@ -130,6 +130,23 @@ def cli_config(directory: Path, mirror: Path) -> Path:
     return path
 
 
+def terraform_test_module(
+    tmp_path: Path, name: str, *args: str, calls: tuple[str, ...] = ()
+) -> str:
+    """`terraform init` from the provider mirror, then `terraform test` (with `args`) in a
+    copy of infra/terraform/modules/<name>, beside copies of the modules it `calls`
+    (../<module>); returns the output of the test, which must have succeeded."""
+    binary, mirror = terraform_binary(), find_provider_mirror()
+    modules = tmp_path / "modules"
+    for module in (name, *calls):
+        source = TERRAFORM / "modules" / module
+        shutil.copytree(source, modules / module, ignore=shutil.ignore_patterns(".terraform*"))
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "TF_IN_AUTOMATION": "1"}
+    init = [binary, "init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={mirror}"]
+    run(init, modules / name, env)
+    return run([binary, "test", "-no-color", *args], modules / name, env)
+
+
 def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
         command, cwd=cwd, capture_output=True, text=True, timeout=600, env=env, check=False

@@ -11,10 +11,7 @@ with python-hcl2 and held against the figures' SQL as DuckDB runs it:
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,7 @@ from lambdas.alert_fanout.lake import lake_line
 from local.insights.figures import FIGURES, FIGURES_DIR
 from local.insights.lake import open_lake
 from tests.test_insights import written_alerts
-from tests.test_terraform_checks import find_provider_mirror, terraform_binary
+from tests.test_terraform_checks import terraform_test_module
 from tests.test_terraform_wiring import MODULES, blocks, named
 
 ANALYTICS = MODULES / "analytics"
@@ -267,16 +264,5 @@ def test_the_module_plans_against_the_provider_schema(tmp_path: Path) -> None:
     """terraform test (modules/analytics/tests/dashboard.tftest.hcl) with a mock provider:
     off by default, six rendered figure data sets and the dashboard when on, principals
     required and validated."""
-    binary, mirror = terraform_binary(), find_provider_mirror()
-    work = tmp_path / "analytics"
-    shutil.copytree(ANALYTICS, work, ignore=shutil.ignore_patterns(".terraform*"))
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "TF_IN_AUTOMATION": "1"}
-    for command in (
-        [binary, "init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={mirror}"],
-        [binary, "test", "-no-color"],
-    ):
-        result = subprocess.run(
-            command, cwd=work, env=env, capture_output=True, text=True, timeout=600, check=False
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed, 0 failed" in result.stdout, result.stdout
+    output = terraform_test_module(tmp_path, "analytics")
+    assert "4 passed, 0 failed" in output, output

@@ -306,7 +306,7 @@ def test_event_source_mapping_contract() -> None:
 
 def test_lake_bucket_and_prefix_are_the_fanouts_and_the_glue_tables() -> None:
     fanout, analytics = module_call("alert_fanout"), module_call("analytics")
-    lake_bucket = "${module.lake_bucket.name}"
+    lake_bucket = '${module.buckets["alerts-lake"].name}'
     assert fanout["lake_bucket_name"] == analytics["lake_bucket_name"] == lake_bucket
     assert fanout["lake_prefix"] == analytics["lake_prefix"] == "${var.lake_prefix}"
     assert defaults(TERRAFORM)["lake_prefix"] == FanoutConfig().lake_prefix

@@ -36,40 +36,68 @@ module "streams" {
 
 # ---- S3 ---------------------------------------------------------------------------
 
+# One bucket module (modules/s3_bucket). The access-log bucket is its own call: the others
+# log into it.
 module "access_logs_bucket" {
-  source        = "./modules/log_bucket"
-  name          = "${var.project}-access-logs-${local.bucket_suffix}"
-  force_destroy = var.force_destroy
-}
-
-module "artifacts_bucket" {
   source                             = "./modules/s3_bucket"
-  name                               = "${var.project}-artifacts-${local.bucket_suffix}"
-  kms_key_arn                        = module.kms.key_arn
-  access_log_bucket                  = module.access_logs_bucket.name
-  noncurrent_version_expiration_days = 90
-  force_destroy                      = var.force_destroy
-}
-
-module "lake_bucket" {
-  source                             = "./modules/s3_bucket"
-  name                               = "${var.project}-alerts-lake-${local.bucket_suffix}"
-  kms_key_arn                        = module.kms.key_arn
-  access_log_bucket                  = module.access_logs_bucket.name
-  transition_to_ia_days              = 30
-  expiration_days                    = var.lake_retention_days
+  name                               = "${var.project}-access-logs-${local.bucket_suffix}"
+  access_log_target                  = true
+  expiration_days                    = 365
   noncurrent_version_expiration_days = 7
   force_destroy                      = var.force_destroy
 }
 
-module "athena_results_bucket" {
-  source                             = "./modules/s3_bucket"
-  name                               = "${var.project}-athena-results-${local.bucket_suffix}"
+locals {
+  # Data buckets, named <project>-<key>-<account>-<region>: days before objects move to
+  # STANDARD_IA and expire (null: never), days overwritten or deleted versions are kept.
+  buckets = {
+    artifacts = { # Flink and Lambda code, the model registry, SageMaker's data
+      transition_to_ia_days              = null
+      expiration_days                    = null
+      noncurrent_version_expiration_days = 90
+    }
+    alerts-lake = { # the fan-out's alerts, read through Athena
+      transition_to_ia_days              = 30
+      expiration_days                    = var.lake_retention_days
+      noncurrent_version_expiration_days = 7
+    }
+    athena-results = {
+      transition_to_ia_days              = null
+      expiration_days                    = 7
+      noncurrent_version_expiration_days = 1
+    }
+  }
+}
+
+module "buckets" {
+  source   = "./modules/s3_bucket"
+  for_each = local.buckets
+
+  name                               = "${var.project}-${each.key}-${local.bucket_suffix}"
   kms_key_arn                        = module.kms.key_arn
   access_log_bucket                  = module.access_logs_bucket.name
-  expiration_days                    = 7
-  noncurrent_version_expiration_days = 1
+  transition_to_ia_days              = each.value.transition_to_ia_days
+  expiration_days                    = each.value.expiration_days
+  noncurrent_version_expiration_days = each.value.noncurrent_version_expiration_days
   force_destroy                      = var.force_destroy
+}
+
+# The buckets' module calls before they were one for_each (and the access-log bucket's
+# module, modules/log_bucket, before it was folded into modules/s3_bucket: same address,
+# same resource names, so its state needs no move).
+moved {
+  from = module.artifacts_bucket
+  to   = module.buckets["artifacts"]
+}
+
+moved {
+  from = module.lake_bucket
+  to   = module.buckets["alerts-lake"]
+}
+
+moved {
+  from = module.athena_results_bucket
+  to   = module.buckets["athena-results"]
 }
 
 # ---- Stream processing ------------------------------------------------------------
@@ -79,8 +107,8 @@ module "flink_app" {
 
   name                   = "${local.name}-detector"
   code_zip               = var.flink_zip
-  artifacts_bucket_name  = module.artifacts_bucket.name
-  artifacts_bucket_arn   = module.artifacts_bucket.arn
+  artifacts_bucket_name  = module.buckets["artifacts"].name
+  artifacts_bucket_arn   = module.buckets["artifacts"].arn
   model_prefix           = var.model_prefix
   model_poll_interval_ms = var.model_poll_interval_ms
 
@@ -112,8 +140,8 @@ module "flink_app" {
 module "sagemaker" {
   source          = "./modules/sagemaker"
   name            = local.name
-  bucket_name     = module.artifacts_bucket.name
-  bucket_arn      = module.artifacts_bucket.arn
+  bucket_name     = module.buckets["artifacts"].name
+  bucket_arn      = module.buckets["artifacts"].arn
   training_prefix = var.training_prefix
   output_prefix   = var.sagemaker_output_prefix
   kms_key_arn     = module.kms.key_arn
@@ -131,8 +159,8 @@ module "alert_fanout" {
   lambda_runtime    = var.lambda_runtime
   alerts_stream_arn = module.streams.arns["alerts"]
 
-  lake_bucket_name       = module.lake_bucket.name
-  lake_bucket_arn        = module.lake_bucket.arn
+  lake_bucket_name       = module.buckets["alerts-lake"].name
+  lake_bucket_arn        = module.buckets["alerts-lake"].arn
   lake_prefix            = var.lake_prefix
   alerts_table_name      = "${local.name}-alerts"
   email_state_table_name = "${local.name}-alerts-email-state"
@@ -157,10 +185,10 @@ module "analytics" {
 
   database_name                    = var.glue_database_name
   table_name                       = "alerts"
-  lake_bucket_name                 = module.lake_bucket.name
+  lake_bucket_name                 = module.buckets["alerts-lake"].name
   lake_prefix                      = var.lake_prefix
   workgroup_name                   = local.name
-  results_bucket_name              = module.athena_results_bucket.name
+  results_bucket_name              = module.buckets["athena-results"].name
   enable_quicksight                = var.enable_quicksight
   quicksight_principal_arn         = var.quicksight_principal_arn
   quicksight_dashboard_reader_arns = var.quicksight_dashboard_reader_arns

@@ -5,7 +5,7 @@ output "stream_names" {
 
 output "artifacts_bucket" {
   description = "Bucket of the application zip, the model registry and training data."
-  value       = module.artifacts_bucket.name
+  value       = module.buckets["artifacts"].name
 }
 
 output "model_registry" {
@@ -50,7 +50,7 @@ output "sagemaker_training_output" {
 
 output "alerts_lake_bucket" {
   description = "Bucket of the alerts lake."
-  value       = module.lake_bucket.name
+  value       = module.buckets["alerts-lake"].name
 }
 
 output "alerts_table" {
@@ -85,7 +85,7 @@ output "archive_labels_uri" {
 
 output "athena_results_bucket" {
   description = "Bucket of Athena query results (QuickSight needs write access to it)."
-  value       = module.athena_results_bucket.name
+  value       = module.buckets["athena-results"].name
 }
 
 output "kms_key_arn" {

@@ -3,14 +3,22 @@ variable "name" {
   description = "Globally unique bucket name."
 }
 
+variable "access_log_target" {
+  type        = bool
+  description = "This bucket receives the other buckets' server access logs: SSE-S3 (S3 log delivery supports no SSE-KMS target), not access-logged itself, S3's log delivery may write to it."
+  default     = false
+}
+
 variable "kms_key_arn" {
   type        = string
-  description = "Customer-managed KMS key for default encryption (SSE-KMS)."
+  description = "Customer-managed KMS key for default encryption (SSE-KMS); required unless access_log_target."
+  default     = null
 }
 
 variable "access_log_bucket" {
   type        = string
-  description = "Bucket that receives this bucket's server access logs."
+  description = "Bucket that receives this bucket's server access logs; required unless access_log_target."
+  default     = null
 }
 
 variable "noncurrent_version_expiration_days" {
