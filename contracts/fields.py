@@ -21,6 +21,18 @@ NUMBERS = "list of numbers"  # finite JSON numbers, read as doubles
 NUMBERS_BY_NAME = "object of numbers"
 OBJECT = "object"
 TYPES = (STRING, TIMESTAMP, NUMBER, INTEGER, BOOLEAN, STRINGS, NUMBERS, NUMBERS_BY_NAME, OBJECT)
+# A type as the Glue tables (Hive DDL) of the alerts lake and the archive hold it; timestamps
+# stay RFC 3339 text. An `object` field has no column.
+HIVE_TYPES = {
+    STRING: "string",
+    TIMESTAMP: "string",
+    NUMBER: "double",
+    INTEGER: "bigint",
+    BOOLEAN: "boolean",
+    STRINGS: "array<string>",
+    NUMBERS: "array<double>",
+    NUMBERS_BY_NAME: "map<string,double>",
+}
 
 
 class ContractError(ValueError):
@@ -54,6 +66,10 @@ class Contract:
 
     def required_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.required)
+
+    def hive_columns(self) -> tuple[tuple[str, str], ...]:
+        """(name, Hive type) of every field, in order: the Glue table of these records."""
+        return tuple((f.name, HIVE_TYPES[f.type]) for f in self.fields)
 
     def field(self, name: str) -> Field:
         for candidate in self.fields:

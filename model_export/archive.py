@@ -40,34 +40,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from contracts.label import LABEL_V1
+from contracts.transaction import TRANSACTION_V1
+
 TRANSACTIONS = "transactions"
 LABELS = "labels"
 #: The Glue tables' columns (infra/terraform/modules/archive, `local.columns`: Transaction
 #: v1 and Label v1 as Hive types), in order; tests/test_archive.py holds them equal.
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    TRANSACTIONS: (
-        ("transaction_id", "string"),
-        ("event_time", "string"),
-        ("card_id", "string"),
-        ("terminal_id", "string"),
-        ("amount", "double"),
-        ("currency", "string"),
-        ("merchant_category", "string"),
-        ("country", "string"),
-        ("lat", "double"),
-        ("lon", "double"),
-        ("channel", "string"),
-        ("device_id", "string"),
-    ),
-    LABELS: (
-        ("transaction_id", "string"),
-        ("card_id", "string"),
-        ("terminal_id", "string"),
-        ("event_time", "string"),
-        ("label", "string"),
-        ("source", "string"),
-        ("reported_at", "string"),
-    ),
+    TRANSACTIONS: TRANSACTION_V1.hive_columns(),
+    LABELS: LABEL_V1.hive_columns(),
 }
 ARROW_TYPES = {"string": pa.string(), "double": pa.float64()}
 MAX_DAYS = 3660

@@ -13,20 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from contracts.label import LABEL_V1
 from sample_data.batch import MS_PER_DAY
 from sample_data.formats import FORMATS, read_frame, to_jsonl
 from sample_data.records import rfc3339_utc
 
-#: Label v1 field order (see the README's Contracts section).
-LABEL_COLUMNS: tuple[str, ...] = (
-    "transaction_id",
-    "card_id",
-    "terminal_id",
-    "event_time",
-    "label",
-    "source",
-    "reported_at",
-)
+#: Label v1 field order (contracts/label.py).
+LABEL_COLUMNS: tuple[str, ...] = LABEL_V1.names()
 CHARGEBACK = "chargeback"
 MIN_DELAY_DAYS = 1
 MAX_DELAY_DAYS = 30

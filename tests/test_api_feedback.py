@@ -9,20 +9,13 @@ from typing import Any
 import pytest
 import requests
 
+from contracts.label import LABEL_V1
 from lambdas.api import handler
 from local.console_server import api_gateway_event
 from local.dev_issuer import DevIssuer
 from tests.api_support import ApiUnderTest, alert_record, recent, started_api
 
-LABEL_V1_FIELDS = {
-    "transaction_id",
-    "card_id",
-    "terminal_id",
-    "event_time",
-    "label",
-    "source",
-    "reported_at",
-}
+LABEL_V1_FIELDS = set(LABEL_V1.names())
 
 
 @pytest.fixture(scope="module")

@@ -42,16 +42,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PARSER_JAVA = (
     ROOT / "flink_job/src/main/java/io/fraudstream/parsing/TransactionParser.java"
 ).read_text()
-HIVE_TYPES = {
-    "string": "string",
-    "timestamp": "string",
-    "number": "double",
-    "integer": "bigint",
-    "boolean": "boolean",
-    "list of strings": "array<string>",
-    "list of numbers": "array<double>",
-    "object of numbers": "map<string,double>",
-}
 ALERT = {
     "schema": "alert.v1",
     "alert_id": "0123456789abcdef0123456789abcdef",
@@ -133,7 +123,7 @@ def test_the_jobs_severity_sql_is_the_contracts_bands(threshold: float) -> None:
 
 def test_terraforms_alerts_lake_table_is_alert_v1() -> None:
     columns = named(MODULES / "analytics", "locals")["columns"]
-    expected = [{"name": f.name, "type": HIVE_TYPES[f.type]} for f in ALERT_V1.fields]
+    expected = [{"name": name, "type": kind} for name, kind in ALERT_V1.hive_columns()]
     assert columns == expected, "infra/terraform/modules/analytics/main.tf locals.columns"
 
 

@@ -13,35 +13,15 @@ from pathlib import Path
 from string import Template
 from typing import Literal
 
+from contracts.alert import ALERT_V1
+
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES_DIR = ROOT / "infra" / "terraform" / "modules" / "analytics" / "figures"
 
-# The Glue table's columns (infra/terraform/modules/analytics/main.tf, local.columns), in its
-# order and Hive types: the fan-out's lake record, read with this schema and nothing else.
-LAKE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("schema", "string"),
-    ("alert_id", "string"),
-    ("transaction_id", "string"),
-    ("event_time", "string"),
-    ("card_id", "string"),
-    ("terminal_id", "string"),
-    ("amount", "double"),
-    ("currency", "string"),
-    ("merchant_category", "string"),
-    ("country", "string"),
-    ("channel", "string"),
-    ("score", "double"),
-    ("threshold", "double"),
-    ("severity", "string"),
-    ("model_version", "string"),
-    ("reasons", "array<string>"),
-    ("reason_codes", "array<string>"),
-    ("reason_contributions", "array<double>"),
-    ("features", "map<string,double>"),
-    ("late", "boolean"),
-    ("ingested_at", "string"),
-    ("detected_at", "string"),
-)
+# The Glue table's columns (infra/terraform/modules/analytics/main.tf, local.columns): Alert
+# v1's fields in order, as Hive types: the fan-out's lake record, read with this schema and
+# nothing else.
+LAKE_COLUMNS: tuple[tuple[str, str], ...] = ALERT_V1.hive_columns()
 # The table's partition keys, from the object keys (dt=YYYY-MM-DD/hour=HH/), as strings.
 PARTITION_COLUMNS: tuple[str, ...] = ("dt", "hour")
 
