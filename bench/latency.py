@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from local.aws import LocalAws
-from local.replay import ReplayResult, read_records
+from local.latency import latencies_ms, latency_samples
+from local.replay import ReplayResult, paced, read_records
 from local.running import RunningPipeline, wait_for, wait_quiet
 
 WARMUP_S = 15.0
@@ -68,14 +69,10 @@ def _stamped(record: str, at: float) -> str:
 def send_stamped_now(pipeline: RunningPipeline, records: list[str], rate: float) -> ReplayResult:
     """Put `records` at `rate`/s, each with event_time = the wall clock when it is sent."""
     total = ReplayResult()
-    per_tick = max(1, round(rate * SEND_TICK_S))
     began = time.monotonic()
-    for tick, offset in enumerate(range(0, len(records), per_tick)):
-        delay = began + tick * SEND_TICK_S - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
+    for batch in paced(records, rate, SEND_TICK_S):
         now = time.time()
-        chunk = [_stamped(r, now) for r in records[offset : offset + per_tick]]
+        chunk = [_stamped(r, now) for r in batch]
         part = pipeline.send(chunk, rate=1e9, progress=False)
         total.sent += part.sent
         total.failed += part.failed
@@ -164,11 +161,7 @@ def _measure(
         kept_up = _caught_up(pipeline, before_scored + len(batch), timeout_s=10)
         wait_quiet(pipeline.alerts, quiet_s=2.0, timeout_s=30)
         alerts = pipeline.alerts.received[before_alerts:]
-        latencies = [
-            (a.read_at - sent.put_times[a.record["transaction_id"]]) * 1000
-            for a in alerts
-            if a.record["transaction_id"] in sent.put_times
-        ]
+        latencies = latencies_ms(latency_samples(alerts, sent.put_times))
         p50, p95, p99 = np.percentile(latencies, [50, 95, 99]) if latencies else (float("nan"),) * 3
         results.append(
             LatencyResult(

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tqdm import tqdm
 
@@ -22,6 +22,7 @@ from contracts.transaction import TRANSACTION_V1
 CONTRACT_FIELDS = frozenset(TRANSACTION_V1.names())
 # A record as sent: text (JSON lines) or, for hostile input such as invalid UTF-8, bytes.
 Record = str | bytes
+R = TypeVar("R", bound=Record)
 MAX_BATCH = 500  # PutRecords limit
 TICK_S = 0.05
 
@@ -78,14 +79,16 @@ class ReplayResult:
     seconds: float = 0.0
 
 
-def _paced(records: list[Record], rate: float) -> Iterator[list[Record]]:
-    per_tick = max(1, round(rate * TICK_S))
+def paced(records: Sequence[R], rate: float, tick_s: float = TICK_S) -> Iterator[list[R]]:
+    """`records` in PutRecords-sized batches, each tick's yielded `tick_s` after the last's
+    so that about `rate` records a second go out."""
+    per_tick = max(1, round(rate * tick_s))
     start = time.monotonic()
     for tick, offset in enumerate(range(0, len(records), per_tick)):
-        delay = start + tick * TICK_S - time.monotonic()
+        delay = start + tick * tick_s - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        chunk = records[offset : offset + per_tick]
+        chunk = list(records[offset : offset + per_tick])
         for batch_start in range(0, len(chunk), MAX_BATCH):
             yield chunk[batch_start : batch_start + MAX_BATCH]
 
@@ -98,7 +101,7 @@ def replay(
     result = ReplayResult()
     began = time.monotonic()
     with tqdm(total=len(pending), unit="tx", disable=not progress, desc="replay") as bar:
-        for batch in _paced(pending, rate):
+        for batch in paced(pending, rate):
             _put_all(kinesis, stream, batch, result)
             bar.update(len(batch))
     result.seconds = time.monotonic() - began
