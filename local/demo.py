@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import math
 import os
@@ -32,9 +31,8 @@ import pandas as pd
 from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import LocalAws, aws_env
 from local.console_server import serve_demo
-from local.fanout_environment import function_environment
 from local.fanout_resources import provision_fanout
-from local.lambda_poller import LambdaPoller, MappingSettings, stats_lines
+from local.lambda_poller import run_fanout, stats_lines
 from local.latency import LatencySplit, latency_samples, split_cold_start
 from local.replay import Record, ReplayResult, read_records
 from local.running import RunningPipeline, wait_for, wait_quiet
@@ -254,17 +252,7 @@ def archive_history(aws: LocalAws, data: Path) -> None:
 def fan_out(aws: LocalAws, config: FanoutConfig, queue_url: str) -> list[str]:
     """The alert fan-out Lambda's real handler, fed like the Kinesis event-source mapping."""
     print("fan-out: delivering alerts to S3, DynamoDB and SES …")
-    poller = LambdaPoller(
-        aws,
-        settings=MappingSettings(batch_size=100),
-        environment={
-            **function_environment(config, queue_url),
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-        },
-    )
-    with contextlib.redirect_stdout(io.StringIO()):  # the handler's EMF metric lines
-        stats = poller.run_until_idle(timeout_s=120)
+    poller, stats = run_fanout(aws, config, queue_url, batch_size=100, timeout_s=120)
     return stats_lines(stats, poller.summary(replace(config, deadletter_queue_url=queue_url)))
 
 

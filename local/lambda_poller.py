@@ -23,6 +23,8 @@ checkpoint advances, and a bisected half keeps its parent's retry count.
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import time
 import uuid
@@ -356,6 +358,25 @@ def _epoch(moment: datetime) -> float:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def run_fanout(
+    aws: LocalAws, config: FanoutConfig, queue_url: str, batch_size: int, timeout_s: float
+) -> tuple[LambdaPoller, PollerStats]:
+    """The fan-out's real handler over the alerts stream until it is idle, fed by the mapping
+    with `batch_size`, with its metrics and info logs off (nobody reads them here)."""
+    poller = LambdaPoller(
+        aws,
+        settings=MappingSettings(batch_size=batch_size),
+        environment={
+            **function_environment(config, queue_url),
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        },
+    )
+    with contextlib.redirect_stdout(io.StringIO()):  # the handler's EMF metric lines
+        stats = poller.run_until_idle(timeout_s=timeout_s)
+    return poller, stats
 
 
 def stats_lines(stats: PollerStats, summary: FanoutSummary) -> list[str]:

@@ -21,7 +21,7 @@ from local.aws import LocalAws
 from local.demo_alerts import example_alert, put_alerts
 from local.fanout_environment import function_environment
 from local.fanout_resources import provision_fanout, sent_emails
-from local.lambda_poller import LambdaPoller, MappingSettings, first_failed_index
+from local.lambda_poller import LambdaPoller, MappingSettings, first_failed_index, run_fanout
 
 _names = itertools.count()
 
@@ -233,3 +233,19 @@ def test_the_real_handler_stores_emails_and_dead_letters_through_the_poller(
     assert len(emails) == len(severe) > 0
     assert all(any(a["alert_id"] in e["body"] for e in emails) for a in severe)
     assert all(e["destinations"]["ToAddresses"] == list(config.email_to) for e in emails)
+
+
+def test_run_fanout_delivers_the_alerts_stream_quietly(
+    aws: LocalAws,
+    fanout_env: tuple[FanoutConfig, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """What the demo and the crash test run: the default stream, the given batch size, and
+    nothing of the handler's on stdout."""
+    config, _ = fanout_env
+    alerts = [example_alert(f"q-{n}", f"card_q{n}", "low") for n in range(5)]
+    put_alerts(aws, alerts)
+    poller, stats = run_fanout(aws, config, config.deadletter_queue_url, batch_size=2, timeout_s=30)
+    assert (stats.records_processed, stats.invocations) == (5, 3)
+    assert poller.summary(config).alerts_stored == 5
+    assert capsys.readouterr().out == ""

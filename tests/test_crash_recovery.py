@@ -8,9 +8,7 @@ stream holds the replayed copies."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
 import json
 import random
 import threading
@@ -23,12 +21,7 @@ import pytest
 from flink_job.features import FEATURE_NAMES
 from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import LocalAws
-from local.lambda_poller import (
-    LambdaPoller,
-    MappingSettings,
-    function_environment,
-    provision_fanout,
-)
+from local.lambda_poller import provision_fanout, run_fanout
 from local.replay import read_records
 from local.running import RunningPipeline, latest_checkpoint, wait_for
 from model_export.feature_table import compute_features
@@ -110,17 +103,7 @@ def run_with_crashes(tmp_path: Path, aws: LocalAws, records: list[str]) -> list[
 def fan_out(aws: LocalAws) -> FanoutConfig:
     config = dataclasses.replace(FanoutConfig(), email_min_severity="medium")
     queue_url = provision_fanout(aws.client, config)
-    poller = LambdaPoller(
-        aws,
-        settings=MappingSettings(batch_size=50),
-        environment={
-            **function_environment(config, queue_url),
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-        },
-    )
-    with contextlib.redirect_stdout(io.StringIO()):
-        poller.run_until_idle(timeout_s=900)
+    run_fanout(aws, config, queue_url, batch_size=50, timeout_s=900)
     return config
 
 
