@@ -95,29 +95,28 @@ def source_directory(tmp_path: Path) -> Path:
     return tmp_path / "code"
 
 
-def test_the_entry_points_code_needs_no_newer_python_than_the_images(tmp_path: Path) -> None:
-    code = source_directory(tmp_path)
-    vermin = Path(sys.executable).parent / "vermin"
-    result = subprocess.run(
-        [str(vermin), "--no-tips", "--violations", f"-t={IMAGE_PYTHON}", str(code)],
+def vermin(path: Path, timeout_s: float) -> subprocess.CompletedProcess[str]:
+    """vermin's verdict on `path` against the images' Python."""
+    command = Path(sys.executable).parent / "vermin"
+    return subprocess.run(
+        [str(command), "--no-tips", "--violations", f"-t={IMAGE_PYTHON}", str(path)],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout_s,
         check=False,
     )
+
+
+def test_the_entry_points_code_needs_no_newer_python_than_the_images(tmp_path: Path) -> None:
+    code = source_directory(tmp_path)
+    result = vermin(code, timeout_s=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"Minimum required versions: {IMAGE_PYTHON}" in result.stdout or (
         "Minimum required versions: 3." in result.stdout
     )
     newer = code / "model_export" / "newer.py"  # the check catches what 3.11 cannot run
     newer.write_text("type Alias = int\n")
-    caught = subprocess.run(
-        [str(vermin), "--no-tips", "--violations", f"-t={IMAGE_PYTHON}", str(newer)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    caught = vermin(newer, timeout_s=60)
     assert caught.returncode != 0 and "3.12" in caught.stdout
 
 
