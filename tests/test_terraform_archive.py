@@ -125,6 +125,6 @@ def test_the_module_plans_against_the_provider_schema(tmp_path: Path) -> None:
     the masking zip infra/package.py builds."""
     zip_path = build_archive_mask_zip(tmp_path).path
     output = terraform_test_module(
-        tmp_path, "archive", f"-var=mask_lambda_zip={zip_path}", calls=("s3_bucket",)
+        tmp_path, "archive", f"-var=mask_lambda_zip={zip_path}", calls=("s3_bucket", "service_role")
     )
     assert "3 passed, 0 failed" in output, output

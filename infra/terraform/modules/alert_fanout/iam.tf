@@ -1,19 +1,3 @@
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "this" {
-  name               = "${var.name}-lambda"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
-}
-
 locals {
   ses_arn_prefix = "arn:${data.aws_partition.current.partition}:ses:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
 }
@@ -87,8 +71,23 @@ data "aws_iam_policy_document" "this" {
   }
 }
 
-resource "aws_iam_role_policy" "this" {
-  name   = "alert-fanout"
-  role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this.json
+module "role" {
+  source = "../service_role"
+
+  name        = "${var.name}-lambda"
+  service     = "lambda.amazonaws.com"
+  policy_name = "alert-fanout"
+  policy      = data.aws_iam_policy_document.this.json
+  tags        = var.tags
+}
+
+# The role and its policy from before modules/service_role.
+moved {
+  from = aws_iam_role.this
+  to   = module.role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.this
+  to   = module.role.aws_iam_role_policy.this
 }

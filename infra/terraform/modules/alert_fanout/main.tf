@@ -55,7 +55,7 @@ resource "aws_lambda_function" "this" {
 
   function_name                  = "${var.name}-${each.key}"
   description                    = each.key == "fanout" ? "Alert v1 from Kinesis to S3 lake, DynamoDB and SES" : "E-mails alerts held back by the per-card throttle"
-  role                           = aws_iam_role.this.arn
+  role                           = module.role.arn
   filename                       = var.lambda_zip
   source_code_hash               = filebase64sha256(var.lambda_zip)
   handler                        = each.value
@@ -75,7 +75,7 @@ resource "aws_lambda_function" "this" {
   }
 
   tags       = var.tags
-  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+  depends_on = [aws_cloudwatch_log_group.this, module.role]
 }
 
 resource "aws_lambda_event_source_mapping" "alerts" {

@@ -27,7 +27,7 @@ resource "aws_lambda_function" "api" {
 
   function_name                  = var.name
   description                    = "Alerts, analyst feedback (to the labels stream) and metrics"
-  role                           = aws_iam_role.lambda[0].arn
+  role                           = module.lambda_role[0].arn
   filename                       = var.api_lambda_zip
   source_code_hash               = filebase64sha256(var.api_lambda_zip)
   handler                        = var.api_handler
@@ -53,7 +53,7 @@ resource "aws_lambda_function" "api" {
   }
 
   tags       = var.tags
-  depends_on = [aws_cloudwatch_log_group.lambda, aws_iam_role_policy.lambda]
+  depends_on = [aws_cloudwatch_log_group.lambda, module.lambda_role]
 }
 
 resource "aws_lambda_permission" "api" {
@@ -64,24 +64,6 @@ resource "aws_lambda_permission" "api" {
   function_name = aws_lambda_function.api[0].function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/*"
-}
-
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "lambda" {
-  count = local.with_lambda ? 1 : 0
-
-  name               = "${var.name}-lambda"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
 }
 
 data "aws_iam_policy_document" "lambda" {
@@ -122,10 +104,24 @@ data "aws_iam_policy_document" "lambda" {
   }
 }
 
-resource "aws_iam_role_policy" "lambda" {
-  count = local.with_lambda ? 1 : 0
+module "lambda_role" {
+  source = "../service_role"
+  count  = local.with_lambda ? 1 : 0
 
-  name   = "api"
-  role   = aws_iam_role.lambda[0].id
-  policy = data.aws_iam_policy_document.lambda.json
+  name        = "${var.name}-lambda"
+  service     = "lambda.amazonaws.com"
+  policy_name = "api"
+  policy      = data.aws_iam_policy_document.lambda.json
+  tags        = var.tags
+}
+
+# The role and its policy from before modules/service_role.
+moved {
+  from = aws_iam_role.lambda[0]
+  to   = module.lambda_role[0].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.lambda[0]
+  to   = module.lambda_role[0].aws_iam_role_policy.this
 }

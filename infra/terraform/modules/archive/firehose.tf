@@ -30,7 +30,7 @@ resource "aws_lambda_function" "mask" {
   # checkov:skip=CKV_AWS_116:Firehose invokes the function synchronously and retries it; records that still fail go to the archive's error prefix, so an async dead-letter queue would never receive anything.
   function_name                  = "${var.name}-archive-mask"
   description                    = "Masks card numbers in transactions and labels before Firehose archives them"
-  role                           = aws_iam_role.mask.arn
+  role                           = module.mask_role.arn
   filename                       = var.mask_lambda_zip
   source_code_hash               = filebase64sha256(var.mask_lambda_zip)
   handler                        = "lambdas.archive_mask.handler.handler"
@@ -42,7 +42,7 @@ resource "aws_lambda_function" "mask" {
   kms_key_arn                    = var.kms_key_arn
 
   tags       = var.tags
-  depends_on = [aws_cloudwatch_log_group.mask, aws_iam_role_policy.mask]
+  depends_on = [aws_cloudwatch_log_group.mask, module.mask_role]
 }
 
 resource "aws_kinesis_firehose_delivery_stream" "archive" {
@@ -55,11 +55,11 @@ resource "aws_kinesis_firehose_delivery_stream" "archive" {
 
   kinesis_source_configuration {
     kinesis_stream_arn = var.stream_arns[each.key]
-    role_arn           = aws_iam_role.firehose.arn
+    role_arn           = module.firehose_role.arn
   }
 
   extended_s3_configuration {
-    role_arn            = aws_iam_role.firehose.arn
+    role_arn            = module.firehose_role.arn
     bucket_arn          = module.bucket.arn
     kms_key_arn         = var.kms_key_arn
     prefix              = "${local.prefixes[each.key]}dt=!{partitionKeyFromQuery:dt}/"
@@ -123,11 +123,11 @@ resource "aws_kinesis_firehose_delivery_stream" "archive" {
       schema_configuration {
         database_name = var.database_name
         table_name    = aws_glue_catalog_table.archive[each.key].name
-        role_arn      = aws_iam_role.firehose.arn
+        role_arn      = module.firehose_role.arn
       }
     }
   }
 
   tags       = var.tags
-  depends_on = [aws_iam_role_policy.firehose]
+  depends_on = [module.firehose_role]
 }

@@ -4,27 +4,6 @@ locals {
 
 # ---- Firehose: read the streams, the Glue schema, write the bucket ------------------
 
-data "aws_iam_policy_document" "firehose_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["firehose.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "sts:ExternalId"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "firehose" {
-  name               = "${var.name}-archive-firehose"
-  assume_role_policy = data.aws_iam_policy_document.firehose_assume.json
-  tags               = var.tags
-}
-
 data "aws_iam_policy_document" "firehose" {
   statement {
     sid = "ReadStreams"
@@ -81,29 +60,18 @@ data "aws_iam_policy_document" "firehose" {
   }
 }
 
-resource "aws_iam_role_policy" "firehose" {
-  name   = "archive-firehose"
-  role   = aws_iam_role.firehose.id
-  policy = data.aws_iam_policy_document.firehose.json
+module "firehose_role" {
+  source = "../service_role"
+
+  name              = "${var.name}-archive-firehose"
+  service           = "firehose.amazonaws.com"
+  trust_account_key = "sts:ExternalId"
+  policy_name       = "archive-firehose"
+  policy            = data.aws_iam_policy_document.firehose.json
+  tags              = var.tags
 }
 
 # ---- The masking Lambda: its own logs only ----------------------------------------------
-
-data "aws_iam_policy_document" "mask_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "mask" {
-  name               = "${var.name}-archive-mask"
-  assume_role_policy = data.aws_iam_policy_document.mask_assume.json
-  tags               = var.tags
-}
 
 data "aws_iam_policy_document" "mask" {
   statement {
@@ -113,8 +81,33 @@ data "aws_iam_policy_document" "mask" {
   }
 }
 
-resource "aws_iam_role_policy" "mask" {
-  name   = "archive-mask"
-  role   = aws_iam_role.mask.id
-  policy = data.aws_iam_policy_document.mask.json
+module "mask_role" {
+  source = "../service_role"
+
+  name        = "${var.name}-archive-mask"
+  service     = "lambda.amazonaws.com"
+  policy_name = "archive-mask"
+  policy      = data.aws_iam_policy_document.mask.json
+  tags        = var.tags
+}
+
+# The roles and their policies from before modules/service_role.
+moved {
+  from = aws_iam_role.firehose
+  to   = module.firehose_role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.firehose
+  to   = module.firehose_role.aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_iam_role.mask
+  to   = module.mask_role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.mask
+  to   = module.mask_role.aws_iam_role_policy.this
 }

@@ -1,24 +1,3 @@
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["kinesisanalytics.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "this" {
-  name               = "${var.name}-flink"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
-}
-
 data "aws_iam_policy_document" "this" {
   statement {
     sid       = "ReadApplicationCode"
@@ -86,8 +65,24 @@ data "aws_iam_policy_document" "this" {
   }
 }
 
-resource "aws_iam_role_policy" "this" {
-  name   = "flink-job"
-  role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this.json
+module "role" {
+  source = "../service_role"
+
+  name              = "${var.name}-flink"
+  service           = "kinesisanalytics.amazonaws.com"
+  trust_account_key = "aws:SourceAccount"
+  policy_name       = "flink-job"
+  policy            = data.aws_iam_policy_document.this.json
+  tags              = var.tags
+}
+
+# The role and its policy from before modules/service_role.
+moved {
+  from = aws_iam_role.this
+  to   = module.role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.this
+  to   = module.role.aws_iam_role_policy.this
 }

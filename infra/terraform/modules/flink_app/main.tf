@@ -2,8 +2,6 @@
 # Python 3.11): code zip from S3, the run options, the job's FraudDetection property
 # group, checkpointing, parallelism with autoscaling, CloudWatch logging.
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
@@ -57,7 +55,7 @@ resource "aws_kinesisanalyticsv2_application" "this" {
   name                   = var.name
   description            = "Real-time card-fraud detection: features, ONNX scoring, explained alerts."
   runtime_environment    = "FLINK-1_20"
-  service_execution_role = aws_iam_role.this.arn
+  service_execution_role = module.role.arn
   start_application      = var.start_application
 
   application_configuration {

@@ -10,7 +10,7 @@ output "application_arn" {
 
 output "role_arn" {
   description = "ARN of the application's service execution role."
-  value       = aws_iam_role.this.arn
+  value       = module.role.arn
 }
 
 output "log_group_name" {

@@ -11,27 +11,6 @@ locals {
   log_group_prefix = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/sagemaker/TrainingJobs"
 }
 
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["sagemaker.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "this" {
-  name               = "${var.name}-sagemaker"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
-}
-
 data "aws_iam_policy_document" "this" {
   statement {
     sid       = "ReadTrainingData"
@@ -93,8 +72,24 @@ data "aws_iam_policy_document" "this" {
   }
 }
 
-resource "aws_iam_role_policy" "this" {
-  name   = "training"
-  role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this.json
+module "role" {
+  source = "../service_role"
+
+  name              = "${var.name}-sagemaker"
+  service           = "sagemaker.amazonaws.com"
+  trust_account_key = "aws:SourceAccount"
+  policy_name       = "training"
+  policy            = data.aws_iam_policy_document.this.json
+  tags              = var.tags
+}
+
+# The role and its policy from before modules/service_role.
+moved {
+  from = aws_iam_role.this
+  to   = module.role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.this
+  to   = module.role.aws_iam_role_policy.this
 }

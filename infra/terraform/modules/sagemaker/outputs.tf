@@ -1,6 +1,6 @@
 output "role_arn" {
   description = "SageMaker execution role for training jobs."
-  value       = aws_iam_role.this.arn
+  value       = module.role.arn
 }
 
 output "training_input_uri" {
