@@ -2,13 +2,18 @@
 
 Semantics (documented in docs/features.md): features of a transaction at event
 time t are computed from valid transactions with event time in the half-open window
-(t - w, t], the current transaction included, at millisecond resolution. Transactions with
-equal event times are peers and see each other.
+(t - w, t], the current transaction included, at millisecond resolution. Streaming, a
+transaction is scored on arrival with the transactions of its card and terminal that
+arrived before it (a late arrival counts for the later ones; the earlier are not rescored);
+batch (the training path) reads in event-time order and equal event times are peers that
+see each other. For input in event-time order without equal milliseconds within a key the
+two are the same.
 
 Card and terminal aggregates each come from one Java aggregate function in the connector
 jar (io.fraudstream.features.CardFeatures, TerminalFeatures) over the key's whole history,
-RANGE UNBOUNDED PRECEDING: Flink keeps one compact accumulator per key, which evicts what
-left the longest window. Each returns a ROW that the next view spreads into columns, so the
+UNBOUNDED PRECEDING: Flink keeps one compact accumulator per key, which evicts what
+left the longest window (plus the out-of-order bound: OUT_OF_ORDER_PARAMETER).
+Each returns a ROW that the next view spreads into columns, so the
 last view holds one row per transaction with every aggregate. Features are expressions
 over that last view.
 """
@@ -50,14 +55,27 @@ DEFAULT_LABEL_DELAY_MS = 7 * DAY  # labels count for a terminal's risk this long
 RISK_WINDOWS: tuple[Window, ...] = (W1D, W7D, W30D)
 
 
+# The job parameter (pipeline.global-job-parameters) that tells the Java aggregates the
+# out-of-order bound: keys keep their entries this much longer than their longest window.
+OUT_OF_ORDER_PARAMETER = "features.max-out-of-orderness-ms"
+ARRIVAL_COLUMN = "pt"  # streaming: the processing-time attribute the aggregates order by
+
+
+def feature_job_parameters(max_out_of_orderness_ms: int) -> dict[str, str]:
+    """The Flink settings the feature aggregates read (the environment sets them)."""
+    return {"pipeline.global-job-parameters": f"{OUT_OF_ORDER_PARAMETER}:{max_out_of_orderness_ms}"}
+
+
 @dataclass(frozen=True)
 class KeyedAggregate:
     """A Java aggregate function over a key's whole history, returning a ROW whose fields
     the next view spreads into columns.
 
-    `f(args) OVER (PARTITION BY key ORDER BY et RANGE BETWEEN UNBOUNDED PRECEDING AND
-    CURRENT ROW)` runs the same in both engines; in streaming, Flink keeps the accumulator
-    per key and emits all peers of a timestamp after accumulating all of them."""
+    Streaming: `f(args) OVER (PARTITION BY key ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING
+    AND CURRENT ROW)`, pt the arrival: Flink keeps the accumulator per key and emits each
+    row as it arrives, never waiting for a watermark. Batch: ORDER BY the event time with
+    RANGE, all peers of a millisecond accumulated before any is emitted. The function
+    windows by event time itself, so both give the same features for in-order input."""
 
     name: str  # view name suffix; the ROW column is `{name}_agg`
     function: str  # SQL name, registered by flink_job.pipeline.register_java_functions
@@ -69,10 +87,10 @@ class KeyedAggregate:
     def queries(self, source: str, aggregated: str, streaming: bool) -> tuple[str, str]:
         """The aggregate view over `source` (to be named `aggregated`) and the view
         spreading its ROW into columns."""
-        order = "et" if streaming else "et_ms"
+        order, frame = (ARRIVAL_COLUMN, "ROWS") if streaming else ("et_ms", "RANGE")
         over = (
             f"PARTITION BY {self.partition} ORDER BY {order} "
-            "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+            f"{frame} BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
         )
         row = f"{self.name}_agg"
         call = f"{self.function}({self.arguments}) OVER ({over})"
@@ -305,16 +323,21 @@ def feature_views(
     """(view name, query) pairs computing every aggregate on top of `source`.
 
     `source` must have the transaction columns, `is_txn` and `is_fraud` (1 or 0: label
-    rows are not transactions) and `et` (the event-time attribute); in batch mode also
-    `et_ms`, the event time in epoch milliseconds. Terminal windows run first, over
-    transactions and labels; the card aggregate then sees transactions only. The Java
-    functions (JAVA_FUNCTIONS) must be registered.
+    rows are not transactions) and `et`; streaming also the arrival `pt`, batch `et_ms`,
+    the event time in epoch milliseconds. The card aggregate runs first, straight after
+    the source: a card's records come from one Kinesis shard, in order, and no exchange
+    before it can reorder them (label rows pass through it; it ignores rows without an
+    amount). The terminal aggregate then sees transactions and labels. The Java functions
+    (JAVA_FUNCTIONS) must be registered.
     The last view holds the transactions' columns plus every aggregate the features read.
     """
-    views = _aggregate_views(terminal_aggregate(label_delay_ms), source, prefix, streaming)
+    views = _aggregate_views(CARD_AGGREGATE, source, prefix, streaming)
+    views += _aggregate_views(
+        terminal_aggregate(label_delay_ms), f"{prefix}_card", prefix, streaming
+    )
     transactions = f"{prefix}_transactions"
     views.append((transactions, f"SELECT * FROM {prefix}_terminal WHERE is_txn = 1"))
-    return views + _aggregate_views(CARD_AGGREGATE, transactions, prefix, streaming)
+    return views
 
 
 def _aggregate_views(
@@ -336,34 +359,3 @@ def _derived(f: Feature) -> bool:
 def feature_columns_sql() -> str:
     """`expr AS name` for every derived feature, over the last feature view."""
     return ",\n  ".join(f"{f.sql} AS {f.name}" for f in FEATURES if _derived(f))
-
-
-def isolated_history_sql(source: str) -> str:
-    """`source` with every aggregate column as if the transaction were alone in its windows:
-    late events (behind the watermark) get their features from the same expressions."""
-    alone = {
-        "card_prev_n": "1",
-        "card_prev_et": "et",
-        "card_prev_lat": "lat",
-        "card_prev_lon": "lon",
-        "card_terminals_1d": "1",
-        "terminal_cards_1h": "1",
-        "card_sumsq_30d": "amount * amount",
-        "card_small_n_10m": f"CASE WHEN amount < {SMALL_AMOUNT} THEN 1 ELSE 0 END",
-        "card_terminal_n_30d": "1",
-    }
-    for w in CARD_WINDOWS:
-        alone |= {
-            f"card_n_{w.name}": "1",
-            f"card_sum_{w.name}": "amount",
-            f"card_max_{w.name}": "amount",
-        }
-    for w in TERMINAL_COUNT_WINDOWS:
-        alone |= {
-            f"terminal_n_{w.name}": "1",
-            f"terminal_fraud_{w.name}": "0",
-            f"terminal_risk_n_{w.name}": "0",
-        }
-    alone["terminal_n_1h"] = "1"
-    columns = ", ".join(f"{expr} AS {col}" for col, expr in alone.items())
-    return f"SELECT *, {columns} FROM {source}"

@@ -15,7 +15,13 @@ from pathlib import Path
 from pyflink.table import EnvironmentSettings, TableEnvironment, TableResult
 
 from flink_job.config import MANAGED_FLINK_PROPERTIES, ConfigError, JobConfig, load_config
-from flink_job.features import CARD_WINDOWS, DAY, RISK_WINDOWS, TERMINAL_COUNT_WINDOWS
+from flink_job.features import (
+    CARD_WINDOWS,
+    DAY,
+    RISK_WINDOWS,
+    TERMINAL_COUNT_WINDOWS,
+    feature_job_parameters,
+)
 from flink_job.pipeline import build_statements, execute_statements, register_java_functions
 
 CONNECTOR_JAR = Path(__file__).with_name("target") / "fraud-stream-connectors.jar"
@@ -91,6 +97,7 @@ def create_environment(config: JobConfig, extra: dict[str, str] | None = None) -
         "python.fn-execution.bundle.size": str(config.scoring_batch_size),
         "python.fn-execution.arrow.batch.size": str(config.scoring_batch_size),
         "table.exec.state.ttl": state_ttl(config.labels_delay_ms),
+        **feature_job_parameters(config.watermark_max_out_of_orderness_ms),
     }
     if not running_on_managed_flink():
         if not CONNECTOR_JAR.exists():

@@ -86,10 +86,10 @@ def _missing_rule(name: str) -> str:
     return f"WHEN {value} IS NULL OR TRIM({value}) = '' THEN 'missing required field {name}'"
 
 
-def rowtime_sql(rules: ArrivalRules) -> str:
+def rowtime_sql(rules: ArrivalRules, payload_sql: str = "payload") -> str:
     """Event time for the watermark: a valid record's event_time (the whole record checked,
     its arrival bounds included); any other record gets the epoch and never advances it."""
-    call = f"{EVENT_TIME_FUNCTION[0]}(payload, {rules.arguments_sql()})"
+    call = f"{EVENT_TIME_FUNCTION[0]}({payload_sql}, {rules.arguments_sql()})"
     return f"COALESCE({call}, {EPOCH_SQL})"
 
 

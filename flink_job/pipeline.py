@@ -26,13 +26,13 @@ from flink_job.decide import (
     scored_sql,
 )
 from flink_job.features import (
+    ARRIVAL_COLUMN,
     DEFAULT_LABEL_DELAY_MS,
     FEATURE_NAMES,
     JAVA_FUNCTIONS,
     feature_columns_sql,
     feature_schema_hash,
     feature_views,
-    isolated_history_sql,
 )
 from flink_job.parsing import (
     DEADLETTER_FUNCTION,
@@ -90,11 +90,17 @@ def _view(t_env: TableEnvironment, name: str, query: str) -> None:
     t_env.execute_sql(f"CREATE TEMPORARY VIEW {name} AS {query}")
 
 
+# Event time as a plain timestamp in the feature views: the aggregates order by arrival (or,
+# in batch, by et_ms) and window by et themselves; no operator after the source needs et to
+# be a time attribute, and labels and transactions then union whatever their sources.
+PLAIN_ET = "CAST(et AS TIMESTAMP(3)) AS et"
+
+
 def _label_row_value(name: str) -> str:
     """A label's value in a transaction row's column `name`: the fields Label v1 shares
     with Transaction v1 (ids), the label's usable time as `et`, NULL for the rest."""
     if name == "et":
-        return "et"
+        return PLAIN_ET
     if name in ROW_TIME_COLUMNS:
         return f"CAST(NULL AS {ROW_TIME_COLUMNS[name]})"
     if name in LABEL_V1.names():
@@ -122,7 +128,8 @@ def register_label_views(t_env: TableEnvironment, labels: str) -> str:
     _view(
         t_env,
         "usable_labels",
-        f"SELECT {LABEL_ROW_COLUMNS}, 0 AS is_txn, {is_fraud} AS is_fraud FROM parsed_labels "
+        f"SELECT {LABEL_ROW_COLUMNS}, FALSE AS late, 0 AS is_txn, {is_fraud} AS is_fraud "
+        "FROM parsed_labels "
         "WHERE reject_reason IS NULL AND reported <= et",
     )
     return "usable_labels"
@@ -160,61 +167,45 @@ def register_feature_views(
     valid transaction. Returns the final view's name; `parsed_transactions` holds every
     record with its `reject_reason`. `labels`, when given, is a Label v1 source (payload,
     et = the transaction's event time + `label_delay_ms`, reported) for the terminal risk.
-    In batch mode there is no watermark and no late data. `count_late` counts late
-    transactions in the `transactions_late` metric (a Java scalar that sees late rows only).
+
+    Streaming, every transaction is scored on arrival (flink_job.features): the watermark
+    holds nothing back. A transaction that arrives behind the watermark is flagged `late`
+    (its oldest window edges may miss entries its keys already evicted) and, with
+    `count_late`, counted in the `transactions_late` metric (a Java scalar that sees late
+    rows only). In batch mode there is no watermark and nothing is late.
     `rules` bound a record's times and amount against its arrival (the source's rowtime
     must use the same rules); by default, a file's: no arrival.
     The environment has registered the Java functions already (register_java_functions,
     called where environments are made: flink_job.main, model_export.feature_table)."""
-    on_time, late = (
-        (
-            "CURRENT_WATERMARK(et) IS NULL OR et > CURRENT_WATERMARK(et)",
-            "et <= CURRENT_WATERMARK(et)",
-        )
-        if streaming
-        else ("TRUE", "FALSE")
-    )
+    late = "FALSE"
+    if streaming:
+        behind = "et <= CURRENT_WATERMARK(et)"
+        flag = f"{LATE_COUNTER_FUNCTION[0]}(transaction_id)" if count_late else "TRUE"
+        late = f"CASE WHEN {behind} THEN {flag} ELSE FALSE END"
     _view(t_env, "parsed_transactions", parsed_sql(source, rules or ArrivalRules()))
+    columns = ", ".join(PLAIN_ET if name == "et" else name for name in TRANSACTION_ROW)
     _view(
         t_env,
         "valid_transactions",
-        f"SELECT {TRANSACTION_COLUMNS} FROM parsed_transactions WHERE reject_reason IS NULL",
+        f"SELECT {columns}, {late} AS late FROM parsed_transactions WHERE reject_reason IS NULL",
     )
-    _view(
-        t_env,
-        "on_time_transactions",
-        f"SELECT {TRANSACTION_COLUMNS} FROM valid_transactions WHERE {on_time}",
+    events = (
+        f"SELECT {TRANSACTION_COLUMNS}, late, 1 AS is_txn, 0 AS is_fraud FROM valid_transactions"
     )
-    if count_late:  # in the filter, which the planner cannot move past scoring and alerting
-        late = f"CASE WHEN {late} THEN {LATE_COUNTER_FUNCTION[0]}(transaction_id) ELSE FALSE END"
-    _view(
-        t_env,
-        "late_transactions",
-        f"SELECT {TRANSACTION_COLUMNS} FROM valid_transactions WHERE {late}",
-    )
-    events = f"SELECT {TRANSACTION_COLUMNS}, 1 AS is_txn, 0 AS is_fraud FROM on_time_transactions"
     if labels is not None:
         events += f" UNION ALL SELECT * FROM {register_label_views(t_env, labels)}"
-    _view(t_env, "terminal_events", events)
-    ordered = "terminal_events"
-    if not streaming:
-        _view(
-            t_env,
-            "ordered_events",
-            f"SELECT *, {epoch_millis_sql('et')} AS et_ms FROM terminal_events",
-        )
-        ordered = "ordered_events"
-    last = ordered
-    for name, query in feature_views(ordered, "features", streaming, label_delay_ms):
+    arrival = f"{epoch_millis_sql('et')} AS et_ms"  # batch orders by it
+    if streaming:
+        arrival = f"PROCTIME() AS {ARRIVAL_COLUMN}"
+    _view(t_env, "keyed_events", f"SELECT *, {arrival} FROM ({events})")
+    last = "keyed_events"
+    for name, query in feature_views("keyed_events", "features", streaming, label_delay_ms):
         _view(t_env, name, query)
         last = name
-    _view(t_env, "late_transactions_alone", isolated_history_sql("late_transactions"))
     _view(
         t_env,
         "transaction_features",
-        f"SELECT {TRANSACTION_COLUMNS}, FALSE AS late, {feature_columns_sql()} FROM {last} "
-        f"UNION ALL SELECT {TRANSACTION_COLUMNS}, TRUE AS late, "
-        f"{feature_columns_sql()} FROM late_transactions_alone",
+        f"SELECT {TRANSACTION_COLUMNS}, late, {feature_columns_sql()} FROM {last}",
     )
     return "transaction_features"
 

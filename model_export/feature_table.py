@@ -14,6 +14,7 @@ construction. `--streaming` runs the streaming engine instead (the tests compare
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import threading
@@ -24,13 +25,13 @@ from typing import Any
 import pandas as pd
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
-from flink_job.features import DEFAULT_LABEL_DELAY_MS, FEATURE_NAMES
+from flink_job.features import DEFAULT_LABEL_DELAY_MS, FEATURE_NAMES, feature_job_parameters
 from flink_job.main import CONNECTOR_JAR
-from flink_job.parsing import ArrivalRules, rowtime_sql
+from flink_job.parsing import ArrivalRules, label_times_sql, rowtime_sql
 from flink_job.pipeline import register_feature_views, register_java_functions
 from flink_job.rest import FlinkRestReader as FlinkRest
 from flink_job.rest import free_port
-from flink_job.sql import interval_sql
+from flink_job.sql import EPOCH_SQL, interval_sql
 from flink_job.tables import label_columns_sql
 from model_export import archive as archive_reader
 
@@ -71,15 +72,20 @@ def flink_environment(
     watermark = ""
     if streaming:
         conf.set("pipeline.auto-watermark-interval", "0 ms")  # a watermark after every record
+        for key, value in feature_job_parameters(lateness_ms).items():
+            conf.set(key, value)
         watermark = f",\n  WATERMARK FOR et AS et - {interval_sql(lateness_ms)}"
-    t_env.execute_sql(
-        f"""CREATE TABLE transactions_file (
+    if streaming and labels is not None:  # one file read in one order: the arrival order
+        _register_arrivals(t_env, arrival_order(source, labels), lateness_ms, label_delay_ms)
+    else:
+        t_env.execute_sql(
+            f"""CREATE TABLE transactions_file (
   payload STRING,
   ingested_at AS CAST(NULL AS TIMESTAMP_LTZ(3)),
   et AS {rowtime_sql(ArrivalRules())}{watermark}
 ) WITH ('connector' = 'filesystem', 'path' = '{source.resolve()}', 'format' = 'raw')"""
-    )
-    if labels is not None:
+        )
+    if labels is not None and not streaming:
         columns = label_columns_sql(label_delay_ms, streaming)
         t_env.execute_sql(
             f"""CREATE TABLE labels_file (
@@ -94,6 +100,72 @@ def flink_environment(
         label_delay_ms=label_delay_ms,
     )
     return t_env, view
+
+
+TRANSACTION_MARK, LABEL_MARK = "T", "L"
+
+
+def _event_time(line: str, field: str) -> str | None:
+    try:
+        value = json.loads(line).get(field)
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def arrival_order(transactions: Path, labels: Path) -> Path:
+    """Both files as one, in the order a replay delivers them: the transactions in their
+    line order, each label just before the first transaction stamped at or after its
+    `reported_at` (unreadable labels first: they are refused anyway). Each line is marked
+    T or L. Streaming, features depend on arrival order, and two file sources have none
+    between them. Written beside `transactions`' copy in the caller's temporary folder."""
+    dated = sorted(
+        (_event_time(line, "reported_at") or "", line)
+        for line in labels.read_text().splitlines()
+        if line.strip()
+    )
+    out = transactions.parent / "arrivals.jsonl"
+    pending = 0
+    with out.open("w") as f:
+        for line in transactions.read_text().splitlines():
+            if not line.strip():
+                continue
+            at = _event_time(line, "event_time")
+            while at is not None and pending < len(dated) and dated[pending][0] <= at:
+                f.write(f"{LABEL_MARK}{dated[pending][1]}\n")
+                pending += 1
+            f.write(f"{TRANSACTION_MARK}{line}\n")
+        for _, label in dated[pending:]:
+            f.write(f"{LABEL_MARK}{label}\n")
+    return out
+
+
+def _register_arrivals(
+    t_env: TableEnvironment, arrivals: Path, lateness_ms: int, label_delay_ms: int
+) -> None:
+    """`transactions_file` and `labels_file` as views over one marked file (arrival_order)."""
+    payload = "SUBSTR(line, 2)"
+    is_transaction = f"SUBSTR(line, 1, 1) = '{TRANSACTION_MARK}'"
+    event_time = rowtime_sql(ArrivalRules(), payload)
+    rowtime = f"CASE WHEN {is_transaction} THEN {event_time} ELSE {EPOCH_SQL} END"
+    t_env.execute_sql(
+        f"""CREATE TABLE arrivals_file (
+  line STRING,
+  et AS {rowtime},
+  WATERMARK FOR et AS et - {interval_sql(lateness_ms)}
+) WITH ('connector' = 'filesystem', 'path' = '{arrivals.resolve()}', 'format' = 'raw')"""
+    )
+    t_env.execute_sql(
+        "CREATE TEMPORARY VIEW transactions_file AS SELECT "
+        f"{payload} AS payload, CAST(NULL AS TIMESTAMP_LTZ(3)) AS ingested_at, et "
+        f"FROM arrivals_file WHERE {is_transaction}"
+    )
+    usable, reported = label_times_sql(interval_sql(label_delay_ms))
+    t_env.execute_sql(
+        f"CREATE TEMPORARY VIEW labels_file AS SELECT payload, {usable} AS et, "
+        f"{reported} AS reported FROM (SELECT {payload} AS payload FROM arrivals_file "
+        f"WHERE SUBSTR(line, 1, 1) = '{LABEL_MARK}')"
+    )
 
 
 def batch_environment(source: Path) -> tuple[TableEnvironment, str]:  # tests/test_validation

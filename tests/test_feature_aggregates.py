@@ -86,33 +86,91 @@ def test_terminal_risk_drops_a_transaction_exactly_the_delay_and_30_days_old(
     assert f.loc["c", "terminal_fraud_risk_30d"] == 0.0  # x and its label left too
 
 
-@pytest.mark.parametrize("streaming", [False, True], ids=["batch", "streaming"])
-def test_peers_of_one_millisecond_see_each_other_and_share_the_previous_transaction(
-    tmp_path: Path, streaming: bool
+PEERS_AT = "2026-10-01T12:00:00.000Z"
+PEERS = [
+    _tx("a", "2026-10-01T11:59:00.000Z", 1.0, terminal="term_0"),
+    _tx("b", PEERS_AT, 3.0, terminal="term_1"),
+    _tx("c", PEERS_AT, 30.0, terminal="term_2", card="card_2"),
+    _tx("d", PEERS_AT, 7.0, terminal="term_0"),
+    _tx("e", "2026-10-01T13:00:00.000Z", 1.0, terminal="term_9", card="card_9"),
+]
+
+
+def _assert_shared_previous_and_other_card_alone(f: pd.DataFrame) -> None:
+    for peer in ("b", "d"):
+        assert f.loc[peer, "card_secs_since_prev"] == 60  # a, for both peers
+    assert f.loc["d", "card_terminal_seen_30d"] == 1  # a was at term_0
+    assert f.loc["b", "card_terminal_seen_30d"] == 0
+    assert f.loc["c", "card_txn_count_10m"] == 1
+    assert f.loc["c", "card_secs_since_prev"] == THIRTY_DAYS_S
+
+
+def test_in_batch_peers_of_one_millisecond_see_each_other_and_share_the_previous_transaction(
+    tmp_path: Path,
 ) -> None:
-    at = "2026-10-01T12:00:00.000Z"
-    f = _features(
-        tmp_path,
-        [
-            _tx("a", "2026-10-01T11:59:00.000Z", 1.0, terminal="term_0"),
-            _tx("b", at, 3.0, terminal="term_1"),
-            _tx("c", at, 30.0, terminal="term_2", card="card_2"),
-            _tx("d", at, 7.0, terminal="term_0"),
-            _tx("e", "2026-10-01T13:00:00.000Z", 1.0, terminal="term_9", card="card_9"),
-        ],
-        streaming=streaming,
-    )
+    f = _features(tmp_path, PEERS)
     for peer in ("b", "d"):
         assert f.loc[peer, "card_txn_count_10m"] == 3
         assert f.loc[peer, "card_sum_amount_10m"] == pytest.approx(11.0)
         assert f.loc[peer, "card_max_amount_10m"] == 7.0
         assert f.loc[peer, "card_small_txn_count_10m"] == 2
         assert f.loc[peer, "card_distinct_terminals_1d"] == 2
-        assert f.loc[peer, "card_secs_since_prev"] == 60  # a, for both peers
-    assert f.loc["d", "card_terminal_seen_30d"] == 1  # a was at term_0
-    assert f.loc["b", "card_terminal_seen_30d"] == 0
-    assert f.loc["c", "card_txn_count_10m"] == 1
-    assert f.loc["c", "card_secs_since_prev"] == THIRTY_DAYS_S
+    _assert_shared_previous_and_other_card_alone(f)
+
+
+def test_streaming_a_peer_is_scored_on_arrival_with_the_peers_that_arrived_before_it(
+    tmp_path: Path,
+) -> None:
+    f = _features(tmp_path, PEERS, streaming=True)
+    assert f.loc["b", "card_txn_count_10m"] == 2  # a and b: d had not arrived
+    assert f.loc["b", "card_sum_amount_10m"] == pytest.approx(4.0)
+    assert f.loc["b", "card_distinct_terminals_1d"] == 2
+    assert f.loc["d", "card_txn_count_10m"] == 3  # a, b and d
+    assert f.loc["d", "card_sum_amount_10m"] == pytest.approx(11.0)
+    assert f.loc["d", "card_max_amount_10m"] == 7.0
+    assert f.loc["d", "card_small_txn_count_10m"] == 2
+    _assert_shared_previous_and_other_card_alone(f)
+
+
+def test_streaming_a_transaction_arriving_after_a_later_one_counts_for_the_ones_after_it(
+    tmp_path: Path,
+) -> None:
+    f = _features(
+        tmp_path,
+        [
+            _tx("a", "2026-10-01T12:00:00.000Z", 1.0),
+            _tx("c", "2026-10-01T12:02:00.000Z", 4.0),  # arrives before b
+            _tx("b", "2026-10-01T12:01:00.000Z", 2.0, terminal="term_2"),
+            _tx("d", "2026-10-01T12:03:00.000Z", 8.0),
+        ],
+        streaming=True,
+    )
+    assert f.loc["c", "card_txn_count_10m"] == 2  # a and c: b was not there yet
+    assert f.loc["c", "card_secs_since_prev"] == 120  # a
+    assert f.loc["b", "card_txn_count_10m"] == 2  # a and b: c is after b in event time
+    assert f.loc["b", "card_secs_since_prev"] == 60  # a
+    assert f.loc["b", "card_max_amount_10m"] == 2.0
+    assert f.loc["d", "card_txn_count_10m"] == 4  # b counts for d
+    assert f.loc["d", "card_sum_amount_10m"] == pytest.approx(15.0)
+    assert f.loc["d", "card_distinct_terminals_1d"] == 2
+    assert f.loc["d", "terminal_txn_count_1d"] == 3  # a, c, d at term_1
+
+
+def test_streaming_a_key_keeps_its_history_the_out_of_order_bound_longer_than_30_days(
+    tmp_path: Path,
+) -> None:
+    f = _features(  # streaming with a 5-minute bound
+        tmp_path,
+        [
+            _tx("a", "2026-10-01T00:00:00.000Z", 1.0),
+            _tx("c", "2026-10-31T00:01:00.000Z", 4.0),  # a is older than 30 days for c
+            _tx("b", "2026-10-30T23:59:00.000Z", 2.0),  # 2 minutes behind c: within the bound
+        ],
+        streaming=True,
+    )
+    assert f.loc["c", "card_txn_count_30d"] == 1
+    assert f.loc["b", "card_txn_count_30d"] == 2  # a was kept for it
+    assert f.loc["b", "card_max_amount_30d"] == 2.0
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,20 @@ import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
 import org.apache.flink.table.data.TimestampData;
 import org.apache.flink.table.functions.AggregateFunction;
+import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.types.Row;
 
 /**
  * Every card aggregate the features read, in one OVER operator per card.
  *
- * <p>Used as {@code card_features(et, amount, terminal_id, lat, lon) OVER (PARTITION BY
- * card_id ORDER BY et RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)}: Flink keeps only
- * this accumulator per card, feeds it transactions in event-time order, and accumulates all
- * peers of a millisecond before emitting any of them. Windows are half-open, (t - w, t], t
- * being the event time of the transactions being emitted; entries at or before t - 30 d are
- * evicted on every accumulate. The ROW fields are listed in {@link #OUTPUT}.
+ * <p>Streaming: {@code card_features(et, amount, terminal_id, lat, lon) OVER (PARTITION BY
+ * card_id ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)}, pt the arrival
+ * (processing time): each transaction is emitted as it arrives, with what arrived before it.
+ * Batch: {@code ORDER BY et RANGE ...}, in event-time order, all peers of a millisecond
+ * accumulated before any is emitted. Windows are half-open, (t - w, t], t being the event
+ * time of the row emitted; entries are inserted where their time belongs, so a late arrival
+ * counts for later rows. Entries at or before (latest time - 30 d - the out-of-order bound)
+ * are evicted. The ROW fields are listed in {@link #OUTPUT}.
  */
 @FunctionHint(
         accumulator =
@@ -51,6 +54,14 @@ public final class CardFeatures extends AggregateFunction<Row, CardHistory> {
                     + "repeat_terminals_30d ARRAY<BIGINT>, "
                     + "prev_n INT, prev_et TIMESTAMP(3), prev_lat DOUBLE, prev_lon DOUBLE>";
 
+    /** How much longer than 30 days entries are kept for transactions arriving late. */
+    private long outOfOrderBound;
+
+    @Override
+    public void open(FunctionContext context) {
+        outOfOrderBound = OutOfOrderBound.fromJob(context);
+    }
+
     @Override
     public CardHistory createAccumulator() {
         return new CardHistory();
@@ -63,16 +74,24 @@ public final class CardFeatures extends AggregateFunction<Row, CardHistory> {
             String terminalId,
             Double lat,
             Double lon) {
+        if (amount == null) { // a label on its way to the terminal aggregate: not a payment
+            return;
+        }
         long time = et.getMillisecond();
-        acc.evictUpTo(time - LONGEST);
-        acc.append(time, amount, KeyHash.of(terminalId));
         boolean positioned = lat != null && lon != null;
-        acc.moveTo(time, positioned ? lat : CardHistory.NO_POSITION, positioned ? lon : CardHistory.NO_POSITION);
+        double rowLat = positioned ? lat : CardHistory.NO_POSITION;
+        double rowLon = positioned ? lon : CardHistory.NO_POSITION;
+        acc.insert(time, amount, KeyHash.of(terminalId), rowLat, rowLon);
+        acc.rowTime = time;
+        acc.rowLat = rowLat;
+        acc.rowLon = rowLon;
+        acc.evictUpTo(OutOfOrderBound.evictionEdge(acc.maxTime, LONGEST, outOfOrderBound));
     }
 
     @Override
     public Row getValue(CardHistory acc) {
-        long t = acc.currentTime;
+        long t = acc.rowTime;
+        int upTo = acc.firstAfter(t); // entries after t arrived earlier but are not in its windows
         int windows = WINDOWS.length;
         long[] n = new long[windows];
         double[] sum = new double[windows];
@@ -80,7 +99,7 @@ public final class CardFeatures extends AggregateFunction<Row, CardHistory> {
         Arrays.fill(max, Double.NEGATIVE_INFINITY);
         long small = 0;
         double sumsq = 0.0;
-        for (int i = acc.start; i < acc.end; i++) {
+        for (int i = acc.start; i < upTo; i++) {
             long age = t - acc.times[i];
             double amount = acc.amounts[i];
             for (int w = 0; w < windows; w++) {
@@ -105,14 +124,23 @@ public final class CardFeatures extends AggregateFunction<Row, CardHistory> {
         }
         fields[15] = small;
         fields[16] = sumsq;
-        fields[17] = (long) distinctTerminals(acc, t - DISTINCT_TERMINALS_WINDOW);
-        fields[18] = repeatedTerminals(acc, t - LONGEST);
-        fields[19] = acc.hasPrevious ? 2 : 1;
-        long previous = acc.hasPrevious ? acc.previousTime : t;
+        fields[17] = (long) distinctTerminals(acc, t - DISTINCT_TERMINALS_WINDOW, upTo);
+        fields[18] = repeatedTerminals(acc, t - LONGEST, upTo);
+        // The previous transaction: the latest with an earlier event time (peers share it;
+        // among entries of that millisecond, the one accumulated last), live or evicted.
+        int previous = acc.firstAfter(t - 1) - 1;
+        boolean live = previous >= acc.start;
+        boolean hasPrevious = live || (acc.hasEvicted && acc.evictedTime < t);
+        long previousTime = live ? acc.times[previous] : hasPrevious ? acc.evictedTime : t;
+        double previousLat = live ? acc.lats[previous] : hasPrevious ? acc.evictedLat : acc.rowLat;
+        double previousLon = live ? acc.lons[previous] : hasPrevious ? acc.evictedLon : acc.rowLon;
+        fields[19] = hasPrevious ? 2 : 1;
         fields[20] = LocalDateTime.ofEpochSecond(
-                Math.floorDiv(previous, 1000L), (int) Math.floorMod(previous, 1000L) * 1_000_000, ZoneOffset.UTC);
-        fields[21] = acc.hasPrevious ? positionOrMissing(acc.previousLat) : positionOrMissing(acc.currentLat);
-        fields[22] = acc.hasPrevious ? positionOrMissing(acc.previousLon) : positionOrMissing(acc.currentLon);
+                Math.floorDiv(previousTime, 1000L),
+                (int) Math.floorMod(previousTime, 1000L) * 1_000_000,
+                ZoneOffset.UTC);
+        fields[21] = positionOrMissing(previousLat);
+        fields[22] = positionOrMissing(previousLon);
         return Row.of(fields);
     }
 
@@ -121,19 +149,15 @@ public final class CardFeatures extends AggregateFunction<Row, CardHistory> {
         return Double.isNaN(value) ? -999.0 : value;
     }
 
-    /** Sorted terminal hashes of the entries after {@code after}. */
-    private static long[] terminalsAfter(CardHistory acc, long after) {
-        int from = acc.start;
-        while (from < acc.end && acc.times[from] <= after) {
-            from++;
-        }
-        long[] hashes = Arrays.copyOfRange(acc.terminals, from, acc.end);
+    /** Sorted terminal hashes of the entries after {@code after}, before index {@code upTo}. */
+    private static long[] terminalsAfter(CardHistory acc, long after, int upTo) {
+        long[] hashes = Arrays.copyOfRange(acc.terminals, Math.min(acc.firstAfter(after), upTo), upTo);
         Arrays.sort(hashes);
         return hashes;
     }
 
-    static int distinctTerminals(CardHistory acc, long after) {
-        long[] hashes = terminalsAfter(acc, after);
+    static int distinctTerminals(CardHistory acc, long after, int upTo) {
+        long[] hashes = terminalsAfter(acc, after, upTo);
         int distinct = 0;
         for (int i = 0; i < hashes.length; i++) {
             if (i == 0 || hashes[i] != hashes[i - 1]) {
@@ -144,8 +168,8 @@ public final class CardFeatures extends AggregateFunction<Row, CardHistory> {
     }
 
     /** Terminals used at least twice after {@code after}: "seen before" for any of them. */
-    static Long[] repeatedTerminals(CardHistory acc, long after) {
-        long[] hashes = terminalsAfter(acc, after);
+    static Long[] repeatedTerminals(CardHistory acc, long after, int upTo) {
+        long[] hashes = terminalsAfter(acc, after, upTo);
         int repeated = 0;
         Long[] out = new Long[hashes.length / 2];
         for (int i = 1; i < hashes.length; i++) {

@@ -8,8 +8,8 @@ import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
 /**
- * Writes a {@link CardHistory} as its live entries only (count, then time, amount and
- * terminal hash per entry) and the latest/previous positions: no Kryo, no field names.
+ * Writes a {@link CardHistory} as its live entries only (count, then each array as one block)
+ * and the row, latest-time and evicted fields: no Kryo, no field names.
  */
 public final class CardHistorySerializer extends TypeSerializerSingleton<CardHistory> {
 
@@ -42,43 +42,42 @@ public final class CardHistorySerializer extends TypeSerializerSingleton<CardHis
 
     @Override
     public void serialize(CardHistory h, DataOutputView out) throws IOException {
-        out.writeInt(h.size());
-        for (int i = h.start; i < h.end; i++) {
-            out.writeLong(h.times[i]);
-            out.writeDouble(h.amounts[i]);
-            out.writeLong(h.terminals[i]);
-        }
-        out.writeBoolean(h.hasCurrent);
-        out.writeLong(h.currentTime);
-        out.writeDouble(h.currentLat);
-        out.writeDouble(h.currentLon);
-        out.writeBoolean(h.hasPrevious);
-        out.writeLong(h.previousTime);
-        out.writeDouble(h.previousLat);
-        out.writeDouble(h.previousLon);
+        int n = h.size();
+        out.writeInt(n);
+        Bulk.writeLongs(out, h.times, h.start, n);
+        Bulk.writeDoubles(out, h.amounts, h.start, n);
+        Bulk.writeLongs(out, h.terminals, h.start, n);
+        Bulk.writeDoubles(out, h.lats, h.start, n);
+        Bulk.writeDoubles(out, h.lons, h.start, n);
+        out.writeLong(h.rowTime);
+        out.writeDouble(h.rowLat);
+        out.writeDouble(h.rowLon);
+        out.writeLong(h.maxTime);
+        out.writeBoolean(h.hasEvicted);
+        out.writeLong(h.evictedTime);
+        out.writeDouble(h.evictedLat);
+        out.writeDouble(h.evictedLon);
     }
 
     @Override
     public CardHistory deserialize(DataInputView in) throws IOException {
         CardHistory h = new CardHistory();
-        int n = in.readInt();
-        h.times = new long[Math.max(n, 4)];
-        h.amounts = new double[Math.max(n, 4)];
-        h.terminals = new long[Math.max(n, 4)];
-        for (int i = 0; i < n; i++) {
-            h.times[i] = in.readLong();
-            h.amounts[i] = in.readDouble();
-            h.terminals[i] = in.readLong();
-        }
+        int n = Bulk.readCount(in);
+        int capacity = Math.max(n, 4);
+        h.times = Bulk.readLongs(in, n, capacity);
+        h.amounts = Bulk.readDoubles(in, n, capacity);
+        h.terminals = Bulk.readLongs(in, n, capacity);
+        h.lats = Bulk.readDoubles(in, n, capacity);
+        h.lons = Bulk.readDoubles(in, n, capacity);
         h.end = n;
-        h.hasCurrent = in.readBoolean();
-        h.currentTime = in.readLong();
-        h.currentLat = in.readDouble();
-        h.currentLon = in.readDouble();
-        h.hasPrevious = in.readBoolean();
-        h.previousTime = in.readLong();
-        h.previousLat = in.readDouble();
-        h.previousLon = in.readDouble();
+        h.rowTime = in.readLong();
+        h.rowLat = in.readDouble();
+        h.rowLon = in.readDouble();
+        h.maxTime = in.readLong();
+        h.hasEvicted = in.readBoolean();
+        h.evictedTime = in.readLong();
+        h.evictedLat = in.readDouble();
+        h.evictedLon = in.readDouble();
         return h;
     }
 

@@ -4,8 +4,10 @@ import java.util.Arrays;
 
 /**
  * Event times in non-decreasing order, each with a 64-bit key hash (a card at a terminal),
- * in two primitive arrays; live entries are [start, end). Counting the entries in a window
- * is a binary search, so a busy terminal costs no more per event than a quiet one.
+ * in two primitive arrays; live entries are [start, end). An entry is inserted where its
+ * time belongs, after the entries of the same millisecond (in order: an append). Counting
+ * the entries in a window is a binary search, so a busy terminal costs no more per event
+ * than a quiet one.
  */
 final class KeyedTimes {
 
@@ -24,7 +26,7 @@ final class KeyedTimes {
         }
     }
 
-    void append(long time, long key) {
+    void insert(long time, long key) {
         if (end == times.length) {
             int n = size();
             int capacity = n * 2 > times.length ? times.length * 2 : times.length;
@@ -33,8 +35,16 @@ final class KeyedTimes {
             start = 0;
             end = n;
         }
-        times[end] = time;
-        keys[end] = key;
+        int at = end;
+        while (at > start && times[at - 1] > time) {
+            at--;
+        }
+        if (at < end) { // arrived after a later entry: shift those up by one
+            System.arraycopy(times, at, times, at + 1, end - at);
+            System.arraycopy(keys, at, keys, at + 1, end - at);
+        }
+        times[at] = time;
+        keys[at] = key;
         end++;
     }
 
@@ -74,9 +84,9 @@ final class KeyedTimes {
         return firstAfter(to) - firstAfter(from);
     }
 
-    /** Distinct keys of the entries with a time after {@code after}. */
-    long distinctKeysAfter(long after) {
-        long[] hashes = Arrays.copyOfRange(keys, firstAfter(after), end);
+    /** Distinct keys of the entries with a time in (from, to]. */
+    long distinctKeysIn(long from, long to) {
+        long[] hashes = Arrays.copyOfRange(keys, firstAfter(from), firstAfter(to));
         Arrays.sort(hashes);
         long distinct = 0;
         for (int i = 0; i < hashes.length; i++) {

@@ -15,11 +15,14 @@ import io.fraudstream.metrics.CloudWatchMetrics;
  * Every terminal aggregate the features read, in one OVER operator per terminal.
  *
  * <p>Used as {@code terminal_features(et, is_txn, is_fraud, card_id, delay_ms) OVER
- * (PARTITION BY terminal_id ORDER BY et RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)}
- * over the terminal stream: transactions ({@code is_txn = 1}) and usable fraud labels
- * ({@code is_fraud = 1}, at their transaction's event time + the delay d). At t: counts in
+ * (PARTITION BY terminal_id ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)}
+ * (streaming: each row emitted on arrival; batch orders by et with RANGE, as
+ * {@link CardFeatures} says) over the terminal stream: transactions ({@code is_txn = 1})
+ * and usable fraud labels ({@code is_fraud = 1}, at their transaction's event time + the delay d). At t: counts in
  * (t - w, t]; {@code risk_n_w} counts the transactions in (t - d - w, t - d], the ones whose
- * labels {@code fraud_w} counts. Transactions are kept d + 30 days, labels 30 days.
+ * labels {@code fraud_w} counts. Entries are inserted where their time belongs, whatever
+ * order they arrive in; only transactions move the key's latest time, from which
+ * transactions are kept d + 30 days and labels 30 days, plus the out-of-order bound.
  */
 @FunctionHint(
         accumulator =
@@ -52,9 +55,12 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalHisto
 
     private transient Counter unknown;
     private transient Counter duplicates;
+    /** How much longer than its windows a terminal keeps entries for late arrivals. */
+    private long outOfOrderBound;
 
     @Override
     public void open(FunctionContext context) {
+        outOfOrderBound = OutOfOrderBound.fromJob(context);
         MetricGroup metrics = CloudWatchMetrics.group(context.getMetricGroup());
         unknown = metrics.counter(UNKNOWN_METRIC);
         duplicates = metrics.counter(DUPLICATE_METRIC);
@@ -74,11 +80,16 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalHisto
             Long delayMs) {
         long time = et.getMillisecond();
         acc.delayMs = delayMs;
-        acc.currentTime = time;
-        acc.transactions.evictUpTo(time - delayMs - LONGEST);
-        acc.frauds.evictUpTo(time - LONGEST);
-        if (isTxn != null && isTxn == 1) {
-            acc.transactions.append(time, cardId == null ? 0L : KeyHash.of(cardId));
+        acc.rowTime = time;
+        boolean transaction = isTxn != null && isTxn == 1;
+        if (transaction) { // a label's time (its transaction's + the delay) moves nothing
+            acc.maxTime = Math.max(acc.maxTime, time);
+        }
+        acc.transactions.evictUpTo(
+                OutOfOrderBound.evictionEdge(acc.maxTime, delayMs + LONGEST, outOfOrderBound));
+        acc.frauds.evictUpTo(OutOfOrderBound.evictionEdge(acc.maxTime, LONGEST, outOfOrderBound));
+        if (transaction) {
+            acc.transactions.insert(time, cardId == null ? 0L : KeyHash.of(cardId));
             return;
         }
         // A label, at its transaction's event time + the delay: that transaction is still
@@ -93,7 +104,7 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalHisto
                 count(duplicates);
                 return;
             }
-            acc.frauds.append(time, card);
+            acc.frauds.insert(time, card);
         }
     }
 
@@ -112,12 +123,12 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalHisto
 
     @Override
     public Row getValue(TerminalHistory acc) {
-        long t = acc.currentTime;
+        long t = acc.rowTime;
         long lagged = t - acc.delayMs;
         KeyedTimes txns = acc.transactions;
         Object[] fields = new Object[2 + 3 * WINDOWS.length];
         fields[0] = txns.countIn(t - HOUR, t);
-        fields[1] = txns.distinctKeysAfter(t - DISTINCT_CARDS_WINDOW);
+        fields[1] = txns.distinctKeysIn(t - DISTINCT_CARDS_WINDOW, t);
         for (int w = 0; w < WINDOWS.length; w++) {
             fields[2 + 3 * w] = txns.countIn(t - WINDOWS[w], t);
             fields[3 + 3 * w] = acc.frauds.countIn(t - WINDOWS[w], t);

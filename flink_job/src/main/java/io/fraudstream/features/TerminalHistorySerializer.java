@@ -40,41 +40,37 @@ public final class TerminalHistorySerializer extends TypeSerializerSingleton<Ter
     @Override
     public void serialize(TerminalHistory h, DataOutputView out) throws IOException {
         out.writeLong(h.delayMs);
-        out.writeLong(h.currentTime);
-        write(h.transactions, out, true);
-        write(h.frauds, out, true);
+        out.writeLong(h.rowTime);
+        out.writeLong(h.maxTime);
+        write(h.transactions, out);
+        write(h.frauds, out);
     }
 
-    private static void write(KeyedTimes entries, DataOutputView out, boolean withKeys)
-            throws IOException {
-        out.writeInt(entries.size());
-        for (int i = entries.start; i < entries.end; i++) {
-            out.writeLong(entries.times[i]);
-            if (withKeys) {
-                out.writeLong(entries.keys[i]);
-            }
-        }
+    private static void write(KeyedTimes entries, DataOutputView out) throws IOException {
+        int n = entries.size();
+        out.writeInt(n);
+        Bulk.writeLongs(out, entries.times, entries.start, n);
+        Bulk.writeLongs(out, entries.keys, entries.start, n);
     }
 
     @Override
     public TerminalHistory deserialize(DataInputView in) throws IOException {
         long delayMs = in.readLong();
-        long currentTime = in.readLong();
-        TerminalHistory h = new TerminalHistory(read(in, true), read(in, true));
+        long rowTime = in.readLong();
+        long maxTime = in.readLong();
+        TerminalHistory h = new TerminalHistory(read(in), read(in));
         h.delayMs = delayMs;
-        h.currentTime = currentTime;
+        h.rowTime = rowTime;
+        h.maxTime = maxTime;
         return h;
     }
 
-    private static KeyedTimes read(DataInputView in, boolean withKeys) throws IOException {
+    private static KeyedTimes read(DataInputView in) throws IOException {
         KeyedTimes entries = new KeyedTimes();
-        int n = in.readInt();
-        entries.times = new long[Math.max(n, 4)];
-        entries.keys = new long[Math.max(n, 4)];
-        for (int i = 0; i < n; i++) {
-            entries.times[i] = in.readLong();
-            entries.keys[i] = withKeys ? in.readLong() : 0L;
-        }
+        int n = Bulk.readCount(in);
+        int capacity = Math.max(n, 4);
+        entries.times = Bulk.readLongs(in, n, capacity);
+        entries.keys = Bulk.readLongs(in, n, capacity);
         entries.end = n;
         return entries;
     }
