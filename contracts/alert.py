@@ -41,8 +41,9 @@ ALERT_V1 = Contract(
                           |                   |     | same order: the score minus the score with
                           |                   |     | that feature at its baseline
         features          | object of numbers | yes | the feature values the model saw
-        late              | boolean           | no  | true when the transaction came behind the
-                          |                   |     | watermark
+        late              | boolean           | no  | true when the transaction arrived behind
+                          |                   |     | the watermark: scored on arrival all the
+                          |                   |     | same, with what its card and terminal held
         ingested_at       | timestamp         | yes | its arrival on Kinesis
         detected_at       | timestamp         | yes | when the job decided (latency is visible)
         """

@@ -72,11 +72,13 @@ def flink_environment(
     watermark = ""
     if streaming:
         conf.set("pipeline.auto-watermark-interval", "0 ms")  # a watermark after every record
+        conf.set("execution.buffer-timeout", "0 ms")  # each record sent on as it is read
         for key, value in feature_job_parameters(lateness_ms).items():
             conf.set(key, value)
         watermark = f",\n  WATERMARK FOR et AS et - {interval_sql(lateness_ms)}"
     if streaming and labels is not None:  # one file read in one order: the arrival order
-        _register_arrivals(t_env, arrival_order(source, labels), lateness_ms, label_delay_ms)
+        arrivals = arrival_order(source, labels, label_delay_ms)
+        _register_arrivals(t_env, arrivals, lateness_ms, label_delay_ms)
     else:
         t_env.execute_sql(
             f"""CREATE TABLE transactions_file (
@@ -113,14 +115,34 @@ def _event_time(line: str, field: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def arrival_order(transactions: Path, labels: Path) -> Path:
-    """Both files as one, in the order a replay delivers them: the transactions in their
-    line order, each label just before the first transaction stamped at or after its
-    `reported_at` (unreadable labels first: they are refused anyway). Each line is marked
-    T or L. Streaming, features depend on arrival order, and two file sources have none
-    between them. Written beside `transactions`' copy in the caller's temporary folder."""
+def _arrives_at(label: str, label_delay_ms: int) -> str:
+    """When the file path delivers a label: half a delay after its transaction, as an RFC
+    3339 string that sorts with the transactions' (unreadable labels first: refused anyway)."""
+    at = _event_time(label, "event_time")
+    if at is None:
+        return ""
+    try:
+        moment = pd.Timestamp(at) + pd.Timedelta(milliseconds=label_delay_ms // 2)
+    except (ValueError, TypeError):
+        return ""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def arrival_order(transactions: Path, labels: Path, label_delay_ms: int) -> Path:
+    """Both files as one, in a replay's order: the transactions in their line order, each
+    label before the first transaction stamped half a label delay or more after the label's
+    transaction. Each line is marked T or L.
+
+    Streaming, features depend on arrival order. The job's two streams are two sources, and
+    so are the two kinds of lines here: after the one file is read, transactions and labels
+    take separate paths to the terminal aggregate and can overtake each other by a few
+    hundred lines at file speed (on Kinesis, by milliseconds). Half a delay after its
+    transaction, a label is far from both the transaction it needs to find and the first
+    transaction it counts for (at the delay), so that race cannot change a feature; whether
+    it counts is decided by its timestamps alone (reported by its transaction + the delay),
+    as in batch. Written beside `transactions`' copy in the caller's temporary folder."""
     dated = sorted(
-        (_event_time(line, "reported_at") or "", line)
+        (_arrives_at(line, label_delay_ms), line)
         for line in labels.read_text().splitlines()
         if line.strip()
     )

@@ -209,21 +209,43 @@ def test_card_history_read_back_from_a_checkpoint_goes_on_like_the_original(jvm:
     assert function.getValue(restored).toString() == function.getValue(original).toString()
 
 
-def test_terminal_history_read_back_from_a_checkpoint_goes_on_like_the_original(
+def _terminal_state_copy(jvm: Any, state: Any) -> Any:
+    """A terminal accumulator as a checkpoint restores it: its head's bytes and its map
+    state's entries, copied into a new one."""
+    from py4j.java_gateway import get_field, set_field
+
+    copy = jvm.io.fraudstream.features.TerminalState()
+    set_field(copy, "head", bytes(get_field(state, "head")))
+    get_field(copy, "hours").putAll(get_field(state, "hours").getMap())
+    return copy
+
+
+def test_terminal_state_read_back_from_a_checkpoint_goes_on_like_the_original(
     jvm: Any,
 ) -> None:
-    features = jvm.io.fraudstream.features
-    function, serializer = features.TerminalFeatures(), features.TerminalHistorySerializer()
+    function = jvm.io.fraudstream.features.TerminalFeatures()
     original = function.createAccumulator()
     at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
-    hour, delay = 3600 * 1000, 7 * 24 * 3600 * 1000
-    for i in range(24 * 45):  # 45 days, one event an hour, a fraud label every 5th
-        function.accumulate(original, at(i * hour), 1, 1 if i % 5 == 0 else 0, f"c{i % 7}", delay)
-    restored = _restored(jvm, serializer, original)
+    minute, delay = 60 * 1000, 7 * 24 * 3600 * 1000
+    for i in range(45 * 24 * 4):  # 45 days, one event every 15 minutes: most hours spilled
+        function.accumulate(original, at(i * 15 * minute), 1, 0, f"c{i % 7}", delay)
+        if i % 50 == 0 and i > 0:  # a fraud label of a transaction a week ago
+            labelled = i - 7 * 24 * 4
+            if labelled >= 0:
+                usable = at(labelled * 15 * minute + delay)
+                function.accumulate(original, usable, 0, 1, f"c{labelled % 7}", delay)
+    assert from_py4j_map_size(original) > 100  # hours spilled to map state
+    restored = _terminal_state_copy(jvm, original)
     assert function.getValue(restored).toString() == function.getValue(original).toString()
     for accumulator in (original, restored):
-        function.accumulate(accumulator, at(24 * 45 * hour), 1, 0, "c1", delay)
+        function.accumulate(accumulator, at(45 * 24 * 4 * 15 * minute), 1, 0, "c1", delay)
     assert function.getValue(restored).toString() == function.getValue(original).toString()
+
+
+def from_py4j_map_size(state: Any) -> int:
+    from py4j.java_gateway import get_field
+
+    return int(get_field(state, "hours").getMap().size())
 
 
 def test_labels_of_unknown_transactions_and_repeated_fraud_labels_are_ignored(
@@ -270,9 +292,11 @@ def test_labels_of_unknown_transactions_and_repeated_fraud_labels_are_ignored(
     assert f.loc["probe", "terminal_fraud_risk_1d"] == pytest.approx(0.5)
 
 
-def test_the_terminal_aggregate_counts_the_labels_it_ignores(jvm: Any) -> None:
+def test_the_terminal_aggregate_counts_the_labels_it_ignores_and_waits_for_late_transactions(
+    jvm: Any,
+) -> None:
     function = jvm.io.fraudstream.features.TerminalFeatures()
-    function.open(jvm.org.apache.flink.table.functions.FunctionContext(None))
+    function.open(jvm.org.apache.flink.table.functions.FunctionContext(None))  # bound 0
     acc = function.createAccumulator()
     at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
     day = 24 * 3600 * 1000
@@ -281,5 +305,13 @@ def test_the_terminal_aggregate_counts_the_labels_it_ignores(jvm: Any) -> None:
     function.accumulate(acc, at(day + delay), 0, 1, "card_1", delay)  # its fraud label
     function.accumulate(acc, at(day + delay), 0, 1, "card_1", delay)  # the same again
     function.accumulate(acc, at(day + delay), 0, 0, "card_2", delay)  # unknown (legit)
-    function.accumulate(acc, at(2 * day + delay), 0, 1, "card_1", delay)  # unknown time
+    # a fraud label that overtook its transaction waits for it, and counts when it comes
+    function.accumulate(acc, at(2 * day + delay), 0, 1, "card_3", delay)
+    function.accumulate(acc, at(2 * day), 1, 0, "card_3", delay)
+    # one whose transaction never comes is unknown once later transactions pass its time
+    function.accumulate(acc, at(3 * day + delay), 0, 1, "card_4", delay)
+    function.accumulate(acc, at(4 * day), 1, 0, "card_5", delay)
     assert list(function.ignoredLabels()) == [2, 1]
+    function.accumulate(acc, at(3 * day + delay), 1, 0, "card_6", delay)
+    fraud_30d = function.getValue(acc).getField(9)
+    assert fraud_30d == 2  # card_1's and card_3's

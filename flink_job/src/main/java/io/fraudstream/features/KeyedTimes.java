@@ -1,5 +1,6 @@
 package io.fraudstream.features;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -95,6 +96,69 @@ final class KeyedTimes {
             }
         }
         return distinct;
+    }
+
+    /** Removes one entry with exactly this time and key; whether there was one. */
+    boolean remove(long time, long key) {
+        for (int i = firstAfter(time - 1); i < end && times[i] == time; i++) {
+            if (keys[i] == key) {
+                System.arraycopy(times, i + 1, times, i, end - i - 1);
+                System.arraycopy(keys, i + 1, keys, i, end - i - 1);
+                end--;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Entries with a time at or before {@code time}. */
+    int countUpTo(long time) {
+        return firstAfter(time) - start;
+    }
+
+    /** The keys of the entries with a time in (from, to], in time order. */
+    long[] keysIn(long from, long to) {
+        return Arrays.copyOfRange(keys, firstAfter(from), Math.max(firstAfter(from), firstAfter(to)));
+    }
+
+    /** Entries per hour are written as: count, times, keys (the head and map state). */
+    void writeTo(ByteBuffer out) {
+        int n = size();
+        out.putInt(n);
+        out.asLongBuffer().put(times, start, n);
+        out.position(out.position() + n * Long.BYTES);
+        out.asLongBuffer().put(keys, start, n);
+        out.position(out.position() + n * Long.BYTES);
+    }
+
+    int encodedSize() {
+        return Integer.BYTES + 2 * Long.BYTES * size();
+    }
+
+    static KeyedTimes readFrom(ByteBuffer in) {
+        int n = in.getInt();
+        if (n < 0 || n > in.remaining() / (2 * Long.BYTES)) {
+            throw new IllegalStateException("corrupt feature history: " + n + " entries");
+        }
+        KeyedTimes entries = new KeyedTimes();
+        entries.times = new long[Math.max(n, 4)];
+        entries.keys = new long[Math.max(n, 4)];
+        in.asLongBuffer().get(entries.times, 0, n);
+        in.position(in.position() + n * Long.BYTES);
+        in.asLongBuffer().get(entries.keys, 0, n);
+        in.position(in.position() + n * Long.BYTES);
+        entries.end = n;
+        return entries;
+    }
+
+    byte[] pack() {
+        ByteBuffer out = ByteBuffer.allocate(encodedSize());
+        writeTo(out);
+        return out.array();
+    }
+
+    static KeyedTimes unpack(byte[] packed) {
+        return readFrom(ByteBuffer.wrap(packed));
     }
 
     KeyedTimes copy() {

@@ -25,13 +25,9 @@ import io.fraudstream.metrics.CloudWatchMetrics;
  * transactions are kept d + 30 days and labels 30 days, plus the out-of-order bound.
  */
 @FunctionHint(
-        accumulator =
-                @DataTypeHint(
-                        value = "RAW",
-                        bridgedTo = TerminalHistory.class,
-                        rawSerializer = TerminalHistorySerializer.class),
+        accumulator = @DataTypeHint(bridgedTo = TerminalState.class),
         output = @DataTypeHint(TerminalFeatures.OUTPUT))
-public final class TerminalFeatures extends AggregateFunction<Row, TerminalHistory> {
+public final class TerminalFeatures extends AggregateFunction<Row, TerminalState> {
 
     private static final long serialVersionUID = 1L;
 
@@ -52,6 +48,8 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalHisto
     static final String UNKNOWN_METRIC = "labels_unknown_transaction";
     /** Fraud labels of a transaction already labelled fraud (chargeback and analyst). */
     static final String DUPLICATE_METRIC = "labels_duplicate_fraud";
+    /** Fraud labels a terminal holds for transactions it has not seen yet, at most. */
+    static final int MAX_PENDING = 1024;
 
     private transient Counter unknown;
     private transient Counter duplicates;
@@ -67,44 +65,95 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalHisto
     }
 
     @Override
-    public TerminalHistory createAccumulator() {
-        return new TerminalHistory();
+    public TerminalState createAccumulator() {
+        return new TerminalState();
     }
 
+    /** The features of the row accumulated last, computed while its history was at hand. */
+    private transient TerminalState lastState;
+    private transient Row lastRow;
+
     public void accumulate(
-            TerminalHistory acc,
+            TerminalState acc,
             @DataTypeHint(value = "TIMESTAMP(3)", bridgedTo = TimestampData.class) TimestampData et,
             Integer isTxn,
             Integer isFraud,
             String cardId,
-            Long delayMs) {
+            Long delayMs)
+            throws Exception {
+        TerminalWindows windows = new TerminalWindows(acc);
+        TerminalHead head = windows.head;
         long time = et.getMillisecond();
-        acc.delayMs = delayMs;
-        acc.rowTime = time;
+        head.delayMs = delayMs;
+        head.rowTime = time;
         boolean transaction = isTxn != null && isTxn == 1;
         if (transaction) { // a label's time (its transaction's + the delay) moves nothing
-            acc.maxTime = Math.max(acc.maxTime, time);
+            head.maxTime = Math.max(head.maxTime, time);
         }
-        acc.transactions.evictUpTo(
-                OutOfOrderBound.evictionEdge(acc.maxTime, delayMs + LONGEST, outOfOrderBound));
-        acc.frauds.evictUpTo(OutOfOrderBound.evictionEdge(acc.maxTime, LONGEST, outOfOrderBound));
-        if (transaction) {
-            acc.transactions.insert(time, cardId == null ? 0L : KeyHash.of(cardId));
-            return;
-        }
-        // A label, at its transaction's event time + the delay: that transaction is still
-        // kept (delay + 30 days), so an unknown one is recognised, counted and ignored.
+        windows.evictUpTo(
+                OutOfOrderBound.evictionEdge(head.maxTime, delayMs + LONGEST, outOfOrderBound));
+        head.frauds.evictUpTo(OutOfOrderBound.evictionEdge(head.maxTime, LONGEST, outOfOrderBound));
         long card = cardId == null ? 0L : KeyHash.of(cardId);
-        if (!acc.transactions.contains(time - delayMs, card)) {
-            count(unknown);
+        if (transaction) {
+            windows.insert(time, card);
+            windows.spillIfFull();
+            if (head.pending.remove(time + delayMs, card)) { // its label came first
+                addFraud(head, time + delayMs, card);
+            }
+        } else {
+            accumulateLabel(windows, time, card, isFraud != null && isFraud == 1);
+        }
+        expirePending(head);
+        lastRow = features(windows);
+        lastState = acc;
+        windows.store(acc);
+    }
+
+    /**
+     * A label, at its transaction's event time + the delay. That transaction is still kept
+     * (delay + 30 days), so an unknown one is recognised, counted and ignored. A fraud label
+     * may overtake its transaction on the way (they come from different streams): one whose
+     * transaction is not older than the latest transaction time minus the out-of-order bound
+     * waits for it (at most {@link #MAX_PENDING} per terminal) and counts once it comes;
+     * pending labels whose transaction fell behind that edge are dropped as unknown.
+     */
+    private void accumulateLabel(TerminalWindows windows, long time, long card, boolean fraud)
+            throws Exception {
+        TerminalHead head = windows.head;
+        long transactionTime = time - head.delayMs;
+        if (!windows.contains(transactionTime, card)) {
+            boolean mayStillCome =
+                    head.maxTime == Long.MIN_VALUE
+                            || transactionTime >= head.maxTime - outOfOrderBound;
+            if (fraud && mayStillCome && head.pending.size() < MAX_PENDING) {
+                head.pending.insert(time, card);
+            } else {
+                count(unknown);
+            }
             return;
         }
-        if (isFraud != null && isFraud == 1) {
-            if (acc.frauds.contains(time, card)) {
-                count(duplicates);
-                return;
-            }
-            acc.frauds.insert(time, card);
+        if (fraud) {
+            addFraud(head, time, card);
+        }
+    }
+
+    private void addFraud(TerminalHead head, long time, long card) {
+        if (head.frauds.contains(time, card)) {
+            count(duplicates);
+            return;
+        }
+        head.frauds.insert(time, card);
+    }
+
+    /** Drops the pending labels whose transaction can no longer come, counting them. */
+    private void expirePending(TerminalHead head) {
+        if (head.maxTime == Long.MIN_VALUE) {
+            return;
+        }
+        long edge = head.maxTime - outOfOrderBound + head.delayMs; // label time of that edge
+        while (head.pending.size() > 0 && head.pending.times[head.pending.start] < edge) {
+            head.pending.start++;
+            count(unknown);
         }
     }
 
@@ -122,17 +171,28 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalHisto
     }
 
     @Override
-    public Row getValue(TerminalHistory acc) {
-        long t = acc.rowTime;
-        long lagged = t - acc.delayMs;
-        KeyedTimes txns = acc.transactions;
+    public Row getValue(TerminalState acc) {
+        if (acc == lastState && lastRow != null) {
+            return lastRow;
+        }
+        try {
+            return features(new TerminalWindows(acc));
+        } catch (Exception e) {
+            throw new IllegalStateException("reading a terminal's history failed", e);
+        }
+    }
+
+    private static Row features(TerminalWindows windows) throws Exception {
+        long t = windows.head.rowTime;
+        long lagged = t - windows.head.delayMs;
+        KeyedTimes frauds = windows.head.frauds;
         Object[] fields = new Object[2 + 3 * WINDOWS.length];
-        fields[0] = txns.countIn(t - HOUR, t);
-        fields[1] = txns.distinctKeysIn(t - DISTINCT_CARDS_WINDOW, t);
+        fields[0] = windows.countIn(t - HOUR, t);
+        fields[1] = windows.distinctCardsIn(t - DISTINCT_CARDS_WINDOW, t);
         for (int w = 0; w < WINDOWS.length; w++) {
-            fields[2 + 3 * w] = txns.countIn(t - WINDOWS[w], t);
-            fields[3 + 3 * w] = acc.frauds.countIn(t - WINDOWS[w], t);
-            fields[4 + 3 * w] = txns.countIn(lagged - WINDOWS[w], lagged);
+            fields[2 + 3 * w] = windows.countIn(t - WINDOWS[w], t);
+            fields[3 + 3 * w] = frauds.countIn(t - WINDOWS[w], t);
+            fields[4 + 3 * w] = windows.countIn(lagged - WINDOWS[w], lagged);
         }
         return Row.of(fields);
     }
