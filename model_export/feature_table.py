@@ -26,7 +26,7 @@ import pandas as pd
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
 from flink_job.features import DEFAULT_LABEL_DELAY_MS, FEATURE_NAMES, feature_job_parameters
-from flink_job.main import CONNECTOR_JAR
+from flink_job.main import CONNECTOR_JAR, put_jar_on_gateway_classpath
 from flink_job.parsing import ArrivalRules, label_times_sql, rowtime_sql
 from flink_job.pipeline import register_feature_views, register_java_functions
 from flink_job.rest import FlinkRestReader as FlinkRest
@@ -62,6 +62,9 @@ def flink_environment(
     job's views registered; returns it and the name of the feature view. Streaming mode
     reads the files in their line order with a watermark `lateness_ms` behind the largest
     event time (transactions) and reported time (labels) seen, like the job on Kinesis."""
+    # The terminal aggregate's accumulator is a class of the jar that generated code names:
+    # the client compiles that code with the JVM's own class loader (flink_job.main).
+    put_jar_on_gateway_classpath()
     settings = EnvironmentSettings.in_streaming_mode() if streaming else None
     t_env = TableEnvironment.create(settings or EnvironmentSettings.in_batch_mode())
     conf = t_env.get_config()
