@@ -193,31 +193,34 @@ def _restored(jvm: Any, serializer: Any, accumulator: Any) -> Any:
     return serializer.deserialize(source)
 
 
-def test_card_history_read_back_from_a_checkpoint_goes_on_like_the_original(jvm: Any) -> None:
-    features = jvm.io.fraudstream.features
-    function, serializer = features.CardFeatures(), features.CardHistorySerializer()
-    original = function.createAccumulator()
-    at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
-    day = 24 * 3600 * 1000
-    for i in range(40):  # 40 days: the first ten are evicted on the way
-        position = (48.0 + i / 100, 2.0) if i % 3 else (None, None)
-        function.accumulate(original, at(i * day + i), 10.0 + i, f"term_{i % 4}", *position)
-    restored = _restored(jvm, serializer, original)
-    assert function.getValue(restored).toString() == function.getValue(original).toString()
-    for accumulator in (original, restored):
-        function.accumulate(accumulator, at(40 * day), 99.0, "term_1", None, None)
-    assert function.getValue(restored).toString() == function.getValue(original).toString()
-
-
-def _terminal_state_copy(jvm: Any, state: Any) -> Any:
-    """A terminal accumulator as a checkpoint restores it: its head's bytes and its map
-    state's entries, copied into a new one."""
+def _state_copy(jvm_class: Any, state: Any) -> Any:
+    """An accumulator as a checkpoint restores it: its head's bytes and its map state's
+    entries, copied into a new one."""
     from py4j.java_gateway import get_field, set_field
 
-    copy = jvm.io.fraudstream.features.TerminalState()
+    copy = jvm_class()
     set_field(copy, "head", bytes(get_field(state, "head")))
     get_field(copy, "hours").putAll(get_field(state, "hours").getMap())
     return copy
+
+
+def test_card_state_read_back_from_a_checkpoint_goes_on_like_the_original(jvm: Any) -> None:
+    features = jvm.io.fraudstream.features
+    function = features.CardFeatures()
+    original = function.createAccumulator()
+    at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
+    minute = 60 * 1000
+    for i in range(40 * 24 * 2):  # 40 days, a payment every 30 minutes: hours spilled, evicted
+        position = (48.0 + i / 1000, 2.0) if i % 3 else (None, None)
+        function.accumulate(
+            original, at(i * 30 * minute + i), 10.0 + i % 50, f"term_{i % 9}", *position
+        )
+    assert map_size(original) > 100  # hours spilled to map state
+    restored = _state_copy(features.CardState, original)
+    assert function.getValue(restored).toString() == function.getValue(original).toString()
+    for accumulator in (original, restored):
+        function.accumulate(accumulator, at(40 * 24 * 2 * 30 * minute), 99.0, "term_1", None, None)
+    assert function.getValue(restored).toString() == function.getValue(original).toString()
 
 
 def test_terminal_state_read_back_from_a_checkpoint_goes_on_like_the_original(
@@ -234,15 +237,15 @@ def test_terminal_state_read_back_from_a_checkpoint_goes_on_like_the_original(
             if labelled >= 0:
                 usable = at(labelled * 15 * minute + delay)
                 function.accumulate(original, usable, 0, 1, f"c{labelled % 7}", delay)
-    assert from_py4j_map_size(original) > 100  # hours spilled to map state
-    restored = _terminal_state_copy(jvm, original)
+    assert map_size(original) > 100  # hours spilled to map state
+    restored = _state_copy(jvm.io.fraudstream.features.TerminalState, original)
     assert function.getValue(restored).toString() == function.getValue(original).toString()
     for accumulator in (original, restored):
         function.accumulate(accumulator, at(45 * 24 * 4 * 15 * minute), 1, 0, "c1", delay)
     assert function.getValue(restored).toString() == function.getValue(original).toString()
 
 
-def from_py4j_map_size(state: Any) -> int:
+def map_size(state: Any) -> int:
     from py4j.java_gateway import get_field
 
     return int(get_field(state, "hours").getMap().size())

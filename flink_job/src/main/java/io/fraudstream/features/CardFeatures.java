@@ -2,7 +2,6 @@ package io.fraudstream.features;
 
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
-import java.util.Arrays;
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
 import org.apache.flink.table.data.TimestampData;
@@ -23,13 +22,9 @@ import org.apache.flink.types.Row;
  * are evicted. The ROW fields are listed in {@link #OUTPUT}.
  */
 @FunctionHint(
-        accumulator =
-                @DataTypeHint(
-                        value = "RAW",
-                        bridgedTo = CardHistory.class,
-                        rawSerializer = CardHistorySerializer.class),
+        accumulator = @DataTypeHint(bridgedTo = CardState.class),
         output = @DataTypeHint(CardFeatures.OUTPUT))
-public final class CardFeatures extends AggregateFunction<Row, CardHistory> {
+public final class CardFeatures extends AggregateFunction<Row, CardState> {
 
     private static final long serialVersionUID = 1L;
 
@@ -57,127 +52,103 @@ public final class CardFeatures extends AggregateFunction<Row, CardHistory> {
     /** How much longer than 30 days entries are kept for transactions arriving late. */
     private long outOfOrderBound;
 
+    /** The features of the row accumulated last, computed while its history was at hand. */
+    private transient CardState lastState;
+    private transient Row lastRow;
+
     @Override
     public void open(FunctionContext context) {
         outOfOrderBound = OutOfOrderBound.fromJob(context);
     }
 
     @Override
-    public CardHistory createAccumulator() {
-        return new CardHistory();
+    public CardState createAccumulator() {
+        return new CardState();
     }
 
     public void accumulate(
-            CardHistory acc,
+            CardState acc,
             @DataTypeHint(value = "TIMESTAMP(3)", bridgedTo = TimestampData.class) TimestampData et,
             Double amount,
             String terminalId,
             Double lat,
-            Double lon) {
+            Double lon)
+            throws Exception {
         if (amount == null) { // a label on its way to the terminal aggregate: not a payment
             return;
         }
+        CardWindows windows = new CardWindows(acc);
+        CardHead head = windows.head;
         long time = et.getMillisecond();
         boolean positioned = lat != null && lon != null;
-        double rowLat = positioned ? lat : CardHistory.NO_POSITION;
-        double rowLon = positioned ? lon : CardHistory.NO_POSITION;
-        acc.insert(time, amount, KeyHash.of(terminalId), rowLat, rowLon);
-        acc.rowTime = time;
-        acc.rowLat = rowLat;
-        acc.rowLon = rowLon;
-        acc.evictUpTo(OutOfOrderBound.evictionEdge(acc.maxTime, LONGEST, outOfOrderBound));
+        head.rowTime = time;
+        head.rowLat = positioned ? lat : CardHead.NO_POSITION;
+        head.rowLon = positioned ? lon : CardHead.NO_POSITION;
+        windows.insert(time, amount, KeyHash.of(terminalId), head.rowLat, head.rowLon);
+        windows.evictUpTo(OutOfOrderBound.evictionEdge(head.maxTime, LONGEST, outOfOrderBound));
+        windows.spillIfFull();
+        lastRow = features(windows);
+        lastState = acc;
+        windows.store(acc);
     }
 
     @Override
-    public Row getValue(CardHistory acc) {
-        long t = acc.rowTime;
-        int upTo = acc.firstAfter(t); // entries after t arrived earlier but are not in its windows
-        int windows = WINDOWS.length;
-        long[] n = new long[windows];
-        double[] sum = new double[windows];
-        double[] max = new double[windows];
-        Arrays.fill(max, Double.NEGATIVE_INFINITY);
-        long small = 0;
-        double sumsq = 0.0;
-        for (int i = acc.start; i < upTo; i++) {
-            long age = t - acc.times[i];
-            double amount = acc.amounts[i];
-            for (int w = 0; w < windows; w++) {
-                if (age < WINDOWS[w]) {
-                    n[w]++;
-                    sum[w] += amount;
-                    max[w] = Math.max(max[w], amount);
-                }
-            }
-            if (age < SMALL_WINDOW && amount < SMALL_AMOUNT) {
-                small++;
-            }
-            if (age < LONGEST) {
-                sumsq += amount * amount;
-            }
+    public Row getValue(CardState acc) {
+        if (acc == lastState && lastRow != null) {
+            return lastRow;
         }
+        try {
+            return features(new CardWindows(acc));
+        } catch (Exception e) {
+            throw new IllegalStateException("reading a card's history failed", e);
+        }
+    }
+
+    private static Row features(CardWindows windows) throws Exception {
+        CardHead head = windows.head;
+        long t = head.rowTime;
         Object[] fields = new Object[23];
-        for (int w = 0; w < windows; w++) {
-            fields[3 * w] = n[w];
-            fields[3 * w + 1] = sum[w];
-            fields[3 * w + 2] = max[w];
+        CardWindows.Stats longest = null;
+        for (int w = 0; w < WINDOWS.length; w++) {
+            CardWindows.Stats s = windows.statsIn(t - WINDOWS[w], t);
+            fields[3 * w] = s.n;
+            fields[3 * w + 1] = s.sum;
+            fields[3 * w + 2] = s.max;
+            longest = s;
         }
-        fields[15] = small;
-        fields[16] = sumsq;
-        fields[17] = (long) distinctTerminals(acc, t - DISTINCT_TERMINALS_WINDOW, upTo);
-        fields[18] = repeatedTerminals(acc, t - LONGEST, upTo);
+        fields[15] = windows.smallIn(t - SMALL_WINDOW, t, SMALL_AMOUNT);
+        fields[16] = longest.sumsq;
+        fields[17] = windows.distinctTerminalsIn(t - DISTINCT_TERMINALS_WINDOW, t);
+        fields[18] = repeatedTerminals(windows, t);
         // The previous transaction: the latest with an earlier event time (peers share it;
         // among entries of that millisecond, the one accumulated last), live or evicted.
-        int previous = acc.firstAfter(t - 1) - 1;
-        boolean live = previous >= acc.start;
-        boolean hasPrevious = live || (acc.hasEvicted && acc.evictedTime < t);
-        long previousTime = live ? acc.times[previous] : hasPrevious ? acc.evictedTime : t;
-        double previousLat = live ? acc.lats[previous] : hasPrevious ? acc.evictedLat : acc.rowLat;
-        double previousLon = live ? acc.lons[previous] : hasPrevious ? acc.evictedLon : acc.rowLon;
-        fields[19] = hasPrevious ? 2 : 1;
+        double[] previous = windows.previousBefore(t);
+        long previousTime = previous == null ? t : (long) previous[0];
+        fields[19] = previous == null ? 1 : 2;
         fields[20] = LocalDateTime.ofEpochSecond(
                 Math.floorDiv(previousTime, 1000L),
                 (int) Math.floorMod(previousTime, 1000L) * 1_000_000,
                 ZoneOffset.UTC);
-        fields[21] = positionOrMissing(previousLat);
-        fields[22] = positionOrMissing(previousLon);
+        fields[21] = positionOrMissing(previous == null ? head.rowLat : previous[1]);
+        fields[22] = positionOrMissing(previous == null ? head.rowLon : previous[2]);
         return Row.of(fields);
+    }
+
+    /** The terminals of the row and its peers used at least twice in (t - 30 d, t]. */
+    private static Long[] repeatedTerminals(CardWindows windows, long t) throws Exception {
+        long[] candidates = windows.terminalsAt(t);
+        Long[] out = new Long[candidates.length];
+        int n = 0;
+        for (long terminal : candidates) {
+            if (windows.usedTwiceIn(terminal, t - LONGEST, t)) {
+                out[n++] = terminal;
+            }
+        }
+        return java.util.Arrays.copyOf(out, n);
     }
 
     /** Missing positions as -999, the value the feature SQL tests for (NO_POSITION there). */
     private static double positionOrMissing(double value) {
         return Double.isNaN(value) ? -999.0 : value;
-    }
-
-    /** Sorted terminal hashes of the entries after {@code after}, before index {@code upTo}. */
-    private static long[] terminalsAfter(CardHistory acc, long after, int upTo) {
-        long[] hashes = Arrays.copyOfRange(acc.terminals, Math.min(acc.firstAfter(after), upTo), upTo);
-        Arrays.sort(hashes);
-        return hashes;
-    }
-
-    static int distinctTerminals(CardHistory acc, long after, int upTo) {
-        long[] hashes = terminalsAfter(acc, after, upTo);
-        int distinct = 0;
-        for (int i = 0; i < hashes.length; i++) {
-            if (i == 0 || hashes[i] != hashes[i - 1]) {
-                distinct++;
-            }
-        }
-        return distinct;
-    }
-
-    /** Terminals used at least twice after {@code after}: "seen before" for any of them. */
-    static Long[] repeatedTerminals(CardHistory acc, long after, int upTo) {
-        long[] hashes = terminalsAfter(acc, after, upTo);
-        int repeated = 0;
-        Long[] out = new Long[hashes.length / 2];
-        for (int i = 1; i < hashes.length; i++) {
-            boolean firstRepeat = hashes[i] == hashes[i - 1] && (i < 2 || hashes[i - 2] != hashes[i]);
-            if (firstRepeat) {
-                out[repeated++] = hashes[i];
-            }
-        }
-        return Arrays.copyOf(out, repeated);
     }
 }

@@ -1,7 +1,8 @@
-"""A busy terminal (a payment gateway with thousands of transactions a month) keeps all but
-its recent hours in map state, read an hour at a time at its window edges
-(io.fraudstream.features.TerminalState): its features are still exactly the oracle's, in
-the batch engine and streaming on RocksDB, labels included."""
+"""A busy terminal (a payment gateway with thousands of transactions a month) and a busy
+card (a card-testing bot, a corporate card) keep all but their recent hours in map state,
+read an hour at a time at their window edges (io.fraudstream.features.TerminalState,
+CardState): their features are still exactly the oracle's, in the batch engine and
+streaming on RocksDB, labels included."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from tests.feature_oracle import oracle_features
 from tests.test_features import assert_features_equal
 
 HOT = "term_gateway"
-TRANSACTIONS = 3_000  # over 40 days: about 3 an hour at the gateway, 256 kept in the head
+BOT = "card_bot"
+TRANSACTIONS = 3_000  # over 40 days: the gateway 2.5 an hour, the bot 1 (256 kept in a head)
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +34,11 @@ def hot_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         row = {
             "transaction_id": f"t{i}",
             "event_time": at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-            "card_id": f"card_{rng.integers(0, 400)}",
+            "card_id": BOT if rng.random() < 0.4 else f"card_{rng.integers(0, 400)}",
             "terminal_id": HOT if rng.random() < 0.8 else f"term_{rng.integers(0, 20)}",
-            "amount": float(rng.integers(100, 20_000)) / 100,
+            "amount": float(rng.integers(100, 20_000)) / 100 if rng.random() < 0.8 else 1.0,
+            "lat": 48.0 + float(rng.random()),
+            "lon": 2.0 + float(rng.random()),
             "currency": "EUR",
         }
         rows.append(json.dumps(row))
@@ -65,7 +69,7 @@ def expected(hot_files: tuple[Path, Path]) -> pd.DataFrame:
     return oracle_features(t, lab).set_index("transaction_id")
 
 
-def test_a_busy_terminal_gives_the_oracle_features_in_batch(
+def test_a_busy_terminal_and_card_give_the_oracle_features_in_batch(
     hot_files: tuple[Path, Path], expected: pd.DataFrame
 ) -> None:
     transactions, labels = hot_files
@@ -74,7 +78,7 @@ def test_a_busy_terminal_gives_the_oracle_features_in_batch(
     assert_features_equal(actual, expected)
 
 
-def test_a_busy_terminal_gives_the_oracle_features_streaming_on_rocksdb(
+def test_a_busy_terminal_and_card_give_the_oracle_features_streaming_on_rocksdb(
     hot_files: tuple[Path, Path], expected: pd.DataFrame
 ) -> None:
     transactions, labels = hot_files
@@ -86,5 +90,6 @@ def test_a_busy_terminal_gives_the_oracle_features_streaming_on_rocksdb(
     ).to_pandas()
     actual = actual.set_index("transaction_id").astype(dict.fromkeys(FEATURE_NAMES, "float64"))
     assert not actual["late"].any()
-    assert (actual.loc[actual.index.str.startswith("t"), "terminal_txn_count_30d"] > 1000).any()
+    assert (actual["terminal_txn_count_30d"] > 1000).any()
+    assert (actual["card_txn_count_30d"] > 700).any()
     assert_features_equal(actual, expected)

@@ -1,0 +1,164 @@
+package io.fraudstream.features;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * A card's transactions (event time, amount, terminal hash, position), sorted by event time
+ * in parallel primitive arrays; live entries are [start, end). An entry is inserted after the
+ * entries of its millisecond (in order: an append).
+ */
+final class CardEntries {
+
+    static final int BYTES_PER_ENTRY = 5 * Long.BYTES;
+
+    long[] times = new long[4];
+    double[] amounts = new double[4];
+    long[] terminals = new long[4];
+    double[] lats = new double[4];
+    double[] lons = new double[4];
+    int start;
+    int end;
+
+    int size() {
+        return end - start;
+    }
+
+    void evictUpTo(long oldestExcluded) {
+        while (start < end && times[start] <= oldestExcluded) {
+            start++;
+        }
+    }
+
+    void insert(long time, double amount, long terminal, double lat, double lon) {
+        if (end == times.length) {
+            makeRoom();
+        }
+        int at = end;
+        while (at > start && times[at - 1] > time) {
+            at--;
+        }
+        if (at < end) {
+            int later = end - at;
+            System.arraycopy(times, at, times, at + 1, later);
+            System.arraycopy(amounts, at, amounts, at + 1, later);
+            System.arraycopy(terminals, at, terminals, at + 1, later);
+            System.arraycopy(lats, at, lats, at + 1, later);
+            System.arraycopy(lons, at, lons, at + 1, later);
+        }
+        times[at] = time;
+        amounts[at] = amount;
+        terminals[at] = terminal;
+        lats[at] = lat;
+        lons[at] = lon;
+        end++;
+    }
+
+    /** Index of the first live entry with a time after {@code time}. */
+    int firstAfter(long time) {
+        int lo = start;
+        int hi = end;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (times[mid] <= time) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    private void makeRoom() {
+        int n = size();
+        int capacity = n * 2 > times.length ? times.length * 2 : times.length;
+        times = shift(times, capacity);
+        amounts = shift(amounts, capacity);
+        terminals = shift(terminals, capacity);
+        lats = shift(lats, capacity);
+        lons = shift(lons, capacity);
+        start = 0;
+        end = n;
+    }
+
+    private long[] shift(long[] values, int capacity) {
+        long[] out = capacity == values.length ? values : new long[capacity];
+        System.arraycopy(values, start, out, 0, size());
+        return out;
+    }
+
+    private double[] shift(double[] values, int capacity) {
+        double[] out = capacity == values.length ? values : new double[capacity];
+        System.arraycopy(values, start, out, 0, size());
+        return out;
+    }
+
+    int encodedSize() {
+        return Integer.BYTES + BYTES_PER_ENTRY * size();
+    }
+
+    void writeTo(ByteBuffer out) {
+        int n = size();
+        out.putInt(n);
+        out.asLongBuffer().put(times, start, n);
+        out.position(out.position() + n * Long.BYTES);
+        out.asDoubleBuffer().put(amounts, start, n);
+        out.position(out.position() + n * Double.BYTES);
+        out.asLongBuffer().put(terminals, start, n);
+        out.position(out.position() + n * Long.BYTES);
+        out.asDoubleBuffer().put(lats, start, n);
+        out.position(out.position() + n * Double.BYTES);
+        out.asDoubleBuffer().put(lons, start, n);
+        out.position(out.position() + n * Double.BYTES);
+    }
+
+    static CardEntries readFrom(ByteBuffer in) {
+        int n = in.getInt();
+        if (n < 0 || n > in.remaining() / BYTES_PER_ENTRY) {
+            throw new IllegalStateException("corrupt card history: " + n + " entries");
+        }
+        CardEntries e = new CardEntries();
+        int capacity = Math.max(n, 4);
+        e.times = new long[capacity];
+        e.amounts = new double[capacity];
+        e.terminals = new long[capacity];
+        e.lats = new double[capacity];
+        e.lons = new double[capacity];
+        in.asLongBuffer().get(e.times, 0, n);
+        in.position(in.position() + n * Long.BYTES);
+        in.asDoubleBuffer().get(e.amounts, 0, n);
+        in.position(in.position() + n * Double.BYTES);
+        in.asLongBuffer().get(e.terminals, 0, n);
+        in.position(in.position() + n * Long.BYTES);
+        in.asDoubleBuffer().get(e.lats, 0, n);
+        in.position(in.position() + n * Double.BYTES);
+        in.asDoubleBuffer().get(e.lons, 0, n);
+        in.position(in.position() + n * Double.BYTES);
+        e.end = n;
+        return e;
+    }
+
+    byte[] pack() {
+        ByteBuffer out = ByteBuffer.allocate(encodedSize());
+        writeTo(out);
+        return out.array();
+    }
+
+    static CardEntries unpack(byte[] packed) {
+        return readFrom(ByteBuffer.wrap(packed));
+    }
+
+    /** The entries of [from, to) of the live range as a new, independent copy. */
+    CardEntries slice(int from, int to) {
+        CardEntries e = new CardEntries();
+        int n = to - from;
+        int capacity = Math.max(n, 4);
+        e.times = Arrays.copyOfRange(times, from, from + capacity);
+        e.amounts = Arrays.copyOfRange(amounts, from, from + capacity);
+        e.terminals = Arrays.copyOfRange(terminals, from, from + capacity);
+        e.lats = Arrays.copyOfRange(lats, from, from + capacity);
+        e.lons = Arrays.copyOfRange(lons, from, from + capacity);
+        e.end = n;
+        return e;
+    }
+}

@@ -1,0 +1,269 @@
+package io.fraudstream.features;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * What every event of a card needs, kept small enough to read and write whole: per kept hour
+ * its count, sum, sum of squares and largest amount; the recent entries (hours from {@link
+ * #spillHour} on); each terminal's two latest uses; the latest evicted transaction; and the
+ * spilled hours the last event's window edges fell in. Older hours' entries live in map
+ * state ({@link CardState#hours}).
+ */
+final class CardHead {
+
+    static final long HOUR = 3_600_000L;
+    static final double NO_POSITION = Double.NaN;
+
+    long rowTime;
+    double rowLat = NO_POSITION;
+    double rowLon = NO_POSITION;
+    long maxTime = Long.MIN_VALUE;
+    long spillHour = Long.MIN_VALUE;
+
+    long[] hours = new long[4];
+    int[] counts = new int[4];
+    double[] sums = new double[4];
+    double[] sumsqs = new double[4];
+    double[] maxes = new double[4];
+    int nHours;
+
+    CardEntries recent = new CardEntries();
+
+    /** Terminal hashes used by the card (ascending) with their latest and second-latest use. */
+    long[] terminals = new long[4];
+    long[] latest = new long[4];
+    long[] second = new long[4];
+    int nTerminals;
+
+    boolean hasEvicted;
+    long evictedTime;
+    double evictedLat = NO_POSITION;
+    double evictedLon = NO_POSITION;
+
+    long[] cachedHours = new long[0];
+    CardEntries[] cachedBlocks = new CardEntries[0];
+
+    static long hourOf(long time) {
+        return Math.floorDiv(time, HOUR);
+    }
+
+    boolean isSpilled(long hour) {
+        return hour < spillHour;
+    }
+
+    int hourIndex(long hour) {
+        return Arrays.binarySearch(hours, 0, nHours, hour);
+    }
+
+    int count(long hour) {
+        int i = hourIndex(hour);
+        return i >= 0 ? counts[i] : 0;
+    }
+
+    void addToHour(long hour, double amount) {
+        int i = hourIndex(hour);
+        if (i < 0) {
+            i = -i - 1;
+            if (nHours == hours.length) {
+                int capacity = nHours * 2;
+                hours = Arrays.copyOf(hours, capacity);
+                counts = Arrays.copyOf(counts, capacity);
+                sums = Arrays.copyOf(sums, capacity);
+                sumsqs = Arrays.copyOf(sumsqs, capacity);
+                maxes = Arrays.copyOf(maxes, capacity);
+            }
+            int later = nHours - i;
+            System.arraycopy(hours, i, hours, i + 1, later);
+            System.arraycopy(counts, i, counts, i + 1, later);
+            System.arraycopy(sums, i, sums, i + 1, later);
+            System.arraycopy(sumsqs, i, sumsqs, i + 1, later);
+            System.arraycopy(maxes, i, maxes, i + 1, later);
+            hours[i] = hour;
+            counts[i] = 0;
+            sums[i] = 0.0;
+            sumsqs[i] = 0.0;
+            maxes[i] = Double.NEGATIVE_INFINITY;
+            nHours++;
+        }
+        counts[i]++;
+        sums[i] += amount;
+        sumsqs[i] += amount * amount;
+        maxes[i] = Math.max(maxes[i], amount);
+    }
+
+    /** Drops the hours up to {@code lastHour}; returns them (ascending). */
+    long[] dropHoursUpTo(long lastHour) {
+        int n = 0;
+        while (n < nHours && hours[n] <= lastHour) {
+            n++;
+        }
+        long[] dropped = Arrays.copyOf(hours, n);
+        int later = nHours - n;
+        System.arraycopy(hours, n, hours, 0, later);
+        System.arraycopy(counts, n, counts, 0, later);
+        System.arraycopy(sums, n, sums, 0, later);
+        System.arraycopy(sumsqs, n, sumsqs, 0, later);
+        System.arraycopy(maxes, n, maxes, 0, later);
+        nHours = later;
+        return dropped;
+    }
+
+    /** A use of a terminal at {@code time}: its two latest uses follow. */
+    void use(long terminal, long time) {
+        int i = Arrays.binarySearch(terminals, 0, nTerminals, terminal);
+        if (i < 0) {
+            i = -i - 1;
+            if (nTerminals == terminals.length) {
+                terminals = Arrays.copyOf(terminals, nTerminals * 2);
+                latest = Arrays.copyOf(latest, nTerminals * 2);
+                second = Arrays.copyOf(second, nTerminals * 2);
+            }
+            int later = nTerminals - i;
+            System.arraycopy(terminals, i, terminals, i + 1, later);
+            System.arraycopy(latest, i, latest, i + 1, later);
+            System.arraycopy(second, i, second, i + 1, later);
+            terminals[i] = terminal;
+            latest[i] = Long.MIN_VALUE;
+            second[i] = Long.MIN_VALUE;
+            nTerminals++;
+        }
+        if (time >= latest[i]) {
+            second[i] = latest[i];
+            latest[i] = time;
+        } else if (time > second[i]) {
+            second[i] = time;
+        }
+    }
+
+    int terminalIndex(long terminal) {
+        return Arrays.binarySearch(terminals, 0, nTerminals, terminal);
+    }
+
+    /** Forgets uses at or before {@code edge} (and terminals with none left). */
+    void forgetUsesUpTo(long edge) {
+        int kept = 0;
+        for (int i = 0; i < nTerminals; i++) {
+            if (latest[i] <= edge) {
+                continue;
+            }
+            terminals[kept] = terminals[i];
+            latest[kept] = latest[i];
+            second[kept] = second[i] <= edge ? Long.MIN_VALUE : second[i];
+            kept++;
+        }
+        nTerminals = kept;
+    }
+
+    CardEntries cached(long hour) {
+        for (int i = 0; i < cachedHours.length; i++) {
+            if (cachedHours[i] == hour) {
+                return cachedBlocks[i];
+            }
+        }
+        return null;
+    }
+
+    byte[] encode() {
+        int size = 6 * Long.BYTES + 3 * Double.BYTES + 1 + 3 * Integer.BYTES;
+        size += nHours * (Long.BYTES + Integer.BYTES + 3 * Double.BYTES);
+        size += nTerminals * 3 * Long.BYTES + recent.encodedSize();
+        for (CardEntries block : cachedBlocks) {
+            size += Long.BYTES + block.encodedSize();
+        }
+        ByteBuffer out = ByteBuffer.allocate(size);
+        out.putLong(rowTime).putDouble(rowLat).putDouble(rowLon);
+        out.putLong(maxTime).putLong(spillHour);
+        out.put((byte) (hasEvicted ? 1 : 0)).putLong(evictedTime);
+        out.putDouble(evictedLat).putDouble(evictedLon);
+        out.putInt(nHours);
+        putLongs(out, hours, nHours);
+        out.asIntBuffer().put(counts, 0, nHours);
+        out.position(out.position() + nHours * Integer.BYTES);
+        putDoubles(out, sums, nHours);
+        putDoubles(out, sumsqs, nHours);
+        putDoubles(out, maxes, nHours);
+        recent.writeTo(out);
+        out.putInt(nTerminals);
+        putLongs(out, terminals, nTerminals);
+        putLongs(out, latest, nTerminals);
+        putLongs(out, second, nTerminals);
+        out.putInt(cachedHours.length);
+        out.putLong(0L); // reserved
+        for (int i = 0; i < cachedHours.length; i++) {
+            out.putLong(cachedHours[i]);
+            cachedBlocks[i].writeTo(out);
+        }
+        return out.array();
+    }
+
+    static CardHead decode(byte[] bytes) {
+        CardHead h = new CardHead();
+        if (bytes == null || bytes.length == 0) {
+            return h;
+        }
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        h.rowTime = in.getLong();
+        h.rowLat = in.getDouble();
+        h.rowLon = in.getDouble();
+        h.maxTime = in.getLong();
+        h.spillHour = in.getLong();
+        h.hasEvicted = in.get() == 1;
+        h.evictedTime = in.getLong();
+        h.evictedLat = in.getDouble();
+        h.evictedLon = in.getDouble();
+        h.nHours = checked(in.getInt(), in, Long.BYTES + Integer.BYTES + 3 * Double.BYTES);
+        h.hours = getLongs(in, h.nHours);
+        h.counts = new int[Math.max(h.nHours, 4)];
+        in.asIntBuffer().get(h.counts, 0, h.nHours);
+        in.position(in.position() + h.nHours * Integer.BYTES);
+        h.sums = getDoubles(in, h.nHours);
+        h.sumsqs = getDoubles(in, h.nHours);
+        h.maxes = getDoubles(in, h.nHours);
+        h.recent = CardEntries.readFrom(in);
+        h.nTerminals = checked(in.getInt(), in, 3 * Long.BYTES);
+        h.terminals = getLongs(in, h.nTerminals);
+        h.latest = getLongs(in, h.nTerminals);
+        h.second = getLongs(in, h.nTerminals);
+        int cached = in.getInt();
+        in.getLong();
+        h.cachedHours = new long[cached];
+        h.cachedBlocks = new CardEntries[cached];
+        for (int i = 0; i < cached; i++) {
+            h.cachedHours[i] = in.getLong();
+            h.cachedBlocks[i] = CardEntries.readFrom(in);
+        }
+        return h;
+    }
+
+    private static int checked(int n, ByteBuffer in, int bytesEach) {
+        if (n < 0 || n > in.remaining() / bytesEach) {
+            throw new IllegalStateException("corrupt card head: " + n);
+        }
+        return n;
+    }
+
+    private static void putLongs(ByteBuffer out, long[] values, int n) {
+        out.asLongBuffer().put(values, 0, n);
+        out.position(out.position() + n * Long.BYTES);
+    }
+
+    private static void putDoubles(ByteBuffer out, double[] values, int n) {
+        out.asDoubleBuffer().put(values, 0, n);
+        out.position(out.position() + n * Double.BYTES);
+    }
+
+    private static long[] getLongs(ByteBuffer in, int n) {
+        long[] values = new long[Math.max(n, 4)];
+        in.asLongBuffer().get(values, 0, n);
+        in.position(in.position() + n * Long.BYTES);
+        return values;
+    }
+
+    private static double[] getDoubles(ByteBuffer in, int n) {
+        double[] values = new double[Math.max(n, 4)];
+        in.asDoubleBuffer().get(values, 0, n);
+        in.position(in.position() + n * Double.BYTES);
+        return values;
+    }
+}
