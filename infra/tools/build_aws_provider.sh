@@ -119,6 +119,7 @@ build_locked() {
     fi
 }
 
+main() {
 cmd=${1:-build}
 case "$cmd" in
 _build)
@@ -205,3 +206,8 @@ EOF
     exit 2
     ;;
 esac
+}
+
+# The whole file is read before anything runs (main is called on its last line): a build
+# runs for an hour, and bash would otherwise read an edited or checked-out script mid-run.
+main "$@"; exit $?
