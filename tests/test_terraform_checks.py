@@ -88,9 +88,8 @@ def built_provider_mirror() -> Path:
             _built_mirror.append(Path(build_script("mirror").stdout.strip()))
         else:
             _built_mirror.append(
-                f"no hashicorp/aws provider: {waited.stderr.strip()} (build log: {log}; "
-                "set FRAUD_TF_PLUGIN_DIR to a filesystem mirror that has the pinned version "
-                "to use another copy)"
+                f"no hashicorp/aws provider: {waited.stderr.strip()} (build log: {log}). "
+                "FRAUD_TF_PLUGIN_DIR may name another filesystem mirror with the pinned version"
             )
     outcome = _built_mirror[0]
     if isinstance(outcome, str):
