@@ -100,16 +100,11 @@ final class CardEntries {
     void writeTo(ByteBuffer out) {
         int n = size();
         out.putInt(n);
-        out.asLongBuffer().put(times, start, n);
-        out.position(out.position() + n * Long.BYTES);
-        out.asDoubleBuffer().put(amounts, start, n);
-        out.position(out.position() + n * Double.BYTES);
-        out.asLongBuffer().put(terminals, start, n);
-        out.position(out.position() + n * Long.BYTES);
-        out.asDoubleBuffer().put(lats, start, n);
-        out.position(out.position() + n * Double.BYTES);
-        out.asDoubleBuffer().put(lons, start, n);
-        out.position(out.position() + n * Double.BYTES);
+        Packing.putLongs(out, times, start, n);
+        Packing.putDoubles(out, amounts, start, n);
+        Packing.putLongs(out, terminals, start, n);
+        Packing.putDoubles(out, lats, start, n);
+        Packing.putDoubles(out, lons, start, n);
     }
 
     static CardEntries readFrom(ByteBuffer in) {
@@ -118,22 +113,11 @@ final class CardEntries {
             throw new IllegalStateException("corrupt card history: " + n + " entries");
         }
         CardEntries e = new CardEntries();
-        int capacity = Math.max(n, 4);
-        e.times = new long[capacity];
-        e.amounts = new double[capacity];
-        e.terminals = new long[capacity];
-        e.lats = new double[capacity];
-        e.lons = new double[capacity];
-        in.asLongBuffer().get(e.times, 0, n);
-        in.position(in.position() + n * Long.BYTES);
-        in.asDoubleBuffer().get(e.amounts, 0, n);
-        in.position(in.position() + n * Double.BYTES);
-        in.asLongBuffer().get(e.terminals, 0, n);
-        in.position(in.position() + n * Long.BYTES);
-        in.asDoubleBuffer().get(e.lats, 0, n);
-        in.position(in.position() + n * Double.BYTES);
-        in.asDoubleBuffer().get(e.lons, 0, n);
-        in.position(in.position() + n * Double.BYTES);
+        e.times = Packing.getLongs(in, n);
+        e.amounts = Packing.getDoubles(in, n);
+        e.terminals = Packing.getLongs(in, n);
+        e.lats = Packing.getDoubles(in, n);
+        e.lons = Packing.getDoubles(in, n);
         e.end = n;
         return e;
     }

@@ -177,17 +177,16 @@ final class CardHead {
         out.put((byte) (hasEvicted ? 1 : 0)).putLong(evictedTime);
         out.putDouble(evictedLat).putDouble(evictedLon);
         out.putInt(nHours);
-        putLongs(out, hours, nHours);
-        out.asIntBuffer().put(counts, 0, nHours);
-        out.position(out.position() + nHours * Integer.BYTES);
-        putDoubles(out, sums, nHours);
-        putDoubles(out, sumsqs, nHours);
-        putDoubles(out, maxes, nHours);
+        Packing.putLongs(out, hours, 0, nHours);
+        Packing.putInts(out, counts, nHours);
+        Packing.putDoubles(out, sums, 0, nHours);
+        Packing.putDoubles(out, sumsqs, 0, nHours);
+        Packing.putDoubles(out, maxes, 0, nHours);
         recent.writeTo(out);
         out.putInt(nTerminals);
-        putLongs(out, terminals, nTerminals);
-        putLongs(out, latest, nTerminals);
-        putLongs(out, second, nTerminals);
+        Packing.putLongs(out, terminals, 0, nTerminals);
+        Packing.putLongs(out, latest, 0, nTerminals);
+        Packing.putLongs(out, second, 0, nTerminals);
         out.putInt(cachedHours.length);
         out.putLong(0L); // reserved
         for (int i = 0; i < cachedHours.length; i++) {
@@ -213,18 +212,16 @@ final class CardHead {
         h.evictedLat = in.getDouble();
         h.evictedLon = in.getDouble();
         h.nHours = checked(in.getInt(), in, Long.BYTES + Integer.BYTES + 3 * Double.BYTES);
-        h.hours = getLongs(in, h.nHours);
-        h.counts = new int[Math.max(h.nHours, 4)];
-        in.asIntBuffer().get(h.counts, 0, h.nHours);
-        in.position(in.position() + h.nHours * Integer.BYTES);
-        h.sums = getDoubles(in, h.nHours);
-        h.sumsqs = getDoubles(in, h.nHours);
-        h.maxes = getDoubles(in, h.nHours);
+        h.hours = Packing.getLongs(in, h.nHours);
+        h.counts = Packing.getInts(in, h.nHours);
+        h.sums = Packing.getDoubles(in, h.nHours);
+        h.sumsqs = Packing.getDoubles(in, h.nHours);
+        h.maxes = Packing.getDoubles(in, h.nHours);
         h.recent = CardEntries.readFrom(in);
         h.nTerminals = checked(in.getInt(), in, 3 * Long.BYTES);
-        h.terminals = getLongs(in, h.nTerminals);
-        h.latest = getLongs(in, h.nTerminals);
-        h.second = getLongs(in, h.nTerminals);
+        h.terminals = Packing.getLongs(in, h.nTerminals);
+        h.latest = Packing.getLongs(in, h.nTerminals);
+        h.second = Packing.getLongs(in, h.nTerminals);
         int cached = in.getInt();
         in.getLong();
         h.cachedHours = new long[cached];
@@ -241,29 +238,5 @@ final class CardHead {
             throw new IllegalStateException("corrupt card head: " + n);
         }
         return n;
-    }
-
-    private static void putLongs(ByteBuffer out, long[] values, int n) {
-        out.asLongBuffer().put(values, 0, n);
-        out.position(out.position() + n * Long.BYTES);
-    }
-
-    private static void putDoubles(ByteBuffer out, double[] values, int n) {
-        out.asDoubleBuffer().put(values, 0, n);
-        out.position(out.position() + n * Double.BYTES);
-    }
-
-    private static long[] getLongs(ByteBuffer in, int n) {
-        long[] values = new long[Math.max(n, 4)];
-        in.asLongBuffer().get(values, 0, n);
-        in.position(in.position() + n * Long.BYTES);
-        return values;
-    }
-
-    private static double[] getDoubles(ByteBuffer in, int n) {
-        double[] values = new double[Math.max(n, 4)];
-        in.asDoubleBuffer().get(values, 0, n);
-        in.position(in.position() + n * Double.BYTES);
-        return values;
     }
 }

@@ -155,18 +155,7 @@ final class CardWindows {
             } else if (second <= to) {
                 distinct += second > from ? 1 : 0;
             } else {
-                return distinctOf(terminalsIn(from, to)); // two uses after the row: read
-            }
-        }
-        return distinct;
-    }
-
-    private static long distinctOf(long[] hashes) {
-        Arrays.sort(hashes);
-        long distinct = 0;
-        for (int i = 0; i < hashes.length; i++) {
-            if (i == 0 || hashes[i] != hashes[i - 1]) {
-                distinct++;
+                return KeyHash.distinct(terminalsIn(from, to)); // two uses after the row: read
             }
         }
         return distinct;

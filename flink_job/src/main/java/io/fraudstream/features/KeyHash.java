@@ -24,6 +24,18 @@ public final class KeyHash extends ScalarFunction {
         return h ^ (h >>> 31);
     }
 
+    /** How many different hashes {@code hashes} holds (sorts it in place). */
+    static long distinct(long[] hashes) {
+        java.util.Arrays.sort(hashes);
+        long distinct = 0;
+        for (int i = 0; i < hashes.length; i++) {
+            if (i == 0 || hashes[i] != hashes[i - 1]) {
+                distinct++;
+            }
+        }
+        return distinct;
+    }
+
     public Long eval(String id) {
         return id == null ? null : of(id);
     }

@@ -87,15 +87,7 @@ final class KeyedTimes {
 
     /** Distinct keys of the entries with a time in (from, to]. */
     long distinctKeysIn(long from, long to) {
-        long[] hashes = Arrays.copyOfRange(keys, firstAfter(from), firstAfter(to));
-        Arrays.sort(hashes);
-        long distinct = 0;
-        for (int i = 0; i < hashes.length; i++) {
-            if (i == 0 || hashes[i] != hashes[i - 1]) {
-                distinct++;
-            }
-        }
-        return distinct;
+        return KeyHash.distinct(Arrays.copyOfRange(keys, firstAfter(from), firstAfter(to)));
     }
 
     /** Removes one entry with exactly this time and key; whether there was one. */
@@ -125,10 +117,8 @@ final class KeyedTimes {
     void writeTo(ByteBuffer out) {
         int n = size();
         out.putInt(n);
-        out.asLongBuffer().put(times, start, n);
-        out.position(out.position() + n * Long.BYTES);
-        out.asLongBuffer().put(keys, start, n);
-        out.position(out.position() + n * Long.BYTES);
+        Packing.putLongs(out, times, start, n);
+        Packing.putLongs(out, keys, start, n);
     }
 
     int encodedSize() {
@@ -141,12 +131,8 @@ final class KeyedTimes {
             throw new IllegalStateException("corrupt feature history: " + n + " entries");
         }
         KeyedTimes entries = new KeyedTimes();
-        entries.times = new long[Math.max(n, 4)];
-        entries.keys = new long[Math.max(n, 4)];
-        in.asLongBuffer().get(entries.times, 0, n);
-        in.position(in.position() + n * Long.BYTES);
-        in.asLongBuffer().get(entries.keys, 0, n);
-        in.position(in.position() + n * Long.BYTES);
+        entries.times = Packing.getLongs(in, n);
+        entries.keys = Packing.getLongs(in, n);
         entries.end = n;
         return entries;
     }

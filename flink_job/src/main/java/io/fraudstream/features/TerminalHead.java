@@ -116,10 +116,8 @@ final class TerminalHead {
         ByteBuffer out = ByteBuffer.allocate(size);
         out.putLong(delayMs).putLong(rowTime).putLong(maxTime).putLong(spillHour);
         out.putInt(nHours);
-        out.asLongBuffer().put(hours, 0, nHours);
-        out.position(out.position() + nHours * Long.BYTES);
-        out.asIntBuffer().put(counts, 0, nHours);
-        out.position(out.position() + nHours * Integer.BYTES);
+        Packing.putLongs(out, hours, 0, nHours);
+        Packing.putInts(out, counts, nHours);
         recent.writeTo(out);
         frauds.writeTo(out);
         pending.writeTo(out);
@@ -146,12 +144,8 @@ final class TerminalHead {
         if (h.nHours < 0 || h.nHours > in.remaining() / (Long.BYTES + Integer.BYTES)) {
             throw new IllegalStateException("corrupt terminal head: " + h.nHours + " hours");
         }
-        h.hours = new long[Math.max(h.nHours, 4)];
-        h.counts = new int[Math.max(h.nHours, 4)];
-        in.asLongBuffer().get(h.hours, 0, h.nHours);
-        in.position(in.position() + h.nHours * Long.BYTES);
-        in.asIntBuffer().get(h.counts, 0, h.nHours);
-        in.position(in.position() + h.nHours * Integer.BYTES);
+        h.hours = Packing.getLongs(in, h.nHours);
+        h.counts = Packing.getInts(in, h.nHours);
         h.recent = KeyedTimes.readFrom(in);
         h.frauds = KeyedTimes.readFrom(in);
         h.pending = KeyedTimes.readFrom(in);

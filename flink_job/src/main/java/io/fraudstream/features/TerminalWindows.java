@@ -77,14 +77,7 @@ final class TerminalWindows {
                 keys = concat(keys, block(hour).keysIn(from, to));
             }
         }
-        Arrays.sort(keys);
-        long distinct = 0;
-        for (int i = 0; i < keys.length; i++) {
-            if (i == 0 || keys[i] != keys[i - 1]) {
-                distinct++;
-            }
-        }
-        return distinct;
+        return KeyHash.distinct(keys);
     }
 
     private static long[] concat(long[] a, long[] b) {

@@ -1,0 +1,49 @@
+package io.fraudstream.features;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Primitive arrays written to and read from the byte blocks the feature state keeps (a key's
+ * head, an hour's entries), a block copy each. Arrays read back have room for at least four
+ * entries, so that inserting into them does not grow them at once.
+ */
+final class Packing {
+
+    private Packing() {}
+
+    static void putLongs(ByteBuffer out, long[] values, int from, int n) {
+        out.asLongBuffer().put(values, from, n);
+        out.position(out.position() + n * Long.BYTES);
+    }
+
+    static void putDoubles(ByteBuffer out, double[] values, int from, int n) {
+        out.asDoubleBuffer().put(values, from, n);
+        out.position(out.position() + n * Double.BYTES);
+    }
+
+    static void putInts(ByteBuffer out, int[] values, int n) {
+        out.asIntBuffer().put(values, 0, n);
+        out.position(out.position() + n * Integer.BYTES);
+    }
+
+    static long[] getLongs(ByteBuffer in, int n) {
+        long[] values = new long[Math.max(n, 4)];
+        in.asLongBuffer().get(values, 0, n);
+        in.position(in.position() + n * Long.BYTES);
+        return values;
+    }
+
+    static double[] getDoubles(ByteBuffer in, int n) {
+        double[] values = new double[Math.max(n, 4)];
+        in.asDoubleBuffer().get(values, 0, n);
+        in.position(in.position() + n * Double.BYTES);
+        return values;
+    }
+
+    static int[] getInts(ByteBuffer in, int n) {
+        int[] values = new int[Math.max(n, 4)];
+        in.asIntBuffer().get(values, 0, n);
+        in.position(in.position() + n * Integer.BYTES);
+        return values;
+    }
+}
