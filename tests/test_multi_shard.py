@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +37,33 @@ RATE = 200  # transactions per second: the sample's 5,481 (35 days) in about 27 
 # Alerts never wait for the bound.
 BOUND_MS = 24 * 3_600_000
 MIN_THRESHOLD = 1e-12  # about as low as the manifest takes: scores above 0 come out
-IN_FLIGHT_SENSITIVE = frozenset(
-    {
-        "terminal_txn_count_1d",
-        "terminal_txn_count_7d",
-        "terminal_txn_count_30d",
-        "terminal_distinct_cards_1h",
-    }
-)
+DAY_MS = 86_400_000
+TERMINAL_COUNTS = {
+    "terminal_txn_count_1d": DAY_MS,
+    "terminal_txn_count_7d": 7 * DAY_MS,
+    "terminal_txn_count_30d": 30 * DAY_MS,
+}
+HOUR_MS = 3_600_000
+IN_FLIGHT_SENSITIVE = frozenset({*TERMINAL_COUNTS, "terminal_distinct_cards_1h"})
 
 
-def run(model: Path, shards: int, parallelism: int) -> dict[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class Sent:
+    """A transaction as put: its terminal, card, event time (ms) and put time (epoch s)."""
+
+    terminal: str
+    card: str
+    event_ms: int
+    put_s: float
+
+
+@dataclass(frozen=True)
+class Run:
+    alerts: dict[str, dict[str, Any]]  # by transaction id
+    sent: dict[str, Sent]  # by transaction id
+
+
+def run(model: Path, shards: int, parallelism: int) -> Run:
     """The alerts by transaction id. One shard is read in order: nothing is late. With four,
     a source subtask reads two shards whose polls can drift a second apart (a day of this
     replay's event time) behind its watermark, which is per subtask, not per shard: such a
@@ -62,16 +81,29 @@ def run(model: Path, shards: int, parallelism: int) -> dict[str, dict[str, Any]]
             watermark_max_out_of_orderness_ms=BOUND_MS,
         ) as pipeline,
     ):
-        pipeline.send(records, rate=RATE, progress=False)
+        replay = pipeline.send(records, rate=RATE, progress=False)
         wait_for(lambda: pipeline.scored() >= len(records), 240, "every transaction scored")
         wait_quiet(pipeline.alerts, quiet_s=3.0, timeout_s=60)
         assert pipeline.scored() == len(records)
         if shards == 1:
             assert pipeline.late() == 0
-        return {a.record["transaction_id"]: a.record for a in pipeline.alerts.received}
+        alerts = {a.record["transaction_id"]: a.record for a in pipeline.alerts.received}
+    sent = {}
+    for record in map(json.loads, records):
+        sent[record["transaction_id"]] = Sent(
+            record["terminal_id"],
+            record["card_id"],
+            _epoch_ms(record["event_time"]),
+            replay.put_times[record["transaction_id"]],
+        )
+    return Run(alerts, sent)
 
 
-Runs = tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], float]
+def _epoch_ms(iso: str) -> int:
+    return round(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+Runs = tuple[Run, Run, float]
 
 
 @pytest.fixture(scope="module")
@@ -85,17 +117,54 @@ def runs(trained_model: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
     return run(model, 1, 1), run(model, 4, 2), threshold
 
 
+class InFlight:
+    """What a four-shard transaction can have missed: the transactions of its terminal put
+    before it, yet so shortly before that they could still have been on their way to the
+    terminal aggregate when it got there. No record took longer from its put to its
+    decision than the slowest alert did (`horizon_s`), so one put earlier than that had
+    reached the aggregate before this one was even put."""
+
+    def __init__(self, run: Run) -> None:
+        self.horizon_s = max(
+            _epoch_ms(a["detected_at"]) / 1000 - run.sent[t].put_s for t, a in run.alerts.items()
+        )
+        self._sent = run.sent
+        self._by_terminal: dict[str, list[tuple[str, Sent]]] = defaultdict(list)
+        for transaction_id, sent in run.sent.items():
+            self._by_terminal[sent.terminal].append((transaction_id, sent))
+
+    def at_most(self, transaction_id: str, feature: str) -> int:
+        """The most that `feature` of the transaction can be short by."""
+        this = self._sent[transaction_id]
+        window_ms = TERMINAL_COUNTS.get(feature, HOUR_MS)
+        missable = [
+            other
+            for other_id, other in self._by_terminal[this.terminal]
+            if other_id != transaction_id
+            and this.put_s - self.horizon_s <= other.put_s <= this.put_s
+            and this.event_ms - window_ms < other.event_ms <= this.event_ms
+        ]
+        if feature in TERMINAL_COUNTS:
+            return len(missable)
+        return len({other.card for other in missable})
+
+
 def test_card_features_are_the_same_and_terminal_counts_short_only_by_what_was_in_flight(
     runs: Runs,
 ) -> None:
     one, four, _ = runs
-    both = set(one) & set(four)
+    both = set(one.alerts) & set(four.alerts)
     assert len(both) > 1_000
+    in_flight = InFlight(four)
+    assert in_flight.horizon_s < 60, "a slow run proves little about what was in flight"
     for transaction_id in both:
-        expected, actual = one[transaction_id]["features"], four[transaction_id]["features"]
+        expected = one.alerts[transaction_id]["features"]
+        actual = four.alerts[transaction_id]["features"]
         for name in FEATURE_NAMES:
             if name in IN_FLIGHT_SENSITIVE:
                 assert 1 <= actual[name] <= expected[name], (transaction_id, name)
+                short = expected[name] - actual[name]
+                assert short <= in_flight.at_most(transaction_id, name), (transaction_id, name)
             else:
                 assert actual[name] == pytest.approx(expected[name], rel=1e-6), name
 
@@ -105,17 +174,22 @@ def test_four_shards_alert_what_one_shard_alerts_wherever_the_features_are_the_s
 ) -> None:
     """A transaction missing from one run scored 0 there and not here: its features differ,
     as the model is deterministic. Where both runs have the same features, the same score
-    and the same decision."""
+    and the same decision. How many differ depends on how far the shards' polls drift apart
+    (about a fifth of the transactions here, at 200/s with a day of event time per 0.8 s);
+    the test above bounds each difference by what was in flight."""
     one, four, threshold = runs
 
-    def alerted(run: dict[str, dict[str, Any]]) -> set[str]:
-        return {t for t, a in run.items() if a["score"] >= threshold}
+    def alerted(run: Run) -> set[str]:
+        return {t for t, a in run.alerts.items() if a["score"] >= threshold}
 
     assert len(alerted(one)) > 100
-    same = [t for t in set(one) & set(four) if one[t]["features"] == four[t]["features"]]
-    assert len(same) > 0.8 * len(set(one) | set(four))  # most had every predecessor already
+    both = set(one.alerts) & set(four.alerts)
+    same = {t for t in both if one.alerts[t]["features"] == four.alerts[t]["features"]}
+    assert len(same) > 0.5 * len(set(one.alerts) | set(four.alerts))
     for transaction_id in same:
-        assert four[transaction_id]["score"] == pytest.approx(one[transaction_id]["score"])
+        assert four.alerts[transaction_id]["score"] == pytest.approx(
+            one.alerts[transaction_id]["score"]
+        )
     changed = alerted(one) ^ alerted(four)
-    assert not changed & set(same)
-    assert len(changed) <= 0.02 * len(alerted(one)), sorted(changed)
+    assert not changed & same
+    assert len(changed) <= 0.05 * len(alerted(one)), sorted(changed)
