@@ -4,11 +4,12 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * What every event of a card needs, kept small enough to read and write whole: per kept hour
- * its count, sum, sum of squares and largest amount; the recent entries (hours from {@link
- * #spillHour} on); each terminal's two latest uses; the latest evicted transaction; and the
- * spilled hours the last event's window edges fell in. Older hours' entries live in map
- * state ({@link CardState#hours}).
+ * What every event of a card needs, kept small enough to read and write whole: the recent
+ * entries (hours from {@link #spillHour} on); for every older hour its count, sum, sum of
+ * squares and largest amount; each terminal's two latest uses; the latest evicted
+ * transaction; and the older hours the last event's window edges fell in. Older hours'
+ * entries live in map state ({@link CardState#hours}). A card that never spilled keeps no
+ * per-hour figures: its windows read its entries.
  */
 final class CardHead {
 
@@ -52,6 +53,11 @@ final class CardHead {
         return hour < spillHour;
     }
 
+    /** The last spilled hour, or MIN_VALUE while none is. */
+    long lastSpilledHour() {
+        return spillHour == Long.MIN_VALUE ? Long.MIN_VALUE : spillHour - 1;
+    }
+
     int hourIndex(long hour) {
         return Arrays.binarySearch(hours, 0, nHours, hour);
     }
@@ -61,7 +67,8 @@ final class CardHead {
         return i >= 0 ? counts[i] : 0;
     }
 
-    void addToHour(long hour, double amount) {
+    /** Adds {@code n} transactions of a spilled hour with these figures to its own. */
+    void addToHour(long hour, int n, double sum, double sumsq, double max) {
         int i = hourIndex(hour);
         if (i < 0) {
             i = -i - 1;
@@ -86,10 +93,10 @@ final class CardHead {
             maxes[i] = Double.NEGATIVE_INFINITY;
             nHours++;
         }
-        counts[i]++;
-        sums[i] += amount;
-        sumsqs[i] += amount * amount;
-        maxes[i] = Math.max(maxes[i], amount);
+        counts[i] += n;
+        sums[i] += sum;
+        sumsqs[i] += sumsq;
+        maxes[i] = Math.max(maxes[i], max);
     }
 
     /** Drops the hours up to {@code lastHour}; returns them (ascending). */

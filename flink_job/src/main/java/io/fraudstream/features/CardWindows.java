@@ -7,8 +7,9 @@ import org.apache.flink.table.api.dataview.MapView;
 
 /**
  * One event's view of a card's history: the decoded {@link CardHead} and the map state of its
- * spilled hours. Sums, counts and maxima over (from, to] are exact: whole hours from the
- * head's per-hour figures, the hour at each edge from its entries.
+ * spilled hours. Sums, counts and maxima over (from, to] are exact: recent hours from their
+ * entries; spilled ones from the head's per-hour figures, the hour at each edge from its
+ * entries.
  */
 final class CardWindows {
 
@@ -48,14 +49,6 @@ final class CardWindows {
         return block;
     }
 
-    /** The entries of one hour: the recent ones or that hour's block. */
-    private CardEntries entriesOf(long hour) throws Exception {
-        if (!head.isSpilled(hour)) {
-            return head.recent;
-        }
-        return head.count(hour) == 0 ? new CardEntries() : block(hour);
-    }
-
     /** Count, sum, sum of squares and maximum of the amounts in (from, to]. */
     static final class Stats {
         long n;
@@ -71,76 +64,90 @@ final class CardWindows {
         }
     }
 
+    /**
+     * Recent hours from their entries; spilled ones from the entries of the hour at each edge
+     * and the figures of the whole hours between.
+     */
     Stats statsIn(long from, long to) throws Exception {
         Stats s = new Stats();
+        CardEntries recent = head.recent;
+        for (int i = recent.firstAfter(from); i < recent.firstAfter(to); i++) {
+            s.add(recent.amounts[i]);
+        }
         long first = CardHead.hourOf(from + 1);
-        long last = CardHead.hourOf(to);
-        addEntries(s, first, from, to);
-        if (last == first) {
+        if (!head.isSpilled(first)) {
             return s;
         }
-        for (int i = 0; i < head.nHours; i++) { // whole hours strictly between the edges
-            long hour = head.hours[i];
-            if (hour > first && hour < last) {
+        addSpilledEntries(s, first, from, to);
+        long last = CardHead.hourOf(to);
+        boolean lastSpilled = head.isSpilled(last);
+        long wholeUpTo = lastSpilled ? last - 1 : head.lastSpilledHour();
+        for (int i = 0; i < head.nHours && head.hours[i] <= wholeUpTo; i++) {
+            if (head.hours[i] > first) {
                 s.n += head.counts[i];
                 s.sum += head.sums[i];
                 s.sumsq += head.sumsqs[i];
                 s.max = Math.max(s.max, head.maxes[i]);
             }
         }
-        addEntries(s, last, from, to);
+        if (lastSpilled && last > first) {
+            addSpilledEntries(s, last, from, to);
+        }
         return s;
     }
 
-    private void addEntries(Stats s, long hour, long from, long to) throws Exception {
+    private void addSpilledEntries(Stats s, long hour, long from, long to) throws Exception {
         if (head.count(hour) == 0) {
             return;
         }
-        CardEntries e = entriesOf(hour);
-        long hourStart = hour * CardHead.HOUR;
-        int lo = e.firstAfter(Math.max(from, hourStart - 1));
-        int hi = e.firstAfter(Math.min(to, hourStart + CardHead.HOUR - 1));
-        for (int i = lo; i < hi; i++) {
+        CardEntries e = block(hour);
+        for (int i = e.firstAfter(from); i < e.firstAfter(to); i++) {
             s.add(e.amounts[i]);
         }
     }
 
     /** Entries in (from, to] with an amount below {@code below}. */
     long smallIn(long from, long to, double below) throws Exception {
-        long n = 0;
-        for (long hour = CardHead.hourOf(from + 1); hour <= CardHead.hourOf(to); hour++) {
-            if (head.count(hour) == 0) {
-                continue;
-            }
-            CardEntries e = entriesOf(hour);
-            long hourStart = hour * CardHead.HOUR;
-            int hi = e.firstAfter(Math.min(to, hourStart + CardHead.HOUR - 1));
-            for (int i = e.firstAfter(Math.max(from, hourStart - 1)); i < hi; i++) {
-                if (e.amounts[i] < below) {
-                    n++;
-                }
+        long n = countBelow(head.recent, from, to, below);
+        long last = Math.min(CardHead.hourOf(to), head.lastSpilledHour());
+        for (long hour = CardHead.hourOf(from + 1); hour <= last; hour++) {
+            if (head.count(hour) > 0) {
+                n += countBelow(block(hour), from, to, below);
             }
         }
         return n;
     }
 
-    /** Terminal hashes of the entries in (from, to], read hour by hour (the slow path). */
+    private static long countBelow(CardEntries e, long from, long to, double below) {
+        long n = 0;
+        for (int i = e.firstAfter(from); i < e.firstAfter(to); i++) {
+            if (e.amounts[i] < below) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Terminal hashes of the entries in (from, to], spilled hours read one by one (the slow path). */
     private long[] terminalsIn(long from, long to) throws Exception {
         long[] out = new long[0];
         for (int i = 0; i < head.nHours; i++) {
             long hour = head.hours[i];
-            if (hour < CardHead.hourOf(from + 1) || hour > CardHead.hourOf(to)) {
-                continue;
+            if (hour >= CardHead.hourOf(from + 1) && hour <= CardHead.hourOf(to)) {
+                out = concat(out, terminalsOf(block(hour), from, to));
             }
-            CardEntries e = entriesOf(hour);
-            long hourStart = hour * CardHead.HOUR;
-            int lo = e.firstAfter(Math.max(from, hourStart - 1));
-            int hi = e.firstAfter(Math.min(to, hourStart + CardHead.HOUR - 1));
-            long[] more = Arrays.copyOfRange(e.terminals, lo, Math.max(lo, hi));
-            long[] joined = Arrays.copyOf(out, out.length + more.length);
-            System.arraycopy(more, 0, joined, out.length, more.length);
-            out = joined;
         }
+        return concat(out, terminalsOf(head.recent, from, to));
+    }
+
+    private static long[] terminalsOf(CardEntries e, long from, long to) {
+        int lo = e.firstAfter(from);
+        return Arrays.copyOfRange(e.terminals, lo, Math.max(lo, e.firstAfter(to)));
+    }
+
+    private static long[] concat(long[] a, long[] b) {
+        long[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
 
@@ -195,17 +202,13 @@ final class CardWindows {
 
     /** The latest entry with a time before {@code t}: {time, lat, lon}, or null. */
     double[] previousBefore(long t) throws Exception {
-        long hour = CardHead.hourOf(t);
-        int upTo = head.hourIndex(hour);
-        int i = upTo >= 0 ? upTo : -upTo - 1; // hours before index i are before t's hour
-        if (upTo >= 0) {
-            double[] found = lastBefore(entriesOf(hour), t);
-            if (found != null) {
-                return found;
-            }
+        double[] found = lastBefore(head.recent, t); // recent hours come after spilled ones
+        if (found != null) {
+            return found;
         }
-        for (int h = i - 1; h >= 0; h--) {
-            double[] found = lastBefore(entriesOf(head.hours[h]), t);
+        int at = head.hourIndex(CardHead.hourOf(t));
+        for (int h = at >= 0 ? at : -at - 2; h >= 0; h--) { // spilled hours up to t's
+            found = lastBefore(block(head.hours[h]), t);
             if (found != null) {
                 return found;
             }
@@ -226,14 +229,14 @@ final class CardWindows {
 
     void insert(long time, double amount, long terminal, double lat, double lon) throws Exception {
         long hour = CardHead.hourOf(time);
-        head.addToHour(hour, amount);
         head.use(terminal, time);
         head.maxTime = Math.max(head.maxTime, time);
         if (!head.isSpilled(hour)) {
             head.recent.insert(time, amount, terminal, lat, lon);
             return;
         }
-        CardEntries block = block(hour); // a late arrival for an hour already spilled
+        head.addToHour(hour, 1, amount, amount * amount, amount); // a late arrival, hour spilled
+        CardEntries block = block(hour);
         block.insert(time, amount, terminal, lat, lon);
         spilled.put(hour, block.pack());
     }
@@ -244,27 +247,35 @@ final class CardWindows {
             return;
         }
         long lastHour = CardHead.hourOf(edge + 1) - 1;
-        if (head.nHours == 0 || head.hours[0] > lastHour) {
+        long lastDropped = (lastHour + 1) * CardHead.HOUR - 1;
+        CardEntries recent = head.recent;
+        int p = recent.firstAfter(lastDropped) - 1; // the newest recent entry dropped
+        boolean spilledToDrop = head.nHours > 0 && head.hours[0] <= lastHour;
+        if (p < recent.start && !spilledToDrop) {
             return;
         }
         long[] dropped = head.dropHoursUpTo(lastHour);
-        long newest = dropped[dropped.length - 1];
-        CardEntries e = head.isSpilled(newest) ? block(newest) : head.recent;
-        int p = e.firstAfter((newest + 1) * CardHead.HOUR - 1) - 1;
-        if (p >= e.start) {
-            head.hasEvicted = true;
-            head.evictedTime = e.times[p];
-            head.evictedLat = e.lats[p];
-            head.evictedLon = e.lons[p];
-        }
-        for (long hour : dropped) {
-            if (head.isSpilled(hour)) {
-                spilled.remove(hour);
-                used.remove(hour);
+        if (p >= recent.start) {
+            remember(recent, p);
+        } else {
+            CardEntries e = block(dropped[dropped.length - 1]);
+            if (e.size() > 0) {
+                remember(e, e.end - 1);
             }
         }
-        head.recent.evictUpTo((lastHour + 1) * CardHead.HOUR - 1);
-        head.forgetUsesUpTo((lastHour + 1) * CardHead.HOUR - 1);
+        for (long hour : dropped) {
+            spilled.remove(hour);
+            used.remove(hour);
+        }
+        recent.evictUpTo(lastDropped);
+        head.forgetUsesUpTo(lastDropped);
+    }
+
+    private void remember(CardEntries e, int i) {
+        head.hasEvicted = true;
+        head.evictedTime = e.times[i];
+        head.evictedLat = e.lats[i];
+        head.evictedLon = e.lons[i];
     }
 
     void spillIfFull() throws Exception {
@@ -280,7 +291,13 @@ final class CardWindows {
                 break;
             }
             int next = recent.firstAfter((hour + 1) * CardHead.HOUR - 1);
-            spilled.put(hour, recent.slice(i, next).pack());
+            CardEntries block = recent.slice(i, next);
+            spilled.put(hour, block.pack());
+            Stats figures = new Stats();
+            for (int j = block.start; j < block.end; j++) {
+                figures.add(block.amounts[j]);
+            }
+            head.addToHour(hour, (int) figures.n, figures.sum, figures.sumsq, figures.max);
             head.spillHour = hour + 1;
             i = next;
         }

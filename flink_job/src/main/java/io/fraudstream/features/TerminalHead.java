@@ -1,13 +1,12 @@
 package io.fraudstream.features;
 
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 
 /**
- * What every event of a terminal needs, kept small enough to read and write whole: a count
- * of transactions per hour for every hour kept, the entries of the recent hours (those from
- * {@link #spillHour} on), the usable fraud labels, and the spilled hours the last event's
- * window edges fell in. Older hours' entries live in map state ({@link TerminalState#hours}).
+ * What every event of a terminal needs, kept small enough to read and write whole: the
+ * entries of the recent hours (those from {@link #spillHour} on), a count of transactions
+ * for every older hour, the usable fraud labels, and the older hours the last event's window
+ * edges fell in. Older hours' entries live in map state ({@link TerminalState#hours}).
  */
 final class TerminalHead {
 
@@ -21,10 +20,8 @@ final class TerminalHead {
     /** Hours before this one are in map state, the rest in {@link #recent}. */
     long spillHour = Long.MIN_VALUE;
 
-    /** Every kept hour that has transactions, ascending, with its count. */
-    long[] hours = new long[4];
-    int[] counts = new int[4];
-    int nHours;
+    /** Every spilled hour that has transactions, with its count (recent hours count their entries). */
+    HourCounts hours = new HourCounts();
 
     KeyedTimes recent = new KeyedTimes();
     KeyedTimes frauds = new KeyedTimes();
@@ -43,59 +40,22 @@ final class TerminalHead {
         return hour < spillHour;
     }
 
-    private int hourIndex(long hour) {
-        return Arrays.binarySearch(hours, 0, nHours, hour);
-    }
-
     int count(long hour) {
-        int i = hourIndex(hour);
-        return i >= 0 ? counts[i] : 0;
+        return hours.count(hour);
     }
 
-    void addCount(long hour) {
-        int i = hourIndex(hour);
-        if (i >= 0) {
-            counts[i]++;
-            return;
-        }
-        int at = -i - 1;
-        if (nHours == hours.length) {
-            hours = Arrays.copyOf(hours, nHours * 2);
-            counts = Arrays.copyOf(counts, nHours * 2);
-        }
-        System.arraycopy(hours, at, hours, at + 1, nHours - at);
-        System.arraycopy(counts, at, counts, at + 1, nHours - at);
-        hours[at] = hour;
-        counts[at] = 1;
-        nHours++;
+    void addCount(long hour, int n) {
+        hours.add(hour, n);
     }
 
     /** Transactions in the hours before {@code hour}. */
     long countBefore(long hour) {
-        long total = 0;
-        for (int i = 0; i < nHours && hours[i] < hour; i++) {
-            total += counts[i];
-        }
-        return total;
+        return hours.countBefore(hour);
     }
 
-    /** Drops the hours up to {@code lastHour}; returns the spilled ones among them. */
+    /** Drops the spilled hours up to {@code lastHour}; returns them. */
     long[] dropHoursUpTo(long lastHour) {
-        int n = 0;
-        while (n < nHours && hours[n] <= lastHour) {
-            n++;
-        }
-        long[] spilled = new long[n];
-        int nSpilled = 0;
-        for (int i = 0; i < n; i++) {
-            if (isSpilled(hours[i])) {
-                spilled[nSpilled++] = hours[i];
-            }
-        }
-        System.arraycopy(hours, n, hours, 0, nHours - n);
-        System.arraycopy(counts, n, counts, 0, nHours - n);
-        nHours -= n;
-        return Arrays.copyOf(spilled, nSpilled);
+        return hours.dropUpTo(lastHour);
     }
 
     KeyedTimes cached(long hour) {
@@ -108,16 +68,14 @@ final class TerminalHead {
     }
 
     byte[] encode() {
-        int size = 5 * Long.BYTES + 2 * Integer.BYTES + nHours * (Long.BYTES + Integer.BYTES);
+        int size = 5 * Long.BYTES + Integer.BYTES + hours.encodedSize();
         size += recent.encodedSize() + frauds.encodedSize() + pending.encodedSize();
         for (KeyedTimes block : cachedBlocks) {
             size += Long.BYTES + block.encodedSize();
         }
         ByteBuffer out = ByteBuffer.allocate(size);
         out.putLong(delayMs).putLong(rowTime).putLong(maxTime).putLong(spillHour);
-        out.putInt(nHours);
-        Packing.putLongs(out, hours, 0, nHours);
-        Packing.putInts(out, counts, nHours);
+        hours.writeTo(out);
         recent.writeTo(out);
         frauds.writeTo(out);
         pending.writeTo(out);
@@ -140,12 +98,7 @@ final class TerminalHead {
         h.rowTime = in.getLong();
         h.maxTime = in.getLong();
         h.spillHour = in.getLong();
-        h.nHours = in.getInt();
-        if (h.nHours < 0 || h.nHours > in.remaining() / (Long.BYTES + Integer.BYTES)) {
-            throw new IllegalStateException("corrupt terminal head: " + h.nHours + " hours");
-        }
-        h.hours = Packing.getLongs(in, h.nHours);
-        h.counts = Packing.getInts(in, h.nHours);
+        h.hours = HourCounts.readFrom(in);
         h.recent = KeyedTimes.readFrom(in);
         h.frauds = KeyedTimes.readFrom(in);
         h.pending = KeyedTimes.readFrom(in);

@@ -89,19 +89,19 @@ final class TerminalWindows {
     /** Whether a transaction of this card at exactly this time is kept. */
     boolean contains(long time, long card) throws Exception {
         long hour = TerminalHead.hourOf(time);
-        if (head.count(hour) == 0) {
-            return false;
+        if (!head.isSpilled(hour)) {
+            return head.recent.contains(time, card);
         }
-        return head.isSpilled(hour) ? block(hour).contains(time, card) : head.recent.contains(time, card);
+        return head.count(hour) > 0 && block(hour).contains(time, card);
     }
 
     void insert(long time, long card) throws Exception {
         long hour = TerminalHead.hourOf(time);
-        head.addCount(hour);
         if (!head.isSpilled(hour)) {
             head.recent.insert(time, card);
             return;
         }
+        head.addCount(hour, 1);
         KeyedTimes block = block(hour); // a late arrival for an hour already spilled
         block.insert(time, card);
         spilled.put(hour, block.pack());
@@ -140,6 +140,7 @@ final class TerminalWindows {
                 block.insert(recent.times[j], recent.keys[j]);
             }
             spilled.put(hour, block.pack());
+            head.addCount(hour, next - i);
             head.spillHour = hour + 1;
             i = next;
         }
