@@ -20,7 +20,7 @@ from tests.test_features import assert_features_equal
 
 HOT = "term_gateway"
 BOT = "card_bot"
-TRANSACTIONS = 3_000  # over 40 days: the gateway 2.5 an hour, the bot 1 (256 kept in a head)
+TRANSACTIONS = 3_000  # over 40 days: the gateway 2.5 an hour, the bot 1 (128 kept in a head)
 
 
 @pytest.fixture(scope="module")

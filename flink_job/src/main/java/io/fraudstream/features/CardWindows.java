@@ -14,7 +14,7 @@ import org.apache.flink.table.api.dataview.MapView;
 final class CardWindows {
 
     /** Recent entries kept in the head before older hours are spilled to map state. */
-    static final int HEAD_ENTRIES = 256;
+    static final int HEAD_ENTRIES = 128;
 
     final CardHead head;
     private final MapView<Long, byte[]> spilled;

@@ -8,13 +8,10 @@ import java.util.Arrays;
  * before an hour come from prefix sums built once per change, so the windows of one event cost
  * a binary search each, not a pass over the hours.
  *
- * <p>Written in whichever form is smaller: sparse (an offset and a count per hour with
- * transactions: a quiet key's few hours) or dense (a count for every hour from the first: a
- * busy key, which has transactions in nearly every hour, at 4 bytes an hour).
+ * <p>Written as varints: per hour its distance from the hour before and its count, about 2
+ * bytes an hour for a busy key (12 as a long and an int).
  */
 final class HourCounts {
-
-    private static final int SPARSE = -1;
 
     long[] hours = new long[4];
     int[] counts = new int[4];
@@ -82,83 +79,47 @@ final class HourCounts {
         return dropped;
     }
 
-    private int span() {
-        return size == 0 ? 0 : Math.toIntExact(hours[size - 1] - hours[0] + 1);
-    }
-
-    private boolean dense() {
-        return span() <= 2 * size; // 4 bytes an hour against 8 an hour with transactions
-    }
-
     int encodedSize() {
-        if (size == 0) {
-            return Integer.BYTES;
+        int bytes = Integer.BYTES + (size > 0 ? Long.BYTES : 0);
+        for (int i = 0; i < size; i++) {
+            bytes += Packing.varintSize(i == 0 ? 0 : hours[i] - hours[i - 1]);
+            bytes += Packing.varintSize(counts[i]);
         }
-        int body = dense() ? span() * Integer.BYTES : size * 2 * Integer.BYTES;
-        return 2 * Integer.BYTES + Long.BYTES + body;
+        return bytes;
     }
 
-    /** count, then (if any) the first hour, the form (the span, or SPARSE) and the body. */
+    /** The number of hours, the first hour, then per hour its distance from the one before
+     * and its count, as varints. */
     void writeTo(ByteBuffer out) {
         out.putInt(size);
         if (size == 0) {
             return;
         }
-        long first = hours[0];
-        out.putLong(first);
-        if (dense()) {
-            int span = span();
-            int[] all = new int[span];
-            for (int i = 0; i < size; i++) {
-                all[(int) (hours[i] - first)] = counts[i];
-            }
-            out.putInt(span);
-            Packing.putInts(out, all, span);
-            return;
-        }
-        out.putInt(SPARSE);
-        int[] offsets = new int[size];
+        out.putLong(hours[0]);
         for (int i = 0; i < size; i++) {
-            offsets[i] = (int) (hours[i] - first);
+            Packing.putVarint(out, i == 0 ? 0 : hours[i] - hours[i - 1]);
+            Packing.putVarint(out, counts[i]);
         }
-        Packing.putInts(out, offsets, size);
-        Packing.putInts(out, counts, size);
     }
 
     static HourCounts readFrom(ByteBuffer in) {
         HourCounts h = new HourCounts();
         int size = in.getInt();
+        if (size < 0 || size > in.remaining() / 2) {
+            throw new IllegalStateException("corrupt hour counts: " + size + " hours");
+        }
         if (size == 0) {
             return h;
         }
-        long first = in.getLong();
-        int form = in.getInt();
-        int body = form == SPARSE ? 2 * size : form;
-        if (size < 0 || form < SPARSE || form == 0 || body > in.remaining() / Integer.BYTES) {
-            throw new IllegalStateException("corrupt hour counts: " + size + " hours, " + form);
-        }
-        if (form == SPARSE) {
-            int[] offsets = Packing.getInts(in, size);
-            h.counts = Packing.getInts(in, size);
-            h.hours = new long[h.counts.length];
-            for (int i = 0; i < size; i++) {
-                h.hours[i] = first + offsets[i];
-            }
-            h.size = size;
-            return h;
-        }
-        int[] all = Packing.getInts(in, form);
         h.hours = new long[Math.max(size, 4)];
         h.counts = new int[h.hours.length];
-        for (int i = 0; i < form; i++) {
-            if (all[i] != 0) {
-                if (h.size == size) {
-                    throw new IllegalStateException("corrupt hour counts: more than " + size);
-                }
-                h.hours[h.size] = first + i;
-                h.counts[h.size++] = all[i];
-            }
+        long hour = in.getLong();
+        for (int i = 0; i < size; i++) {
+            hour += Packing.getVarint(in);
+            h.hours[i] = hour;
+            h.counts[i] = Math.toIntExact(Packing.getVarint(in));
         }
+        h.size = size;
         return h;
     }
 }

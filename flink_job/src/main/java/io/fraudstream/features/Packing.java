@@ -46,4 +46,33 @@ final class Packing {
         in.position(in.position() + n * Integer.BYTES);
         return values;
     }
+
+    /** Bytes {@link #putVarint} writes for {@code value} (unsigned, 7 bits a byte). */
+    static int varintSize(long value) {
+        int n = 1;
+        while ((value >>>= 7) != 0) {
+            n++;
+        }
+        return n;
+    }
+
+    static void putVarint(ByteBuffer out, long value) {
+        while ((value & ~0x7FL) != 0) {
+            out.put((byte) ((value & 0x7F) | 0x80));
+            value >>>= 7;
+        }
+        out.put((byte) value);
+    }
+
+    static long getVarint(ByteBuffer in) {
+        long value = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            byte b = in.get();
+            value |= (long) (b & 0x7F) << shift;
+            if (b >= 0) {
+                return value;
+            }
+        }
+        throw new IllegalStateException("corrupt varint");
+    }
 }

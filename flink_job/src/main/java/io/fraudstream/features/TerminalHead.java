@@ -5,8 +5,8 @@ import java.nio.ByteBuffer;
 /**
  * What every event of a terminal needs, kept small enough to read and write whole: the
  * entries of the recent hours (those from {@link #spillHour} on), a count of transactions
- * for every older hour, the usable fraud labels, and the older hours the last event's window
- * edges fell in. Older hours' entries live in map state ({@link TerminalState#hours}).
+ * for every older hour, the usable fraud labels, and the times in the older hours the last
+ * event's window edges fell in. Older hours' entries live in map state ({@link TerminalState#hours}).
  */
 final class TerminalHead {
 
@@ -28,9 +28,8 @@ final class TerminalHead {
     /** Fraud labels that came before their transaction (at their usable time, card). */
     KeyedTimes pending = new KeyedTimes();
 
-    /** Spilled hours read for the last event, with their entries. */
-    long[] cachedHours = new long[0];
-    KeyedTimes[] cachedBlocks = new KeyedTimes[0];
+    /** The times of the spilled hours the last event counted in (its window edges). */
+    HourTimes[] cached = new HourTimes[0];
 
     static long hourOf(long time) {
         return Math.floorDiv(time, HOUR);
@@ -58,10 +57,10 @@ final class TerminalHead {
         return hours.dropUpTo(lastHour);
     }
 
-    KeyedTimes cached(long hour) {
-        for (int i = 0; i < cachedHours.length; i++) {
-            if (cachedHours[i] == hour) {
-                return cachedBlocks[i];
+    HourTimes cached(long hour) {
+        for (HourTimes times : cached) {
+            if (times.hour == hour) {
+                return times;
             }
         }
         return null;
@@ -70,8 +69,8 @@ final class TerminalHead {
     byte[] encode() {
         int size = 5 * Long.BYTES + Integer.BYTES + hours.encodedSize();
         size += recent.encodedSize() + frauds.encodedSize() + pending.encodedSize();
-        for (KeyedTimes block : cachedBlocks) {
-            size += Long.BYTES + block.encodedSize();
+        for (HourTimes times : cached) {
+            size += times.encodedSize();
         }
         ByteBuffer out = ByteBuffer.allocate(size);
         out.putLong(delayMs).putLong(rowTime).putLong(maxTime).putLong(spillHour);
@@ -79,11 +78,10 @@ final class TerminalHead {
         recent.writeTo(out);
         frauds.writeTo(out);
         pending.writeTo(out);
-        out.putInt(cachedHours.length);
+        out.putInt(cached.length);
         out.putLong(0L); // reserved
-        for (int i = 0; i < cachedHours.length; i++) {
-            out.putLong(cachedHours[i]);
-            cachedBlocks[i].writeTo(out);
+        for (HourTimes times : cached) {
+            times.writeTo(out);
         }
         return out.array();
     }
@@ -103,12 +101,13 @@ final class TerminalHead {
         h.frauds = KeyedTimes.readFrom(in);
         h.pending = KeyedTimes.readFrom(in);
         int cached = in.getInt();
+        if (cached < 0 || cached > in.remaining() / Long.BYTES) {
+            throw new IllegalStateException("corrupt terminal head: " + cached + " cached hours");
+        }
         in.getLong();
-        h.cachedHours = new long[cached];
-        h.cachedBlocks = new KeyedTimes[cached];
+        h.cached = new HourTimes[cached];
         for (int i = 0; i < cached; i++) {
-            h.cachedHours[i] = in.getLong();
-            h.cachedBlocks[i] = KeyedTimes.readFrom(in);
+            h.cached[i] = HourTimes.readFrom(in);
         }
         return h;
     }

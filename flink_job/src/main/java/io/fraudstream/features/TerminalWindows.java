@@ -1,6 +1,7 @@
 package io.fraudstream.features;
 
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.flink.table.api.dataview.MapView;
@@ -8,47 +9,54 @@ import org.apache.flink.table.api.dataview.MapView;
 /**
  * One event's view of a terminal's history: the decoded {@link TerminalHead} and the map
  * state of its spilled hours. Counts in (from, to] are exact: whole hours from the head's
- * counts, the hour at each edge from its entries (the head's recent entries or that hour's
- * block, read once and kept in the head while an edge stays in it).
+ * counts, the hour at each edge from its entries (the head's recent entries, or the times of
+ * that hour's block, read once and kept in the head while an edge stays in it).
  */
 final class TerminalWindows {
 
     /** Recent entries kept in the head before older hours are spilled to map state. */
-    static final int HEAD_ENTRIES = 256;
+    static final int HEAD_ENTRIES = 128;
 
     final TerminalHead head;
     private final MapView<Long, byte[]> spilled;
-    /** The spilled hours this event read: the head's cache once the event is done. */
-    private final Map<Long, KeyedTimes> used = new LinkedHashMap<>();
+    /** The spilled hours this event read whole. */
+    private final Map<Long, KeyedTimes> read = new HashMap<>();
+    /** The spilled hours this event counted in: the head's cache once the event is done. */
+    private final Map<Long, HourTimes> counted = new LinkedHashMap<>();
 
     TerminalWindows(TerminalState state) {
         this.head = TerminalHead.decode(state.head);
         this.spilled = state.hours;
     }
 
-    /** Writes the head back, caching the spilled hours this event read. */
+    /** Writes the head back, caching the times of the spilled hours this event counted in. */
     void store(TerminalState state) {
-        head.cachedHours = new long[used.size()];
-        head.cachedBlocks = new KeyedTimes[used.size()];
-        int i = 0;
-        for (Map.Entry<Long, KeyedTimes> entry : used.entrySet()) {
-            head.cachedHours[i] = entry.getKey();
-            head.cachedBlocks[i++] = entry.getValue();
-        }
+        head.cached = counted.values().toArray(new HourTimes[0]);
         state.head = head.encode();
     }
 
+    /** A spilled hour's entries, from map state (once per event). */
     private KeyedTimes block(long hour) throws Exception {
-        KeyedTimes block = used.get(hour);
-        if (block == null) {
-            block = head.cached(hour);
-        }
+        KeyedTimes block = read.get(hour);
         if (block == null) {
             byte[] packed = spilled.get(hour);
             block = packed == null ? new KeyedTimes() : KeyedTimes.unpack(packed);
+            read.put(hour, block);
         }
-        used.put(hour, block);
         return block;
+    }
+
+    /** A spilled hour's times: kept in the head while a window edge stays in that hour. */
+    private HourTimes timesOf(long hour) throws Exception {
+        HourTimes times = counted.get(hour);
+        if (times == null) {
+            times = head.cached(hour);
+        }
+        if (times == null) {
+            times = HourTimes.of(hour, block(hour));
+        }
+        counted.put(hour, times);
+        return times;
     }
 
     /** Transactions with a time at or before {@code time}. */
@@ -58,7 +66,7 @@ final class TerminalWindows {
             return head.countBefore(head.spillHour) + head.recent.countUpTo(time);
         }
         long before = head.countBefore(hour);
-        return head.count(hour) == 0 ? before : before + block(hour).countUpTo(time);
+        return head.count(hour) == 0 ? before : before + timesOf(hour).countUpTo(time);
     }
 
     long countIn(long from, long to) throws Exception {
@@ -105,6 +113,9 @@ final class TerminalWindows {
         KeyedTimes block = block(hour); // a late arrival for an hour already spilled
         block.insert(time, card);
         spilled.put(hour, block.pack());
+        if (counted.containsKey(hour) || head.cached(hour) != null) {
+            counted.put(hour, HourTimes.of(hour, block));
+        }
     }
 
     /** Drops every hour that ends at or before {@code edge}. */
@@ -115,7 +126,8 @@ final class TerminalWindows {
         long lastHour = TerminalHead.hourOf(edge + 1) - 1;
         for (long hour : head.dropHoursUpTo(lastHour)) {
             spilled.remove(hour);
-            used.remove(hour);
+            read.remove(hour);
+            counted.remove(hour);
         }
         head.recent.evictUpTo((lastHour + 1) * TerminalHead.HOUR - 1);
     }
