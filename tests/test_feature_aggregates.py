@@ -200,7 +200,9 @@ def _state_copy(jvm_class: Any, state: Any) -> Any:
 
     copy = jvm_class()
     set_field(copy, "head", bytes(get_field(state, "head")))
-    get_field(copy, "hours").putAll(get_field(state, "hours").getMap())
+    card = state.getClass().getSimpleName() == "CardState"
+    for view in ("hours", "uses") if card else ("hours",):
+        get_field(copy, view).putAll(get_field(state, view).getMap())
     return copy
 
 
@@ -212,14 +214,14 @@ def test_card_state_read_back_from_a_checkpoint_goes_on_like_the_original(jvm: A
     minute = 60 * 1000
     for i in range(40 * 24 * 2):  # 40 days, a payment every 30 minutes: hours spilled, evicted
         position = (48.0 + i / 1000, 2.0) if i % 3 else (None, None)
-        function.accumulate(
-            original, at(i * 30 * minute + i), 10.0 + i % 50, f"term_{i % 9}", *position
-        )
+        terminal = f"term_{i % 9}" if i % 2 else f"shop_{i % 311}"  # more than a head keeps
+        function.accumulate(original, at(i * 30 * minute + i), 10.0 + i % 50, terminal, *position)
     assert map_size(original) > 100  # hours spilled to map state
+    assert map_size(original, "uses") > 100  # so were terminals unused for a day
     restored = _state_copy(features.CardState, original)
     assert function.getValue(restored).toString() == function.getValue(original).toString()
-    for accumulator in (original, restored):
-        function.accumulate(accumulator, at(40 * 24 * 2 * 30 * minute), 99.0, "term_1", None, None)
+    for accumulator in (original, restored):  # a terminal whose uses are in map state
+        function.accumulate(accumulator, at(40 * 24 * 2 * 30 * minute), 99.0, "shop_2", None, None)
     assert function.getValue(restored).toString() == function.getValue(original).toString()
 
 
@@ -245,10 +247,10 @@ def test_terminal_state_read_back_from_a_checkpoint_goes_on_like_the_original(
     assert function.getValue(restored).toString() == function.getValue(original).toString()
 
 
-def map_size(state: Any) -> int:
+def map_size(state: Any, view: str = "hours") -> int:
     from py4j.java_gateway import get_field
 
-    return int(get_field(state, "hours").getMap().size())
+    return int(get_field(state, view).getMap().size())
 
 
 def test_labels_of_unknown_transactions_and_repeated_fraud_labels_are_ignored(

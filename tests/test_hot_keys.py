@@ -34,8 +34,11 @@ def hot_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         row = {
             "transaction_id": f"t{i}",
             "event_time": at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-            "card_id": BOT if rng.random() < 0.4 else f"card_{rng.integers(0, 400)}",
-            "terminal_id": HOT if rng.random() < 0.8 else f"term_{rng.integers(0, 20)}",
+            "card_id": (card := BOT if rng.random() < 0.4 else f"card_{rng.integers(0, 400)}"),
+            # the bot also tries hundreds of shops: more terminals than a card's head keeps
+            "terminal_id": HOT
+            if rng.random() < 0.8
+            else f"term_{rng.integers(0, 400 if card == BOT else 20)}",
             "amount": float(rng.integers(100, 20_000)) / 100 if rng.random() < 0.8 else 1.0,
             "lat": 48.0 + float(rng.random()),
             "lon": 2.0 + float(rng.random()),

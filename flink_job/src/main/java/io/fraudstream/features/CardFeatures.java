@@ -85,8 +85,12 @@ public final class CardFeatures extends AggregateFunction<Row, CardState> {
         head.rowLat = positioned ? lat : CardHead.NO_POSITION;
         head.rowLon = positioned ? lon : CardHead.NO_POSITION;
         windows.insert(time, amount, KeyHash.of(terminalId), head.rowLat, head.rowLon);
-        windows.evictUpTo(OutOfOrderBound.evictionEdge(head.maxTime, LONGEST, outOfOrderBound));
+        long forgetUpTo = OutOfOrderBound.evictionEdge(head.maxTime, LONGEST, outOfOrderBound);
+        windows.evictUpTo(forgetUpTo);
         windows.spillIfFull();
+        windows.spillUses(
+                OutOfOrderBound.evictionEdge(head.maxTime, DISTINCT_TERMINALS_WINDOW, outOfOrderBound),
+                forgetUpTo);
         lastRow = features(windows);
         lastState = acc;
         windows.store(acc);

@@ -8,7 +8,8 @@ import java.util.Arrays;
  * entries (hours from {@link #spillHour} on); for every older hour its count, sum, sum of
  * squares and largest amount; each terminal's two latest uses; the latest evicted
  * transaction; and the older hours the last event's window edges fell in. Older hours'
- * entries live in map state ({@link CardState#hours}). A card that never spilled keeps no
+ * entries live in map state ({@link CardState#hours}), and so do the uses of terminals not
+ * used for a day once a card has used many ({@link CardState#uses}). A card that never spilled keeps no
  * per-hour figures: its windows read its entries.
  */
 final class CardHead {
@@ -41,6 +42,13 @@ final class CardHead {
     long evictedTime;
     double evictedLat = NO_POSITION;
     double evictedLon = NO_POSITION;
+
+    /** Whether map state may hold uses of terminals ({@link CardState#uses}). */
+    boolean usesSpilled;
+    /** The latest time when those were swept of uses too old to count, or MIN_VALUE. */
+    long usesSweptAt = Long.MIN_VALUE;
+    /** No terminal moved to map state was used after this time (MIN_VALUE: none moved). */
+    long usesMovedUpTo = Long.MIN_VALUE;
 
     long[] cachedHours = new long[0];
     CardEntries[] cachedBlocks = new CardEntries[0];
@@ -172,7 +180,7 @@ final class CardHead {
     }
 
     byte[] encode() {
-        int size = 6 * Long.BYTES + 3 * Double.BYTES + 1 + 3 * Integer.BYTES;
+        int size = 8 * Long.BYTES + 3 * Double.BYTES + 2 + 3 * Integer.BYTES;
         size += nHours * (Long.BYTES + Integer.BYTES + 3 * Double.BYTES);
         size += nTerminals * 3 * Long.BYTES + recent.encodedSize();
         for (CardEntries block : cachedBlocks) {
@@ -183,6 +191,7 @@ final class CardHead {
         out.putLong(maxTime).putLong(spillHour);
         out.put((byte) (hasEvicted ? 1 : 0)).putLong(evictedTime);
         out.putDouble(evictedLat).putDouble(evictedLon);
+        out.put((byte) (usesSpilled ? 1 : 0)).putLong(usesSweptAt).putLong(usesMovedUpTo);
         out.putInt(nHours);
         Packing.putLongs(out, hours, 0, nHours);
         Packing.putInts(out, counts, nHours);
@@ -218,6 +227,9 @@ final class CardHead {
         h.evictedTime = in.getLong();
         h.evictedLat = in.getDouble();
         h.evictedLon = in.getDouble();
+        h.usesSpilled = in.get() == 1;
+        h.usesSweptAt = in.getLong();
+        h.usesMovedUpTo = in.getLong();
         h.nHours = checked(in.getInt(), in, Long.BYTES + Integer.BYTES + 3 * Double.BYTES);
         h.hours = Packing.getLongs(in, h.nHours);
         h.counts = Packing.getInts(in, h.nHours);

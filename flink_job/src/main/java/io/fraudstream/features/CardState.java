@@ -16,4 +16,10 @@ public class CardState {
 
     /** Hours spilled out of the head: hour number → {@link CardEntries#pack()}. */
     public MapView<Long, byte[]> hours = new MapView<>();
+
+    /**
+     * Terminals moved out of the head (a card that used more than {@link
+     * CardWindows#HEAD_TERMINALS} of them): terminal hash → its latest and second-latest use.
+     */
+    public MapView<Long, byte[]> uses = new MapView<>();
 }

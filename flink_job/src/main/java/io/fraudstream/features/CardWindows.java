@@ -1,6 +1,9 @@
 package io.fraudstream.features;
 
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.flink.table.api.dataview.MapView;
@@ -15,14 +18,20 @@ final class CardWindows {
 
     /** Recent entries kept in the head before older hours are spilled to map state. */
     static final int HEAD_ENTRIES = 128;
+    /** Terminals a head keeps uses of before those unused for a day go to map state. */
+    static final int HEAD_TERMINALS = 64;
+    /** How often map state is swept of uses older than the longest window. */
+    static final long SWEEP_EVERY = 24 * CardHead.HOUR;
 
     final CardHead head;
     private final MapView<Long, byte[]> spilled;
+    private final MapView<Long, byte[]> oldUses;
     private final Map<Long, CardEntries> used = new LinkedHashMap<>();
 
     CardWindows(CardState state) {
         this.head = CardHead.decode(state.head);
         this.spilled = state.hours;
+        this.oldUses = state.uses;
     }
 
     void store(CardState state) {
@@ -153,6 +162,9 @@ final class CardWindows {
 
     /** Distinct terminals used in (from, to], to = the row's time. */
     long distinctTerminalsIn(long from, long to) throws Exception {
+        if (head.usesSpilled && from < head.usesMovedUpTo) { // a late row: read the entries
+            return KeyHash.distinct(terminalsIn(from, to));
+        }
         long distinct = 0;
         for (int i = 0; i < head.nTerminals; i++) {
             long latest = head.latest[i];
@@ -187,17 +199,18 @@ final class CardWindows {
     /** Whether the card used this terminal at least twice in (from, to]. */
     boolean usedTwiceIn(long terminal, long from, long to) throws Exception {
         int i = head.terminalIndex(terminal);
-        if (i < 0) {
+        long[] uses = i >= 0 ? new long[] {head.latest[i], head.second[i]} : oldUsesOf(terminal);
+        if (uses == null) {
             return false;
         }
-        if (head.latest[i] <= to) {
-            return head.second[i] > from;
+        if (uses[0] <= to) {
+            return uses[1] > from;
         }
-        long uses = 0;
+        long inWindow = 0;
         for (long hash : terminalsIn(from, to)) { // a later use: count them in the window
-            uses += hash == terminal ? 1 : 0;
+            inWindow += hash == terminal ? 1 : 0;
         }
-        return uses >= 2;
+        return inWindow >= 2;
     }
 
     /** The latest entry with a time before {@code t}: {time, lat, lon}, or null. */
@@ -229,7 +242,7 @@ final class CardWindows {
 
     void insert(long time, double amount, long terminal, double lat, double lon) throws Exception {
         long hour = CardHead.hourOf(time);
-        head.use(terminal, time);
+        use(terminal, time);
         head.maxTime = Math.max(head.maxTime, time);
         if (!head.isSpilled(hour)) {
             head.recent.insert(time, amount, terminal, lat, lon);
@@ -239,6 +252,74 @@ final class CardWindows {
         CardEntries block = block(hour);
         block.insert(time, amount, terminal, lat, lon);
         spilled.put(hour, block.pack());
+    }
+
+    /** A use of a terminal: its earlier uses come back from map state first. */
+    private void use(long terminal, long time) throws Exception {
+        if (head.usesSpilled && head.terminalIndex(terminal) < 0) {
+            long[] old = oldUsesOf(terminal);
+            if (old != null) {
+                oldUses.remove(terminal);
+                head.use(terminal, old[0]);
+                if (old[1] != Long.MIN_VALUE) {
+                    head.use(terminal, old[1]);
+                }
+            }
+        }
+        head.use(terminal, time);
+    }
+
+    /** {latest, second} use of a terminal moved to map state, or null. */
+    private long[] oldUsesOf(long terminal) throws Exception {
+        if (!head.usesSpilled) {
+            return null;
+        }
+        byte[] packed = oldUses.get(terminal);
+        if (packed == null) {
+            return null;
+        }
+        ByteBuffer in = ByteBuffer.wrap(packed);
+        return new long[] {in.getLong(), in.getLong()};
+    }
+
+    /**
+     * Once the head holds more than {@link #HEAD_TERMINALS} terminals, moves those last used
+     * at or before {@code unusedSince} to map state: the distinct-terminal window of a row
+     * within the out-of-order bound starts after them, and "used twice in 30 days" reads the
+     * one being used back (a later row's distinct count reads its entries instead). Once a
+     * day, forgets the moved ones last used at or before {@code forgetUpTo}.
+     */
+    void spillUses(long unusedSince, long forgetUpTo) throws Exception {
+        if (head.nTerminals > HEAD_TERMINALS && unusedSince != Long.MIN_VALUE) {
+            int kept = 0;
+            for (int i = 0; i < head.nTerminals; i++) {
+                if (head.latest[i] <= unusedSince) {
+                    ByteBuffer out = ByteBuffer.allocate(2 * Long.BYTES);
+                    oldUses.put(head.terminals[i], out.putLong(head.latest[i]).putLong(head.second[i]).array());
+                    head.usesSpilled = true;
+                    head.usesMovedUpTo = Math.max(head.usesMovedUpTo, head.latest[i]);
+                    continue;
+                }
+                head.terminals[kept] = head.terminals[i];
+                head.latest[kept] = head.latest[i];
+                head.second[kept++] = head.second[i];
+            }
+            head.nTerminals = kept;
+        }
+        boolean due = head.usesSweptAt == Long.MIN_VALUE || head.maxTime - head.usesSweptAt >= SWEEP_EVERY;
+        if (head.usesSpilled && due && forgetUpTo != Long.MIN_VALUE) {
+            List<Long> old = new ArrayList<>();
+            for (Map.Entry<Long, byte[]> entry : oldUses.entries()) {
+                if (ByteBuffer.wrap(entry.getValue()).getLong() <= forgetUpTo) {
+                    old.add(entry.getKey());
+                }
+            }
+            for (Long terminal : old) {
+                oldUses.remove(terminal);
+            }
+            head.usesSpilled = !oldUses.isEmpty();
+            head.usesSweptAt = head.maxTime;
+        }
     }
 
     /** Drops every hour that ends at or before {@code edge}, remembering the latest entry. */
