@@ -225,6 +225,24 @@ def test_card_state_read_back_from_a_checkpoint_goes_on_like_the_original(jvm: A
     assert function.getValue(restored).toString() == function.getValue(original).toString()
 
 
+def test_a_late_row_of_a_card_with_many_terminals_counts_those_moved_out_of_its_head(
+    jvm: Any,
+) -> None:
+    """A card with more terminals than its head keeps moves those unused for a day to map
+    state; a row a day and more behind (late) still counts every terminal of its day."""
+    function = jvm.io.fraudstream.features.CardFeatures()
+    card = function.createAccumulator()
+    at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
+    half_hour = 30 * 60 * 1000
+    for i in range(3 * 48):  # 3 days, each payment at a terminal of its own
+        function.accumulate(card, at(i * half_hour), 10.0, f"shop_{i}", None, None)
+    assert map_size(card, "uses") > 0  # terminals unused for a day moved out
+    late = (3 * 48 - 1) * half_hour - 30 * 3_600_000  # 30 hours behind the latest
+    function.accumulate(card, at(late + 1), 10.0, "late_shop", None, None)
+    distinct_1d = function.getValue(card).getField(17)
+    assert distinct_1d == 48 + 1  # the 48 payments of (t - 1 d, t] and its own
+
+
 def test_terminal_state_read_back_from_a_checkpoint_goes_on_like_the_original(
     jvm: Any,
 ) -> None:
