@@ -88,9 +88,9 @@ public final class CardFeatures extends AggregateFunction<Row, CardState> {
         long forgetUpTo = OutOfOrderBound.evictionEdge(head.maxTime, LONGEST, outOfOrderBound);
         windows.evictUpTo(forgetUpTo);
         windows.spillIfFull();
-        windows.spillUses(
-                OutOfOrderBound.evictionEdge(head.maxTime, DISTINCT_TERMINALS_WINDOW, outOfOrderBound),
-                forgetUpTo);
+        long unusedSince = OutOfOrderBound.evictionEdge(
+                head.maxTime, DISTINCT_TERMINALS_WINDOW, outOfOrderBound);
+        windows.spillUses(unusedSince, forgetUpTo);
         lastRow = features(windows);
         lastState = acc;
         windows.store(acc);

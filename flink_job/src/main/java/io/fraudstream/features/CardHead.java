@@ -9,8 +9,8 @@ import java.util.Arrays;
  * squares and largest amount; each terminal's two latest uses; the latest evicted
  * transaction; and the older hours the last event's window edges fell in. Older hours'
  * entries live in map state ({@link CardState#hours}), and so do the uses of terminals not
- * used for a day once a card has used many ({@link CardState#uses}). A card that never spilled keeps no
- * per-hour figures: its windows read its entries.
+ * used for a day once a card has used many ({@link CardState#uses}). A card that never
+ * spilled keeps no per-hour figures: its windows read its entries.
  */
 final class CardHead {
 

@@ -137,7 +137,7 @@ final class CardWindows {
         return n;
     }
 
-    /** Terminal hashes of the entries in (from, to], spilled hours read one by one (the slow path). */
+    /** Terminal hashes of the entries in (from, to], spilled hours read one by one (slow). */
     private long[] terminalsIn(long from, long to) throws Exception {
         long[] out = new long[0];
         for (int i = 0; i < head.nHours; i++) {
@@ -295,7 +295,8 @@ final class CardWindows {
             for (int i = 0; i < head.nTerminals; i++) {
                 if (head.latest[i] <= unusedSince) {
                     ByteBuffer out = ByteBuffer.allocate(2 * Long.BYTES);
-                    oldUses.put(head.terminals[i], out.putLong(head.latest[i]).putLong(head.second[i]).array());
+                    out.putLong(head.latest[i]).putLong(head.second[i]);
+                    oldUses.put(head.terminals[i], out.array());
                     head.usesSpilled = true;
                     head.usesMovedUpTo = Math.max(head.usesMovedUpTo, head.latest[i]);
                     continue;
@@ -306,7 +307,8 @@ final class CardWindows {
             }
             head.nTerminals = kept;
         }
-        boolean due = head.usesSweptAt == Long.MIN_VALUE || head.maxTime - head.usesSweptAt >= SWEEP_EVERY;
+        boolean due = head.usesSweptAt == Long.MIN_VALUE
+                || head.maxTime - head.usesSweptAt >= SWEEP_EVERY;
         if (head.usesSpilled && due && forgetUpTo != Long.MIN_VALUE) {
             List<Long> old = new ArrayList<>();
             for (Map.Entry<Long, byte[]> entry : oldUses.entries()) {

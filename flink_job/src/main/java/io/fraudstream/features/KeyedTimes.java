@@ -110,7 +110,8 @@ final class KeyedTimes {
 
     /** The keys of the entries with a time in (from, to], in time order. */
     long[] keysIn(long from, long to) {
-        return Arrays.copyOfRange(keys, firstAfter(from), Math.max(firstAfter(from), firstAfter(to)));
+        int lo = firstAfter(from);
+        return Arrays.copyOfRange(keys, lo, Math.max(lo, firstAfter(to)));
     }
 
     /** Entries per hour are written as: count, times, keys (the head and map state). */

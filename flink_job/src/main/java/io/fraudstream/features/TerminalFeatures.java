@@ -18,11 +18,12 @@ import io.fraudstream.metrics.CloudWatchMetrics;
  * (PARTITION BY terminal_id ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)}
  * (streaming: each row emitted on arrival; batch orders by et with RANGE, as
  * {@link CardFeatures} says) over the terminal stream: transactions ({@code is_txn = 1})
- * and usable fraud labels ({@code is_fraud = 1}, at their transaction's event time + the delay d). At t: counts in
- * (t - w, t]; {@code risk_n_w} counts the transactions in (t - d - w, t - d], the ones whose
- * labels {@code fraud_w} counts. Entries are inserted where their time belongs, whatever
- * order they arrive in; only transactions move the key's latest time, from which
- * transactions are kept d + 30 days and labels 30 days, plus the out-of-order bound.
+ * and usable fraud labels ({@code is_fraud = 1}, at their transaction's event time + the
+ * delay d). At t: counts in (t - w, t]; {@code risk_n_w} counts the transactions in
+ * (t - d - w, t - d], the ones whose labels {@code fraud_w} counts. Entries are inserted
+ * where their time belongs, whatever order they arrive in; only transactions move the key's
+ * latest time, from which transactions are kept d + 30 days and labels 30 days, plus the
+ * out-of-order bound.
  */
 @FunctionHint(
         accumulator = @DataTypeHint(bridgedTo = TerminalState.class),

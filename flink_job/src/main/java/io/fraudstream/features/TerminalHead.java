@@ -6,7 +6,8 @@ import java.nio.ByteBuffer;
  * What every event of a terminal needs, kept small enough to read and write whole: the
  * entries of the recent hours (those from {@link #spillHour} on), a count of transactions
  * for every older hour, the usable fraud labels, and the times in the older hours the last
- * event's window edges fell in. Older hours' entries live in map state ({@link TerminalState#hours}).
+ * event's window edges fell in. Older hours' entries live in map state
+ * ({@link TerminalState#hours}).
  */
 final class TerminalHead {
 
@@ -20,7 +21,7 @@ final class TerminalHead {
     /** Hours before this one are in map state, the rest in {@link #recent}. */
     long spillHour = Long.MIN_VALUE;
 
-    /** Every spilled hour that has transactions, with its count (recent hours count their entries). */
+    /** Every spilled hour with transactions, and its count (recent hours count entries). */
     HourCounts hours = new HourCounts();
 
     KeyedTimes recent = new KeyedTimes();
