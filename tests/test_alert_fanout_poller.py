@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
@@ -17,11 +18,12 @@ import pytest
 
 from lambdas.alert_fanout import handler
 from lambdas.alert_fanout.config import FanoutConfig
-from local.aws import LocalAws
+from local.aws import LocalAws, read_stream
 from local.demo_alerts import example_alert, put_alerts
 from local.fanout_environment import function_environment
 from local.fanout_resources import provision_fanout, sent_emails
 from local.lambda_poller import LambdaPoller, MappingSettings, first_failed_index, run_fanout
+from local.running import wait_for
 
 _names = itertools.count()
 
@@ -163,7 +165,9 @@ def test_records_older_than_the_maximum_age_are_not_delivered(
     aws: LocalAws, settings: MappingSettings
 ) -> None:
     put(aws, settings.stream, "old")
-    time.sleep(1.2)
+    (record,) = read_stream(aws, settings.stream)
+    arrived = record["ApproximateArrivalTimestamp"]
+    wait_for(lambda: datetime.now(UTC) - arrived > timedelta(seconds=1), 10, "the record to age")
     function = ScriptedFunction()
     poller = LambdaPoller(aws, function, replace(settings, maximum_record_age_s=1))
     poller.run_until_idle(timeout_s=20)

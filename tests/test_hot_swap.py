@@ -20,7 +20,7 @@ from flink_job.config import LOCAL_PROPERTIES, PROPERTIES_ENV
 from local.aws import LocalAws
 from local.flink_rest import FlinkRest
 from local.replay import read_records
-from local.running import RunningPipeline, wait_for
+from local.running import RunningPipeline, wait_for, wait_quiet
 from model_export.registry import Registry
 from tests.test_registry import write_model
 from udfs.metrics import FETCH_FAILURES, REFUSALS, SCORED, SWAPS, rest_metric_id
@@ -94,7 +94,7 @@ def test_promote_swaps_the_model_without_a_restart_and_a_foreign_schema_is_refus
             registry.promote("m-c")
             probe_until(lambda _: pipeline.metric(REFUSALS) >= 1, "m-c refused")
             send_and_wait(batches["refused"])
-            time.sleep(1.0)  # nothing more may arrive
+            wait_quiet(pipeline.alerts, quiet_s=1.0, timeout_s=30)  # nothing more may arrive
             rest = FlinkRest(pipeline.rest_port)
             job = rest.running_job_ids()[0]
 
