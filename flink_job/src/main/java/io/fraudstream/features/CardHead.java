@@ -180,7 +180,7 @@ final class CardHead {
     }
 
     byte[] encode() {
-        int size = 8 * Long.BYTES + 3 * Double.BYTES + 2 + 3 * Integer.BYTES;
+        int size = 7 * Long.BYTES + 3 * Double.BYTES + 2 + 3 * Integer.BYTES;
         size += nHours * (Long.BYTES + Integer.BYTES + 3 * Double.BYTES);
         size += nTerminals * 3 * Long.BYTES + recent.encodedSize();
         for (CardEntries block : cachedBlocks) {
@@ -204,7 +204,6 @@ final class CardHead {
         Packing.putLongs(out, latest, 0, nTerminals);
         Packing.putLongs(out, second, 0, nTerminals);
         out.putInt(cachedHours.length);
-        out.putLong(0L); // reserved
         for (int i = 0; i < cachedHours.length; i++) {
             out.putLong(cachedHours[i]);
             cachedBlocks[i].writeTo(out);
@@ -242,7 +241,6 @@ final class CardHead {
         h.latest = Packing.getLongs(in, h.nTerminals);
         h.second = Packing.getLongs(in, h.nTerminals);
         int cached = in.getInt();
-        in.getLong();
         h.cachedHours = new long[cached];
         h.cachedBlocks = new CardEntries[cached];
         for (int i = 0; i < cached; i++) {

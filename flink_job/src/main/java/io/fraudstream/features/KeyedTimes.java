@@ -85,11 +85,6 @@ final class KeyedTimes {
         return firstAfter(to) - firstAfter(from);
     }
 
-    /** Distinct keys of the entries with a time in (from, to]. */
-    long distinctKeysIn(long from, long to) {
-        return KeyHash.distinct(Arrays.copyOfRange(keys, firstAfter(from), firstAfter(to)));
-    }
-
     /** Removes one entry with exactly this time and key; whether there was one. */
     boolean remove(long time, long key) {
         for (int i = firstAfter(time - 1); i < end && times[i] == time; i++) {
@@ -146,14 +141,5 @@ final class KeyedTimes {
 
     static KeyedTimes unpack(byte[] packed) {
         return readFrom(ByteBuffer.wrap(packed));
-    }
-
-    KeyedTimes copy() {
-        KeyedTimes c = new KeyedTimes();
-        int n = size();
-        c.times = Arrays.copyOfRange(times, start, start + Math.max(n, 1));
-        c.keys = Arrays.copyOfRange(keys, start, start + Math.max(n, 1));
-        c.end = n;
-        return c;
     }
 }

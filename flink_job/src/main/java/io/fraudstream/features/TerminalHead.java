@@ -68,7 +68,7 @@ final class TerminalHead {
     }
 
     byte[] encode() {
-        int size = 5 * Long.BYTES + Integer.BYTES + hours.encodedSize();
+        int size = 4 * Long.BYTES + Integer.BYTES + hours.encodedSize();
         size += recent.encodedSize() + frauds.encodedSize() + pending.encodedSize();
         for (HourTimes times : cached) {
             size += times.encodedSize();
@@ -80,7 +80,6 @@ final class TerminalHead {
         frauds.writeTo(out);
         pending.writeTo(out);
         out.putInt(cached.length);
-        out.putLong(0L); // reserved
         for (HourTimes times : cached) {
             times.writeTo(out);
         }
@@ -105,7 +104,6 @@ final class TerminalHead {
         if (cached < 0 || cached > in.remaining() / Long.BYTES) {
             throw new IllegalStateException("corrupt terminal head: " + cached + " cached hours");
         }
-        in.getLong();
         h.cached = new HourTimes[cached];
         for (int i = 0; i < cached; i++) {
             h.cached[i] = HourTimes.readFrom(in);
