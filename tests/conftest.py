@@ -41,3 +41,15 @@ def java_parsing() -> Any:
     from pyflink.java_gateway import get_gateway
 
     return get_gateway().jvm.io.fraudstream.parsing
+
+
+@pytest.fixture(scope="session")
+def jvm() -> Any:
+    """The gateway JVM with the connector jar on this thread's class loader."""
+    from pyflink.java_gateway import get_gateway
+    from pyflink.util.java_utils import add_jars_to_context_class_loader
+
+    from flink_job.main import CONNECTOR_JAR
+
+    add_jars_to_context_class_loader([CONNECTOR_JAR.resolve().as_uri()])
+    return get_gateway().jvm

@@ -12,6 +12,14 @@ import pandas as pd
 import pytest
 
 from model_export.feature_table import compute_features
+from tests.feature_state_support import (
+    busy_card,
+    busy_terminal,
+    map_size,
+    same_card_after_one_more,
+    same_terminal_after_one_more,
+    state_copy,
+)
 
 THIRTY_DAYS_S = 30 * 24 * 3600
 
@@ -173,56 +181,12 @@ def test_streaming_a_key_keeps_its_history_the_out_of_order_bound_longer_than_30
     assert f.loc["b", "card_max_amount_30d"] == 2.0
 
 
-@pytest.fixture(scope="module")
-def jvm() -> Any:
-    """The gateway JVM with the connector jar on this thread's class loader."""
-    from pyflink.java_gateway import get_gateway
-    from pyflink.util.java_utils import add_jars_to_context_class_loader
-
-    from flink_job.main import CONNECTOR_JAR
-
-    add_jars_to_context_class_loader([CONNECTOR_JAR.resolve().as_uri()])
-    return get_gateway().jvm
-
-
-def _restored(jvm: Any, serializer: Any, accumulator: Any) -> Any:
-    """The accumulator written by its serializer and read back, as a checkpoint does."""
-    out = jvm.org.apache.flink.core.memory.DataOutputSerializer(64)
-    serializer.serialize(accumulator, out)
-    source = jvm.org.apache.flink.core.memory.DataInputDeserializer(out.getCopyOfBuffer())
-    return serializer.deserialize(source)
-
-
-def _state_copy(jvm_class: Any, state: Any) -> Any:
-    """An accumulator as a checkpoint restores it: its head's bytes and its map state's
-    entries, copied into a new one."""
-    from py4j.java_gateway import get_field, set_field
-
-    copy = jvm_class()
-    set_field(copy, "head", bytes(get_field(state, "head")))
-    card = state.getClass().getSimpleName() == "CardState"
-    for view in ("hours", "uses") if card else ("hours",):
-        get_field(copy, view).putAll(get_field(state, view).getMap())
-    return copy
-
-
 def test_card_state_read_back_from_a_checkpoint_goes_on_like_the_original(jvm: Any) -> None:
-    features = jvm.io.fraudstream.features
-    function = features.CardFeatures()
-    original = function.createAccumulator()
-    at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
-    minute = 60 * 1000
-    for i in range(40 * 24 * 2):  # 40 days, a payment every 30 minutes: hours spilled, evicted
-        position = (48.0 + i / 1000, 2.0) if i % 3 else (None, None)
-        terminal = f"term_{i % 9}" if i % 2 else f"shop_{i % 311}"  # more than a head keeps
-        function.accumulate(original, at(i * 30 * minute + i), 10.0 + i % 50, terminal, *position)
+    function, original = busy_card(jvm)
     assert map_size(original) > 100  # hours spilled to map state
     assert map_size(original, "uses") > 100  # so were terminals unused for a day
-    restored = _state_copy(features.CardState, original)
-    assert function.getValue(restored).toString() == function.getValue(original).toString()
-    for accumulator in (original, restored):  # a terminal whose uses are in map state
-        function.accumulate(accumulator, at(40 * 24 * 2 * 30 * minute), 99.0, "shop_2", None, None)
-    assert function.getValue(restored).toString() == function.getValue(original).toString()
+    restored = state_copy(jvm.io.fraudstream.features.CardState, original)
+    assert same_card_after_one_more(jvm, function, original, restored)
 
 
 def test_a_late_row_of_a_card_with_many_terminals_counts_those_moved_out_of_its_head(
@@ -246,29 +210,10 @@ def test_a_late_row_of_a_card_with_many_terminals_counts_those_moved_out_of_its_
 def test_terminal_state_read_back_from_a_checkpoint_goes_on_like_the_original(
     jvm: Any,
 ) -> None:
-    function = jvm.io.fraudstream.features.TerminalFeatures()
-    original = function.createAccumulator()
-    at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
-    minute, delay = 60 * 1000, 7 * 24 * 3600 * 1000
-    for i in range(45 * 24 * 4):  # 45 days, one event every 15 minutes: most hours spilled
-        function.accumulate(original, at(i * 15 * minute), 1, 0, f"c{i % 7}", delay)
-        if i % 50 == 0 and i > 0:  # a fraud label of a transaction a week ago
-            labelled = i - 7 * 24 * 4
-            if labelled >= 0:
-                usable = at(labelled * 15 * minute + delay)
-                function.accumulate(original, usable, 0, 1, f"c{labelled % 7}", delay)
+    function, original = busy_terminal(jvm)
     assert map_size(original) > 100  # hours spilled to map state
-    restored = _state_copy(jvm.io.fraudstream.features.TerminalState, original)
-    assert function.getValue(restored).toString() == function.getValue(original).toString()
-    for accumulator in (original, restored):
-        function.accumulate(accumulator, at(45 * 24 * 4 * 15 * minute), 1, 0, "c1", delay)
-    assert function.getValue(restored).toString() == function.getValue(original).toString()
-
-
-def map_size(state: Any, view: str = "hours") -> int:
-    from py4j.java_gateway import get_field
-
-    return int(get_field(state, view).getMap().size())
+    restored = state_copy(jvm.io.fraudstream.features.TerminalState, original)
+    assert same_terminal_after_one_more(jvm, function, original, restored)
 
 
 def test_labels_of_unknown_transactions_and_repeated_fraud_labels_are_ignored(

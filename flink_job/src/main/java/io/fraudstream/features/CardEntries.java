@@ -7,6 +7,21 @@ import java.util.Arrays;
  * A card's transactions (event time, amount, terminal hash, position), sorted by event time
  * in parallel primitive arrays; live entries are [start, end). An entry is inserted after the
  * entries of its millisecond (in order: an append).
+ *
+ * <p>An hour spilled to map state ({@link #pack}) is stored in format version 1
+ * ({@link StateFormat}, kind CARD_HOUR), big-endian; version 0 is the same without the
+ * version byte. Inside a head, the same body follows the head's own version.
+ *
+ * <pre>
+ * field           type      bytes
+ * version         byte      1
+ * nEntries        int       4
+ * times           long[]    8 x nEntries
+ * amounts         double[]  8 x nEntries
+ * terminals       long[]    8 x nEntries     (KeyHash of the terminal id)
+ * lats            double[]  8 x nEntries     (NaN: no position)
+ * lons            double[]  8 x nEntries
+ * </pre>
  */
 final class CardEntries {
 
@@ -122,14 +137,15 @@ final class CardEntries {
         return e;
     }
 
+    /** An hour's entries as a map-state value ({@link CardState#hours}), versioned. */
     byte[] pack() {
-        ByteBuffer out = ByteBuffer.allocate(encodedSize());
+        ByteBuffer out = StateFormat.writer(StateFormat.Kind.CARD_HOUR, encodedSize());
         writeTo(out);
         return out.array();
     }
 
     static CardEntries unpack(byte[] packed) {
-        return readFrom(ByteBuffer.wrap(packed));
+        return readFrom(StateFormat.reader(StateFormat.Kind.CARD_HOUR, packed));
     }
 
     /** The entries of [from, to) of the live range as a new, independent copy. */

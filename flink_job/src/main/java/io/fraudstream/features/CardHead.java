@@ -11,6 +11,42 @@ import java.util.Arrays;
  * entries live in map state ({@link CardState#hours}), and so do the uses of terminals not
  * used for a day once a card has used many ({@link CardState#uses}). A card that never
  * spilled keeps no per-hour figures: its windows read its entries.
+ *
+ * <p>Stored ({@link #encode}) in format version 1 ({@link StateFormat}), big-endian; version 0
+ * is the same without the version byte. Counts name the rows that give them:
+ *
+ * <pre>
+ * field           type      bytes
+ * version         byte      1
+ * rowTime         long      8
+ * rowLat          double    8
+ * rowLon          double    8
+ * maxTime         long      8
+ * spillHour       long      8
+ * hasEvicted      byte      1
+ * evictedTime     long      8
+ * evictedLat      double    8
+ * evictedLon      double    8
+ * usesSpilled     byte      1
+ * usesSweptAt     long      8
+ * usesMovedUpTo   long      8
+ * nHours          int       4
+ * hours           long[]    8 x nHours
+ * counts          int[]     4 x nHours
+ * sums            double[]  8 x nHours
+ * sumsqs          double[]  8 x nHours
+ * maxes           double[]  8 x nHours
+ * nRecent         int       4
+ * recent          entries   40 x nRecent     (times, amounts, terminals, lats, lons: CardEntries)
+ * nTerminals      int       4
+ * terminals       long[]    8 x nTerminals
+ * latest          long[]    8 x nTerminals
+ * second          long[]    8 x nTerminals
+ * nCached         int       4
+ * cached          blocks    12 x nCached     (hour, entry count) + 40 per entry, each
+ * </pre>
+ *
+ * <p>Positions are NaN when missing; times of nothing are Long.MIN_VALUE.
  */
 final class CardHead {
 
@@ -180,13 +216,13 @@ final class CardHead {
     }
 
     byte[] encode() {
-        int size = 7 * Long.BYTES + 3 * Double.BYTES + 2 + 3 * Integer.BYTES;
+        int size = 6 * Long.BYTES + 4 * Double.BYTES + 2 + 3 * Integer.BYTES;
         size += nHours * (Long.BYTES + Integer.BYTES + 3 * Double.BYTES);
         size += nTerminals * 3 * Long.BYTES + recent.encodedSize();
         for (CardEntries block : cachedBlocks) {
             size += Long.BYTES + block.encodedSize();
         }
-        ByteBuffer out = ByteBuffer.allocate(size);
+        ByteBuffer out = StateFormat.writer(StateFormat.Kind.CARD_HEAD, size);
         out.putLong(rowTime).putDouble(rowLat).putDouble(rowLon);
         out.putLong(maxTime).putLong(spillHour);
         out.put((byte) (hasEvicted ? 1 : 0)).putLong(evictedTime);
@@ -216,7 +252,7 @@ final class CardHead {
         if (bytes == null || bytes.length == 0) {
             return h;
         }
-        ByteBuffer in = ByteBuffer.wrap(bytes);
+        ByteBuffer in = StateFormat.reader(StateFormat.Kind.CARD_HEAD, bytes);
         h.rowTime = in.getLong();
         h.rowLat = in.getDouble();
         h.rowLon = in.getDouble();
@@ -248,6 +284,30 @@ final class CardHead {
             h.cachedBlocks[i] = CardEntries.readFrom(in);
         }
         return h;
+    }
+
+    /**
+     * A terminal's two latest uses as a map-state value ({@link CardState#uses}), stored in
+     * format version 1 (kind CARD_TERMINAL_USES); version 0 is the same without the byte.
+     *
+     * <pre>
+     * field           type      bytes
+     * version         byte      1
+     * latest          long      8
+     * second          long      8                (Long.MIN_VALUE: none)
+     * </pre>
+     */
+    static byte[] packUses(long latest, long second) {
+        return StateFormat.writer(StateFormat.Kind.CARD_TERMINAL_USES, 2 * Long.BYTES)
+                .putLong(latest)
+                .putLong(second)
+                .array();
+    }
+
+    /** {latest, second} from {@link #packUses}' bytes (or the unversioned ones before it). */
+    static long[] unpackUses(byte[] packed) {
+        ByteBuffer in = StateFormat.reader(StateFormat.Kind.CARD_TERMINAL_USES, packed);
+        return new long[] {in.getLong(), in.getLong()};
     }
 
     private static int checked(int n, ByteBuffer in, int bytesEach) {

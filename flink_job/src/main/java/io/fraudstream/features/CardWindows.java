@@ -1,6 +1,5 @@
 package io.fraudstream.features;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -278,8 +277,7 @@ final class CardWindows {
         if (packed == null) {
             return null;
         }
-        ByteBuffer in = ByteBuffer.wrap(packed);
-        return new long[] {in.getLong(), in.getLong()};
+        return CardHead.unpackUses(packed);
     }
 
     /**
@@ -294,9 +292,8 @@ final class CardWindows {
             int kept = 0;
             for (int i = 0; i < head.nTerminals; i++) {
                 if (head.latest[i] <= unusedSince) {
-                    ByteBuffer out = ByteBuffer.allocate(2 * Long.BYTES);
-                    out.putLong(head.latest[i]).putLong(head.second[i]);
-                    oldUses.put(head.terminals[i], out.array());
+                    byte[] uses = CardHead.packUses(head.latest[i], head.second[i]);
+                    oldUses.put(head.terminals[i], uses);
                     head.usesSpilled = true;
                     head.usesMovedUpTo = Math.max(head.usesMovedUpTo, head.latest[i]);
                     continue;
@@ -312,7 +309,7 @@ final class CardWindows {
         if (head.usesSpilled && due && forgetUpTo != Long.MIN_VALUE) {
             List<Long> old = new ArrayList<>();
             for (Map.Entry<Long, byte[]> entry : oldUses.entries()) {
-                if (ByteBuffer.wrap(entry.getValue()).getLong() <= forgetUpTo) {
+                if (CardHead.unpackUses(entry.getValue())[0] <= forgetUpTo) {
                     old.add(entry.getKey());
                 }
             }

@@ -9,6 +9,18 @@ import java.util.Arrays;
  * time belongs, after the entries of the same millisecond (in order: an append). Counting
  * the entries in a window is a binary search, so a busy terminal costs no more per event
  * than a quiet one.
+ *
+ * <p>A terminal hour spilled to map state ({@link #pack}) is stored in format version 1
+ * ({@link StateFormat}, kind TERMINAL_HOUR), big-endian; version 0 is the same without the
+ * version byte. Inside a terminal head, the same body follows the head's own version.
+ *
+ * <pre>
+ * field           type      bytes
+ * version         byte      1
+ * nEntries        int       4
+ * times           long[]    8 x nEntries
+ * keys            long[]    8 x nEntries     (KeyHash of the card id)
+ * </pre>
  */
 final class KeyedTimes {
 
@@ -133,13 +145,15 @@ final class KeyedTimes {
         return entries;
     }
 
+    /** A terminal hour's entries as a map-state value ({@link TerminalState#hours}),
+     * versioned. */
     byte[] pack() {
-        ByteBuffer out = ByteBuffer.allocate(encodedSize());
+        ByteBuffer out = StateFormat.writer(StateFormat.Kind.TERMINAL_HOUR, encodedSize());
         writeTo(out);
         return out.array();
     }
 
     static KeyedTimes unpack(byte[] packed) {
-        return readFrom(ByteBuffer.wrap(packed));
+        return readFrom(StateFormat.reader(StateFormat.Kind.TERMINAL_HOUR, packed));
     }
 }

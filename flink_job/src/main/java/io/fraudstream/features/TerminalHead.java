@@ -8,6 +8,29 @@ import java.nio.ByteBuffer;
  * for every older hour, the usable fraud labels, and the times in the older hours the last
  * event's window edges fell in. Older hours' entries live in map state
  * ({@link TerminalState#hours}).
+ *
+ * <p>Stored ({@link #encode}) in format version 1 ({@link StateFormat}), big-endian; version 0
+ * is the same without the version byte. Counts name the rows that give them:
+ *
+ * <pre>
+ * field           type      bytes
+ * version         byte      1
+ * delayMs         long      8
+ * rowTime         long      8
+ * maxTime         long      8
+ * spillHour       long      8
+ * nHours          int       4
+ * hourCounts      varints   8 + varints      (none when nHours is 0; else the first hour, then
+ *                                            per hour its gap and count: HourCounts)
+ * nRecent         int       4
+ * recent          entries   16 x nRecent     (times, card hashes: KeyedTimes)
+ * nFrauds         int       4
+ * frauds          entries   16 x nFrauds
+ * nPending        int       4
+ * pending         entries   16 x nPending
+ * nCached         int       4
+ * cached          hours     12 x nCached     (hour, offset count) + 4 per offset, each: HourTimes
+ * </pre>
  */
 final class TerminalHead {
 
@@ -73,7 +96,7 @@ final class TerminalHead {
         for (HourTimes times : cached) {
             size += times.encodedSize();
         }
-        ByteBuffer out = ByteBuffer.allocate(size);
+        ByteBuffer out = StateFormat.writer(StateFormat.Kind.TERMINAL_HEAD, size);
         out.putLong(delayMs).putLong(rowTime).putLong(maxTime).putLong(spillHour);
         hours.writeTo(out);
         recent.writeTo(out);
@@ -91,7 +114,7 @@ final class TerminalHead {
         if (bytes == null || bytes.length == 0) {
             return h;
         }
-        ByteBuffer in = ByteBuffer.wrap(bytes);
+        ByteBuffer in = StateFormat.reader(StateFormat.Kind.TERMINAL_HEAD, bytes);
         h.delayMs = in.getLong();
         h.rowTime = in.getLong();
         h.maxTime = in.getLong();
