@@ -24,35 +24,16 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from contracts.features import DAY, DEFAULT_LAYOUT, FeatureLayout, Window
+
 SECONDS_CAP = 30 * 24 * 3600  # "no previous transaction within 30 days"
-SMALL_AMOUNT = 5.0  # card testing: payments below this amount
 NIGHT_END_HOUR = 6  # night: 00:00 to 05:59 UTC
 MIN_TRAVEL_SECONDS = 60  # implied speed uses at least one minute between payments
 EARTH_RADIUS_KM = 6371.0
 MIN_STDDEV = 0.01  # below this 30-day standard deviation the z-score is 0
 NO_POSITION = -999.0  # stands for a missing lat/lon inside window aggregates
 
-
-@dataclass(frozen=True)
-class Window:
-    name: str  # suffix used in feature names, e.g. "1h"
-    millis: int
-
-
-MINUTE, HOUR, DAY = 60_000, 3_600_000, 86_400_000
-W10M, W1H, W1D, W7D, W30D = (
-    Window("10m", 10 * MINUTE),
-    Window("1h", HOUR),
-    Window("1d", DAY),
-    Window("7d", 7 * DAY),
-    Window("30d", 30 * DAY),
-)
-CARD_WINDOWS: tuple[Window, ...] = (W10M, W1H, W1D, W7D, W30D)
-TERMINAL_COUNT_WINDOWS: tuple[Window, ...] = (W1D, W7D, W30D)
-
-
 DEFAULT_LABEL_DELAY_MS = 7 * DAY  # labels count for a terminal's risk this long after
-RISK_WINDOWS: tuple[Window, ...] = (W1D, W7D, W30D)
 
 
 # The job parameter (pipeline.global-job-parameters) that tells the Java aggregates the
@@ -80,6 +61,7 @@ class KeyedAggregate:
     name: str  # view name suffix; the ROW column is `{name}_agg`
     function: str  # SQL name, registered by flink_job.pipeline.register_java_functions
     java_class: str
+    java_spec: str  # the Java constructor's argument: the layout's fields (contracts/features.py)
     partition: str
     arguments: str
     columns: tuple[tuple[str, str], ...]  # (column, expression over the ROW `agg` and the row)
@@ -101,72 +83,62 @@ class KeyedAggregate:
         return aggregate, f"SELECT v.*,\n  {columns}\nFROM {aggregated} AS v"
 
 
-def _card_columns() -> tuple[tuple[str, str], ...]:
-    columns = [
-        (f"card_{stat}_{w.name}", f"agg.{stat}_{w.name}")
-        for w in CARD_WINDOWS
-        for stat in ("n", "sum", "max")
-    ]
-    columns += [
-        ("card_small_n_10m", "agg.small_n_10m"),
-        ("card_sumsq_30d", "agg.sumsq_30d"),
-        ("card_terminals_1d", "agg.terminals_1d"),
-        # 2 when the card used this row's terminal at least twice in 30 days (this one
-        # included), else 1: the aggregate returns the hashes of the terminals used twice.
-        (
-            "card_terminal_n_30d",
-            "CASE WHEN ARRAY_CONTAINS(agg.repeat_terminals_30d, key_hash(terminal_id)) "
-            "THEN 2 ELSE 1 END",
-        ),
-        ("card_prev_n", "agg.prev_n"),
-        ("card_prev_et", "agg.prev_et"),
-        ("card_prev_lat", "agg.prev_lat"),
-        ("card_prev_lon", "agg.prev_lon"),
-    ]
+def _card_columns(layout: FeatureLayout) -> tuple[tuple[str, str], ...]:
+    columns = []
+    for f in layout.card_fields():
+        if f.stat == "repeat_terminals":
+            # 2 when the card used this row's terminal at least twice in the window (this one
+            # included), else 1: the aggregate returns the hashes of the terminals used twice.
+            column = f"card_terminal_n_{layout.card_profile_window.name}"
+            expr = (
+                f"CASE WHEN ARRAY_CONTAINS(agg.{f.name}, key_hash(terminal_id)) THEN 2 ELSE 1 END"
+            )
+            columns.append((column, expr))
+        else:
+            columns.append((f"card_{f.name}", f"agg.{f.name}"))
     return tuple(columns)
 
 
-# Windows, the small amount and the 30-day eviction are constants of the Java class; its
-# ROW fields are named after CARD_WINDOWS (tests/test_card_aggregate.py pins its rules).
-CARD_AGGREGATE = KeyedAggregate(
-    name="card",
-    function="card_features",
-    java_class="io.fraudstream.features.CardFeatures",
-    partition="card_id",
-    arguments="et, amount, terminal_id, lat, lon",
-    columns=_card_columns(),
-)
+CARD_FUNCTION, TERMINAL_FUNCTION = "card_features", "terminal_features"
 
 
-def _terminal_columns() -> tuple[tuple[str, str], ...]:
-    columns = [("terminal_n_1h", "agg.n_1h"), ("terminal_cards_1h", "agg.cards_1h")]
-    columns += [
-        (f"terminal_{stat}_{w.name}", f"agg.{stat}_{w.name}")
-        for w in TERMINAL_COUNT_WINDOWS
-        for stat in ("n", "fraud", "risk_n")
-    ]
-    return tuple(columns)
+def card_aggregate(layout: FeatureLayout = DEFAULT_LAYOUT) -> KeyedAggregate:
+    """The card stream's aggregate, its windows and ROW fields from `layout`."""
+    return KeyedAggregate(
+        name="card",
+        function=CARD_FUNCTION,
+        java_class="io.fraudstream.features.CardFeatures",
+        java_spec=layout.card_spec(),
+        partition="card_id",
+        arguments="et, amount, terminal_id, lat, lon",
+        columns=_card_columns(layout),
+    )
 
 
-def terminal_aggregate(label_delay_ms: int = DEFAULT_LABEL_DELAY_MS) -> KeyedAggregate:
+def _terminal_columns(layout: FeatureLayout) -> tuple[tuple[str, str], ...]:
+    return tuple((f"terminal_{f.name}", f"agg.{f.name}") for f in layout.terminal_fields())
+
+
+def terminal_aggregate(
+    label_delay_ms: int = DEFAULT_LABEL_DELAY_MS, layout: FeatureLayout = DEFAULT_LAYOUT
+) -> KeyedAggregate:
     """The terminal stream's aggregate: transactions count 1 in `is_txn`; a fraud label,
     at its transaction's event time plus the delay, 1 in `is_fraud`. `risk_n_w` counts the
     transactions in (t - delay - w, t - delay], whose labels `fraud_w` counts at t."""
     return KeyedAggregate(
         name="terminal",
-        function="terminal_features",
+        function=TERMINAL_FUNCTION,
         java_class="io.fraudstream.features.TerminalFeatures",
+        java_spec=layout.terminal_spec(),
         partition="terminal_id",
         arguments=f"et, is_txn, is_fraud, card_id, CAST({label_delay_ms} AS BIGINT)",
-        columns=_terminal_columns(),
+        columns=_terminal_columns(layout),
     )
 
 
-JAVA_FUNCTIONS: tuple[tuple[str, str], ...] = (
-    ("key_hash", "io.fraudstream.features.KeyHash"),
-    (CARD_AGGREGATE.function, CARD_AGGREGATE.java_class),
-    ("terminal_features", terminal_aggregate().java_class),
-)
+# Java functions registered by class; the aggregates are registered as instances built with
+# their layout (KeyedAggregate.java_spec; flink_job.pipeline.register_java_functions).
+JAVA_FUNCTIONS: tuple[tuple[str, str], ...] = (("key_hash", "io.fraudstream.features.KeyHash"),)
 
 
 @dataclass(frozen=True)
@@ -218,75 +190,70 @@ _HAVERSINE = (
     "POWER(SIN(RADIANS(lon - card_prev_lon) / 2), 2)))"
 )
 _DISTANCE = f"CASE WHEN {_HAS_PREV_POSITION} THEN {_HAVERSINE} ELSE 0.0 END"
-_MEAN_30D = "(card_sum_30d / card_n_30d)"
-_STDDEV_30D = f"SQRT(GREATEST(card_sumsq_30d / card_n_30d - {_MEAN_30D} * {_MEAN_30D}, 0.0))"
 
-FEATURES: tuple[Feature, ...] = (
-    Feature("amount", "amount", "the transaction's amount"),
-    *(f for w in CARD_WINDOWS for f in _card_window_features(w)),
-    Feature(
-        "card_distinct_terminals_1d",
-        _as_double("card_terminals_1d"),
-        "distinct terminals the card used in the last 1d, this one included",
-    ),
-    Feature(
-        "card_secs_since_prev",
-        f"CASE WHEN card_prev_n = 2 THEN LEAST({_SECS_SINCE_PREV}, {SECONDS_CAP}.0) "
-        f"ELSE {SECONDS_CAP}.0 END",
-        "whole seconds since the card's previous transaction (capped at 30 days)",
-    ),
-    Feature(
-        "amount_over_card_avg_30d",
-        f"CASE WHEN {_MEAN_30D} > 0 THEN amount / {_MEAN_30D} ELSE 1.0 END",
-        "the amount divided by the card's 30-day average amount (1 when that average is 0: "
-        "only zero-amount verifications, this one included)",
-    ),
-    Feature(
-        "card_amount_zscore_30d",
-        f"CASE WHEN {_STDDEV_30D} > {MIN_STDDEV} "
-        f"THEN (amount - {_MEAN_30D}) / {_STDDEV_30D} ELSE 0.0 END",
-        "the amount's z-score against the card's 30-day amounts (population std; 0 if flat)",
-    ),
-    Feature(
-        "card_terminal_seen_30d",
-        "CASE WHEN card_terminal_n_30d > 1 THEN 1.0 ELSE 0.0 END",
-        "1 when the card used this terminal before in the last 30d",
-    ),
-    Feature(
-        "is_night",
-        f"CASE WHEN HOUR(et) < {NIGHT_END_HOUR} THEN 1.0 ELSE 0.0 END",
-        "1 between 00:00 and 05:59 UTC",
-    ),
-    Feature(
-        "is_weekend",
-        "CASE WHEN DAYOFWEEK(et) IN (1, 7) THEN 1.0 ELSE 0.0 END",
-        "1 on Saturday and Sunday (UTC)",
-    ),
-    Feature(
-        "card_km_from_prev",
-        _DISTANCE,
-        "great-circle km from the card's previous transaction (0 without both positions)",
-    ),
-    Feature(
-        "card_kmh_from_prev",
-        f"CASE WHEN {_HAS_PREV_POSITION} THEN {_HAVERSINE} * 3600.0 / "
-        f"GREATEST({_SECS_SINCE_PREV}, {MIN_TRAVEL_SECONDS}.0) ELSE 0.0 END",
-        "implied km/h from the card's previous transaction (at least 1 minute apart)",
-    ),
-    Feature(
-        "card_small_txn_count_10m",
-        _as_double("card_small_n_10m"),
-        f"transactions of the card below {SMALL_AMOUNT} in the last 10m (card testing)",
-    ),
-    *(
+
+def _card_profile_features(profile: Window) -> tuple[Feature, ...]:
+    """The amount against the card's own profile window (30 days by default)."""
+    p = profile.name
+    mean = f"(card_sum_{p} / card_n_{p})"
+    stddev = f"SQRT(GREATEST(card_sumsq_{p} / card_n_{p} - {mean} * {mean}, 0.0))"
+    return (
+        Feature(
+            f"amount_over_card_avg_{p}",
+            f"CASE WHEN {mean} > 0 THEN amount / {mean} ELSE 1.0 END",
+            f"the amount divided by the card's {p} average amount (1 when that average is 0: "
+            "only zero-amount verifications, this one included)",
+        ),
+        Feature(
+            f"card_amount_zscore_{p}",
+            f"CASE WHEN {stddev} > {MIN_STDDEV} THEN (amount - {mean}) / {stddev} ELSE 0.0 END",
+            f"the amount's z-score against the card's {p} amounts (population std; 0 if flat)",
+        ),
+        Feature(
+            f"card_terminal_seen_{p}",
+            f"CASE WHEN card_terminal_n_{p} > 1 THEN 1.0 ELSE 0.0 END",
+            f"1 when the card used this terminal before in the last {p}",
+        ),
+    )
+
+
+def _calendar_and_travel_features() -> tuple[Feature, ...]:
+    return (
+        Feature(
+            "is_night",
+            f"CASE WHEN HOUR(et) < {NIGHT_END_HOUR} THEN 1.0 ELSE 0.0 END",
+            "1 between 00:00 and 05:59 UTC",
+        ),
+        Feature(
+            "is_weekend",
+            "CASE WHEN DAYOFWEEK(et) IN (1, 7) THEN 1.0 ELSE 0.0 END",
+            "1 on Saturday and Sunday (UTC)",
+        ),
+        Feature(
+            "card_km_from_prev",
+            _DISTANCE,
+            "great-circle km from the card's previous transaction (0 without both positions)",
+        ),
+        Feature(
+            "card_kmh_from_prev",
+            f"CASE WHEN {_HAS_PREV_POSITION} THEN {_HAVERSINE} * 3600.0 / "
+            f"GREATEST({_SECS_SINCE_PREV}, {MIN_TRAVEL_SECONDS}.0) ELSE 0.0 END",
+            "implied km/h from the card's previous transaction (at least 1 minute apart)",
+        ),
+    )
+
+
+def _terminal_features(layout: FeatureLayout) -> tuple[Feature, ...]:
+    windows, recent = layout.terminal_count_windows, layout.terminal_recent_window.name
+    counts = tuple(
         Feature(
             f"terminal_txn_count_{w.name}",
             _as_double(f"terminal_n_{w.name}"),
             f"transactions at the terminal in the last {w.name}, this one included",
         )
-        for w in TERMINAL_COUNT_WINDOWS
-    ),
-    *(
+        for w in windows
+    )
+    risks = tuple(
         Feature(
             f"terminal_fraud_risk_{w.name}",
             f"CASE WHEN terminal_risk_n_{w.name} > 0 "
@@ -295,30 +262,77 @@ FEATURES: tuple[Feature, ...] = (
             f"fraud labels / transactions at the terminal in the {w.name} ending the label "
             "delay before this transaction (0 when there were none)",
         )
-        for w in RISK_WINDOWS
-    ),
-    Feature(
-        "terminal_distinct_cards_1h",
-        _as_double("terminal_cards_1h"),
-        "distinct cards at the terminal in the last 1h, this one included",
-    ),
-)
+        for w in windows
+    )
+    cards = Feature(
+        f"terminal_distinct_cards_{recent}",
+        _as_double(f"terminal_cards_{recent}"),
+        f"distinct cards at the terminal in the last {recent}, this one included",
+    )
+    return (*counts, *risks, cards)
+
+
+def features(layout: FeatureLayout = DEFAULT_LAYOUT) -> tuple[Feature, ...]:
+    """Every feature the model reads, in order, over the aggregates of `layout`."""
+    distinct, small = layout.card_distinct_terminals_window, layout.card_small_window
+    profile = _card_profile_features(layout.card_profile_window)
+    return (
+        Feature("amount", "amount", "the transaction's amount"),
+        *(f for w in layout.card_windows for f in _card_window_features(w)),
+        Feature(
+            f"card_distinct_terminals_{distinct.name}",
+            _as_double(f"card_terminals_{distinct.name}"),
+            f"distinct terminals the card used in the last {distinct.name}, this one included",
+        ),
+        Feature(
+            "card_secs_since_prev",
+            f"CASE WHEN card_prev_n = 2 THEN LEAST({_SECS_SINCE_PREV}, {SECONDS_CAP}.0) "
+            f"ELSE {SECONDS_CAP}.0 END",
+            "whole seconds since the card's previous transaction (capped at 30 days)",
+        ),
+        *profile,
+        *_calendar_and_travel_features(),
+        Feature(
+            f"card_small_txn_count_{small.name}",
+            _as_double(f"card_small_n_{small.name}"),
+            f"transactions of the card below {layout.small_amount} in the last {small.name} "
+            "(card testing)",
+        ),
+        *_terminal_features(layout),
+    )
+
+
+FEATURES: tuple[Feature, ...] = features()
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 
 
-def feature_schema_hash() -> str:
-    """Hash of the ordered feature names, their definitions and the windows; models carry it."""
-    spec: list[object] = [[f.name, f.sql] for f in FEATURES]
+# The Java aggregates' semantics: bump when a change to their code (beyond the layout they are
+# given) can change any feature's value; models carry it through the schema hash, so a model
+# trained on the old semantics is refused. tests/test_feature_layout.py pins the Java sources
+# to this number and fails on a change until it is bumped or the pin updated.
+ENGINE_REVISION = 1
+
+
+def feature_schema_hash(layout: FeatureLayout = DEFAULT_LAYOUT) -> str:
+    """Hash of everything both engines compute the features by: the ordered features and
+    their SQL, each aggregate's Java class, layout, key, arguments and columns, and the Java
+    engine's revision. Models carry it; the job refuses a model with another."""
+    spec: list[object] = [[f.name, f.sql] for f in features(layout)]
     spec += [
-        [a.name, a.java_class, a.partition, a.arguments, a.columns]
-        for a in (terminal_aggregate(), CARD_AGGREGATE)
+        [a.name, a.java_class, a.java_spec, a.partition, a.arguments, a.columns]
+        for a in (terminal_aggregate(layout=layout), card_aggregate(layout))
     ]
+    spec.append(["engine", ENGINE_REVISION])
     return hashlib.sha256(json.dumps(spec).encode()).hexdigest()
 
 
 def feature_views(
-    source: str, prefix: str, streaming: bool, label_delay_ms: int = DEFAULT_LABEL_DELAY_MS
+    source: str,
+    prefix: str,
+    streaming: bool,
+    label_delay_ms: int = DEFAULT_LABEL_DELAY_MS,
+    layout: FeatureLayout = DEFAULT_LAYOUT,
 ) -> list[tuple[str, str]]:
     """(view name, query) pairs computing every aggregate on top of `source`.
 
@@ -328,12 +342,12 @@ def feature_views(
     the source: a card's records come from one Kinesis shard, in order, and no exchange
     before it can reorder them (label rows pass through it; it ignores rows without an
     amount). The terminal aggregate then sees transactions and labels. The Java functions
-    (JAVA_FUNCTIONS) must be registered.
+    (JAVA_FUNCTIONS and the aggregates of the same layout) must be registered.
     The last view holds the transactions' columns plus every aggregate the features read.
     """
-    views = _aggregate_views(CARD_AGGREGATE, source, prefix, streaming)
+    views = _aggregate_views(card_aggregate(layout), source, prefix, streaming)
     views += _aggregate_views(
-        terminal_aggregate(label_delay_ms), f"{prefix}_card", prefix, streaming
+        terminal_aggregate(label_delay_ms, layout), f"{prefix}_card", prefix, streaming
     )
     transactions = f"{prefix}_transactions"
     views.append((transactions, f"SELECT * FROM {prefix}_terminal WHERE is_txn = 1"))
@@ -356,6 +370,6 @@ def _derived(f: Feature) -> bool:
     return f.name not in RAW_FEATURES
 
 
-def feature_columns_sql() -> str:
+def feature_columns_sql(layout: FeatureLayout = DEFAULT_LAYOUT) -> str:
     """`expr AS name` for every derived feature, over the last feature view."""
-    return ",\n  ".join(f"{f.sql} AS {f.name}" for f in FEATURES if _derived(f))
+    return ",\n  ".join(f"{f.sql} AS {f.name}" for f in features(layout) if _derived(f))

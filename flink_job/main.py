@@ -14,14 +14,9 @@ from pathlib import Path
 
 from pyflink.table import EnvironmentSettings, TableEnvironment, TableResult
 
+from contracts.features import DAY, DEFAULT_LAYOUT
 from flink_job.config import MANAGED_FLINK_PROPERTIES, ConfigError, JobConfig, load_config
-from flink_job.features import (
-    CARD_WINDOWS,
-    DAY,
-    RISK_WINDOWS,
-    TERMINAL_COUNT_WINDOWS,
-    feature_job_parameters,
-)
+from flink_job.features import feature_job_parameters
 from flink_job.pipeline import build_statements, execute_statements, register_java_functions
 
 CONNECTOR_JAR = Path(__file__).with_name("target") / "fraud-stream-connectors.jar"
@@ -45,8 +40,7 @@ class MissingJarError(FileNotFoundError):
 def state_ttl(label_delay_ms: int) -> str:
     """Flink's idle-state retention for the configured label delay: the widest window any
     feature reads, plus the delay, plus STATE_TTL_MARGIN_MS (38 d for the default 7 days)."""
-    windows = (*CARD_WINDOWS, *TERMINAL_COUNT_WINDOWS, *RISK_WINDOWS)
-    millis = max(w.millis for w in windows) + label_delay_ms + STATE_TTL_MARGIN_MS
+    millis = DEFAULT_LAYOUT.longest_ms() + label_delay_ms + STATE_TTL_MARGIN_MS
     return f"{millis // DAY} d" if millis % DAY == 0 else f"{millis} ms"
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pyflink.table import TableEnvironment, TableResult
 
 from contracts.deadletter import DEADLETTER_V1
+from contracts.features import DEFAULT_LAYOUT, FeatureLayout
 from contracts.label import LABEL_V1
 from contracts.transaction import TRANSACTION_V1
 from flink_job.config import JobConfig
@@ -30,9 +31,11 @@ from flink_job.features import (
     DEFAULT_LABEL_DELAY_MS,
     FEATURE_NAMES,
     JAVA_FUNCTIONS,
+    card_aggregate,
     feature_columns_sql,
     feature_schema_hash,
     feature_views,
+    terminal_aggregate,
 )
 from flink_job.parsing import (
     DEADLETTER_FUNCTION,
@@ -135,11 +138,14 @@ def register_label_views(t_env: TableEnvironment, labels: str) -> str:
     return "usable_labels"
 
 
-def register_java_functions(t_env: TableEnvironment) -> None:
+def register_java_functions(
+    t_env: TableEnvironment, layout: FeatureLayout = DEFAULT_LAYOUT
+) -> None:
     """The job's Java functions (parsing, feature aggregates, the late counter, the feature
     vector) from the jar (pipeline.jars locally, the application's `jarfile` on Managed
     Flink). Sources need them in their DDL (the rowtime), so environments register them
-    first."""
+    first. The two aggregates are instances built with `layout` (they keep no window of
+    their own); the rest are registered by class."""
     functions = (
         *JAVA_FUNCTIONS,
         PARSE_FUNCTION,
@@ -152,6 +158,24 @@ def register_java_functions(t_env: TableEnvironment) -> None:
         t_env.execute_sql(
             f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS {name} AS '{java_class}' LANGUAGE JAVA"
         )
+    for aggregate in (card_aggregate(layout), terminal_aggregate(layout=layout)):
+        register_java_instance(t_env, aggregate.function, aggregate.java_class, aggregate.java_spec)
+
+
+def register_java_instance(
+    t_env: TableEnvironment, name: str, java_class: str, argument: str
+) -> None:
+    """`name` as a system function: an instance of `java_class` built with `argument` (the
+    Table API takes instances from Java only, so through the gateway)."""
+    from pyflink.java_gateway import get_gateway
+
+    constructor = get_gateway().jvm
+    for part in java_class.split("."):
+        constructor = getattr(constructor, part)
+    function = constructor(argument)
+    j_tenv = t_env._j_tenv
+    j_tenv.dropTemporarySystemFunction(name)
+    j_tenv.createTemporarySystemFunction(name, function)
 
 
 def register_feature_views(
@@ -162,6 +186,7 @@ def register_feature_views(
     label_delay_ms: int = DEFAULT_LABEL_DELAY_MS,
     count_late: bool = False,
     rules: ArrivalRules | None = None,
+    layout: FeatureLayout = DEFAULT_LAYOUT,
 ) -> str:
     """Views from a raw source (payload, ingested_at, et) to one row of features per
     valid transaction. Returns the final view's name; `parsed_transactions` holds every
@@ -199,13 +224,14 @@ def register_feature_views(
         arrival = f"PROCTIME() AS {ARRIVAL_COLUMN}"
     _view(t_env, "keyed_events", f"SELECT *, {arrival} FROM ({events})")
     last = "keyed_events"
-    for name, query in feature_views("keyed_events", "features", streaming, label_delay_ms):
+    views = feature_views("keyed_events", "features", streaming, label_delay_ms, layout)
+    for name, query in views:
         _view(t_env, name, query)
         last = name
     _view(
         t_env,
         "transaction_features",
-        f"SELECT {TRANSACTION_COLUMNS}, late, {feature_columns_sql()} FROM {last}",
+        f"SELECT {TRANSACTION_COLUMNS}, late, {feature_columns_sql(layout)} FROM {last}",
     )
     return "transaction_features"
 

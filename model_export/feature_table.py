@@ -25,7 +25,13 @@ from typing import Any
 import pandas as pd
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
-from flink_job.features import DEFAULT_LABEL_DELAY_MS, FEATURE_NAMES, feature_job_parameters
+from contracts.features import DEFAULT_LAYOUT, FeatureLayout
+from flink_job.features import (
+    DEFAULT_LABEL_DELAY_MS,
+    FEATURE_NAMES,
+    feature_job_parameters,
+    features,
+)
 from flink_job.main import CONNECTOR_JAR, put_jar_on_gateway_classpath
 from flink_job.parsing import ArrivalRules, label_times_sql, rowtime_sql
 from flink_job.pipeline import register_feature_views, register_java_functions
@@ -57,6 +63,7 @@ def flink_environment(
     lateness_ms: int = 0,
     labels: Path | None = None,
     label_delay_ms: int = DEFAULT_LABEL_DELAY_MS,
+    layout: FeatureLayout = DEFAULT_LAYOUT,
 ) -> tuple[TableEnvironment, str]:
     """A TableEnvironment over a JSON-lines file (and a Label v1 JSON-lines file) with the
     job's views registered; returns it and the name of the feature view. Streaming mode
@@ -71,7 +78,7 @@ def flink_environment(
     conf.set("table.local-time-zone", "UTC")
     conf.set("parallelism.default", "1")
     conf.set("pipeline.jars", CONNECTOR_JAR.resolve().as_uri())  # the Java functions
-    register_java_functions(t_env)
+    register_java_functions(t_env, layout)
     watermark = ""
     if streaming:
         conf.set("pipeline.auto-watermark-interval", "0 ms")  # a watermark after every record
@@ -103,6 +110,7 @@ def flink_environment(
         streaming=streaming,
         labels="labels_file" if labels is not None else None,
         label_delay_ms=label_delay_ms,
+        layout=layout,
     )
     return t_env, view
 
@@ -210,19 +218,23 @@ def compute_features(
     progress: bool = False,
     labels: Path | None = None,
     label_delay_ms: int = DEFAULT_LABEL_DELAY_MS,
+    layout: FeatureLayout = DEFAULT_LAYOUT,
 ) -> pd.DataFrame:
-    """One row per valid transaction: its keys and every feature, in the job's order.
-    Without `labels` the terminal fraud risks are 0, as in a job whose labels stream is
-    empty."""
+    """One row per valid transaction: its keys and every feature of `layout` (the job's by
+    default), in order. Without `labels` the terminal fraud risks are 0, as in a job whose
+    labels stream is empty."""
     with tempfile.TemporaryDirectory() as tmp:
         source = _as_json_lines(transactions, Path(tmp))
         label_lines = _as_json_lines(labels, Path(tmp) / "labels") if labels else None
         total = _count_lines(source) if progress else 0
-        t_env, view = flink_environment(source, streaming, lateness_ms, label_lines, label_delay_ms)
+        t_env, view = flink_environment(
+            source, streaming, lateness_ms, label_lines, label_delay_ms, layout
+        )
         rest_port = free_port()
         t_env.get_config().set("rest.port", str(rest_port))
         t_env.get_config().set("rest.bind-address", "127.0.0.1")
-        columns = ", ".join(FEATURE_NAMES)
+        names = [f.name for f in features(layout)]
+        columns = ", ".join(names)
         table = t_env.sql_query(
             "SELECT transaction_id, card_id, terminal_id, "
             f"CAST(et AS STRING) AS event_time, late, {columns} FROM {view}"
@@ -231,8 +243,8 @@ def compute_features(
         # query on this thread (see flink_job.pipeline.execute_statements).
         with Progress(FlinkRest(rest_port), total, enabled=progress):
             frame = table.to_pandas()
-    types = dict.fromkeys(FEATURE_NAMES, "float64") | {"late": bool}
-    frame = frame[[*KEY_COLUMNS, *FEATURE_NAMES]].astype(types)
+    types = dict.fromkeys(names, "float64") | {"late": bool}
+    frame = frame[[*KEY_COLUMNS, *names]].astype(types)
     frame = frame.sort_values(["event_time", "transaction_id"], kind="stable")
     result: pd.DataFrame = frame.reset_index(drop=True)
     return result

@@ -1,7 +1,8 @@
 """An independent, plain pandas implementation of the job's features: the tests' oracle.
 
-It shares no code with flink_job.features: window widths and rules are written out again
-here, as loops over each transaction's history (slow and obvious on purpose)."""
+It shares no code with flink_job.features: its rules are written out again here, as loops
+over each transaction's history (slow and obvious on purpose). Only the layout (the windows,
+their names and the small amount) comes from the one place both read: contracts/features.py."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ import math
 import numpy as np
 import pandas as pd
 
-MS = {"10m": 600_000, "1h": 3_600_000, "1d": 86_400_000, "7d": 7 * 86_400_000}
-MS["30d"] = 30 * 86_400_000
+from contracts.features import DEFAULT_LAYOUT, FeatureLayout
+
 CAP_S = 30 * 24 * 3600.0
-SMALL = 5.0
 
 
 def _window(ms: np.ndarray, t: int, width: int) -> slice:
@@ -30,7 +30,7 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
-def _card_features(card: pd.DataFrame) -> list[dict[str, object]]:
+def _card_features(card: pd.DataFrame, layout: FeatureLayout) -> list[dict[str, object]]:
     card = card.sort_values(["ms", "transaction_id"], kind="stable")
     ms = card["ms"].to_numpy()
     amounts = card["amount"].to_numpy(dtype=float)
@@ -40,24 +40,28 @@ def _card_features(card: pd.DataFrame) -> list[dict[str, object]]:
     for i in range(len(card)):
         t, amount = int(ms[i]), float(amounts[i])
         row: dict[str, object] = {"transaction_id": card["transaction_id"].iloc[i]}
-        for name, width in MS.items():
-            window = amounts[_window(ms, t, width)]
+        for w in layout.card_windows:
+            name, window = w.name, amounts[_window(ms, t, w.millis)]
             row[f"card_txn_count_{name}"] = float(len(window))
             row[f"card_sum_amount_{name}"] = float(window.sum())
             row[f"card_avg_amount_{name}"] = float(window.mean())
             row[f"card_max_amount_{name}"] = float(window.max())
-        row["card_distinct_terminals_1d"] = float(len(set(terminals[_window(ms, t, MS["1d"])])))
+        distinct = layout.card_distinct_terminals_window
+        used = terminals[_window(ms, t, distinct.millis)]
+        row[f"card_distinct_terminals_{distinct.name}"] = float(len(set(used)))
         # previous: the last transaction with an earlier event time (peers share it)
         p = int(np.searchsorted(ms, t, side="left")) - 1
         secs = float((t - ms[p]) // 1000) if p >= 0 else CAP_S
         row["card_secs_since_prev"] = min(secs, CAP_S)
-        month = amounts[_window(ms, t, MS["30d"])]
+        profile = layout.card_profile_window
+        month = amounts[_window(ms, t, profile.millis)]
         mean = float(month.mean())
-        row["amount_over_card_avg_30d"] = amount / mean if mean > 0 else 1.0
+        row[f"amount_over_card_avg_{profile.name}"] = amount / mean if mean > 0 else 1.0
         std = float(month.std())  # population standard deviation
-        row["card_amount_zscore_30d"] = (amount - month.mean()) / std if std > 0.01 else 0.0
-        same = terminals[_window(ms, t, MS["30d"])] == terminals[i]
-        row["card_terminal_seen_30d"] = 1.0 if same.sum() > 1 else 0.0
+        zscore = (amount - month.mean()) / std if std > 0.01 else 0.0
+        row[f"card_amount_zscore_{profile.name}"] = zscore
+        same = terminals[_window(ms, t, profile.millis)] == terminals[i]
+        row[f"card_terminal_seen_{profile.name}"] = 1.0 if same.sum() > 1 else 0.0
         at = pd.Timestamp(t, unit="ms", tz="UTC")
         row["is_night"] = 1.0 if at.hour < 6 else 0.0
         row["is_weekend"] = 1.0 if at.dayofweek >= 5 else 0.0
@@ -68,8 +72,9 @@ def _card_features(card: pd.DataFrame) -> list[dict[str, object]]:
             row["card_kmh_from_prev"] = km * 3600.0 / max(secs, 60.0)
         else:
             row["card_km_from_prev"] = row["card_kmh_from_prev"] = 0.0
-        small = amounts[_window(ms, t, MS["10m"])] < SMALL
-        row["card_small_txn_count_10m"] = float(small.sum())
+        few = layout.card_small_window
+        small = amounts[_window(ms, t, few.millis)] < layout.small_amount
+        row[f"card_small_txn_count_{few.name}"] = float(small.sum())
         rows.append(row)
     return rows
 
@@ -78,7 +83,7 @@ DELAY_MS = 7 * 86_400_000
 
 
 def _terminal_features(
-    terminal: pd.DataFrame, frauds_ms: np.ndarray, delay_ms: int
+    terminal: pd.DataFrame, frauds_ms: np.ndarray, delay_ms: int, layout: FeatureLayout
 ) -> list[dict[str, object]]:
     """`frauds_ms`: sorted event times of the terminal's fraud labels known in time."""
     terminal = terminal.sort_values(["ms", "transaction_id"], kind="stable")
@@ -88,15 +93,17 @@ def _terminal_features(
     for i in range(len(terminal)):
         t = int(ms[i])
         row: dict[str, object] = {"transaction_id": terminal["transaction_id"].iloc[i]}
-        for name in ("1d", "7d", "30d"):
-            window = _window(ms, t, MS[name])
-            row[f"terminal_txn_count_{name}"] = float(window.stop - window.start)
-        for name in ("1d", "7d", "30d"):  # frauds / transactions in (t - d - w, t - d]
-            txns = _window(ms, t - delay_ms, MS[name])
-            frauds = _window(frauds_ms, t - delay_ms, MS[name])
+        for w in layout.terminal_count_windows:
+            window = _window(ms, t, w.millis)
+            row[f"terminal_txn_count_{w.name}"] = float(window.stop - window.start)
+        for w in layout.terminal_count_windows:  # frauds / transactions in (t - d - w, t - d]
+            txns = _window(ms, t - delay_ms, w.millis)
+            frauds = _window(frauds_ms, t - delay_ms, w.millis)
             n, f = txns.stop - txns.start, frauds.stop - frauds.start
-            row[f"terminal_fraud_risk_{name}"] = min(f / n, 1.0) if n else 0.0
-        row["terminal_distinct_cards_1h"] = float(len(set(cards[_window(ms, t, MS["1h"])])))
+            row[f"terminal_fraud_risk_{w.name}"] = min(f / n, 1.0) if n else 0.0
+        recent = layout.terminal_recent_window
+        seen = cards[_window(ms, t, recent.millis)]
+        row[f"terminal_distinct_cards_{recent.name}"] = float(len(set(seen)))
         rows.append(row)
     return rows
 
@@ -106,7 +113,10 @@ def _ms(times: pd.Series) -> pd.Series:
 
 
 def oracle_features(
-    transactions: pd.DataFrame, labels: pd.DataFrame | None = None, delay_ms: int = DELAY_MS
+    transactions: pd.DataFrame,
+    labels: pd.DataFrame | None = None,
+    delay_ms: int = DELAY_MS,
+    layout: FeatureLayout = DEFAULT_LAYOUT,
 ) -> pd.DataFrame:
     """Features per transaction from Transaction v1 rows (lat/lon optional) and Label v1
     rows. A fraud label counts when it was reported by its transaction's time + delay, and
@@ -128,12 +138,12 @@ def oracle_features(
             frame[column] = np.nan
     frame["ms"] = _ms(frame["event_time"])
     frame["amount"] = frame["amount"].astype(float)
-    card_rows = [r for _, card in frame.groupby("card_id") for r in _card_features(card)]
+    card_rows = [r for _, card in frame.groupby("card_id") for r in _card_features(card, layout)]
     none = np.array([], dtype=np.int64)
     terminal_rows = [
         r
         for terminal_id, t in frame.groupby("terminal_id")
-        for r in _terminal_features(t, usable.get(str(terminal_id), none), delay_ms)
+        for r in _terminal_features(t, usable.get(str(terminal_id), none), delay_ms, layout)
     ]
     result = pd.DataFrame(card_rows).merge(pd.DataFrame(terminal_rows), on="transaction_id")
     result = result.merge(frame[["transaction_id", "amount"]], on="transaction_id")

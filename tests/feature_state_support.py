@@ -7,15 +7,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from contracts.features import DEFAULT_LAYOUT, FeatureLayout
+
 MINUTE = 60 * 1000
 LABEL_DELAY_MS = 7 * 24 * 3600 * 1000
 CARD_DAYS, TERMINAL_DAYS = 40, 45
 
 
+def card_function(jvm: Any, layout: FeatureLayout = DEFAULT_LAYOUT) -> Any:
+    """The card aggregate of `layout`, as the job builds it."""
+    return jvm.io.fraudstream.features.CardFeatures(layout.card_spec())
+
+
+def terminal_function(jvm: Any, layout: FeatureLayout = DEFAULT_LAYOUT) -> Any:
+    """The terminal aggregate of `layout`, as the job builds it."""
+    return jvm.io.fraudstream.features.TerminalFeatures(layout.terminal_spec())
+
+
+def card_field(name: str, layout: FeatureLayout = DEFAULT_LAYOUT) -> int:
+    """The position of a card ROW field, by name."""
+    return [f.name for f in layout.card_fields()].index(name)
+
+
+def terminal_field(name: str, layout: FeatureLayout = DEFAULT_LAYOUT) -> int:
+    """The position of a terminal ROW field, by name."""
+    return [f.name for f in layout.terminal_fields()].index(name)
+
+
 def busy_card(jvm: Any) -> tuple[Any, Any]:
     """(CardFeatures, its accumulator) after 40 days of a payment every 30 minutes at more
     terminals than a head keeps: hours spilled and evicted, terminals moved to map state."""
-    function = jvm.io.fraudstream.features.CardFeatures()
+    function = card_function(jvm)
     card = function.createAccumulator()
     at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
     for i in range(CARD_DAYS * 24 * 2):
@@ -28,7 +50,7 @@ def busy_card(jvm: Any) -> tuple[Any, Any]:
 def busy_terminal(jvm: Any) -> tuple[Any, Any]:
     """(TerminalFeatures, its accumulator) after 45 days of a transaction every 15 minutes
     and a fraud label now and then: most hours spilled to map state."""
-    function = jvm.io.fraudstream.features.TerminalFeatures()
+    function = terminal_function(jvm)
     terminal = function.createAccumulator()
     at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
     for i in range(TERMINAL_DAYS * 24 * 4):

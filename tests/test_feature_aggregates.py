@@ -15,10 +15,14 @@ from model_export.feature_table import compute_features
 from tests.feature_state_support import (
     busy_card,
     busy_terminal,
+    card_field,
+    card_function,
     map_size,
     same_card_after_one_more,
     same_terminal_after_one_more,
     state_copy,
+    terminal_field,
+    terminal_function,
 )
 
 THIRTY_DAYS_S = 30 * 24 * 3600
@@ -194,7 +198,7 @@ def test_a_late_row_of_a_card_with_many_terminals_counts_those_moved_out_of_its_
 ) -> None:
     """A card with more terminals than its head keeps moves those unused for a day to map
     state; a row a day and more behind (late) still counts every terminal of its day."""
-    function = jvm.io.fraudstream.features.CardFeatures()
+    function = card_function(jvm)
     card = function.createAccumulator()
     at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
     half_hour = 30 * 60 * 1000
@@ -203,7 +207,7 @@ def test_a_late_row_of_a_card_with_many_terminals_counts_those_moved_out_of_its_
     assert map_size(card, "uses") > 0  # terminals unused for a day moved out
     late = (3 * 48 - 1) * half_hour - 30 * 3_600_000  # 30 hours behind the latest
     function.accumulate(card, at(late + 1), 10.0, "late_shop", None, None)
-    distinct_1d = function.getValue(card).getField(17)
+    distinct_1d = function.getValue(card).getField(card_field("terminals_1d"))
     assert distinct_1d == 48 + 1  # the 48 payments of (t - 1 d, t] and its own
 
 
@@ -263,7 +267,7 @@ def test_labels_of_unknown_transactions_and_repeated_fraud_labels_are_ignored(
 def test_the_terminal_aggregate_counts_the_labels_it_ignores_and_waits_for_late_transactions(
     jvm: Any,
 ) -> None:
-    function = jvm.io.fraudstream.features.TerminalFeatures()
+    function = terminal_function(jvm)
     function.open(jvm.org.apache.flink.table.functions.FunctionContext(None))  # bound 0
     acc = function.createAccumulator()
     at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
@@ -281,5 +285,5 @@ def test_the_terminal_aggregate_counts_the_labels_it_ignores_and_waits_for_late_
     function.accumulate(acc, at(4 * day), 1, 0, "card_5", delay)
     assert list(function.ignoredLabels()) == [2, 1]
     function.accumulate(acc, at(3 * day + delay), 1, 0, "card_6", delay)
-    fraud_30d = function.getValue(acc).getField(9)
+    fraud_30d = function.getValue(acc).getField(terminal_field("fraud_30d"))
     assert fraud_30d == 2  # card_1's and card_3's

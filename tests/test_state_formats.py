@@ -16,10 +16,12 @@ import pytest
 from tests.feature_state_support import (
     busy_card,
     busy_terminal,
+    card_function,
     same_card_after_one_more,
     same_terminal_after_one_more,
     state_copy,
     stored_values,
+    terminal_function,
 )
 
 CURRENT_VERSION = 1
@@ -101,7 +103,7 @@ def _size(rows: list[tuple[str, int, str | None]], counts: dict[str, int]) -> in
 def test_the_card_formats_written_are_the_tables_in_their_classes(jvm: Any) -> None:
     from py4j.java_gateway import get_field
 
-    function = jvm.io.fraudstream.features.CardFeatures()
+    function = card_function(jvm)
     card = function.createAccumulator()
     at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
     function.accumulate(card, at(1_800_000_000_000), 12.5, "term_1", 48.1, 2.3)
@@ -124,7 +126,7 @@ def test_the_card_formats_written_are_the_tables_in_their_classes(jvm: Any) -> N
 def test_the_terminal_formats_written_are_the_tables_in_their_classes(jvm: Any) -> None:
     from py4j.java_gateway import get_field
 
-    function = jvm.io.fraudstream.features.TerminalFeatures()
+    function = terminal_function(jvm)
     terminal = function.createAccumulator()
     at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
     function.accumulate(terminal, at(1_800_000_000_000), 1, 0, "card_1", 604_800_000)

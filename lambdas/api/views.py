@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.features import DAY, DEFAULT_LAYOUT
+
 from .models import AlertDetail, AlertSummary, Baseline, Reason, Verdict
 
 _SUMMARY_FIELDS = tuple(name for name in AlertSummary.model_fields if name != "verdict")
-_WINDOW_DAYS = {"10m": 10 / 1440, "1h": 1 / 24, "1d": 1.0, "7d": 7.0}
+_PROFILE = DEFAULT_LAYOUT.card_profile_window  # the card's own long-run figures
+# every shorter card window of the layout, in days (contracts/features.py)
+_WINDOW_DAYS = {
+    w.name: w.millis / DAY for w in DEFAULT_LAYOUT.card_windows if w.millis < _PROFILE.millis
+}
 
 
 def verdict(value: dict[str, Any] | None) -> Verdict | None:
@@ -44,14 +50,15 @@ def reasons(item: dict[str, Any]) -> list[Reason]:
 
 
 def baselines(features: dict[str, float]) -> list[Baseline]:
-    """Recent figures against the card's own 30-day ones, from the alert's features.
+    """Recent figures against the card's own profile-window ones (30 days), from the
+    alert's features.
 
-    amount and the average amounts of shorter windows against the card's 30-day average;
-    payment counts of shorter windows against the 30-day count scaled to the window.
+    amount and the average amounts of shorter windows against the card's profile average;
+    payment counts of shorter windows against the profile count scaled to the window.
     Only pairs whose both features the alert carries."""
     found: list[Baseline] = []
-    average = features.get("card_avg_amount_30d")
-    count = features.get("card_txn_count_30d")
+    average = features.get(f"card_avg_amount_{_PROFILE.name}")
+    count = features.get(f"card_txn_count_{_PROFILE.name}")
     if average is not None:
         if "amount" in features:
             found.append(Baseline(feature="amount", value=features["amount"], baseline=average))
@@ -63,7 +70,7 @@ def baselines(features: dict[str, float]) -> list[Baseline]:
         for window, days in _WINDOW_DAYS.items():
             name = f"card_txn_count_{window}"
             if name in features:
-                scaled = round(count * days / 30.0, 4)
+                scaled = round(count * days / (_PROFILE.millis / DAY), 4)
                 found.append(Baseline(feature=name, value=features[name], baseline=scaled))
     return found
 

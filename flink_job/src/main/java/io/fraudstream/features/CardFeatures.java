@@ -4,9 +4,12 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
+import org.apache.flink.table.catalog.DataTypeFactory;
 import org.apache.flink.table.data.TimestampData;
 import org.apache.flink.table.functions.AggregateFunction;
 import org.apache.flink.table.functions.FunctionContext;
+import org.apache.flink.table.types.extraction.TypeInferenceExtractor;
+import org.apache.flink.table.types.inference.TypeInference;
 import org.apache.flink.types.Row;
 
 /**
@@ -18,38 +21,77 @@ import org.apache.flink.types.Row;
  * Batch: {@code ORDER BY et RANGE ...}, in event-time order, all peers of a millisecond
  * accumulated before any is emitted. Windows are half-open, (t - w, t], t being the event
  * time of the row emitted; entries are inserted where their time belongs, so a late arrival
- * counts for later rows. Entries at or before (latest time - 30 d - the out-of-order bound)
- * are evicted. The ROW fields are listed in {@link #OUTPUT}.
+ * counts for later rows. Entries at or before (latest time - the widest window - the
+ * out-of-order bound)
+ * are evicted. The windows and the ROW's fields come from the layout the job builds it with
+ * ({@link LayoutSpec}: contracts/features.py).
  */
 @FunctionHint(
         accumulator = @DataTypeHint(bridgedTo = CardState.class),
-        output = @DataTypeHint(CardFeatures.OUTPUT))
+        output = @DataTypeHint("ROW<replaced_by_the_layout INT>"))
 public final class CardFeatures extends AggregateFunction<Row, CardState> {
 
     private static final long serialVersionUID = 1L;
 
-    static final long MINUTE = 60_000L;
-    static final long HOUR = 60 * MINUTE;
-    static final long DAY = 24 * HOUR;
-    /** 10 min, 1 h, 1 d, 7 d, 30 d: the names' suffixes in OUTPUT, in this order. */
-    static final long[] WINDOWS = {10 * MINUTE, HOUR, DAY, 7 * DAY, 30 * DAY};
-    static final long LONGEST = 30 * DAY;
-    static final long DISTINCT_TERMINALS_WINDOW = DAY;
-    static final long SMALL_WINDOW = 10 * MINUTE;
-    static final double SMALL_AMOUNT = 5.0;
+    /** What a card output field holds (its window, where it has one, from the layout). */
+    enum Stat {
+        N, SUM, MAX, SUMSQ, SMALL_N, TERMINALS, REPEAT_TERMINALS, PREV_N, PREV_ET, PREV_LAT,
+        PREV_LON
+    }
 
-    static final String OUTPUT =
-            "ROW<"
-                    + "n_10m BIGINT, sum_10m DOUBLE, max_10m DOUBLE, "
-                    + "n_1h BIGINT, sum_1h DOUBLE, max_1h DOUBLE, "
-                    + "n_1d BIGINT, sum_1d DOUBLE, max_1d DOUBLE, "
-                    + "n_7d BIGINT, sum_7d DOUBLE, max_7d DOUBLE, "
-                    + "n_30d BIGINT, sum_30d DOUBLE, max_30d DOUBLE, "
-                    + "small_n_10m BIGINT, sumsq_30d DOUBLE, terminals_1d BIGINT, "
-                    + "repeat_terminals_30d ARRAY<BIGINT>, "
-                    + "prev_n INT, prev_et TIMESTAMP(3), prev_lat DOUBLE, prev_lon DOUBLE>";
+    private final LayoutSpec layout;
+    private final Stat[] stats;
+    private final long[] fieldWindows;
+    /** The distinct windows of the count, sum, max and sumsq fields, and each field's index. */
+    private final long[] statWindows;
+    private final int[] statWindowOf;
+    private final double smallAmount;
+    /** Entries are kept this long (plus the out-of-order bound): the widest window. */
+    private final long longest;
+    /** Terminals unused this long may leave a busy card's head: the distinct-terminal window. */
+    private final long distinctTerminalsWindow;
 
-    /** How much longer than 30 days entries are kept for transactions arriving late. */
+    /** A card aggregate of the layout {@code spec} (contracts/features.py, card_spec()). */
+    public CardFeatures(String spec) {
+        layout = new LayoutSpec(spec);
+        int n = layout.size();
+        stats = new Stat[n];
+        fieldWindows = new long[n];
+        statWindowOf = new int[n];
+        long[] distinct = new long[n];
+        int nDistinct = 0;
+        long terminalsWindow = 0;
+        for (int i = 0; i < n; i++) {
+            stats[i] = Stat.valueOf(layout.stats.get(i).toUpperCase(java.util.Locale.ROOT));
+            fieldWindows[i] = layout.windows.get(i);
+            statWindowOf[i] = -1;
+            if (stats[i].ordinal() <= Stat.SUMSQ.ordinal()) {
+                int at = 0;
+                while (at < nDistinct && distinct[at] != fieldWindows[i]) {
+                    at++;
+                }
+                if (at == nDistinct) {
+                    distinct[nDistinct++] = fieldWindows[i];
+                }
+                statWindowOf[i] = at;
+            }
+            if (stats[i] == Stat.TERMINALS) {
+                terminalsWindow = Math.max(terminalsWindow, fieldWindows[i]);
+            }
+        }
+        statWindows = java.util.Arrays.copyOf(distinct, nDistinct);
+        smallAmount = layout.setting("small_amount");
+        longest = layout.longestWindow();
+        distinctTerminalsWindow = terminalsWindow;
+    }
+
+    @Override
+    public TypeInference getTypeInference(DataTypeFactory factory) {
+        return layout.withOutput(
+                TypeInferenceExtractor.forAggregateFunction(factory, CardFeatures.class), factory);
+    }
+
+    /** How much longer than the widest window entries are kept for transactions arriving late. */
     private long outOfOrderBound;
 
     /** The features of the row accumulated last, computed while its history was at hand. */
@@ -85,11 +127,11 @@ public final class CardFeatures extends AggregateFunction<Row, CardState> {
         head.rowLat = positioned ? lat : CardHead.NO_POSITION;
         head.rowLon = positioned ? lon : CardHead.NO_POSITION;
         windows.insert(time, amount, KeyHash.of(terminalId), head.rowLat, head.rowLon);
-        long forgetUpTo = OutOfOrderBound.evictionEdge(head.maxTime, LONGEST, outOfOrderBound);
+        long forgetUpTo = OutOfOrderBound.evictionEdge(head.maxTime, longest, outOfOrderBound);
         windows.evictUpTo(forgetUpTo);
         windows.spillIfFull();
         long unusedSince = OutOfOrderBound.evictionEdge(
-                head.maxTime, DISTINCT_TERMINALS_WINDOW, outOfOrderBound);
+                head.maxTime, distinctTerminalsWindow, outOfOrderBound);
         windows.spillUses(unusedSince, forgetUpTo);
         lastRow = features(windows);
         lastState = acc;
@@ -108,43 +150,68 @@ public final class CardFeatures extends AggregateFunction<Row, CardState> {
         }
     }
 
-    private static Row features(CardWindows windows) throws Exception {
+    private Row features(CardWindows windows) throws Exception {
         CardHead head = windows.head;
         long t = head.rowTime;
-        Object[] fields = new Object[23];
-        CardWindows.Stats longest = null;
-        for (int w = 0; w < WINDOWS.length; w++) {
-            CardWindows.Stats s = windows.statsIn(t - WINDOWS[w], t);
-            fields[3 * w] = s.n;
-            fields[3 * w + 1] = s.sum;
-            fields[3 * w + 2] = s.max;
-            longest = s;
+        CardWindows.Stats[] inWindow = new CardWindows.Stats[statWindows.length];
+        for (int w = 0; w < statWindows.length; w++) {
+            inWindow[w] = windows.statsIn(t - statWindows[w], t);
         }
-        fields[15] = windows.smallIn(t - SMALL_WINDOW, t, SMALL_AMOUNT);
-        fields[16] = longest.sumsq;
-        fields[17] = windows.distinctTerminalsIn(t - DISTINCT_TERMINALS_WINDOW, t);
-        fields[18] = repeatedTerminals(windows, t);
         // The previous transaction: the latest with an earlier event time (peers share it;
         // among entries of that millisecond, the one accumulated last), live or evicted.
         double[] previous = windows.previousBefore(t);
-        long previousTime = previous == null ? t : (long) previous[0];
-        fields[19] = previous == null ? 1 : 2;
-        fields[20] = LocalDateTime.ofEpochSecond(
-                Math.floorDiv(previousTime, 1000L),
-                (int) Math.floorMod(previousTime, 1000L) * 1_000_000,
-                ZoneOffset.UTC);
-        fields[21] = positionOrMissing(previous == null ? head.rowLat : previous[1]);
-        fields[22] = positionOrMissing(previous == null ? head.rowLon : previous[2]);
+        Object[] fields = new Object[stats.length];
+        for (int i = 0; i < stats.length; i++) {
+            CardWindows.Stats s = statWindowOf[i] >= 0 ? inWindow[statWindowOf[i]] : null;
+            fields[i] = statistic(windows, stats[i], s, t, fieldWindows[i], previous);
+        }
         return Row.of(fields);
     }
 
-    /** The terminals of the row and its peers used at least twice in (t - 30 d, t]. */
-    private static Long[] repeatedTerminals(CardWindows windows, long t) throws Exception {
+    private Object statistic(
+            CardWindows windows, Stat stat, CardWindows.Stats s, long t, long window,
+            double[] previous) throws Exception {
+        CardHead head = windows.head;
+        switch (stat) {
+            case N:
+                return s.n;
+            case SUM:
+                return s.sum;
+            case MAX:
+                return s.max;
+            case SUMSQ:
+                return s.sumsq;
+            case SMALL_N:
+                return windows.smallIn(t - window, t, smallAmount);
+            case TERMINALS:
+                return windows.distinctTerminalsIn(t - window, t);
+            case REPEAT_TERMINALS:
+                return repeatedTerminals(windows, t, window);
+            case PREV_N:
+                return previous == null ? 1 : 2;
+            case PREV_ET:
+                long previousTime = previous == null ? t : (long) previous[0];
+                return LocalDateTime.ofEpochSecond(
+                        Math.floorDiv(previousTime, 1000L),
+                        (int) Math.floorMod(previousTime, 1000L) * 1_000_000,
+                        ZoneOffset.UTC);
+            case PREV_LAT:
+                return positionOrMissing(previous == null ? head.rowLat : previous[1]);
+            case PREV_LON:
+                return positionOrMissing(previous == null ? head.rowLon : previous[2]);
+            default:
+                throw new IllegalStateException("unknown card statistic " + stat);
+        }
+    }
+
+    /** The terminals of the row and its peers used at least twice in (t - window, t]. */
+    private static Long[] repeatedTerminals(CardWindows windows, long t, long window)
+            throws Exception {
         long[] candidates = windows.terminalsAt(t);
         Long[] out = new Long[candidates.length];
         int n = 0;
         for (long terminal : candidates) {
-            if (windows.usedTwiceIn(terminal, t - LONGEST, t)) {
+            if (windows.usedTwiceIn(terminal, t - window, t)) {
                 out[n++] = terminal;
             }
         }

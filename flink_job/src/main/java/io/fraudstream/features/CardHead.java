@@ -50,7 +50,6 @@ import java.util.Arrays;
  */
 final class CardHead {
 
-    static final long HOUR = 3_600_000L;
     static final double NO_POSITION = Double.NaN;
 
     long rowTime;
@@ -90,7 +89,7 @@ final class CardHead {
     CardEntries[] cachedBlocks = new CardEntries[0];
 
     static long hourOf(long time) {
-        return Math.floorDiv(time, HOUR);
+        return Math.floorDiv(time, StateFormat.HOUR);
     }
 
     boolean isSpilled(long hour) {

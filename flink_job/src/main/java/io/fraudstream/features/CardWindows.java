@@ -20,7 +20,7 @@ final class CardWindows {
     /** Terminals a head keeps uses of before those unused for a day go to map state. */
     static final int HEAD_TERMINALS = 64;
     /** How often map state is swept of uses older than the longest window. */
-    static final long SWEEP_EVERY = 24 * CardHead.HOUR;
+    static final long SWEEP_EVERY = 24 * StateFormat.HOUR;
 
     final CardHead head;
     private final MapView<Long, byte[]> spilled;
@@ -327,7 +327,7 @@ final class CardWindows {
             return;
         }
         long lastHour = CardHead.hourOf(edge + 1) - 1;
-        long lastDropped = (lastHour + 1) * CardHead.HOUR - 1;
+        long lastDropped = (lastHour + 1) * StateFormat.HOUR - 1;
         CardEntries recent = head.recent;
         int p = recent.firstAfter(lastDropped) - 1; // the newest recent entry dropped
         boolean spilledToDrop = head.nHours > 0 && head.hours[0] <= lastHour;
@@ -370,7 +370,7 @@ final class CardWindows {
             if (hour >= newest) {
                 break;
             }
-            int next = recent.firstAfter((hour + 1) * CardHead.HOUR - 1);
+            int next = recent.firstAfter((hour + 1) * StateFormat.HOUR - 1);
             CardEntries block = recent.slice(i, next);
             spilled.put(hour, block.pack());
             Stats figures = new Stats();
@@ -381,6 +381,6 @@ final class CardWindows {
             head.spillHour = hour + 1;
             i = next;
         }
-        recent.evictUpTo(head.spillHour * CardHead.HOUR - 1);
+        recent.evictUpTo(head.spillHour * StateFormat.HOUR - 1);
     }
 }

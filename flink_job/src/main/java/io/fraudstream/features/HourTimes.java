@@ -20,7 +20,7 @@ final class HourTimes {
     }
 
     static HourTimes of(long hour, KeyedTimes block) {
-        long start = hour * TerminalHead.HOUR;
+        long start = hour * StateFormat.HOUR;
         int[] offsets = new int[block.size()];
         for (int i = 0; i < offsets.length; i++) {
             offsets[i] = Math.toIntExact(block.times[block.start + i] - start);
@@ -30,11 +30,11 @@ final class HourTimes {
 
     /** Entries with a time at or before {@code time}. */
     int countUpTo(long time) {
-        long offset = time - hour * TerminalHead.HOUR;
+        long offset = time - hour * StateFormat.HOUR;
         if (offset < 0) {
             return 0;
         }
-        if (offset >= TerminalHead.HOUR) {
+        if (offset >= StateFormat.HOUR) {
             return offsets.length;
         }
         int at = Arrays.binarySearch(offsets, (int) offset);

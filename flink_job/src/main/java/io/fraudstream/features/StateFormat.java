@@ -37,6 +37,9 @@ final class StateFormat {
         }
     }
 
+    /** Stored entries are grouped by the hour of their time (map-state keys are hours). */
+    static final long HOUR = 3_600_000L;
+
     private StateFormat() {}
 
     /** A buffer for a value of {@code kind} whose body is {@code bodyBytes} long, its version

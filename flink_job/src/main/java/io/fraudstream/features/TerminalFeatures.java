@@ -2,11 +2,14 @@ package io.fraudstream.features;
 
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
+import org.apache.flink.table.catalog.DataTypeFactory;
 import org.apache.flink.table.data.TimestampData;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.table.functions.AggregateFunction;
 import org.apache.flink.table.functions.FunctionContext;
+import org.apache.flink.table.types.extraction.TypeInferenceExtractor;
+import org.apache.flink.table.types.inference.TypeInference;
 import org.apache.flink.types.Row;
 
 import io.fraudstream.metrics.CloudWatchMetrics;
@@ -27,23 +30,42 @@ import io.fraudstream.metrics.CloudWatchMetrics;
  */
 @FunctionHint(
         accumulator = @DataTypeHint(bridgedTo = TerminalState.class),
-        output = @DataTypeHint(TerminalFeatures.OUTPUT))
+        output = @DataTypeHint("ROW<replaced_by_the_layout INT>"))
 public final class TerminalFeatures extends AggregateFunction<Row, TerminalState> {
 
     private static final long serialVersionUID = 1L;
 
-    static final long HOUR = 3_600_000L;
-    static final long DAY = 24 * HOUR;
-    /** 1 d, 7 d, 30 d: the names' suffixes in OUTPUT, in this order. */
-    static final long[] WINDOWS = {DAY, 7 * DAY, 30 * DAY};
-    static final long LONGEST = 30 * DAY;
-    static final long DISTINCT_CARDS_WINDOW = HOUR;
+    /** What a terminal output field holds over its window (from the layout): transactions,
+     * distinct cards, usable fraud labels, and the transactions those labels are of (the
+     * window ending the label delay before the row). */
+    enum Stat {
+        N, CARDS, FRAUD, RISK_N
+    }
 
-    static final String OUTPUT =
-            "ROW<n_1h BIGINT, cards_1h BIGINT, "
-                    + "n_1d BIGINT, fraud_1d BIGINT, risk_n_1d BIGINT, "
-                    + "n_7d BIGINT, fraud_7d BIGINT, risk_n_7d BIGINT, "
-                    + "n_30d BIGINT, fraud_30d BIGINT, risk_n_30d BIGINT>";
+    private final LayoutSpec layout;
+    private final Stat[] stats;
+    private final long[] fieldWindows;
+    /** Transactions are kept the delay plus this, labels this (plus the out-of-order bound). */
+    private final long longest;
+
+    /** A terminal aggregate of the layout {@code spec} (contracts/features.py, terminal_spec()). */
+    public TerminalFeatures(String spec) {
+        layout = new LayoutSpec(spec);
+        stats = new Stat[layout.size()];
+        fieldWindows = new long[layout.size()];
+        for (int i = 0; i < stats.length; i++) {
+            stats[i] = Stat.valueOf(layout.stats.get(i).toUpperCase(java.util.Locale.ROOT));
+            fieldWindows[i] = layout.windows.get(i);
+        }
+        longest = layout.longestWindow();
+    }
+
+    @Override
+    public TypeInference getTypeInference(DataTypeFactory factory) {
+        return layout.withOutput(
+                TypeInferenceExtractor.forAggregateFunction(factory, TerminalFeatures.class),
+                factory);
+    }
 
     /** Labels whose transaction the terminal never had (in time, valid and on time). */
     static final String UNKNOWN_METRIC = "labels_unknown_transaction";
@@ -92,8 +114,8 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalState
             head.maxTime = Math.max(head.maxTime, time);
         }
         windows.evictUpTo(
-                OutOfOrderBound.evictionEdge(head.maxTime, delayMs + LONGEST, outOfOrderBound));
-        head.frauds.evictUpTo(OutOfOrderBound.evictionEdge(head.maxTime, LONGEST, outOfOrderBound));
+                OutOfOrderBound.evictionEdge(head.maxTime, delayMs + longest, outOfOrderBound));
+        head.frauds.evictUpTo(OutOfOrderBound.evictionEdge(head.maxTime, longest, outOfOrderBound));
         long card = cardId == null ? 0L : KeyHash.of(cardId);
         if (transaction) {
             windows.insert(time, card);
@@ -183,18 +205,32 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalState
         }
     }
 
-    private static Row features(TerminalWindows windows) throws Exception {
+    private Row features(TerminalWindows windows) throws Exception {
         long t = windows.head.rowTime;
         long lagged = t - windows.head.delayMs;
         KeyedTimes frauds = windows.head.frauds;
-        Object[] fields = new Object[2 + 3 * WINDOWS.length];
-        fields[0] = windows.countIn(t - HOUR, t);
-        fields[1] = windows.distinctCardsIn(t - DISTINCT_CARDS_WINDOW, t);
-        for (int w = 0; w < WINDOWS.length; w++) {
-            fields[2 + 3 * w] = windows.countIn(t - WINDOWS[w], t);
-            fields[3 + 3 * w] = frauds.countIn(t - WINDOWS[w], t);
-            fields[4 + 3 * w] = windows.countIn(lagged - WINDOWS[w], lagged);
+        Object[] fields = new Object[stats.length];
+        for (int i = 0; i < stats.length; i++) {
+            long w = fieldWindows[i];
+            fields[i] = statistic(windows, frauds, stats[i], t - w, t, lagged - w, lagged);
         }
         return Row.of(fields);
+    }
+
+    private static long statistic(
+            TerminalWindows windows, KeyedTimes frauds, Stat stat, long from, long to,
+            long laggedFrom, long laggedTo) throws Exception {
+        switch (stat) {
+            case N:
+                return windows.countIn(from, to);
+            case CARDS:
+                return windows.distinctCardsIn(from, to);
+            case FRAUD:
+                return frauds.countIn(from, to);
+            case RISK_N:
+                return windows.countIn(laggedFrom, laggedTo);
+            default:
+                throw new IllegalStateException("unknown terminal statistic " + stat);
+        }
     }
 }

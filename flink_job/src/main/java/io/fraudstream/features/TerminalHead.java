@@ -34,7 +34,6 @@ import java.nio.ByteBuffer;
  */
 final class TerminalHead {
 
-    static final long HOUR = 3_600_000L;
 
     long delayMs;
     /** The event time of the row whose features are emitted next. */
@@ -56,7 +55,7 @@ final class TerminalHead {
     HourTimes[] cached = new HourTimes[0];
 
     static long hourOf(long time) {
-        return Math.floorDiv(time, HOUR);
+        return Math.floorDiv(time, StateFormat.HOUR);
     }
 
     boolean isSpilled(long hour) {

@@ -129,7 +129,7 @@ final class TerminalWindows {
             read.remove(hour);
             counted.remove(hour);
         }
-        head.recent.evictUpTo((lastHour + 1) * TerminalHead.HOUR - 1);
+        head.recent.evictUpTo((lastHour + 1) * StateFormat.HOUR - 1);
     }
 
     /** Moves the oldest recent hours to map state once the head holds too many entries;
@@ -146,7 +146,7 @@ final class TerminalWindows {
             if (hour >= newest) {
                 break;
             }
-            int next = recent.firstAfter((hour + 1) * TerminalHead.HOUR - 1);
+            int next = recent.firstAfter((hour + 1) * StateFormat.HOUR - 1);
             KeyedTimes block = new KeyedTimes();
             for (int j = i; j < next; j++) {
                 block.insert(recent.times[j], recent.keys[j]);
@@ -156,6 +156,6 @@ final class TerminalWindows {
             head.spillHour = hour + 1;
             i = next;
         }
-        recent.evictUpTo(head.spillHour * TerminalHead.HOUR - 1);
+        recent.evictUpTo(head.spillHour * StateFormat.HOUR - 1);
     }
 }
