@@ -9,7 +9,8 @@ TOOLS_STAMP := .venv-tools/.installed
 JAR := flink_job/target/fraud-stream-connectors.jar
 PKGS := contracts flink_job udfs model_export sample_data lambdas local bench
 
-.PHONY: demo test lint bench package install jar clean console console-test chromium tf-provider
+.PHONY: demo test lint bench package install jar clean console console-test chromium tf-provider \
+	tools-demo tools-test
 
 install: $(STAMP)
 jar: $(JAR)
@@ -63,7 +64,13 @@ $(JAR): flink_job/pom.xml $(JAVA_SOURCES)
 	cd flink_job && mvn -q -B -ntp package -DskipTests
 	@test -f $@ && touch $@
 
-demo: $(STAMP) $(JAR) console
+# Before anything is installed: the tools each command needs, with what to install if not.
+tools-demo:
+	@PYTHON=$(PYTHON) infra/tools/check_tools.sh demo
+tools-test:
+	@PYTHON=$(PYTHON) infra/tools/check_tools.sh test
+
+demo: tools-demo $(STAMP) $(JAR) console
 	$(BIN)/python -m local.demo $(DEMO_ARGS)
 
 lint: $(STAMP)
@@ -77,7 +84,7 @@ lint: $(STAMP)
 tf-provider:
 	$(if $(FRAUD_TF_PLUGIN_DIR),,infra/tools/build_aws_provider.sh start)
 
-test: tf-provider $(STAMP) $(TOOLS_STAMP) $(JAR) lint console console-test chromium
+test: tools-test tf-provider $(STAMP) $(TOOLS_STAMP) $(JAR) lint console console-test chromium
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 # The Managed Flink zip and the Lambda zips, reproducibly, into build/package/.
