@@ -2,6 +2,8 @@ package io.fraudstream.features;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * What every event of a card needs, kept small enough to read and write whole: the recent
@@ -203,6 +205,40 @@ final class CardHead {
             kept++;
         }
         nTerminals = kept;
+    }
+
+    /**
+     * Removes the terminals last used at or before {@code unusedSince}; returns each one's
+     * uses as {@link #packUses} writes them, for map state, and records that map state now
+     * holds uses (and up to when they were used).
+     */
+    Map<Long, byte[]> removeUsesUpTo(long unusedSince) {
+        Map<Long, byte[]> moved = new LinkedHashMap<>();
+        int kept = 0;
+        for (int i = 0; i < nTerminals; i++) {
+            if (latest[i] <= unusedSince) {
+                moved.put(terminals[i], packUses(latest[i], second[i]));
+                usesSpilled = true;
+                usesMovedUpTo = Math.max(usesMovedUpTo, latest[i]);
+                continue;
+            }
+            terminals[kept] = terminals[i];
+            latest[kept] = latest[i];
+            second[kept++] = second[i];
+        }
+        nTerminals = kept;
+        return moved;
+    }
+
+    /** Keeps these blocks (the hours the last event's window edges fell in) in the head. */
+    void cacheBlocks(Map<Long, CardEntries> blocks) {
+        cachedHours = new long[blocks.size()];
+        cachedBlocks = new CardEntries[blocks.size()];
+        int i = 0;
+        for (Map.Entry<Long, CardEntries> entry : blocks.entrySet()) {
+            cachedHours[i] = entry.getKey();
+            cachedBlocks[i++] = entry.getValue();
+        }
     }
 
     CardEntries cached(long hour) {

@@ -34,13 +34,7 @@ final class CardWindows {
     }
 
     void store(CardState state) {
-        head.cachedHours = new long[used.size()];
-        head.cachedBlocks = new CardEntries[used.size()];
-        int i = 0;
-        for (Map.Entry<Long, CardEntries> entry : used.entrySet()) {
-            head.cachedHours[i] = entry.getKey();
-            head.cachedBlocks[i++] = entry.getValue();
-        }
+        head.cacheBlocks(used);
         state.head = head.encode();
     }
 
@@ -289,20 +283,9 @@ final class CardWindows {
      */
     void spillUses(long unusedSince, long forgetUpTo) throws Exception {
         if (head.nTerminals > HEAD_TERMINALS && unusedSince != Long.MIN_VALUE) {
-            int kept = 0;
-            for (int i = 0; i < head.nTerminals; i++) {
-                if (head.latest[i] <= unusedSince) {
-                    byte[] uses = CardHead.packUses(head.latest[i], head.second[i]);
-                    oldUses.put(head.terminals[i], uses);
-                    head.usesSpilled = true;
-                    head.usesMovedUpTo = Math.max(head.usesMovedUpTo, head.latest[i]);
-                    continue;
-                }
-                head.terminals[kept] = head.terminals[i];
-                head.latest[kept] = head.latest[i];
-                head.second[kept++] = head.second[i];
+            for (Map.Entry<Long, byte[]> moved : head.removeUsesUpTo(unusedSince).entrySet()) {
+                oldUses.put(moved.getKey(), moved.getValue());
             }
-            head.nTerminals = kept;
         }
         boolean due = head.usesSweptAt == Long.MIN_VALUE
                 || head.maxTime - head.usesSweptAt >= SWEEP_EVERY;
