@@ -122,16 +122,17 @@ def _terminal_columns(layout: FeatureLayout) -> tuple[tuple[str, str], ...]:
 def terminal_aggregate(
     label_delay_ms: int = DEFAULT_LABEL_DELAY_MS, layout: FeatureLayout = DEFAULT_LAYOUT
 ) -> KeyedAggregate:
-    """The terminal stream's aggregate: transactions count 1 in `is_txn`; a fraud label,
-    at its transaction's event time plus the delay, 1 in `is_fraud`. `risk_n_w` counts the
-    transactions in (t - delay - w, t - delay], whose labels `fraud_w` counts at t."""
+    """The terminal stream's aggregate: transactions count 1 in `is_txn`; a label, at its
+    transaction's event time plus the delay, 1 in `is_fraud` for fraud (0 for legit), with
+    `reported_ms`. `risk_n_w` counts the transactions in (t - delay - w, t - delay], and
+    `fraud_w` those whose label in force (the one reported last) is fraud at t."""
     return KeyedAggregate(
         name="terminal",
         function=TERMINAL_FUNCTION,
         java_class="io.fraudstream.features.TerminalFeatures",
         java_spec=layout.terminal_spec(),
         partition="terminal_id",
-        arguments=f"et, is_txn, is_fraud, card_id, CAST({label_delay_ms} AS BIGINT)",
+        arguments=f"et, is_txn, is_fraud, card_id, CAST({label_delay_ms} AS BIGINT), reported_ms",
         columns=_terminal_columns(layout),
     )
 
@@ -311,7 +312,7 @@ FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 # given) can change any feature's value; models carry it through the schema hash, so a model
 # trained on the old semantics is refused. tests/test_feature_layout.py pins the Java sources
 # to this number and fails on a change until it is bumped or the pin updated.
-ENGINE_REVISION = 1
+ENGINE_REVISION = 2  # 2: a legit label reported after a fraud takes it back
 
 
 def feature_schema_hash(layout: FeatureLayout = DEFAULT_LAYOUT) -> str:

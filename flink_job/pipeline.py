@@ -117,11 +117,13 @@ LABEL_ROW_COLUMNS = ", ".join(_label_row_value(name) for name in TRANSACTION_ROW
 
 def register_label_views(t_env: TableEnvironment, labels: str) -> str:
     """Label v1 records (payload, et = the transaction's event time + delay, reported) to
-    the label rows of the terminal stream (is_fraud 1 for fraud, 0 for legit). A label is
-    used only when it was reported by the time it is needed (reported <= event time +
-    delay), in both engines, so its effect never depends on when a replay happens to
-    deliver it. The terminal aggregate counts and ignores labels of transactions it never
-    had, and fraud labels of a transaction already labelled fraud."""
+    the label rows of the terminal stream (is_fraud 1 for fraud, 0 for legit, reported_ms
+    when it was reported). A label is used only when it was reported by the time it is
+    needed (reported <= event time + delay), in both engines, so its effect never depends on
+    when a replay happens to deliver it; of a transaction's usable labels the one reported
+    last is in force (a legit label takes a fraud back). The terminal aggregate counts and
+    ignores labels of transactions it never had, and fraud labels of a transaction whose
+    label in force is fraud already."""
     _view(
         t_env,
         "parsed_labels",
@@ -131,8 +133,8 @@ def register_label_views(t_env: TableEnvironment, labels: str) -> str:
     _view(
         t_env,
         "usable_labels",
-        f"SELECT {LABEL_ROW_COLUMNS}, FALSE AS late, 0 AS is_txn, {is_fraud} AS is_fraud "
-        "FROM parsed_labels "
+        f"SELECT {LABEL_ROW_COLUMNS}, FALSE AS late, 0 AS is_txn, {is_fraud} AS is_fraud, "
+        f"{epoch_millis_sql('reported')} AS reported_ms FROM parsed_labels "
         "WHERE reject_reason IS NULL AND reported <= et",
     )
     return "usable_labels"
@@ -215,7 +217,8 @@ def register_feature_views(
         f"SELECT {columns}, {late} AS late FROM parsed_transactions WHERE reject_reason IS NULL",
     )
     events = (
-        f"SELECT {TRANSACTION_COLUMNS}, late, 1 AS is_txn, 0 AS is_fraud FROM valid_transactions"
+        f"SELECT {TRANSACTION_COLUMNS}, late, 1 AS is_txn, 0 AS is_fraud, "
+        "CAST(NULL AS BIGINT) AS reported_ms FROM valid_transactions"
     )
     if labels is not None:
         events += f" UNION ALL SELECT * FROM {register_label_views(t_env, labels)}"

@@ -119,17 +119,25 @@ def oracle_features(
     layout: FeatureLayout = DEFAULT_LAYOUT,
 ) -> pd.DataFrame:
     """Features per transaction from Transaction v1 rows (lat/lon optional) and Label v1
-    rows. A fraud label counts when it was reported by its transaction's time + delay, and
-    its transaction (terminal, card, event time) is among `transactions`, once per
-    transaction."""
+    rows. A transaction (terminal, card, event time among `transactions`) counts as a fraud
+    when, of its labels reported by its time + delay, the one reported last (a fraud on a
+    tie) says fraud."""
     usable: dict[str, np.ndarray] = {}
     if labels is not None:
         s, reported = _ms(labels["event_time"]), _ms(labels["reported_at"])
-        frauds = labels[(labels["label"] == "fraud") & (reported <= s + delay_ms)].assign(ms=s)
-        # only labels of transactions there were, each transaction counted once
+        known_in_time = labels[reported <= s + delay_ms].assign(
+            ms=s, reported_ms=reported, fraud=labels["label"] == "fraud"
+        )
+        # only labels of transactions there were; of each transaction's labels, the one
+        # reported last is in force (a fraud wins a tie): count it if it says fraud
         known = transactions.assign(ms=_ms(transactions["event_time"]))
         keys = ["terminal_id", "card_id", "ms"]
-        frauds = frauds.merge(known[keys].drop_duplicates(), on=keys).drop_duplicates(keys)
+        in_force = (
+            known_in_time.merge(known[keys].drop_duplicates(), on=keys)
+            .sort_values(["reported_ms", "fraud"], kind="stable")
+            .drop_duplicates(keys, keep="last")
+        )
+        frauds = in_force[in_force["fraud"]]
         for terminal_id, group in frauds.groupby("terminal_id"):
             usable[str(terminal_id)] = np.sort(group["ms"].to_numpy())
     frame = transactions.copy()

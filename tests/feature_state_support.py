@@ -54,11 +54,14 @@ def busy_terminal(jvm: Any) -> tuple[Any, Any]:
     terminal = function.createAccumulator()
     at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
     for i in range(TERMINAL_DAYS * 24 * 4):
-        function.accumulate(terminal, at(i * 15 * MINUTE), 1, 0, f"c{i % 7}", LABEL_DELAY_MS)
+        function.accumulate(terminal, at(i * 15 * MINUTE), 1, 0, f"c{i % 7}", LABEL_DELAY_MS, None)
         labelled = i - 7 * 24 * 4  # a fraud label of a transaction a week ago
         if i % 50 == 0 and labelled >= 0:
             usable = at(labelled * 15 * MINUTE + LABEL_DELAY_MS)
-            function.accumulate(terminal, usable, 0, 1, f"c{labelled % 7}", LABEL_DELAY_MS)
+            reported = i * 15 * MINUTE  # a label reported now, of a transaction a week ago
+            function.accumulate(
+                terminal, usable, 0, 1, f"c{labelled % 7}", LABEL_DELAY_MS, reported
+            )
     return function, terminal
 
 
@@ -127,5 +130,5 @@ def same_terminal_after_one_more(jvm: Any, function: Any, original: Any, restore
         return False
     later = at(TERMINAL_DAYS * 24 * 60 * MINUTE)
     for accumulator in (original, restored):
-        function.accumulate(accumulator, later, 1, 0, "c1", LABEL_DELAY_MS)
+        function.accumulate(accumulator, later, 1, 0, "c1", LABEL_DELAY_MS, None)
     return bool(function.getValue(restored).toString() == function.getValue(original).toString())

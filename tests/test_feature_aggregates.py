@@ -273,17 +273,55 @@ def test_the_terminal_aggregate_counts_the_labels_it_ignores_and_waits_for_late_
     at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
     day = 24 * 3600 * 1000
     delay = 7 * day
-    function.accumulate(acc, at(day), 1, 0, "card_1", delay)  # a transaction
-    function.accumulate(acc, at(day + delay), 0, 1, "card_1", delay)  # its fraud label
-    function.accumulate(acc, at(day + delay), 0, 1, "card_1", delay)  # the same again
-    function.accumulate(acc, at(day + delay), 0, 0, "card_2", delay)  # unknown (legit)
+    function.accumulate(acc, at(day), 1, 0, "card_1", delay, None)  # a transaction
+    function.accumulate(acc, at(day + delay), 0, 1, "card_1", delay, 2 * day)  # its fraud label
+    function.accumulate(acc, at(day + delay), 0, 1, "card_1", delay, 3 * day)  # the same again
+    function.accumulate(acc, at(day + delay), 0, 0, "card_2", delay, 2 * day)  # unknown (legit)
     # a fraud label that overtook its transaction waits for it, and counts when it comes
-    function.accumulate(acc, at(2 * day + delay), 0, 1, "card_3", delay)
-    function.accumulate(acc, at(2 * day), 1, 0, "card_3", delay)
+    function.accumulate(acc, at(2 * day + delay), 0, 1, "card_3", delay, 2 * day)
+    function.accumulate(acc, at(2 * day), 1, 0, "card_3", delay, None)
     # one whose transaction never comes is unknown once later transactions pass its time
-    function.accumulate(acc, at(3 * day + delay), 0, 1, "card_4", delay)
-    function.accumulate(acc, at(4 * day), 1, 0, "card_5", delay)
+    function.accumulate(acc, at(3 * day + delay), 0, 1, "card_4", delay, 4 * day)
+    function.accumulate(acc, at(4 * day), 1, 0, "card_5", delay, None)
     assert list(function.ignoredLabels()) == [2, 1]
-    function.accumulate(acc, at(3 * day + delay), 1, 0, "card_6", delay)
+    function.accumulate(acc, at(3 * day + delay), 1, 0, "card_6", delay, None)
     fraud_30d = function.getValue(acc).getField(terminal_field("fraud_30d"))
     assert fraud_30d == 2  # card_1's and card_3's
+
+
+def test_the_label_reported_last_is_in_force_whatever_order_labels_arrive_in(jvm: Any) -> None:
+    """A legit label reported after a fraud takes the fraud back; one reported before it
+    changes nothing, even when it arrives after it; a tie goes to fraud."""
+    day = 24 * 3600 * 1000
+    delay = 7 * day
+    at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
+
+    def frauds_after(labels: list[tuple[int, int]]) -> int:
+        """fraud_30d after one transaction and `labels` as (is_fraud, reported day)."""
+        function = terminal_function(jvm)
+        acc = function.createAccumulator()
+        function.accumulate(acc, at(day), 1, 0, "card_1", delay, None)
+        for is_fraud, reported in labels:
+            function.accumulate(acc, at(day + delay), 0, is_fraud, "card_1", delay, reported * day)
+        function.accumulate(acc, at(day + delay), 1, 0, "card_2", delay, None)  # reads the risk
+        return int(function.getValue(acc).getField(terminal_field("fraud_30d")))
+
+    assert frauds_after([(1, 2)]) == 1
+    assert frauds_after([(1, 2), (0, 3)]) == 0  # taken back
+    assert frauds_after([(0, 3), (1, 2)]) == 0  # the older fraud arrives last: still legit
+    assert frauds_after([(1, 2), (0, 3), (1, 4)]) == 1  # flipped again
+    assert frauds_after([(0, 2), (1, 2)]) == 1  # a tie: fraud
+    assert frauds_after([(1, 2), (0, 1)]) == 1  # a legit reported earlier changes nothing
+
+
+def test_a_label_that_overtook_its_transaction_is_revised_while_it_waits(jvm: Any) -> None:
+    day = 24 * 3600 * 1000
+    delay = 7 * day
+    at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
+    function = terminal_function(jvm)
+    acc = function.createAccumulator()
+    function.accumulate(acc, at(day + delay), 0, 1, "card_1", delay, 2 * day)  # fraud, waits
+    function.accumulate(acc, at(day + delay), 0, 0, "card_1", delay, 3 * day)  # legit, later
+    function.accumulate(acc, at(day), 1, 0, "card_1", delay, None)  # the transaction comes
+    function.accumulate(acc, at(day + delay), 1, 0, "card_2", delay, None)
+    assert function.getValue(acc).getField(terminal_field("fraud_30d")) == 0

@@ -21,10 +21,12 @@ from tests.feature_state_support import (
     same_terminal_after_one_more,
     state_copy,
     stored_values,
+    terminal_field,
     terminal_function,
 )
 
-CURRENT_VERSION = 1
+CURRENT_VERSION = 1  # of every stored kind but the terminal head
+TERMINAL_HEAD_VERSION = 2  # label verdicts, with when each label was reported
 
 
 def _without_version(stored: bytes) -> bytes:
@@ -37,10 +39,45 @@ def _as_version(version: int) -> Any:
 
 
 def test_every_stored_card_and_terminal_value_begins_with_its_format_version(jvm: Any) -> None:
-    for _, state in (busy_card(jvm), busy_terminal(jvm)):
-        values = stored_values(state)
-        assert len(values) > 100
-        assert {v[0] for v in values} == {CURRENT_VERSION}
+    _, card = busy_card(jvm)
+    _, terminal = busy_terminal(jvm)
+    assert {v[0] for v in stored_values(card)} == {CURRENT_VERSION}
+    head, *hours = stored_values(terminal)
+    assert head[0] == TERMINAL_HEAD_VERSION and len(hours) > 100
+    assert {v[0] for v in hours} == {CURRENT_VERSION}
+
+
+def _varint_end(data: bytes, at: int) -> int:
+    while data[at] & 0x80:
+        at += 1
+    return at + 1
+
+
+def _terminal_head_as_version_1(head: bytes) -> bytes:
+    """A version-2 terminal head as version 1 wrote it: no verdicts, the waiting fraud
+    labels as (time, card) entries (the format tables in TerminalHead and LabelVerdicts)."""
+    assert head[0] == TERMINAL_HEAD_VERSION
+    at = 1 + 4 * 8
+    hours = struct.unpack_from(">i", head, at)[0]
+    at += 4
+    if hours:
+        at += 8
+        for _ in range(2 * hours):
+            at = _varint_end(head, at)
+    for _ in range(2):  # recent, frauds: (time, key) entries
+        at += 4 + 16 * struct.unpack_from(">i", head, at)[0]
+    kept = head[1:at]
+    verdicts = struct.unpack_from(">i", head, at)[0]
+    at += 4 + 25 * verdicts
+    n = struct.unpack_from(">i", head, at)[0]
+    times = struct.unpack_from(f">{n}q", head, at + 4)
+    keys = struct.unpack_from(f">{n}q", head, at + 4 + 8 * n)
+    fraud = head[at + 4 + 24 * n : at + 4 + 25 * n]
+    waiting = [(t, k) for t, k, f in zip(times, keys, fraud, strict=True) if f == 1]
+    pending = struct.pack(">i", len(waiting))
+    pending += struct.pack(f">{len(waiting)}q", *(t for t, _ in waiting))
+    pending += struct.pack(f">{len(waiting)}q", *(k for _, k in waiting))
+    return bytes([1]) + kept + pending + head[at + 4 + 25 * n :]
 
 
 def test_a_card_stored_before_format_versions_reads_and_goes_on_like_the_original(
@@ -53,12 +90,21 @@ def test_a_card_stored_before_format_versions_reads_and_goes_on_like_the_origina
     assert stored_values(old)[0][0] == CURRENT_VERSION  # the head is rewritten as it is used
 
 
-def test_a_terminal_stored_before_format_versions_reads_and_goes_on_like_the_original(
-    jvm: Any,
+@pytest.mark.parametrize("version", [0, 1])
+def test_a_terminal_stored_before_label_verdicts_reads_and_goes_on_like_the_original(
+    jvm: Any, version: int
 ) -> None:
     function, original = busy_terminal(jvm)
-    old = state_copy(jvm.io.fraudstream.features.TerminalState, original, _without_version)
+    assert function.getValue(original).getField(terminal_field("fraud_30d")) > 0
+
+    def as_old(stored: bytes) -> bytes:
+        old = _terminal_head_as_version_1(stored) if stored[0] == TERMINAL_HEAD_VERSION else stored
+        return old if version == 1 else _without_version(old)
+
+    old = state_copy(jvm.io.fraudstream.features.TerminalState, original, as_old)
+    assert {v[0] for v in stored_values(old)} == {version}
     assert same_terminal_after_one_more(jvm, function, original, old)
+    assert stored_values(old)[0][0] == TERMINAL_HEAD_VERSION  # rewritten as it is used
 
 
 @pytest.mark.parametrize("which", ["card", "terminal"])
@@ -70,10 +116,11 @@ def test_a_format_newer_than_the_build_is_refused_naming_its_version(jvm: Any, w
         "terminal": (busy_terminal, jvm.io.fraudstream.features.TerminalState),
     }[which]
     function, original = build(jvm)
-    newer = state_copy(state_class, original, _as_version(CURRENT_VERSION + 1))
+    newest = {"card": CURRENT_VERSION, "terminal": TERMINAL_HEAD_VERSION}[which]
+    newer = state_copy(state_class, original, _as_version(newest + 1))
     with pytest.raises(Py4JJavaError) as refused:
         function.getValue(newer)
-    assert f"{which} head in format version {CURRENT_VERSION + 1}" in str(refused.value)
+    assert f"{which} head in format version {newest + 1}" in str(refused.value)
 
 
 FEATURES_JAVA = (
@@ -129,9 +176,9 @@ def test_the_terminal_formats_written_are_the_tables_in_their_classes(jvm: Any) 
     function = terminal_function(jvm)
     terminal = function.createAccumulator()
     at = jvm.org.apache.flink.table.data.TimestampData.fromEpochMillis
-    function.accumulate(terminal, at(1_800_000_000_000), 1, 0, "card_1", 604_800_000)
+    function.accumulate(terminal, at(1_800_000_000_000), 1, 0, "card_1", 604_800_000, None)
     head = bytes(get_field(terminal, "head"))
-    one = {"nHours": 0, "nRecent": 1, "nFrauds": 0, "nPending": 0, "nCached": 0}
+    one = {"nHours": 0, "nRecent": 1, "nFrauds": 0, "nVerdicts": 0, "nPending": 0, "nCached": 0}
     assert len(head) == _size(_table("TerminalHead.java"), one)
 
     _, busy = busy_terminal(jvm)

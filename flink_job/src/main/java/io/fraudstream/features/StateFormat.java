@@ -10,7 +10,8 @@ import java.nio.ByteBuffer;
  * version when it is read, never guessed from its length.
  *
  * <p>Version 0 is the layout of the builds before versions were written: the same bytes as
- * version 1 without the leading version byte. Every version-0 value begins with a
+ * version 1 without the leading version byte. Each kind's later versions, and how the one
+ * before is read, are in the class that writes it (a terminal head is at version 2). Every version-0 value begins with a
  * non-negative number below 2^56 (a time in epoch milliseconds, a delay, or an entry count),
  * so its first byte is always 0, which no versioned value begins with.
  *
@@ -25,7 +26,7 @@ final class StateFormat {
         CARD_HEAD("card head", 1),
         CARD_HOUR("card hour", 1),
         CARD_TERMINAL_USES("card terminal uses", 1),
-        TERMINAL_HEAD("terminal head", 1),
+        TERMINAL_HEAD("terminal head", 2),
         TERMINAL_HOUR("terminal hour", 1);
 
         final String label;

@@ -96,13 +96,19 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalState
     private transient TerminalState lastState;
     private transient Row lastRow;
 
+    /**
+     * One row of the terminal stream: a transaction ({@code isTxn} 1) or a label at its
+     * transaction's event time + the delay ({@code isFraud} 1 for fraud, 0 for legit;
+     * {@code reportedMs} when it was reported, at or before that time).
+     */
     public void accumulate(
             TerminalState acc,
             @DataTypeHint(value = "TIMESTAMP(3)", bridgedTo = TimestampData.class) TimestampData et,
             Integer isTxn,
             Integer isFraud,
             String cardId,
-            Long delayMs)
+            Long delayMs,
+            Long reportedMs)
             throws Exception {
         TerminalWindows windows = new TerminalWindows(acc);
         TerminalHead head = windows.head;
@@ -115,16 +121,23 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalState
         }
         windows.evictUpTo(
                 OutOfOrderBound.evictionEdge(head.maxTime, delayMs + longest, outOfOrderBound));
-        head.frauds.evictUpTo(OutOfOrderBound.evictionEdge(head.maxTime, longest, outOfOrderBound));
+        long labelsEdge = OutOfOrderBound.evictionEdge(head.maxTime, longest, outOfOrderBound);
+        head.frauds.evictUpTo(labelsEdge);
+        head.verdicts.evictUpTo(labelsEdge);
         long card = cardId == null ? 0L : KeyHash.of(cardId);
         if (transaction) {
             windows.insert(time, card);
             windows.spillIfFull();
-            if (head.pending.remove(time + delayMs, card)) { // its label came first
-                addFraud(head, time + delayMs, card);
+            int waiting = head.pending.find(time + delayMs, card);
+            if (waiting >= 0) { // its label came first
+                boolean fraud = head.pending.fraud[waiting];
+                long reported = head.pending.reported[waiting];
+                head.pending.removeAt(waiting);
+                applyVerdict(head, time + delayMs, card, fraud, reported);
             }
         } else {
-            accumulateLabel(windows, time, card, isFraud != null && isFraud == 1);
+            long reported = reportedMs == null ? LabelVerdicts.UNKNOWN : reportedMs;
+            accumulateLabel(windows, time, card, isFraud != null && isFraud == 1, reported);
         }
         expirePending(head);
         lastRow = features(windows);
@@ -134,13 +147,16 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalState
 
     /**
      * A label, at its transaction's event time + the delay. That transaction is still kept
-     * (delay + 30 days), so an unknown one is recognised, counted and ignored. A fraud label
-     * may overtake its transaction on the way (they come from different streams): one whose
+     * (delay + 30 days), so an unknown one is recognised, counted and ignored. A label may
+     * overtake its transaction on the way (they come from different streams): one whose
      * transaction is not older than the latest transaction time minus the out-of-order bound
-     * waits for it (at most {@link #MAX_PENDING} per terminal) and counts once it comes;
-     * pending labels whose transaction fell behind that edge are dropped as unknown.
+     * waits for it (at most {@link #MAX_PENDING} transactions per terminal; a later label of
+     * the same transaction takes the place of an earlier one by the same rule as below) and
+     * counts once it comes; pending labels whose transaction fell behind that edge are
+     * dropped as unknown.
      */
-    private void accumulateLabel(TerminalWindows windows, long time, long card, boolean fraud)
+    private void accumulateLabel(
+            TerminalWindows windows, long time, long card, boolean fraud, long reported)
             throws Exception {
         TerminalHead head = windows.head;
         long transactionTime = time - head.delayMs;
@@ -148,24 +164,47 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalState
             boolean mayStillCome =
                     head.maxTime == Long.MIN_VALUE
                             || transactionTime >= head.maxTime - outOfOrderBound;
-            if (fraud && mayStillCome && head.pending.size() < MAX_PENDING) {
-                head.pending.insert(time, card);
+            int waiting = head.pending.find(time, card);
+            if (waiting >= 0) {
+                if (head.pending.supersedes(waiting, reported, fraud)) {
+                    head.pending.reported[waiting] = reported;
+                    head.pending.fraud[waiting] = fraud;
+                }
+            } else if (mayStillCome && head.pending.size < MAX_PENDING) {
+                head.pending.add(time, card, reported, fraud);
             } else {
                 count(unknown);
             }
             return;
         }
-        if (fraud) {
-            addFraud(head, time, card);
-        }
+        applyVerdict(head, time, card, fraud, reported);
     }
 
-    private void addFraud(TerminalHead head, long time, long card) {
-        if (head.frauds.contains(time, card)) {
+    /**
+     * A label of a transaction the terminal has: in force when reported after the one in
+     * force (a fraud wins a tie), and the fraud count follows the label in force: a legit
+     * label reported after a fraud takes the fraud back.
+     */
+    private void applyVerdict(TerminalHead head, long time, long card, boolean fraud, long at) {
+        LabelVerdicts verdicts = head.verdicts;
+        int i = verdicts.find(time, card);
+        boolean wasFraud = i >= 0 && verdicts.fraud[i];
+        if (fraud && wasFraud) {
             count(duplicates);
+        }
+        if (i < 0) {
+            verdicts.add(time, card, at, fraud);
+        } else if (verdicts.supersedes(i, at, fraud)) {
+            verdicts.reported[i] = at;
+            verdicts.fraud[i] = fraud;
+        } else {
             return;
         }
-        head.frauds.insert(time, card);
+        if (fraud && !wasFraud) {
+            head.frauds.insert(time, card);
+        } else if (!fraud && wasFraud) {
+            head.frauds.remove(time, card);
+        }
     }
 
     /** Drops the pending labels whose transaction can no longer come, counting them. */
@@ -174,8 +213,8 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalState
             return;
         }
         long edge = head.maxTime - outOfOrderBound + head.delayMs; // label time of that edge
-        while (head.pending.size() > 0 && head.pending.times[head.pending.start] < edge) {
-            head.pending.start++;
+        while (head.pending.size > 0 && head.pending.times[0] < edge) {
+            head.pending.removeAt(0);
             count(unknown);
         }
     }

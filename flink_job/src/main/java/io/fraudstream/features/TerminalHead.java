@@ -5,12 +5,13 @@ import java.nio.ByteBuffer;
 /**
  * What every event of a terminal needs, kept small enough to read and write whole: the
  * entries of the recent hours (those from {@link #spillHour} on), a count of transactions
- * for every older hour, the usable fraud labels, and the times in the older hours the last
- * event's window edges fell in. Older hours' entries live in map state
+ * for every older hour, the label in force for each labelled transaction and the ones in
+ * force as fraud, the labels waiting for their transaction, and the times in the older hours
+ * the last event's window edges fell in. Older hours' entries live in map state
  * ({@link TerminalState#hours}).
  *
- * <p>Stored ({@link #encode}) in format version 1 ({@link StateFormat}), big-endian; version 0
- * is the same without the version byte. Counts name the rows that give them:
+ * <p>Stored ({@link #encode}) in format version 2 ({@link StateFormat}), big-endian. Counts
+ * name the rows that give them:
  *
  * <pre>
  * field           type      bytes
@@ -25,12 +26,19 @@ import java.nio.ByteBuffer;
  * nRecent         int       4
  * recent          entries   16 x nRecent     (times, card hashes: KeyedTimes)
  * nFrauds         int       4
- * frauds          entries   16 x nFrauds
+ * frauds          entries   16 x nFrauds     (usable time, card hash of the frauds in force)
+ * nVerdicts       int       4
+ * verdicts        verdicts  25 x nVerdicts   (time, card, reported, fraud: LabelVerdicts)
  * nPending        int       4
- * pending         entries   16 x nPending
+ * pending         verdicts  25 x nPending    (labels whose transaction has not come yet)
  * nCached         int       4
  * cached          hours     12 x nCached     (hour, offset count) + 4 per offset, each: HourTimes
  * </pre>
+ *
+ * <p>Version 1 had no verdicts and kept pending fraud labels as entries (16 bytes: time,
+ * card); read, its frauds and pending labels become verdicts reported at an unknown time
+ * ({@link LabelVerdicts#UNKNOWN}: any label that comes later is in force). Version 0 is
+ * version 1 without the version byte.
  */
 final class TerminalHead {
 
@@ -47,9 +55,12 @@ final class TerminalHead {
     HourCounts hours = new HourCounts();
 
     KeyedTimes recent = new KeyedTimes();
+    /** The transactions whose label in force is fraud, by usable time: the risk counts. */
     KeyedTimes frauds = new KeyedTimes();
+    /** The label in force for each labelled transaction the terminal has. */
+    LabelVerdicts verdicts = new LabelVerdicts();
     /** Fraud labels that came before their transaction (at their usable time, card). */
-    KeyedTimes pending = new KeyedTimes();
+    LabelVerdicts pending = new LabelVerdicts();
 
     /** The times of the spilled hours the last event counted in (its window edges). */
     HourTimes[] cached = new HourTimes[0];
@@ -91,7 +102,8 @@ final class TerminalHead {
 
     byte[] encode() {
         int size = 4 * Long.BYTES + Integer.BYTES + hours.encodedSize();
-        size += recent.encodedSize() + frauds.encodedSize() + pending.encodedSize();
+        size += recent.encodedSize() + frauds.encodedSize() + verdicts.encodedSize();
+        size += pending.encodedSize();
         for (HourTimes times : cached) {
             size += times.encodedSize();
         }
@@ -100,6 +112,7 @@ final class TerminalHead {
         hours.writeTo(out);
         recent.writeTo(out);
         frauds.writeTo(out);
+        verdicts.writeTo(out);
         pending.writeTo(out);
         out.putInt(cached.length);
         for (HourTimes times : cached) {
@@ -113,6 +126,7 @@ final class TerminalHead {
         if (bytes == null || bytes.length == 0) {
             return h;
         }
+        int version = StateFormat.versionOf(bytes);
         ByteBuffer in = StateFormat.reader(StateFormat.Kind.TERMINAL_HEAD, bytes);
         h.delayMs = in.getLong();
         h.rowTime = in.getLong();
@@ -121,7 +135,13 @@ final class TerminalHead {
         h.hours = HourCounts.readFrom(in);
         h.recent = KeyedTimes.readFrom(in);
         h.frauds = KeyedTimes.readFrom(in);
-        h.pending = KeyedTimes.readFrom(in);
+        if (version >= 2) {
+            h.verdicts = LabelVerdicts.readFrom(in);
+            h.pending = LabelVerdicts.readFrom(in);
+        } else { // fraud labels without a reported time, waiting ones as entries
+            h.verdicts = LabelVerdicts.ofUnknownFrauds(h.frauds);
+            h.pending = LabelVerdicts.ofUnknownFrauds(KeyedTimes.readFrom(in));
+        }
         int cached = in.getInt();
         if (cached < 0 || cached > in.remaining() / Long.BYTES) {
             throw new IllegalStateException("corrupt terminal head: " + cached + " cached hours");
