@@ -80,7 +80,8 @@ MEMBERSHIP = Operator(
     "in",
     ((NUMBER, "[number, …]"), (STRING, "[string, …]"), (STRING, "list('name')")),
     BOOL,
-    "membership of a list literal (literals of one type) or of a named list of strings",
+    "membership of a list literal (literals of one type) or of a named list of strings; "
+    "never null",
 )
 CONDITIONAL = Operator(
     "c ? a : b",
@@ -194,6 +195,10 @@ SEMANTICS = (
         "a rule whose value is `null`",
         "does not match: a rule matches a transaction only when it is `true`",
     ),
-    ("`x in [...]`, `x in list('name')` with `x` null", "`null`"),
+    (
+        "`x in [...]`, `x in list('name')` with `x` null",
+        "`false`, as in CEL (where `null` equals no list item): `!(country in ['FR'])` "
+        "matches a transaction without a country",
+    ),
     ("`c ? a : b` with `c` null", "`null`"),
 )

@@ -2,7 +2,8 @@
 in DuckDB: `SELECT … FROM decisions WHERE <to_sql(rule)>`. Same semantics as vectorized.py
 (language.SEMANTICS): NaN reads as null (DuckDB orders NaN above every number and makes it
 equal to itself, so every number read or computed passes NULLIF(x, NaN)), division and
-remainder by zero are null, and the expression is TRUE only where the rule matches.
+remainder by zero are null, a null item is in no list, and the expression is TRUE only
+where the rule matches.
 
 Literals are typed: numbers as DOUBLE (`3E0`, never DECIMAL), strings quoted with `''`.
 Athena (Trino) differs in two places only, named in docs/rules.md: `regexp_like` for
@@ -116,10 +117,10 @@ class _Compiler:
         left = self.node(node.left)
         if node.op == "in":
             if isinstance(node.right, NamedList):
-                return f"({left} IN ({self.named_list(node.right.name)}))"
+                return f"COALESCE({left} IN ({self.named_list(node.right.name)}), FALSE)"
             assert isinstance(node.right, ListLiteral)
             items = ", ".join(self.node(item) for item in node.right.items)
-            return f"({left} IN ({items}))"
+            return f"COALESCE({left} IN ({items}), FALSE)"
         right = self.node(node.right)
         if node.op in _COMPARE:
             return f"({left} {_COMPARE[node.op]} {right})"

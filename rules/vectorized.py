@@ -4,7 +4,8 @@ a pandas DataFrame (the scoring UDF's) or a pyarrow Table / RecordBatch.
 
 Semantics (language.SEMANTICS, the same as sql.py's): NaN reads as null, null propagates
 through comparisons, arithmetic and functions, `&&` `||` `!` are Kleene, division and
-remainder by zero are null, and a row matches only where the rule is true."""
+remainder by zero are null, a null item is in no list, and a row matches only where the
+rule is true."""
 
 from __future__ import annotations
 
@@ -176,8 +177,9 @@ class _Evaluator:
             assert isinstance(collection, ListLiteral)
             kind = ARROW_TYPES[collection.type]
             values = pa.array([i.value for i in collection.items if isinstance(i, Literal)], kind)
-        found = pc.is_in(_array(item, self.rows), value_set=values)
-        return pc.if_else(pc.is_null(item), pa.scalar(None, pa.bool_()), found)
+            if collection.type == NUMBER:  # -0.0 hashes apart from 0.0 but equals it
+                values, item = pc.add(values, 0.0), pc.add(item, 0.0)
+        return pc.is_in(_array(item, self.rows), value_set=values)  # null is in no list
 
     def call(self, node: Call) -> Any:
         if node.function == "has":
