@@ -80,8 +80,7 @@ MEMBERSHIP = Operator(
     "in",
     ((NUMBER, "[number, …]"), (STRING, "[string, …]"), (STRING, "list('name')")),
     BOOL,
-    "membership of a list literal (literals of one type) or of a named list of strings; "
-    "never null",
+    "membership of a list literal (literals of one type) or of a named list of strings; never null",
 )
 CONDITIONAL = Operator(
     "c ? a : b",
