@@ -30,7 +30,7 @@ MAX_REGEX_REPEAT = 100
 MAX_EXACT_INTEGER = 2**53  # larger integer literals would not be exact as doubles
 LIMITS = (
     ("characters in a rule", MAX_CHARS),
-    ("depth of the syntax tree (a chain of `&&` or `\\|\\|` counts once)", MAX_DEPTH),
+    ("depth of the syntax tree (a chain of `&&` or `||` counts once)", MAX_DEPTH),
     ("nodes in the syntax tree (every literal, field, operator and call)", MAX_NODES),
     ("characters in a `matches` pattern", MAX_REGEX_CHARS),
     ("a counted repetition `{m,n}` in a pattern", MAX_REGEX_REPEAT),
@@ -181,8 +181,8 @@ SEMANTICS = (
     (
         "a missing optional field (`country`, `channel`, …)",
         "reads as `null`. Comparisons, arithmetic and functions of `null` give `null`; "
-        "`&&`, `\\|\\|` and `!` are three-valued (Kleene, as in SQL): `false && null` is "
-        "`false`, `true \\|\\| null` is `true`, `!null` is `null`. Test with `has(country)`",
+        "`&&`, `||` and `!` are three-valued (Kleene, as in SQL): `false && null` is "
+        "`false`, `true || null` is `true`, `!null` is `null`. Test with `has(country)`",
     ),
     (
         "NaN in a number (a feature, the score)",

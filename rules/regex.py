@@ -22,6 +22,22 @@ _REFUSED = {
     sre_constants.ASSERT: "a lookahead or lookbehind",
     sre_constants.ASSERT_NOT: "a negative lookahead or lookbehind",
 }
+_ATOMIC_NOUN = "an atomic group or a possessive quantifier"
+_FLAGS_NOUN = "an inline flag such as (?i)"
+_NESTED_NOUN = "a quantifier over an unbounded quantifier (like (a+)+)"
+_ATOMIC_MESSAGE, _FLAGS_MESSAGE, _NESTED_MESSAGE = (
+    f"{what} is not allowed" for what in (_ATOMIC_NOUN, _FLAGS_NOUN, _NESTED_NOUN)
+)
+# What a pattern may not hold, for the language reference (reference.py).
+REFUSED_CONSTRUCTS = (
+    *_REFUSED.values(),
+    _ATOMIC_NOUN,
+    _FLAGS_NOUN,
+    _NESTED_NOUN,
+    f"a counted repetition above {MAX_REGEX_REPEAT}",
+    f"more than {MAX_REGEX_CHARS} characters",
+    "anything RE2 does not accept",
+)
 _REPEATS = (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT)
 _ATOMIC = {
     getattr(sre_constants, name)
@@ -39,7 +55,7 @@ def pattern_problem(pattern: str) -> str | None:
     except (re.error, OverflowError, RecursionError, ValueError) as error:
         return f"bad regular expression: {error}"
     if parsed.state.flags & ~re.UNICODE:
-        return "inline flags such as (?i) are not allowed"
+        return _FLAGS_MESSAGE
     problem = _structure(list(parsed))
     if problem:
         return problem
@@ -60,11 +76,11 @@ def _structure(items: list[tuple[Any, Any]]) -> str | None:
             if op in _REFUSED:
                 return f"{_REFUSED[op]} is not allowed"
             if op in _ATOMIC:
-                return "atomic groups and possessive quantifiers are not allowed"
+                return _ATOMIC_MESSAGE
             if op == sre_constants.SUBPATTERN:
                 _group, add_flags, del_flags, inner = av
                 if add_flags or del_flags:
-                    return "inline flags such as (?i) are not allowed"
+                    return _FLAGS_MESSAGE
                 stack.append((list(inner), under_repeat))
             elif op == sre_constants.BRANCH:
                 stack.extend((list(branch), under_repeat) for branch in av[1])
@@ -74,6 +90,6 @@ def _structure(items: list[tuple[Any, Any]]) -> str | None:
                 if low > MAX_REGEX_REPEAT or (not unbounded and high > MAX_REGEX_REPEAT):
                     return f"a repetition count above {MAX_REGEX_REPEAT} is not allowed"
                 if under_repeat and unbounded:
-                    return "a quantifier over an unbounded quantifier (like (a+)+) is not allowed"
+                    return _NESTED_MESSAGE
                 stack.append((list(inner), under_repeat or high > 1))
     return None

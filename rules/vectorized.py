@@ -9,7 +9,7 @@ rule is true."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -76,11 +76,24 @@ def evaluate(
     lists: Lists | None = None,
 ) -> np.ndarray[Any, np.dtype[np.bool_]]:
     """True where the rule matches a row (false where it is false or null)."""
+    return evaluate_all([rule], batch, lists)[:, 0]
+
+
+def evaluate_all(
+    rules: Sequence[Rule],
+    batch: pd.DataFrame | pa.Table | pa.RecordBatch,
+    lists: Lists | None = None,
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """One column per rule, one row per row of the batch: true where that rule matches.
+    The rules share the batch's columns as read (NaN made null) and each membership of a
+    field in a named list, computed once for the batch."""
     table = as_table(batch)
-    value = _Evaluator(table, lists or Lists()).node(rule.root)
-    result = pc.fill_null(_array(value, table.num_rows), False)
-    out: np.ndarray[Any, np.dtype[np.bool_]] = result.to_numpy(zero_copy_only=False)
-    return out.astype(bool, copy=False)
+    evaluator = _Evaluator(table, lists or Lists())
+    out = np.zeros((table.num_rows, len(rules)), dtype=bool)
+    for i, rule in enumerate(rules):
+        value = pc.fill_null(_array(evaluator.node(rule.root), table.num_rows), False)
+        out[:, i] = value.to_numpy(zero_copy_only=False)
+    return out
 
 
 def _array(value: Any, rows: int) -> pa.Array:
@@ -101,6 +114,7 @@ class _Evaluator:
         self.table = table
         self.rows = table.num_rows
         self.lists = lists
+        self.shared: dict[tuple[str, ...], Any] = {}  # columns and memberships, per batch
 
     def node(self, node: Node) -> Any:
         if isinstance(node, Literal):
@@ -133,6 +147,12 @@ class _Evaluator:
         return self.node(node)
 
     def column(self, node: Field) -> Any:
+        key = ("field", node.name)
+        if key not in self.shared:
+            self.shared[key] = self.read(node)
+        return self.shared[key]
+
+    def read(self, node: Field) -> Any:
         kind = ARROW_TYPES[node.type]
         if node.name not in self.table.column_names:  # an optional field absent from the batch
             return pa.nulls(self.rows, kind)
@@ -142,6 +162,11 @@ class _Evaluator:
         return _nan_to_null(values) if node.type == NUMBER else values
 
     def binary(self, node: Binary) -> Any:
+        if node.op == "in" and isinstance(node.left, Field) and isinstance(node.right, NamedList):
+            key = ("in", node.left.name, node.right.name)
+            if key not in self.shared:
+                self.shared[key] = self.membership(self.column(node.left), node.right)
+            return self.shared[key]
         left = self.node(node.left)
         if node.op == "in":
             return self.membership(left, node.right)

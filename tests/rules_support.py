@@ -18,7 +18,7 @@ from rules.language import NUMBER
 from rules.sql import LISTS_TABLE, quote_identifier, to_sql
 from rules.vectorized import ARROW_TYPES, Lists, evaluate
 
-LIST_NAMES = ("trusted_cards", "compromised_cards", "risky_countries")
+LIST_NAMES = ("trusted_cards", "compromised_cards", "compromised_terminals", "risky_countries")
 
 
 def default_schema() -> Schema:
