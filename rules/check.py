@@ -204,8 +204,9 @@ class _Checker:
             raise self.fail(
                 node, f"both branches of `? :` need one type, not {then.type} and {otherwise.type}"
             )
-        kind = kinds.pop() if kinds else NULL
-        return Conditional(test, then, otherwise, span=node.span, type=kind)
+        if not kinds:
+            raise self.fail(node, "both branches of `? :` are null: write null")
+        return Conditional(test, then, otherwise, span=node.span, type=kinds.pop())
 
 
 def _literal_type(value: float | str | bool | None) -> str:

@@ -142,6 +142,7 @@ def test_a_column_absent_from_the_batch_reads_as_null(both: Both) -> None:
         ("has(amount + 1)", 1, 1, "has(amount + 1)", "has() takes a field name"),
         ("amount > 1e999", 1, 10, "1e999", "too large for a double"),
         ("(amount > 3 ? 'a' : 1) == 1", 1, 2, "amount > 3 ? 'a' : 1", "one type"),
+        ("(has(country) ? null : null) == 1", 1, 2, "has(country) ? null : null", "both"),
     ],
 )
 def test_a_refused_rule_names_the_place_and_the_offending_text(
@@ -196,3 +197,13 @@ def test_cel_escapes_raw_strings_and_comments_are_read() -> None:
     assert hits(both, "card_id == r'a\\b'  // raw: the backslash stays") == [True, False, False]
     assert hits(both, "card_id == 'a\\'b\\n'") == [False, True, False]
     assert hits(both, "card_id == '\\u00e9' || card_id == \"\\u00E9\"") == [False, False, True]
+
+
+def test_an_empty_batch_and_a_column_of_nothing_but_nulls_evaluate() -> None:
+    rule = compile_rule("amount > 0 && !(country == 'FR')", SCHEMA)
+    empty = pd.DataFrame(
+        {"amount": pd.Series([], dtype=float), "country": pd.Series([], dtype=object)}
+    )
+    assert list(evaluate(rule, empty)) == []
+    nulls = pd.DataFrame({"amount": [1, 2], "country": [None, None]})  # ints, an all-null column
+    assert list(evaluate(rule, nulls)) == [False, False]
