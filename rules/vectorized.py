@@ -86,7 +86,8 @@ def evaluate_all(
 ) -> np.ndarray[Any, np.dtype[np.bool_]]:
     """One column per rule, one row per row of the batch: true where that rule matches.
     The rules share the batch's columns as read (NaN made null) and each membership of a
-    field in a named list, computed once for the batch."""
+    field in a named list, computed once for the batch. The batch's columns hold the
+    schema's types (numbers of any width, strings); a column it lacks reads as null."""
     table = as_table(batch)
     evaluator = _Evaluator(table, lists or Lists())
     out = np.zeros((table.num_rows, len(rules)), dtype=bool)
