@@ -51,7 +51,8 @@ _TEXT = {
 
 
 class Lists:
-    """Named lists of strings as Arrow arrays, built once and reused for every batch."""
+    """Named lists of strings as Arrow arrays, built once and reused for every batch; a
+    list it does not hold is empty."""
 
     def __init__(self, lists: Mapping[str, Iterable[str]] | None = None) -> None:
         self.arrays: dict[str, pa.Array] = {
