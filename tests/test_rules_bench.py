@@ -29,3 +29,19 @@ def test_the_cost_is_reported_per_transaction_per_rule() -> None:
     )
     assert all(math.isfinite(f) and f > 0 for f in figures)
     assert cost.with_lists_us_per_transaction == cost.with_lists_us_per_transaction_per_rule * 10
+
+
+def test_make_bench_prints_the_rule_cost_table() -> None:
+    from dataclasses import asdict
+
+    from bench.run import render
+
+    cost = measure(rules=5, rows=200, entries=100, repeat=1)
+    machine = {"cores": 2, "cpu": "x", "python": "3.11", "java": "17"}
+    machine |= {"apache-flink": "1.20.3", "onnxruntime": "1"}
+    table = render({"machine": machine, "rules": asdict(cost)})
+    assert (
+        "| 5 rules, 200-row batch (CPU, one core) | µs per transaction per rule | wall |" in table
+    )
+    expected = f"| {cost.with_lists_us_per_transaction_per_rule:.3f} "
+    assert "| vectorized, three lists of 100 entries " + expected in table
