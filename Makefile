@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TOOLS_STAMP := .venv-tools/.installed
 JAR := flink_job/target/fraud-stream-connectors.jar
-PKGS := contracts flink_job udfs model_export sample_data lambdas local bench
+PKGS := contracts rules flink_job udfs model_export sample_data lambdas local bench
 
 .PHONY: demo test lint bench package install jar clean console console-test chromium tf-provider \
 	tools-demo tools-test

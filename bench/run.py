@@ -4,7 +4,8 @@ worth, as JSON and a markdown table.
     python -m bench.run [--days 30 --customers 3000 --repeat 3 --rates 500,1000,2000]
                         [--state-days 45 --state-customers 500 --state-every 15]
                         [--backend-copies 2 --backend-repeat 1]
-                        [--only throughput|backends|aws-latency|latency|scoring|state|options]
+                        [--only throughput|backends|aws-latency|latency|scoring|state|options
+                               |rules]
 
 Figures are medians of --repeat runs, and ratios are taken within one run, because this
 machine is shared and noisy. Results go to build/bench/results.json and results.md.
@@ -316,6 +317,21 @@ def render(results: dict[str, Any]) -> str:
             kept = "yes" if o["kept_up"] else "no"
             lines.append(f"| {o['option']} | {o['p50_ms']:.0f} | {o['p99_ms']:.0f} | {kept} |")
         lines.append("")
+    if "rules" in results:
+        r = results["rules"]
+        lines += [
+            f"| {r['rules']} rules, {r['rows']:,}-row batch (CPU, one core) "
+            "| µs per transaction per rule | wall |",
+            "|---|---|---|",
+            f"| vectorized, three lists of {r['list_entries']:,} entries "
+            f"| {r['with_lists_us_per_transaction_per_rule']:.3f} "
+            f"| {r['with_lists_us_per_transaction_per_rule_wall']:.3f} |",
+            f"| vectorized, no lists | {r['without_lists_us_per_transaction_per_rule']:.3f} | |",
+            "| DuckDB, the compiled SQL, one thread "
+            f"| {r['duckdb_us_per_transaction_per_rule']:.3f} "
+            f"| {r['duckdb_us_per_transaction_per_rule_wall']:.3f} |",
+            "",
+        ]
     if "scoring" in results:
         lines += ["| ONNX batch size | µs per event |", "|---|---|"]
         for r in results["scoring"]:
@@ -346,9 +362,19 @@ def main(argv: list[str] | None = None) -> int:
         "--aws-bounds", default="300000,1000", help="aws-latency: out-of-order bounds, ms"
     )
     every = ["throughput", "backends", "aws-latency", "latency", "scoring", "state", "options"]
+    every.append("rules")
     parser.add_argument("--only", choices=every, action="append")
     args = parser.parse_args(argv)
     parts = set(args.only or every)
+
+    results: dict[str, Any] = {"machine": machine()}
+    if "rules" in parts:  # needs neither the simulated data nor the model
+        from bench.rules_cost import measure as rules_cost
+
+        results["rules"] = asdict(rules_cost())
+        print(f"rules: {results['rules']}", flush=True)
+    if not parts - {"rules"}:
+        return _report(results)
 
     from bench.throughput import repeated_file
     from model_export.cached import trained_model
@@ -359,11 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     # Throughput runs over the data repeated, so that its rate, not the fixed cost of
     # starting a job, dominates each run.
     long_run = repeated_file(data, args.copies, args.days)
-    results: dict[str, Any] = {
-        "machine": machine(),
-        "data": str(data.relative_to(ROOT)),
-        "throughput_data": str(long_run.relative_to(ROOT)),
-    }
+    results["data"] = str(data.relative_to(ROOT))
+    results["throughput_data"] = str(long_run.relative_to(ROOT))
     if "scoring" in parts:
         from bench.scoring_cost import measure as scoring
 
@@ -407,6 +430,10 @@ def main(argv: list[str] | None = None) -> int:
 
         history = bench_data(args.state_days, args.state_customers)
         results["state"] = [asdict(r) for r in state(history, str(model_dir), args.state_every)]
+    return _report(results)
+
+
+def _report(results: dict[str, Any]) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     table = render(results)

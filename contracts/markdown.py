@@ -20,7 +20,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 class MarkersMissingError(ValueError):
-    """README.md has no generated-tables markers."""
+    """A page has no generated-block markers."""
 
 
 def contract_table(contract: Contract) -> str:
@@ -46,21 +46,29 @@ def generated_block() -> str:
     return f"{BEGIN}\n\n{tables()}\n\n{END}"
 
 
-def current_block(text: str) -> str:
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise MarkersMissingError(f"README.md needs the lines {BEGIN!r} and {END!r}")
-    return text[start : end + len(END)]
+def current_block(text: str, begin: str = BEGIN, end: str = END) -> str:
+    """The block of `text` from the line `begin` to the line `end`, markers included."""
+    start, stop = text.find(begin), text.find(end)
+    if start < 0 or stop < start:
+        raise MarkersMissingError(f"the page needs the lines {begin!r} and {end!r}")
+    return text[start : stop + len(end)]
+
+
+def replace_block(page: Path, block: str, begin: str = BEGIN, end: str = END) -> bool:
+    """Put `block` (markers included) in place of the page's generated block; True when it
+    changed. Every generated part of a page (these tables, the rule language's reference)
+    is written by this."""
+    text = page.read_text()
+    current = current_block(text, begin, end)
+    if current == block:
+        return False
+    page.write_text(text.replace(current, block))
+    return True
 
 
 def write(readme: Path = README) -> bool:
     """Replace the tables in `readme`; True when they changed."""
-    text = readme.read_text()
-    block = current_block(text)
-    if block == generated_block():
-        return False
-    readme.write_text(text.replace(block, generated_block()))
-    return True
+    return replace_block(readme, generated_block())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("contracts", "flink_job", "udfs", "model_export", "sample_data", "lambdas", "local")
-PACKAGES += ("bench",)
+PACKAGES += ("bench", "rules")
 # package → the project packages it may never import
 FORBIDDEN = {
     "contracts": set(PACKAGES) - {"contracts"},
@@ -24,6 +24,8 @@ FORBIDDEN = {
     "sample_data": {"flink_job", "udfs", "model_export", "lambdas", "local", "bench"},
     "lambdas": {"flink_job", "udfs", "model_export", "sample_data", "local", "bench"},
     "bench": {"local.demo"},
+    # the rule language, shared by the API, the scoring UDF and the backtests
+    "rules": set(PACKAGES) - {"rules", "contracts"},
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("contracts", "flink_job", "udfs", "model_export", "sample_data", "local", "bench")
+PACKAGES += ("rules",)
 
 
 def folder_rows() -> dict[str, str]:

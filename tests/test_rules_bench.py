@@ -1,0 +1,47 @@
+"""The rule-cost bench measures what it says: its rules compile against the job's schema,
+read every list, and its batch has the nulls and NaN the evaluators must handle."""
+
+from __future__ import annotations
+
+import math
+
+from bench.rules_cost import LIST_FIELDS, batch, measure, rule_texts, schema
+from rules import compile_rule
+from rules.vectorized import Lists, evaluate_all
+
+
+def test_the_bench_rules_compile_read_every_list_and_match_some_transactions() -> None:
+    rules = [compile_rule(text, schema()) for text in rule_texts(100)]
+    assert set().union(*(r.lists for r in rules)) == set(LIST_FIELDS)
+    frame = batch(2_000)
+    assert frame["channel"].isna().any() and frame["card_txn_count_10m"].isna().any()
+    hits = evaluate_all(rules, frame, Lists({name: ["NG"] for name in LIST_FIELDS}))
+    per_rule = hits.mean(axis=0)
+    assert (per_rule > 0).sum() >= 50 and (per_rule < 1).all()
+
+
+def test_the_cost_is_reported_per_transaction_per_rule() -> None:
+    cost = measure(rules=10, rows=500, entries=1_000, repeat=1)
+    figures = (
+        cost.with_lists_us_per_transaction_per_rule,
+        cost.without_lists_us_per_transaction_per_rule,
+        cost.duckdb_us_per_transaction_per_rule_wall,
+    )
+    assert all(math.isfinite(f) and f > 0 for f in figures)
+    assert cost.with_lists_us_per_transaction == cost.with_lists_us_per_transaction_per_rule * 10
+
+
+def test_make_bench_prints_the_rule_cost_table() -> None:
+    from dataclasses import asdict
+
+    from bench.run import render
+
+    cost = measure(rules=5, rows=200, entries=100, repeat=1)
+    machine = {"cores": 2, "cpu": "x", "python": "3.11", "java": "17"}
+    machine |= {"apache-flink": "1.20.3", "onnxruntime": "1"}
+    table = render({"machine": machine, "rules": asdict(cost)})
+    assert (
+        "| 5 rules, 200-row batch (CPU, one core) | µs per transaction per rule | wall |" in table
+    )
+    expected = f"| {cost.with_lists_us_per_transaction_per_rule:.3f} "
+    assert "| vectorized, three lists of 100 entries " + expected in table
