@@ -118,6 +118,10 @@ def api_gateway_event(
     return event
 
 
+class _TooLargeError(ValueError):
+    pass
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: ConsoleHttpServer
     protocol_version = "HTTP/1.1"
@@ -149,6 +153,10 @@ class _Handler(BaseHTTPRequestHandler):
         path = urllib.parse.urlsplit(self.path).path
         try:
             body = self._body()
+        except _TooLargeError as error:
+            self.close_connection = True  # the unread body must not be taken for a request
+            self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, str(error).encode(), "text/plain")
+            return
         except ValueError as error:
             self._send(HTTPStatus.BAD_REQUEST, str(error).encode(), "text/plain")
             return
@@ -165,8 +173,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
-        if length < 0 or length > MAX_BODY:
-            raise ValueError("request body too large")
+        if length < 0:
+            raise ValueError("bad Content-Length")
+        if length > MAX_BODY:
+            raise _TooLargeError(f"request body larger than {MAX_BODY} bytes")
         return self.rfile.read(length) if length else b""
 
     # --- the API: the Lambda handler -------------------------------------------------
