@@ -40,6 +40,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from lambdas.alert_fanout.alert import parse_alert
 from lambdas.alert_fanout.config import FanoutConfig
 from lambdas.alert_fanout.store import AlertStore
@@ -47,6 +49,7 @@ from lambdas.api import handler as api_handler
 from lambdas.api import services as api_services
 from lambdas.api.config import ApiConfig
 from lambdas.api.repository import iso
+from local.api_resources import provision_api
 from local.aws import ACCESS_KEY, REGION, SECRET_KEY, LocalAws
 from local.demo_alerts import demo_alerts
 from local.dev_issuer import CLIENT_ID, DevIssuer, OAuthError, use_issuer
@@ -59,11 +62,12 @@ MAX_BODY = 1 << 20
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
-def console_headers(app: str, api: str, auth: str) -> dict[str, str]:
+def console_headers(api: str, auth: str) -> dict[str, str]:
     """The security headers the console is served with: Amplify's `custom_headers` on AWS
     (infra/terraform/modules/api, held equal by tests/test_api_terraform.py) and this server.
-    Scripts, styles and images only from the app; requests only to the app, the API and
-    the issuer (Cognito's domain); never framed; HTTPS remembered for a year."""
+    Scripts, styles and images only from the app ('self'); requests only to the app, the
+    API (`api`) and the issuer (`auth`, Cognito's domain); never framed; HTTPS remembered
+    for a year."""
     connect = " ".join(dict.fromkeys(("'self'", api, auth)))
     forms = " ".join(dict.fromkeys(("'self'", auth)))
     policy = (
@@ -325,7 +329,7 @@ class ConsoleHttpServer(ThreadingHTTPServer):
         self.origin = f"http://127.0.0.1:{port}"
         self.hosts = frozenset(f"{name}:{port}" for name in LOOPBACK_NAMES)
         self.origins = frozenset(f"http://{host}" for host in self.hosts)
-        self.security_headers = console_headers(self.origin, self.origin, self.origin)
+        self.security_headers = console_headers(self.origin, self.origin)
         self.issuer = DevIssuer(self.origin, redirect_uris=(self.console_config()["redirectUri"],))
         use_issuer(self.issuer)
         if settings.endpoint:
@@ -336,7 +340,15 @@ class ConsoleHttpServer(ThreadingHTTPServer):
             ):
                 os.environ.setdefault(name, value)
         self.previous_services = api_services.current()
-        api_services.use(api_services.Services.from_config(self.api_config()))
+        config = self.api_config()
+        if settings.endpoint:
+            provision_api(
+                lambda service: boto3.client(  # type: ignore[call-overload]
+                    service, endpoint_url=settings.endpoint, region_name=REGION
+                ),
+                config,
+            )
+        api_services.use(api_services.Services.from_config(config))
 
     def api_config(self) -> ApiConfig:
         return ApiConfig(

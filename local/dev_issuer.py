@@ -5,6 +5,7 @@ start, the keys at `/.well-known/jwks.json`, the usual discovery document. The s
 offers two users instead of a password:
 
 - analyst@example.com, group `analysts` (may give verdicts);
+- senior@example.com, group `analysts` too (a second analyst, who can confirm a verdict);
 - reader@example.com, group `readers` (may only read).
 
 Tokens carry Cognito's claims (`cognito:groups`, `token_use`, `aud` / `client_id`), so the
@@ -39,6 +40,7 @@ CODE_LIFETIME_S = 300
 MAX_OPEN_CODES = 1000
 USERS: dict[str, tuple[str, ...]] = {
     "analyst@example.com": ("analysts",),
+    "senior@example.com": ("analysts",),
     "reader@example.com": ("readers",),
 }
 

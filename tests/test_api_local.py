@@ -285,7 +285,7 @@ def test_outstanding_codes_are_capped() -> None:
 
 
 def test_every_response_carries_the_consoles_security_headers(api: ApiUnderTest) -> None:
-    expected = console_headers(api.origin, api.origin, api.origin)
+    expected = console_headers(api.origin, api.origin)
     assert "frame-ancestors 'none'" in expected["Content-Security-Policy"]
     for path in ("/", "/config.json", "/api/openapi.json", "/oauth2/authorize"):
         response = requests.get(f"{api.origin}{path}", timeout=30)

@@ -1,7 +1,8 @@
-"""The loop closes: a verdict given through the API reaches the `labels` stream as a Label v1
-that the job's own label rules accept, and the job's feature definition (model_export's
-Flink batch run, the same views as the streaming job) counts it in the terminal's fraud risk
-exactly as it counts a chargeback."""
+"""The loop closes: a verdict given through the API reaches the `labels` stream (after its
+hold) as a Label v1 with its actor and verdict id that the job's own label rules accept,
+and the job's feature definition (model_export's Flink batch run, the same views as the
+streaming job) counts it in the terminal's fraud risk exactly as it counts a chargeback,
+which carries neither."""
 
 from __future__ import annotations
 
@@ -46,13 +47,16 @@ def test_an_analyst_verdict_counts_in_terminal_risk_like_a_chargeback(
     api.store([record])
     response = api.post(f"/alerts/{record['alert_id']}/feedback", {"label": "fraud"})
     assert response.status_code == 200, response.text
+    api.release_held()  # the hold passed without a reversal
     [entry] = [e for e in api.labels() if e["label"]["transaction_id"] == "t-990001"]
     analyst_label = entry["label"]
     assert analyst_label["source"] == "analyst"
+    assert analyst_label["actor"] and analyst_label["verdict_id"]
 
-    # The same fraud, reported as a chargeback at the same moment, at a twin terminal.
+    # The same fraud, reported as a chargeback at the same moment, at a twin terminal: a
+    # chargeback says nothing of who (no actor, no verdict_id), and the job takes both.
     chargeback = {
-        **analyst_label,
+        **{k: v for k, v in analyst_label.items() if k not in ("actor", "verdict_id")},
         "transaction_id": "t-990002",
         "card_id": "card_loop_b",
         "terminal_id": "term_chargeback",
