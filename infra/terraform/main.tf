@@ -236,8 +236,8 @@ module "api" {
   extra_callback_urls   = var.extra_callback_urls
 
   allow_local_development_urls = var.allow_local_development_urls
-  console_artifact      = var.console_artifact
-  deletion_protection   = var.deletion_protection
+  console_artifact             = var.console_artifact
+  deletion_protection          = var.deletion_protection
 
   kms_key_arn        = module.kms.key_arn
   log_retention_days = var.log_retention_days

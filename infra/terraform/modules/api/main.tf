@@ -118,11 +118,11 @@ resource "aws_cognito_user_pool_client" "console" {
   prevent_user_existence_errors        = "ENABLED"
   # The console reads these and may change only the display name: not the e-mail (an admin
   # changes it, verified), not groups or custom attributes.
-  read_attributes  = ["email", "email_verified", "name"]
-  write_attributes = ["name"]
-  access_token_validity                = 60
-  id_token_validity                    = 60
-  refresh_token_validity               = 12
+  read_attributes        = ["email", "email_verified", "name"]
+  write_attributes       = ["name"]
+  access_token_validity  = 60
+  id_token_validity      = 60
+  refresh_token_validity = 12
 
   token_validity_units {
     access_token  = "minutes"
