@@ -8,8 +8,9 @@ are alike under this rule: whichever was reported last wins, so an analyst who m
 charged-back payment legitimate (the chargeback was disputed and won) takes the fraud back,
 and a chargeback after an analyst's "legit" makes it fraud. Training labels
 (`model_export.archive.transaction_labels`) take the label in force at the time the
-archive is read; the job's terminal risk counts the label in force when the transaction's
-usable time comes (docs/features.md).
+archive is read. The job's terminal risk follows the same rule once it takes a counted
+fraud back when a later legit label arrives (the streaming side of issue 23, in the
+feature code; until then it keeps a fraud it counted, docs/features.md).
 
 `actor` and `verdict_id` say who gave an analyst's verdict: the signed-in user's `sub` (never
 an e-mail, which its owner can change) and the verdict's id in the audit trail
