@@ -2,9 +2,10 @@
 fan-out Lambda and the API.
 
 A string *contains a card number* when it holds a run of 13 to 19 digits that passes the
-Luhn check (a longer run: when any 13-19 digit window of it does), where single separators
-between digits (space, dash, dot, slash, underscore) are ignored:
-``"4111 1111 1111 1111"``, ``"4111.1111.1111.1111"`` and ``"card-4111111111111111"`` all do.
+Luhn check (a longer run: when any 13-19 digit window of it does), where any run of
+separators between two digits (spaces, tabs, dots, dashes, commas, slashes, underscores) is
+ignored: ``"4111 1111 1111 1111"``, ``"4111  1111\t1111, 1111"``, ``"4111.1111.1111.1111"``
+and ``"card-4111111111111111"`` all do.
 Strings are judged after JSON decoding, so digits written as ``\\u0034`` escapes count as
 digits. The Java twin is
 ``io.fraudstream.parsing.CardNumbers``; ``tests/test_card_number.py`` holds both to one corpus.
@@ -20,11 +21,11 @@ import re
 
 MIN_DIGITS = 13
 MAX_DIGITS = 19
-SEPARATORS = " -./_"
+SEPARATORS = " \t-.,/_"
 MASK = "[PAN REDACTED]"
 
-# A run of digits in which single separators may stand between two digits.
-_RUN = re.compile(r"\d(?:[ \-./_]?\d)*")
+# A run of digits in which any run of separators may stand between two digits.
+_RUN = re.compile(r"\d(?:[ \t\-.,/_]*+\d)*")
 _UNICODE_DIGIT_ESCAPE = re.compile(r"\\u003([0-9])", re.IGNORECASE)
 
 

@@ -10,6 +10,11 @@
 
 Without `--endpoint` it starts its own moto with the alert table and demo alerts.
 `start_in_thread(endpoint)` serves from a thread on a free port and returns the origin.
+
+It answers only requests whose Host is this loopback origin (127.0.0.1, localhost or
+[::1] on its port: a page that rebinds its own DNS name to 127.0.0.1 is refused with 421),
+allows cross-origin reads only to its own origins (no `*`), and serves every response with
+the console's security headers (`console_headers`, the same as Amplify's on AWS).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from lambdas.alert_fanout.alert import parse_alert
 from lambdas.alert_fanout.config import FanoutConfig
 from lambdas.alert_fanout.store import AlertStore
@@ -42,6 +49,7 @@ from lambdas.api import handler as api_handler
 from lambdas.api import services as api_services
 from lambdas.api.config import ApiConfig
 from lambdas.api.repository import iso
+from local.api_resources import provision_api
 from local.aws import ACCESS_KEY, REGION, SECRET_KEY, LocalAws
 from local.demo_alerts import demo_alerts
 from local.dev_issuer import CLIENT_ID, DevIssuer, OAuthError, use_issuer
@@ -51,6 +59,31 @@ ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "console" / "dist"
 API_PREFIX = "/api"
 MAX_BODY = 1 << 20
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def console_headers(api: str, auth: str) -> dict[str, str]:
+    """The security headers the console is served with: Amplify's `custom_headers` on AWS
+    (infra/terraform/modules/api, held equal by tests/test_api_terraform.py) and this server.
+    Scripts, styles and images only from the app ('self'); requests only to the app, the
+    API (`api`) and the issuer (`auth`, Cognito's domain); never framed; HTTPS remembered
+    for a year."""
+    connect = " ".join(dict.fromkeys(("'self'", api, auth)))
+    forms = " ".join(dict.fromkeys(("'self'", auth)))
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src {connect}; form-action {forms}; frame-ancestors 'none'; "
+        "base-uri 'none'; object-src 'none'"
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+
+
 #: Lambda runs one event at a time per container: so does the local API.
 _lambda_lock = threading.Lock()
 
@@ -118,6 +151,10 @@ def api_gateway_event(
     return event
 
 
+class _TooLargeError(ValueError):
+    pass
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: ConsoleHttpServer
     protocol_version = "HTTP/1.1"
@@ -147,8 +184,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         path = urllib.parse.urlsplit(self.path).path
+        if self.headers.get("Host", "") not in self.server.hosts:
+            self.close_connection = True
+            message = b"this server answers only its loopback origin (Host header refused)"
+            self._send(HTTPStatus.MISDIRECTED_REQUEST, message, "text/plain")
+            return
         try:
             body = self._body()
+        except _TooLargeError as error:
+            self.close_connection = True  # the unread body must not be taken for a request
+            self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, str(error).encode(), "text/plain")
+            return
         except ValueError as error:
             self._send(HTTPStatus.BAD_REQUEST, str(error).encode(), "text/plain")
             return
@@ -165,8 +211,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
-        if length < 0 or length > MAX_BODY:
-            raise ValueError("request body too large")
+        if length < 0:
+            raise ValueError("bad Content-Length")
+        if length > MAX_BODY:
+            raise _TooLargeError(f"request body larger than {MAX_BODY} bytes")
         return self.rfile.read(length) if length else b""
 
     # --- the API: the Lambda handler -------------------------------------------------
@@ -185,6 +233,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, str(value))
         for cookie in response.get("cookies") or []:
             self.send_header("set-cookie", cookie)
+        self._common_headers()
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -206,6 +255,7 @@ class _Handler(BaseHTTPRequestHandler):
                 location = issuer.sign_in(_form(body))
                 self.send_response(HTTPStatus.FOUND)
                 self.send_header("Location", location)
+                self._common_headers()
                 self.send_header("Content-Length", "0")
                 self.end_headers()
             elif method == "POST" and path == "/oauth2/token":
@@ -248,12 +298,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("Access-Control-Allow-Origin", "*")
-        self.send_header("Access-Control-Allow-Headers", "authorization, content-type")
+        self._common_headers()
         if not cache:
             self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.wfile.write(data)
+
+    def _common_headers(self) -> None:
+        """The console's security headers; CORS only for this server's own origins."""
+        for name, value in self.server.security_headers.items():
+            self.send_header(name, value)
+        origin = self.headers.get("Origin")
+        if origin in self.server.origins:
+            self.send_header("Access-Control-Allow-Origin", origin)
+            self.send_header("Access-Control-Allow-Headers", "authorization, content-type")
+        self.send_header("Vary", "Origin")
 
 
 def _form(body: bytes) -> dict[str, str]:
@@ -266,8 +325,12 @@ class ConsoleHttpServer(ThreadingHTTPServer):
     def __init__(self, settings: ConsoleSettings, port: int = 0) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.settings = settings
-        self.origin = f"http://127.0.0.1:{self.server_address[1]}"
-        self.issuer = DevIssuer(self.origin)
+        port = self.server_address[1]
+        self.origin = f"http://127.0.0.1:{port}"
+        self.hosts = frozenset(f"{name}:{port}" for name in LOOPBACK_NAMES)
+        self.origins = frozenset(f"http://{host}" for host in self.hosts)
+        self.security_headers = console_headers(self.origin, self.origin)
+        self.issuer = DevIssuer(self.origin, redirect_uris=(self.console_config()["redirectUri"],))
         use_issuer(self.issuer)
         if settings.endpoint:
             for name, value in (
@@ -277,7 +340,15 @@ class ConsoleHttpServer(ThreadingHTTPServer):
             ):
                 os.environ.setdefault(name, value)
         self.previous_services = api_services.current()
-        api_services.use(api_services.Services.from_config(self.api_config()))
+        config = self.api_config()
+        if settings.endpoint:
+            provision_api(
+                lambda service: boto3.client(  # type: ignore[call-overload]
+                    service, endpoint_url=settings.endpoint, region_name=REGION
+                ),
+                config,
+            )
+        api_services.use(api_services.Services.from_config(config))
 
     def api_config(self) -> ApiConfig:
         return ApiConfig(

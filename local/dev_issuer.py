@@ -5,11 +5,16 @@ start, the keys at `/.well-known/jwks.json`, the usual discovery document. The s
 offers two users instead of a password:
 
 - analyst@example.com, group `analysts` (may give verdicts);
+- senior@example.com, group `analysts` too (a second analyst, who can confirm a verdict);
 - reader@example.com, group `readers` (may only read).
 
 Tokens carry Cognito's claims (`cognito:groups`, `token_use`, `aud` / `client_id`), so the
 API verifies them with the code it runs on AWS. Served by local/console_server.py;
 `token_for("analyst")` signs a token for tests and the demo without the browser dance.
+
+Like Cognito's app client, it sends codes only to the client's registered redirect URIs
+(exact match); a code lives CODE_LIFETIME_S, is used once, and expired codes are purged
+whenever a code is issued or exchanged (at most MAX_OPEN_CODES are outstanding).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import secrets
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +36,11 @@ from joserfc.jwk import RSAKey
 CLIENT_ID = "fraud-console-local"
 TOKEN_LIFETIME_S = 3600
 CODE_LIFETIME_S = 300
+#: Codes outstanding at once; past it the oldest are dropped (sign-ins cannot fill memory).
+MAX_OPEN_CODES = 1000
 USERS: dict[str, tuple[str, ...]] = {
     "analyst@example.com": ("analysts",),
+    "senior@example.com": ("analysts",),
     "reader@example.com": ("readers",),
 }
 
@@ -69,9 +78,18 @@ def s256(verifier: str) -> str:
 
 
 class DevIssuer:
-    def __init__(self, issuer: str, client_id: str = CLIENT_ID) -> None:
+    def __init__(
+        self,
+        issuer: str,
+        client_id: str = CLIENT_ID,
+        redirect_uris: tuple[str, ...] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
+        #: Where codes may be sent: the console's own URI unless others are registered.
+        self.redirect_uris = redirect_uris or (f"{self.issuer}/",)
+        self._clock = clock
         self._kid = secrets.token_hex(8)
         self._key = RSAKey.generate_key(
             2048, parameters={"kid": self._kid, "use": "sig", "alg": "RS256"}
@@ -138,8 +156,8 @@ class DevIssuer:
             raise OAuthError("unsupported_response_type", "response_type must be code")
         if query.get("client_id") != self.client_id:
             raise OAuthError("unauthorized_client", f"client_id must be {self.client_id}")
-        if not query.get("redirect_uri", "").startswith(("http://", "https://")):
-            raise OAuthError("invalid_request", "redirect_uri must be an http(s) URL")
+        if query.get("redirect_uri") not in self.redirect_uris:
+            raise OAuthError("invalid_request", "redirect_uri is not one registered for the client")
         if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
             raise OAuthError("invalid_request", "PKCE with code_challenge_method=S256 is required")
 
@@ -172,13 +190,16 @@ class DevIssuer:
             raise OAuthError("access_denied", str(error)) from None
         code = secrets.token_urlsafe(24)
         with self._lock:
+            self._purge()
+            while len(self._grants) >= MAX_OPEN_CODES:
+                del self._grants[next(iter(self._grants))]  # the oldest
             self._grants[code] = _Grant(
                 user=email,
                 client_id=form["client_id"],
                 redirect_uri=form["redirect_uri"],
                 code_challenge=form["code_challenge"],
                 nonce=form.get("nonce") or None,
-                expires=time.monotonic() + CODE_LIFETIME_S,
+                expires=self._clock() + CODE_LIFETIME_S,
             )
         parameters = {"code": code, **({"state": form["state"]} if "state" in form else {})}
         separator = "&" if urllib.parse.urlsplit(form["redirect_uri"]).query else "?"
@@ -189,8 +210,9 @@ class DevIssuer:
         if form.get("grant_type") != "authorization_code":
             raise OAuthError("unsupported_grant_type", "grant_type must be authorization_code")
         with self._lock:
+            self._purge()
             grant = self._grants.pop(form.get("code", ""), None)
-        if grant is None or grant.expires < time.monotonic():
+        if grant is None:
             raise OAuthError("invalid_grant", "unknown, used or expired code")
         if form.get("client_id") != grant.client_id:
             raise OAuthError("invalid_client", "client_id does not match the code's")
@@ -204,6 +226,18 @@ class DevIssuer:
             "token_type": "Bearer",
             "expires_in": TOKEN_LIFETIME_S,
         }
+
+    def open_codes(self) -> int:
+        """Codes issued and neither used nor expired."""
+        with self._lock:
+            self._purge()
+            return len(self._grants)
+
+    def _purge(self) -> None:
+        """Drop expired codes (the caller holds the lock)."""
+        now = self._clock()
+        for code in [code for code, grant in self._grants.items() if grant.expires <= now]:
+            del self._grants[code]
 
 
 _current: DevIssuer | None = None

@@ -14,9 +14,10 @@ transactions go back to JSON lines for the job's own parser and feature views
 (model_export.feature_table), which reject what the job rejects; exact duplicates
 (a redelivery) are dropped.
 
-The training label of a transaction is its latest label (by `reported_at`; on a tie,
-fraud): `fraud` is 1, `legit` 0, and a transaction without a label counts as legit (no
-chargeback, no analyst verdict), as the job's terminal risk counts it.
+The training label of a transaction is its label in force when the archive is read
+(contracts/label.py: the one with the latest `reported_at` not after that time, whatever
+its source; on a tie, fraud): `fraud` is 1, `legit` 0, and a transaction without a label
+counts as legit (no chargeback, no analyst verdict), as the job's terminal risk counts it.
 
     python -m model_export.train --archive s3://bucket --from 2026-10-01 --to 2026-11-04 out/
 
@@ -32,7 +33,7 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -194,13 +195,17 @@ def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
-def transaction_labels(labels: pd.DataFrame) -> pd.DataFrame:
-    """transaction_id and label (1 fraud, 0 legit): each transaction's latest verdict by
-    reported_at, fraud on a tie; labels other than fraud/legit are ignored."""
+def transaction_labels(labels: pd.DataFrame, as_of: datetime | None = None) -> pd.DataFrame:
+    """transaction_id and label (1 fraud, 0 legit): each transaction's label in force at
+    `as_of` (every label when None): the latest by reported_at among those reported by
+    then, chargebacks and analyst verdicts alike, fraud on a tie; labels other than
+    fraud/legit are ignored."""
     known = labels[labels["label"].isin(["fraud", "legit"])].copy()
     known["fraud"] = (known["label"] == "fraud").astype(int)
     # As instants, not text: "…:00Z" sorts after "…:00.5Z" as a string.
     known["at"] = pd.to_datetime(known["reported_at"], utc=True, format="ISO8601", errors="coerce")
+    if as_of is not None:
+        known = known[known["at"] <= pd.Timestamp(as_of)]
     known = known.sort_values(["transaction_id", "at", "fraud"], kind="stable", na_position="first")
     latest = known.groupby("transaction_id", sort=True).tail(1)
     result = latest[["transaction_id", "fraud"]].rename(columns={"fraud": "label"})
@@ -235,5 +240,5 @@ def fetch(archive: ArchiveRange, workdir: Path, s3: Any | None = None) -> Archiv
         labels=_json_lines(labels, LABELS, workdir / "labels.jsonl"),
         transaction_count=len(transactions),
         label_count=len(labels),
-        verdicts=transaction_labels(labels),
+        verdicts=transaction_labels(labels, as_of=datetime.now(UTC)),
     )

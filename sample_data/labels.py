@@ -18,8 +18,8 @@ from sample_data.batch import MS_PER_DAY
 from sample_data.formats import FORMATS, read_frame, to_jsonl
 from sample_data.records import rfc3339_utc
 
-#: Label v1 field order (contracts/label.py).
-LABEL_COLUMNS: tuple[str, ...] = LABEL_V1.names()
+#: Label v1 field order (contracts/label.py): a chargeback carries the required fields only.
+LABEL_COLUMNS: tuple[str, ...] = LABEL_V1.required_names()
 CHARGEBACK = "chargeback"
 MIN_DELAY_DAYS = 1
 MAX_DELAY_DAYS = 30

@@ -4,6 +4,7 @@ stored the way the fan-out stores them, and clients signed in as analyst or read
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ import requests
 from lambdas.alert_fanout.alert import parse_alert
 from lambdas.alert_fanout.config import FanoutConfig
 from lambdas.alert_fanout.store import AlertStore
+from lambdas.api import services as api_services
+from lambdas.api.release import release_due
 from lambdas.api.repository import iso
 from local.aws import LocalAws, read_stream
 from local.console_server import RunningConsole, running
@@ -94,6 +97,19 @@ class ApiUnderTest:
             headers={"Content-Type": "application/json", **self._auth(user), **headers},
             timeout=30,
         )
+
+    def subject(self, user: str) -> str:
+        """The `sub` of the user's tokens."""
+        payload = self.token(user).split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return str(claims["sub"])
+
+    def release_held(self, after: timedelta | None = None) -> int:
+        """Run the scheduled release step as if `after` (default: the hold) had passed."""
+        current = api_services.current()
+        assert current is not None
+        wait = current.verdicts.bounds.hold if after is None else after
+        return release_due(current, datetime.now(UTC) + wait + timedelta(seconds=1))
 
     def labels(self) -> list[dict[str, Any]]:
         """Every record on the labels stream: its Label v1 and its partition key."""

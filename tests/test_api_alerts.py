@@ -212,3 +212,63 @@ def test_a_range_that_ends_before_it_starts_is_empty(api: ApiUnderTest) -> None:
 def test_a_tiny_minimum_score_is_a_number_dynamodb_reads(api: ApiUnderTest) -> None:
     response = api.get("/alerts", min_score=1e-05, limit=200)
     assert response.status_code == 200 and len(response.json()["items"]) == 30
+
+
+def scanned_per_request(api: ApiUnderTest, path: str, **params: Any) -> tuple[int, Any]:
+    """Items DynamoDB read (ScannedCount, before filters) answering one request, and the
+    response's body."""
+    from lambdas.api import services
+
+    scanned: list[int] = []
+    client = services.services().repository._dynamodb
+
+    def count(parsed: dict[str, Any], **_: Any) -> None:
+        scanned.append(int(parsed.get("ScannedCount", 0)))
+
+    client.meta.events.register("after-call.dynamodb.Query", count)
+    try:
+        body = api.get(path, **params).json()
+    finally:
+        client.meta.events.unregister("after-call.dynamodb.Query", count)
+    return sum(scanned), body
+
+
+def test_a_selective_filter_reads_a_bounded_number_of_items_and_goes_on_by_cursor(
+    api: ApiUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lambdas.api import repository
+
+    monkeypatch.setattr(repository, "ITEMS_READ_PER_REQUEST", 9)
+    pages, seen, cursor = 0, [], None
+    while True:
+        params = {"reason_code": "CARD_SECS_SINCE_PREV", "limit": 2}
+        scanned, body = scanned_per_request(
+            api, "/alerts", **params, **({"cursor": cursor} if cursor else {})
+        )
+        assert scanned <= 3 * (9 // 3), scanned  # three status partitions, 3 items each
+        seen += ids(body["items"])
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    wanted = [r for r in CATALOGUE if "CARD_SECS_SINCE_PREV" in r["reason_codes"]]
+    assert seen == newest_first(wanted) and pages > 2
+
+
+def test_metrics_read_a_bounded_number_of_alerts_and_say_from_when_they_count(
+    api: ApiUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lambdas.api import metrics
+
+    whole, body = scanned_per_request(api, "/metrics", days=90)
+    assert body["complete_from"] is None
+    assert sum(d["count"] for d in body["alerts_per_day"]) >= len(CATALOGUE)
+    monkeypatch.setattr(metrics, "MAX_ALERTS_PER_STATUS", 4)
+    monkeypatch.setattr(metrics.read_alerts, "__defaults__", (4,))
+    scanned, capped = scanned_per_request(api, "/metrics", days=90)
+    assert scanned <= 3 * 4 < whole
+    assert capped["complete_from"] is not None
+    counted = sum(d["count"] for d in capped["alerts_per_day"])
+    assert 4 <= counted <= 12
+    newest = sorted((r["detected_at"] for r in CATALOGUE), reverse=True)[:4]
+    assert capped["complete_from"] <= newest[-1]

@@ -4,6 +4,7 @@ contract, against moto through the Lambda handler."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ _next = iter(range(500_000, 600_000))
 def fresh_alert(api: ApiUnderTest, **overrides: Any) -> dict[str, Any]:
     """A new alert of its own card, stored; each test gets its own."""
     index = next(_next)
+    overrides.setdefault("terminal", f"term_{index}")
     record = alert_record(index, recent(5), card=f"card_{index}", **overrides)
     api.store([record])
     return record
@@ -42,7 +44,7 @@ def feedback(api: ApiUnderTest, record: dict[str, Any], body: Any, **kw: Any) ->
     return api.post(f"/alerts/{record['alert_id']}/feedback", body, **kw)
 
 
-def test_a_verdict_sets_the_status_and_puts_one_label_v1_on_the_stream(
+def test_a_verdict_sets_the_status_and_its_label_v1_reaches_the_stream_after_the_hold(
     api: ApiUnderTest,
 ) -> None:
     record = fresh_alert(api)
@@ -53,6 +55,10 @@ def test_a_verdict_sets_the_status_and_puts_one_label_v1_on_the_stream(
     verdict = alert["verdict"]
     assert verdict["label"] == "fraud" and verdict["note"] == "customer denies it"
     assert verdict["by"] == "analyst@example.com" and verdict["revision"] == 1
+    assert verdict["actor"] == api.subject("analyst") and len(verdict["verdict_id"]) == 32
+    assert labels_of(api, record) == [], "held: not on the stream before the hold has passed"
+    assert api.release_held(after=timedelta(0)) == 0
+    assert api.release_held() >= 1
     [entry] = labels_of(api, record)
     label = entry["label"]
     assert set(label) == LABEL_V1_FIELDS
@@ -64,7 +70,10 @@ def test_a_verdict_sets_the_status_and_puts_one_label_v1_on_the_stream(
         "label": "fraud",
         "source": "analyst",
         "reported_at": verdict["at"],
+        "actor": verdict["actor"],
+        "verdict_id": verdict["verdict_id"],
     }
+    assert "@" not in label["actor"], "the token's sub, never an e-mail"
     assert entry["partition_key"] == record["card_id"]
     detail = api.get(f"/alerts/{record['alert_id']}").json()
     assert detail["alert"]["status"] == "confirmed_fraud"
@@ -78,20 +87,57 @@ def test_the_same_verdict_twice_writes_once(api: ApiUnderTest) -> None:
     assert first.status_code == second.status_code == 200
     assert first.json() == second.json()
     assert second.json()["alert"]["status"] == "legitimate"
+    api.release_held()
     assert len(labels_of(api, record)) == 1
     assert len(api.get(f"/alerts/{record['alert_id']}").json()["verdicts"]) == 1
 
 
-def test_a_changed_verdict_is_a_new_revision_and_a_new_label(api: ApiUnderTest) -> None:
+def test_a_verdict_changed_within_the_hold_replaces_its_held_label(api: ApiUnderTest) -> None:
     record = fresh_alert(api)
     feedback(api, record, {"label": "fraud"})
     changed = feedback(api, record, {"label": "legit", "note": "cardholder was travelling"})
     assert changed.status_code == 200
     verdict = changed.json()["alert"]["verdict"]
     assert verdict["revision"] == 2 and changed.json()["alert"]["status"] == "legitimate"
-    assert [e["label"]["label"] for e in labels_of(api, record)] == ["fraud", "legit"]
+    api.release_held()
+    assert [e["label"]["label"] for e in labels_of(api, record)] == ["legit"]
     history = api.get(f"/alerts/{record['alert_id']}").json()["verdicts"]
     assert [(v["revision"], v["label"]) for v in history] == [(1, "fraud"), (2, "legit")]
+
+
+def test_a_verdict_changed_after_its_label_was_released_sends_the_new_label(
+    api: ApiUnderTest,
+) -> None:
+    record = fresh_alert(api)
+    feedback(api, record, {"label": "fraud"})
+    api.release_held()
+    feedback(api, record, {"label": "legit"})
+    api.release_held()
+    assert [e["label"]["label"] for e in labels_of(api, record)] == ["fraud", "legit"]
+
+
+def test_flipping_a_verdict_four_times_puts_one_label_not_five(api: ApiUnderTest) -> None:
+    record = fresh_alert(api)
+    for label in ("fraud", "legit", "fraud", "legit", "fraud"):
+        assert feedback(api, record, {"label": label}).status_code == 200
+    assert labels_of(api, record) == []
+    api.release_held()
+    assert [e["label"]["label"] for e in labels_of(api, record)] == ["fraud"]
+
+
+def test_a_second_analysts_same_label_sends_it_at_once(api: ApiUnderTest) -> None:
+    record = fresh_alert(api)
+    first = feedback(api, record, {"label": "fraud"}).json()["alert"]["verdict"]
+    assert labels_of(api, record) == []
+    again = feedback(api, record, {"label": "fraud"})  # the same analyst: not a confirmation
+    assert again.status_code == 200 and labels_of(api, record) == []
+    confirmed = feedback(api, record, {"label": "fraud", "note": "agreed"}, user="senior")
+    assert confirmed.status_code == 200
+    [entry] = labels_of(api, record)
+    assert entry["label"]["actor"] == first["actor"]
+    assert entry["label"]["verdict_id"] == first["verdict_id"]
+    api.release_held()
+    assert len(labels_of(api, record)) == 1, "confirmed once, never released again"
 
 
 def test_a_changed_note_alone_is_a_revision_without_a_second_label(api: ApiUnderTest) -> None:
@@ -99,6 +145,7 @@ def test_a_changed_note_alone_is_a_revision_without_a_second_label(api: ApiUnder
     feedback(api, record, {"label": "fraud", "note": "first look"})
     again = feedback(api, record, {"label": "fraud", "note": "confirmed by phone"})
     assert again.json()["alert"]["verdict"]["revision"] == 2
+    api.release_held()
     assert len(labels_of(api, record)) == 1
 
 

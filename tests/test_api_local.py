@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import secrets
 import urllib.parse
 from collections.abc import Iterator
@@ -14,8 +15,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from local.console_server import serve_demo
-from local.dev_issuer import CLIENT_ID, token_for
+from local.console_server import console_headers, serve_demo
+from local.dev_issuer import (
+    CLIENT_ID,
+    CODE_LIFETIME_S,
+    MAX_OPEN_CODES,
+    DevIssuer,
+    OAuthError,
+    token_for,
+)
 from tests.api_support import TABLE, ApiUnderTest, alert_record, recent, started_api
 
 
@@ -172,3 +180,114 @@ def test_the_demo_step_serves_the_alerts_and_prints_a_token(
     assert "console: http://127.0.0.1:" in printed
     assert "analyst token (1 h): ey" in printed
     assert "alerts on its first page" in printed and " 0 alerts" not in printed
+
+
+def raw_get(api: ApiUnderTest, path: str, host: str) -> tuple[int, dict[str, str]]:
+    """A GET with a Host header of our choosing (what a DNS-rebinding page's browser sends)."""
+    port = urllib.parse.urlsplit(api.origin).port
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.putrequest("GET", path, skip_host=True)
+        connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    "path", ["/config.json", "/.well-known/openid-configuration", "/api/openapi.json", "/"]
+)
+def test_a_request_for_another_host_name_is_refused(api: ApiUnderTest, path: str) -> None:
+    port = urllib.parse.urlsplit(api.origin).port
+    for host in (f"attacker.example:{port}", "attacker.example", f"127.0.0.1:{port + 1}", ""):
+        assert raw_get(api, path, host)[0] == 421, host
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
+        assert raw_get(api, path, host)[0] == 200, host
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    ["https://attacker.example/", "http://127.0.0.1:1/", "{origin}/evil", "{origin}", ""],
+)
+def test_codes_go_only_to_the_consoles_registered_redirect_uri(
+    api: ApiUnderTest, redirect_uri: str
+) -> None:
+    _, challenge = pkce()
+    query = {
+        "client_id": CLIENT_ID,
+        "redirect_uri": redirect_uri.format(origin=api.origin),
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "response_type": "code",
+    }
+    page = requests.get(f"{api.origin}/oauth2/authorize", params=query, timeout=30)
+    assert page.status_code == 400 and page.json()["error"] == "invalid_request"
+    posted = requests.post(
+        f"{api.origin}/oauth2/authorize",
+        data={**query, "user": "analyst@example.com"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert posted.status_code == 400 and "Location" not in posted.headers
+
+
+def test_cross_origin_reads_are_allowed_only_to_the_servers_own_origins(
+    api: ApiUnderTest,
+) -> None:
+    for path in ("/oauth2/token", "/.well-known/jwks.json", "/api/openapi.json"):
+        for origin in ("https://attacker.example", "null"):
+            response = requests.options(f"{api.origin}{path}", headers={"Origin": origin})
+            assert "Access-Control-Allow-Origin" not in response.headers, (path, origin)
+        response = requests.get(f"{api.origin}{path}", headers={"Origin": api.origin})
+        assert response.headers.get("Access-Control-Allow-Origin") == api.origin
+    token = requests.post(f"{api.origin}/oauth2/token", data={}, timeout=30)
+    assert token.headers.get("Access-Control-Allow-Origin") != "*"
+
+
+def test_an_unused_code_expires_and_is_purged() -> None:
+    now = [1000.0]
+    issuer = DevIssuer("http://127.0.0.1:9", clock=lambda: now[0])
+    verifier, challenge = pkce()
+    form = {
+        "client_id": CLIENT_ID,
+        "redirect_uri": "http://127.0.0.1:9/",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "response_type": "code",
+        "user": "analyst",
+    }
+    code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(issuer.sign_in(form)).query))["code"]
+    issuer.sign_in(form)
+    assert issuer.open_codes() == 2
+    now[0] += CODE_LIFETIME_S
+    assert issuer.open_codes() == 0, "expired codes are dropped, not kept until used"
+    exchange = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier}
+    with pytest.raises(OAuthError, match="invalid_grant"):
+        issuer.exchange({**exchange, "client_id": CLIENT_ID, "redirect_uri": form["redirect_uri"]})
+
+
+def test_outstanding_codes_are_capped() -> None:
+    issuer = DevIssuer("http://127.0.0.1:9")
+    form = {
+        "client_id": CLIENT_ID,
+        "redirect_uri": "http://127.0.0.1:9/",
+        "code_challenge": pkce()[1],
+        "code_challenge_method": "S256",
+        "response_type": "code",
+        "user": "reader",
+    }
+    for _ in range(MAX_OPEN_CODES + 50):
+        issuer.sign_in(form)
+    assert issuer.open_codes() == MAX_OPEN_CODES
+
+
+def test_every_response_carries_the_consoles_security_headers(api: ApiUnderTest) -> None:
+    expected = console_headers(api.origin, api.origin)
+    assert "frame-ancestors 'none'" in expected["Content-Security-Policy"]
+    for path in ("/", "/config.json", "/api/openapi.json", "/oauth2/authorize"):
+        response = requests.get(f"{api.origin}{path}", timeout=30)
+        for name, value in expected.items():
+            assert response.headers.get(name) == value, (path, name)

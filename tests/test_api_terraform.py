@@ -4,17 +4,24 @@ provisioning and the repository name the same ones)."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
 from lambdas.alert_fanout.config import FanoutConfig
 from lambdas.api.app import OPENAPI_PATH, openapi_document
 from lambdas.api.config import ApiConfig
 from lambdas.api.handler import PUBLIC
+from lambdas.api.ledger import ACTOR_TERMINAL_INDEX, HELD_INDEX
 from lambdas.api.repository import INDEXES, STATUS_INDEX
+from lambdas.api.watch import ANALYST_FRAUD_LABELS, NAMESPACE, TERMINAL_FRAUD_LABELS
+from local.api_resources import AUDIT_RETENTION_DAYS, provision_api
+from local.console_server import console_headers
 from local.fanout_resources import provision_fanout
+from tests.test_terraform_checks import terraform_test_module
 from tests.test_terraform_wiring import MODULES, blocks, defaults, named, unquote
 
 API = MODULES / "api"
@@ -56,31 +63,139 @@ def test_the_lambda_handler_is_the_one_terraform_names() -> None:
 
 
 def test_the_lambda_environment_is_what_the_config_reads() -> None:
-    function = blocks(API, "resource")["aws_lambda_function.api"]
-    environment = function["environment"][0]["variables"]
-    config_keys = {"ALERTS_TABLE", "LABELS_STREAM", "JWT_ISSUER", "JWT_AUDIENCE"}
-    assert config_keys <= set(environment)
+    for name in ("api", "release"):
+        function = blocks(API, "resource")[f"aws_lambda_function.{name}"]
+        assert function["environment"][0]["variables"] == "${local.api_environment}"
+    environment = terraform_locals()["api_environment"]
+    read = set(re.findall(r'"([A-Z_]+)"', inspect.getsource(ApiConfig.from_env)))
+    optional = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "JWKS_URL"}
+    assert read - optional - {"ALERT_LOOKBACK_DAYS"} == (
+        set(environment) - {"POWERTOOLS_SERVICE_NAME"}
+    )
     assert environment["JWT_ISSUER"] == "https://${aws_cognito_user_pool.this.endpoint}"
     assert environment["JWT_AUDIENCE"] == "${aws_cognito_user_pool_client.console.id}"
-    values = {key: f"value-of-{key}" for key in config_keys}
-    config = ApiConfig.from_env(values)
+    assert environment["AUDIT_BUCKET"] == "${aws_s3_bucket.audit.bucket}"
+    assert environment["LABEL_LEDGER_TABLE"] == "${aws_dynamodb_table.ledger.name}"
+    values = {key: f"value-of-{key}" for key in ("ALERTS_TABLE", "LABELS_STREAM")}
+    config = ApiConfig.from_env({**values, "JWT_ISSUER": "i", "JWT_AUDIENCE": "a"})
     assert (config.alerts_table, config.labels_stream) == (
         values["ALERTS_TABLE"],
         values["LABELS_STREAM"],
     )
-    assert (config.jwt_issuer, config.jwt_audience) == (
-        values["JWT_ISSUER"],
-        values["JWT_AUDIENCE"],
+    variables = defaults(API)
+    default = ApiConfig(jwt_issuer="i", jwt_audience="a")
+    assert (
+        variables["label_hold_seconds"],
+        variables["analyst_verdict_quota"],
+        variables["analyst_terminal_label_budget"],
+        variables["alert_history_cap"],
+    ) == (
+        default.label_hold_s,
+        default.verdict_quota,
+        default.terminal_label_budget,
+        default.history_cap,
     )
 
 
-def test_the_lambda_may_do_what_the_api_does_and_no_more() -> None:
+def policy_statements() -> list[dict[str, Any]]:
     policy = blocks(API, "data")["aws_iam_policy_document.lambda"]
-    statements = policy["statement"]
-    actions = {action for statement in statements for action in statement["actions"]}
-    assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"} <= actions
+    statements: list[dict[str, Any]] = policy["statement"]
+    return statements
+
+
+def test_the_lambda_may_do_what_the_api_does_and_no_more() -> None:
+    statements = policy_statements()
+    allowed = [s for s in statements if s.get("effect", "Allow") == "Allow"]
+    on_alerts = {
+        action
+        for statement in allowed
+        if any("alerts_table_arn" in r for r in statement["resources"])
+        for action in statement["actions"]
+    }
+    assert on_alerts == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+    actions = {action for statement in allowed for action in statement["actions"]}
     assert "kinesis:PutRecord" in actions
-    assert not {"dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:PutItem"} & actions
+    assert not {"dynamodb:Scan", "dynamodb:DeleteItem", "s3:DeleteObject", "s3:GetObject"} & (
+        actions
+    )
+
+
+def test_the_api_may_append_to_the_audit_trail_and_never_rewrite_it() -> None:
+    statements = policy_statements()
+    on_audit = [s for s in statements if any("aws_s3_bucket.audit" in r for r in s["resources"])]
+    allowed = {a for s in on_audit if s.get("effect", "Allow") == "Allow" for a in s["actions"]}
+    denied = {a for s in on_audit if s.get("effect") == "Deny" for a in s["actions"]}
+    assert allowed == {"s3:PutObject"}
+    assert {
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:PutObjectRetention",
+        "s3:BypassGovernanceRetention",
+        "s3:PutBucketObjectLockConfiguration",
+    } <= denied
+    resources = blocks(API, "resource")
+    assert resources["aws_s3_bucket.audit"]["object_lock_enabled"] is True
+    lock = resources["aws_s3_bucket_object_lock_configuration.audit"]["rule"][0]
+    assert lock["default_retention"][0]["mode"] == "COMPLIANCE"
+    assert defaults(API)["audit_retention_days"] == AUDIT_RETENTION_DAYS
+
+
+def test_the_label_ledger_is_the_same_in_terraform_and_locally() -> None:
+    table = blocks(API, "resource")["aws_dynamodb_table.ledger"]
+    terraform = {
+        index["name"]: tuple(
+            k["attribute_name"] for k in sorted(index["key_schema"], key=lambda k: k["key_type"])
+        )
+        for index in table["global_secondary_index"]
+    }
+    created: dict[str, Any] = {}
+
+    class Recorder:
+        def __getattr__(self, name: str) -> Any:
+            def call(**kwargs: Any) -> Any:
+                if name == "create_table":
+                    created.update(kwargs)
+                return {}
+
+            return call
+
+    provision_api(lambda service: Recorder(), ApiConfig(jwt_issuer="i", jwt_audience="a"))
+    local = {
+        index["IndexName"]: tuple(k["AttributeName"] for k in index["KeySchema"])
+        for index in created["GlobalSecondaryIndexes"]
+    }
+    assert (
+        local
+        == terraform
+        == {
+            HELD_INDEX: ("held", "release_after"),
+            ACTOR_TERMINAL_INDEX: ("actor_terminal", "entry"),
+        }
+    )
+    assert (table["hash_key"], table["range_key"]) == ("actor", "entry")
+
+
+def test_the_release_step_runs_on_a_schedule_with_the_handler_terraform_names() -> None:
+    resources = blocks(API, "resource")
+    function = resources["aws_lambda_function.release"]
+    module, _, name = function["handler"].rpartition(".")
+    assert callable(getattr(import_module(module), name))
+    assert resources["aws_cloudwatch_event_target.release"]["arn"] == (
+        "${aws_lambda_function.release[0].arn}"
+    )
+    assert defaults(API)["release_schedule"].startswith("rate(")
+
+
+def test_alarms_watch_analysts_fraud_labels_by_analyst_and_by_terminal() -> None:
+    alarms = terraform_locals()["label_alarms"]
+    queries = {name: alarm["query"] for name, alarm in alarms.items()}
+    assert f"SUM({ANALYST_FRAUD_LABELS})" in queries["analyst-fraud-labels"]
+    assert "actor)" in queries["analyst-fraud-labels"]
+    assert f"SUM({TERMINAL_FRAUD_LABELS})" in queries["terminal-analyst-fraud-labels"]
+    assert "terminal_id)" in queries["terminal-analyst-fraud-labels"]
+    assert NAMESPACE in queries["analyst-fraud-labels"]
+    alarm = blocks(API, "resource")["aws_cloudwatch_metric_alarm.labels"]
+    assert alarm["threshold"] == "${var.analyst_fraud_label_alarm_threshold}"
 
 
 def terraform_indexes() -> dict[str, tuple[str, str]]:
@@ -132,3 +247,38 @@ def test_terraform_creates_the_cognito_groups_the_api_reads() -> None:
 
     groups = blocks(MODULES / "api", "resource")["aws_cognito_user_group.access"]
     assert {ANALYSTS, READERS} <= set(unquote(groups)["for_each"])
+
+
+def test_amplify_serves_the_security_headers_the_local_server_serves() -> None:
+    headers = terraform_locals()["console_headers"]
+    region_api = "https://*.execute-api.${data.aws_region.current.region}.amazonaws.com"
+    assert headers == console_headers(region_api, "https://${local.cognito_domain}")
+    app = blocks(API, "resource")["aws_amplify_app.console"]
+    assert "local.console_headers" in app["custom_headers"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+def test_sign_in_requires_mfa_threat_protection_and_verified_email_changes() -> None:
+    resources = blocks(API, "resource")
+    pool = resources["aws_cognito_user_pool.this"]
+    assert pool["mfa_configuration"] == "ON"
+    assert pool["user_pool_add_ons"][0]["advanced_security_mode"] == "ENFORCED"
+    update = pool["user_attribute_update_settings"][0]
+    assert update["attributes_require_verification_before_update"] == ["email"]
+    client = resources["aws_cognito_user_pool_client.console"]
+    assert client["write_attributes"] == ["name"]
+    [condition] = client["lifecycle"][0]["precondition"]
+    assert condition["condition"] == "${local.extra_urls_allowed}"
+
+
+def test_the_example_settings_put_no_http_url_into_production() -> None:
+    example = (MODULES.parent / "terraform.tfvars.example").read_text()
+    settings = [line for line in example.splitlines() if not line.lstrip().startswith("#")]
+    assert not any("http://" in line for line in settings)
+    assert defaults(MODULES.parent)["allow_local_development_urls"] is False
+
+
+def test_the_api_module_plans_sign_in_headers_and_callbacks(tmp_path: Path) -> None:
+    """infra/terraform/modules/api/tests/signin.tftest.hcl against the provider's schema."""
+    output = terraform_test_module(tmp_path, "api", calls=("service_role",))
+    assert "5 passed, 0 failed" in output, output

@@ -159,6 +159,33 @@ def test_a_transactions_training_label_is_its_latest_verdict() -> None:
     }
 
 
+def test_the_training_label_is_the_label_in_force_at_the_time_asked() -> None:
+    """Flips, and a chargeback and analyst verdicts on one transaction: the latest reported
+    by then wins, whatever its source."""
+    labels = pd.DataFrame(
+        [
+            ("a", "fraud", "chargeback", "2026-10-05T00:00:00Z"),
+            ("a", "legit", "analyst", "2026-10-06T00:00:00Z"),  # the chargeback was won
+            ("a", "fraud", "analyst", "2026-10-08T00:00:00Z"),  # and flipped back
+            ("b", "legit", "analyst", "2026-10-05T00:00:00Z"),
+            ("b", "fraud", "chargeback", "2026-10-07T00:00:00Z"),
+            ("c", "fraud", "analyst", "2026-10-09T00:00:00Z"),  # not reported yet on the 7th
+        ],
+        columns=["transaction_id", "label", "source", "reported_at"],
+    )
+
+    def in_force(day: str | None) -> dict[str, int]:
+        at = None if day is None else datetime.fromisoformat(f"{day}T00:00:00+00:00")
+        verdicts = transaction_labels(labels, as_of=at)
+        return dict(zip(verdicts["transaction_id"], verdicts["label"], strict=True))
+
+    assert in_force("2026-10-05") == {"a": 1, "b": 0}
+    assert in_force("2026-10-06") == {"a": 0, "b": 0}
+    assert in_force("2026-10-07") == {"a": 0, "b": 1}
+    assert in_force("2026-10-08") == {"a": 1, "b": 1}
+    assert in_force(None) == in_force("2026-10-09") == {"a": 1, "b": 1, "c": 1}
+
+
 def test_trains_from_a_date_range_of_the_archive(
     aws: LocalAws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -24,7 +24,15 @@ CARD_NUMBERS = [
     "378282246310005",  # 15-digit Amex
     "6011111111111117",
     "4222222222222",  # 13 digits
-    "ref 12 4111111111111111 99",  # glued into a longer run by single separators
+    "ref 12 4111111111111111 99",  # glued into a longer run by separators
+    "4111  1111  1111  1111",  # runs of separators: two spaces,
+    "4111\t1111\t1111\t1111",  # tabs,
+    "4111, 1111, 1111, 1111",  # comma-space,
+    "4111 - 1111 - 1111 - 1111",  # spaced dashes,
+    "4111 / 1111 / 1111 / 1111",  # spaced slashes,
+    "4111,1111,1111,1111",  # commas,
+    "4111 \t.-,/_111111111111",  # any mix, any length
+    "note: 5500  0000\t0000, 0004 refunded",
 ]
 TOKENS = [
     "card_000001",
@@ -32,7 +40,9 @@ TOKENS = [
     "tx-2-000000001",
     "4111111111111112",  # not Luhn-valid
     "411111111111",  # 12 digits
-    "4111  1111 1111 1111",  # a double space ends the run: 4 + 12 digits
+    "4111 1111 1111 111",  # 15 digits, not Luhn-valid
+    "amount 12,50 x 3",  # short runs with separators
+    "4111 1111 1111 x 1111",  # a letter ends the run: 12 digits
     "550e8400-e29b-41d4-a716-446655440000",
     "",
 ]
@@ -60,7 +70,9 @@ def test_java_and_python_give_the_same_verdict_and_mask(java_parsing: Any, text:
     assert java_parsing.CardNumbers.mask(text) == mask_card_numbers(text)
 
 
-_PIECES = st.sampled_from(["4", "1", "0", "5", "9", " ", "-", ".", "/", "_", "a", "\\u0034", "é"])
+_PIECES = st.sampled_from(
+    ["4", "1", "0", "5", "9", " ", "\t", ",", "-", ".", "/", "_", "a", "\\u0034", "é"]
+)
 
 
 @settings(max_examples=400, deadline=None)

@@ -29,6 +29,8 @@ from flink_job.features import FEATURE_NAMES
 from lambdas.alert_fanout.alert import Alert, parse_alert
 from lambdas.alert_fanout.config import FanoutConfig
 from lambdas.alert_fanout.store import AlertStore
+from lambdas.api import services as api_services
+from lambdas.api.release import release_due
 from local import console_server
 from local.aws import LocalAws, read_stream
 from local.fanout_resources import provision_fanout
@@ -302,6 +304,14 @@ def test_an_analyst_marks_an_alert_as_fraud_and_its_label_reaches_the_labels_str
         "aria-pressed", "true"
     )
 
+    # The label is held (lambdas/api/README.md, "Bounded influence"): nothing on the
+    # stream until the scheduled release step finds the hold passed.
+    mine = [label for label in labels(aws) if label["transaction_id"] == alert.transaction_id]
+    assert mine == []
+    current = api_services.current()
+    assert current is not None
+    later = datetime.now(UTC) + current.verdicts.bounds.hold + timedelta(seconds=1)
+    assert release_due(current, later) >= 1
     written = [label for label in labels(aws) if label["transaction_id"] == alert.transaction_id]
     assert len(written) == 1
     assert written[0] == {
@@ -312,7 +322,10 @@ def test_an_analyst_marks_an_alert_as_fraud_and_its_label_reaches_the_labels_str
         "label": "fraud",
         "source": "analyst",
         "reported_at": written[0]["reported_at"],
+        "actor": written[0]["actor"],
+        "verdict_id": written[0]["verdict_id"],
     }
+    assert "@" not in written[0]["actor"] and len(written[0]["verdict_id"]) == 32
     assert datetime.fromisoformat(written[0]["reported_at"].replace("Z", "+00:00")) > (
         alert.detected
     )
@@ -320,6 +333,28 @@ def test_an_analyst_marks_an_alert_as_fraud_and_its_label_reaches_the_labels_str
     page.get_by_role("link", name="← Alert queue").click()
     row = page.get_by_role("row").filter(has_text=alert.transaction_id)
     expect(row.get_by_text("Confirmed fraud")).to_be_visible()
+
+
+def test_the_console_is_served_with_its_security_headers_and_runs_under_them(
+    page: Page, origin: str
+) -> None:
+    """The headers Amplify serves on AWS (local.console_server.console_headers, held equal
+    to Terraform's by tests/test_api_terraform.py), here from the local server: the console
+    signs in and works under its CSP, and no CSP violation is reported."""
+    violations: list[str] = []
+    page.on(
+        "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
+    )
+    response = page.goto(origin + "/")
+    assert response is not None
+    expected = console_server.console_headers(origin, origin)
+    served = response.headers
+    for name, value in expected.items():
+        assert served.get(name.lower()) == value, name
+    assert "frame-ancestors 'none'" in served["content-security-policy"]
+    sign_in(page, origin, "analyst")
+    expect(page.get_by_role("table", name="Alerts, newest first")).to_be_visible()
+    assert violations == []
 
 
 def test_the_card_timeline_leads_to_the_cards_other_alerts(

@@ -162,8 +162,11 @@ def test_the_api_speaks_alert_v1_and_label_v1() -> None:
     assert set(ALERT_V1.names()) - {"schema"} <= detail
     assert ANALYST in SOURCES
     alert = {k: v for k, v in ALERT.items() if v is not None}
-    record = label_record(alert, "fraud", "2026-11-02T00:00:00.000Z")
+    record = label_record(
+        alert, "fraud", "2026-11-02T00:00:00.000Z", actor="sub-1", verdict_id="v" * 32
+    )
     assert list(record) == list(LABEL_V1.names())
+    assert set(LABEL_V1.names()) - set(LABEL_V1.required_names()) == {"actor", "verdict_id"}
 
 
 def test_the_simulator_writes_transaction_v1_then_the_truth() -> None:

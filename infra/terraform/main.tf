@@ -230,9 +230,14 @@ module "api" {
   labels_stream_name    = module.streams.names["labels"]
   labels_stream_arn     = module.streams.arns["labels"]
   cognito_domain_prefix = "${local.name}-${data.aws_caller_identity.current.account_id}"
+  audit_bucket_name     = "${local.name}-verdict-audit-${data.aws_caller_identity.current.account_id}"
+  ledger_table_name     = "${local.name}-label-ledger"
+  alarm_actions         = [module.monitoring.alarm_topic_arn]
   extra_callback_urls   = var.extra_callback_urls
-  console_artifact      = var.console_artifact
-  deletion_protection   = var.deletion_protection
+
+  allow_local_development_urls = var.allow_local_development_urls
+  console_artifact             = var.console_artifact
+  deletion_protection          = var.deletion_protection
 
   kms_key_arn        = module.kms.key_arn
   log_retention_days = var.log_retention_days

@@ -263,8 +263,14 @@ variable "quicksight_dashboard_reader_arns" {
 
 variable "extra_callback_urls" {
   type        = list(string)
-  description = "Extra allowed origins and OAuth callback URLs (e.g. http://localhost:5173)."
+  description = "Extra allowed origins and OAuth callback URLs: https://, or http://localhost only with allow_local_development_urls."
   default     = []
+}
+
+variable "allow_local_development_urls" {
+  type        = bool
+  description = "Let http://localhost and http://127.0.0.1 into extra_callback_urls: a development stack only, never production."
+  default     = false
 }
 
 variable "alarm_emails" {

@@ -23,6 +23,20 @@ class ApiConfig:
     jwks_url: str = ""
     #: How far back `GET /alerts` looks when no `from` is given.
     lookback_days: int = 90
+    #: The append-only verdict trail: an S3 bucket with Object Lock (compliance mode).
+    audit_bucket: str = "fraud-verdict-audit"
+    #: Analyst labels, their holds and the per-analyst counts (lambdas/api/ledger.py).
+    ledger_table: str = "fraud-label-ledger"
+    #: An analyst's label waits this long for a reversal before it reaches the stream,
+    #: unless a second analyst gives the same label first.
+    label_hold_s: int = 86_400
+    #: Label-changing verdicts one analyst may give in 24 hours; past it, 429.
+    verdict_quota: int = 200
+    #: Labels one analyst alone may put on one terminal in 30 days; past it a label needs a
+    #: second analyst's confirmation.
+    terminal_label_budget: int = 3
+    #: Entries in an alert's own verdict history; past it, 422.
+    history_cap: int = 20
     region: str = "us-east-1"
     #: AWS endpoint override (the local moto server); None on AWS.
     aws_endpoint: str | None = None
@@ -32,8 +46,15 @@ class ApiConfig:
             raise ConfigError("JWT_ISSUER is required (the token issuer URL)")
         if not self.jwt_audience:
             raise ConfigError("JWT_AUDIENCE is required (the console's client id)")
-        if self.lookback_days < 1:
-            raise ConfigError("ALERT_LOOKBACK_DAYS must be >= 1")
+        for name, value, least in (
+            ("ALERT_LOOKBACK_DAYS", self.lookback_days, 1),
+            ("LABEL_HOLD_SECONDS", self.label_hold_s, 0),
+            ("ANALYST_VERDICT_QUOTA", self.verdict_quota, 1),
+            ("ANALYST_TERMINAL_LABEL_BUDGET", self.terminal_label_budget, 0),
+            ("ALERT_HISTORY_CAP", self.history_cap, 1),
+        ):
+            if value < least:
+                raise ConfigError(f"{name} must be >= {least}")
 
     @property
     def keys_url(self) -> str:
@@ -42,19 +63,29 @@ class ApiConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiConfig:
         env = os.environ if env is None else env
-        default_lookback = str(cls.lookback_days)
-        lookback = env.get("ALERT_LOOKBACK_DAYS", default_lookback)
-        try:
-            lookback_days = int(lookback)
-        except ValueError:
-            raise ConfigError(f"ALERT_LOOKBACK_DAYS must be an integer: {lookback!r}") from None
+
+        def integer(name: str, default: int) -> int:
+            text = env.get(name, str(default))
+            try:
+                return int(text)
+            except ValueError:
+                raise ConfigError(f"{name} must be an integer: {text!r}") from None
+
         return cls(
             alerts_table=env.get("ALERTS_TABLE", cls.alerts_table),
             labels_stream=env.get("LABELS_STREAM", cls.labels_stream),
             jwt_issuer=env.get("JWT_ISSUER", ""),
             jwt_audience=env.get("JWT_AUDIENCE", ""),
             jwks_url=env.get("JWKS_URL", ""),
-            lookback_days=lookback_days,
+            lookback_days=integer("ALERT_LOOKBACK_DAYS", cls.lookback_days),
+            audit_bucket=env.get("AUDIT_BUCKET", cls.audit_bucket),
+            ledger_table=env.get("LABEL_LEDGER_TABLE", cls.ledger_table),
+            label_hold_s=integer("LABEL_HOLD_SECONDS", cls.label_hold_s),
+            verdict_quota=integer("ANALYST_VERDICT_QUOTA", cls.verdict_quota),
+            terminal_label_budget=integer(
+                "ANALYST_TERMINAL_LABEL_BUDGET", cls.terminal_label_budget
+            ),
+            history_cap=integer("ALERT_HISTORY_CAP", cls.history_cap),
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", cls.region)),
             aws_endpoint=env.get("AWS_ENDPOINT_URL") or None,
         )

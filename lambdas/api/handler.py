@@ -1,7 +1,10 @@
 """Lambda entry point of the API (HTTP API, payload format 2.0), and of the local server.
 
 The token is checked before routing, so a request without a valid one is a 401 whatever
-else is wrong with it; the principal then travels in the resolver's context.
+else is wrong with it; the principal then travels in the resolver's context. A body is
+judged before it is parsed: larger than MAX_BODY_BYTES is a 413, not UTF-8 or nested deeper
+than MAX_BODY_DEPTH is a 422 (a deep body would otherwise exhaust the JSON decoder's
+recursion: a 500).
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ from .services import services
 
 logger = Logger(service="api")
 PUBLIC = {("GET", OPENAPI_PATH)}
+#: The largest body any route takes (a verdict: a label and a 1,000-character note).
+MAX_BODY_BYTES = 16 * 1024
+#: The deepest nesting of arrays and objects any route's body has (a verdict: 1).
+MAX_BODY_DEPTH = 8
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
@@ -33,22 +40,53 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext | None) -> dict
         if not principal.may_read:
             return _plain(403, "the token's groups allow no access (analysts or readers)")
         app.append_context(principal=principal)  # type: ignore[no-untyped-call]
-    if not _utf8_body(event):
-        return _plain(422, "body: the request body must be UTF-8 JSON")
+    refusal = _refuse_body(event.get("body"), bool(event.get("isBase64Encoded")))
+    if refusal is not None:
+        return refusal
     return app.resolve(event, context)  # type: ignore[arg-type]
 
 
-def _utf8_body(event: dict[str, Any]) -> bool:
-    """Whether the body (base64 when API Gateway says so) is text: anything else would fail
-    inside the resolver's JSON decoding, a 500 for bad input."""
-    body = event.get("body")
-    if not body or not event.get("isBase64Encoded"):
-        return True
-    try:
-        base64.b64decode(str(body), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    return True
+def _refuse_body(body: object, encoded: bool) -> dict[str, Any] | None:
+    """The 4xx for a body no route can take, before anything parses it; None if it may go on."""
+    if not body:
+        return None
+    text = str(body)
+    limit = 4 * ((MAX_BODY_BYTES + 2) // 3) if encoded else MAX_BODY_BYTES
+    if len(text) > limit:  # too long whatever it decodes to: no need to decode it
+        return _plain(413, f"body: larger than {MAX_BODY_BYTES} bytes")
+    if encoded:  # API Gateway base64-encodes a body that is not text
+        try:
+            text = base64.b64decode(text, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return _plain(422, "body: the request body must be UTF-8 JSON")
+    if len(text.encode("utf-8", errors="surrogatepass")) > MAX_BODY_BYTES:
+        return _plain(413, f"body: larger than {MAX_BODY_BYTES} bytes")
+    if nesting_depth(text) > MAX_BODY_DEPTH:
+        return _plain(422, f"body: nested deeper than {MAX_BODY_DEPTH} levels")
+    return None
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of JSON arrays and objects in `text` (brackets inside strings do
+    not count), without parsing it: linear, no recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def _plain(status: int, message: str) -> dict[str, Any]:

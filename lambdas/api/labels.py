@@ -13,11 +13,20 @@ if TYPE_CHECKING:
 ANALYST = "analyst"
 
 
-def label_record(alert: dict[str, Any], label: str, reported_at: str) -> dict[str, str]:
-    """Label v1 for the alert's transaction: the fields of a chargeback, `source: analyst`.
-    Every other contract field is the alert's field of the same name (Alert v1 carries the
+def label_record(
+    alert: dict[str, Any], label: str, reported_at: str, *, actor: str, verdict_id: str
+) -> dict[str, str]:
+    """Label v1 for the alert's transaction: the fields of a chargeback, `source: analyst`,
+    and who said it (`actor`: the token's `sub`; `verdict_id`: its audit record). Every
+    other contract field is the alert's field of the same name (Alert v1 carries the
     transaction's ids and event time)."""
-    verdict = {"label": label, "source": ANALYST, "reported_at": reported_at}
+    verdict = {
+        "label": label,
+        "source": ANALYST,
+        "reported_at": reported_at,
+        "actor": actor,
+        "verdict_id": verdict_id,
+    }
     return {name: verdict[name] if name in verdict else alert[name] for name in LABEL_V1.names()}
 
 

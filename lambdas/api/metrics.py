@@ -21,14 +21,23 @@ ATTRIBUTES = (
 )
 
 
-def read_alerts(repository: AlertRepository, now: datetime, days: int) -> list[dict[str, Any]]:
-    """The alerts detected since the start of the (UTC) day `days` - 1 days before today."""
+#: Alerts of one status one request reads at most: `GET /metrics` is bounded work
+#: (3 statuses: at most 3 x this items, a few pages each of the attributes above).
+MAX_ALERTS_PER_STATUS = 5_000
+
+
+def read_alerts(
+    repository: AlertRepository, now: datetime, days: int, per_status: int = MAX_ALERTS_PER_STATUS
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The alerts detected since the start of the (UTC) day `days` - 1 days before today,
+    newest first and at most `per_status` of each status; and from when the figures are
+    complete when that cut the window short (None: the whole window)."""
     first_day = now.astimezone(UTC).date() - timedelta(days=days - 1)
     since = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
-    return list(repository.detected_since(since, ATTRIBUTES))
+    return repository.detected_since(since, ATTRIBUTES, per_status)
 
 
-def compute(alerts: Iterable[dict[str, Any]]) -> Metrics:
+def compute(alerts: Iterable[dict[str, Any]], complete_from: str | None = None) -> Metrics:
     alerts = list(alerts)
     hours = Counter(f"{a['detected_at'][:13]}:00:00Z" for a in alerts)
     days = Counter(a["detected_at"][:10] for a in alerts)
@@ -48,6 +57,7 @@ def compute(alerts: Iterable[dict[str, Any]]) -> Metrics:
         reviewed_precision=frauds / len(reviewed) if reviewed else None,
         median_time_to_review_s=statistics.median(waits) if waits else None,
         model_versions=dict(Counter(str(a.get("model_version")) for a in alerts)),
+        complete_from=complete_from,
     )
 
 

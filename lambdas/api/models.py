@@ -21,7 +21,15 @@ class _Model(BaseModel):
 class Verdict(_Model):
     label: Label
     note: str | None
-    by: str = Field(description="Who gave the verdict (the token's e-mail or subject).")
+    by: str = Field(description="Who gave the verdict, as shown (the token's e-mail).")
+    actor: str | None = Field(
+        default=None,
+        description="Who gave the verdict, as recorded: the token's `sub` (null for verdicts "
+        "given before it was recorded).",
+    )
+    verdict_id: str | None = Field(
+        default=None, description="The verdict's id in the audit trail and on its Label v1."
+    )
     at: str = Field(description="When, RFC 3339 UTC.")
     revision: int = Field(ge=1, description="1 for the first verdict, +1 for each change.")
 
@@ -111,6 +119,12 @@ class Metrics(_Model):
     reviewed_precision: float | None
     median_time_to_review_s: float | None
     model_versions: dict[str, int]
+    complete_from: str | None = Field(
+        default=None,
+        description="null: the figures count every alert of the window. Otherwise the window "
+        "held more alerts than one request reads (5,000 of each status) and the figures count "
+        "those detected from this time (RFC 3339) on.",
+    )
 
 
 class ErrorBody(BaseModel):

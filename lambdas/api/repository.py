@@ -15,7 +15,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -38,6 +38,9 @@ INDEXES: tuple[tuple[str, str, str], ...] = (
 STATUS_INDEX = "gsi_status"
 #: Query calls one listing request may make.
 QUERIES_PER_REQUEST = 24
+#: Items one listing request may read (DynamoDB's evaluated items, before filters): a
+#: selective filter reads at most this many, then answers with a cursor to go on.
+ITEMS_READ_PER_REQUEST = 1_200
 #: Times before this are treated as this (no alert is older; keeps date arithmetic finite).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _ALERT_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -55,6 +58,10 @@ class AlertNotFoundError(LookupError):
 
 class RevisionConflictError(RuntimeError):
     """Another verdict was recorded since the alert was read."""
+
+
+class AlertTooLargeError(RuntimeError):
+    """DynamoDB refused the update: the item would pass its 400 KB limit."""
 
 
 @dataclass(frozen=True)
@@ -167,10 +174,15 @@ class AlertRepository:
         return [from_attribute_values(item) for item in response.get("Items", [])]
 
     def detected_since(
-        self, since: datetime, attributes: tuple[str, ...]
-    ) -> Iterator[dict[str, Any]]:
-        """Every alert detected at or after `since`, only `attributes` of each."""
+        self, since: datetime, attributes: tuple[str, ...], per_status: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """The alerts detected at or after `since`, newest first, only `attributes` of each,
+        reading at most `per_status` of each status: (alerts, the time they are complete
+        from: None when the whole window was read). When a status has more, the figures
+        cover only the alerts after the newest point where a status was cut off."""
         names = {f"#a{i}": name for i, name in enumerate(attributes)}
+        found: list[dict[str, Any]] = []
+        cut: list[str] = []
         for status in STATUSES:
             arguments: dict[str, Any] = {
                 "TableName": self._table,
@@ -179,9 +191,23 @@ class AlertRepository:
                 "ExpressionAttributeNames": {"#s": "status", "#t": "detected_at", **names},
                 "ExpressionAttributeValues": {":s": {"S": status}, ":since": {"S": iso(since)}},
                 "ProjectionExpression": ", ".join(names),
+                "ScanIndexForward": False,
             }
-            for page in self._dynamodb.get_paginator("query").paginate(**arguments):
-                yield from (from_attribute_values(item) for item in page.get("Items", []))
+            read: list[dict[str, Any]] = []
+            while len(read) < per_status:
+                response = self._dynamodb.query(**arguments, Limit=per_status - len(read))
+                read.extend(from_attribute_values(item) for item in response.get("Items", []))
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    break
+                arguments["ExclusiveStartKey"] = last
+            else:
+                cut.append(str(read[-1]["detected_at"]))
+            found.extend(read)
+        if not cut:
+            return found, None
+        complete_from = max(cut)
+        return [a for a in found if str(a["detected_at"]) >= complete_from], complete_from
 
     def page(self, filters: AlertFilters, limit: int, cursor: str | None = None) -> Page:
         """Up to `limit` alerts matching `filters`, newest first, and where to go on.
@@ -196,9 +222,10 @@ class AlertRepository:
         found: list[dict[str, Any]] = []
         frontiers: list[tuple[str, str]] = []
         calls = max(QUERIES_PER_REQUEST // len(partitions), 1)
+        budget = max(ITEMS_READ_PER_REQUEST // len(partitions), limit + 1)
         for partition in partitions:
             items, frontier = self._read(
-                index, key, partition, filters, start, end, after, limit, calls
+                index, key, partition, filters, start, end, after, limit, calls, budget
             )
             found.extend(items)
             if frontier is not None:
@@ -231,9 +258,11 @@ class AlertRepository:
         after: tuple[str, str] | None,
         limit: int,
         calls: int,
+        budget: int,
     ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
         """Matches after the cursor, up to `limit` + 1 (more than a page says "more"), and
-        the frontier when the budget ran out before the partition did."""
+        the frontier when the budget (`calls` Queries, `budget` items read) ran out before
+        the partition did."""
         condition, names, values = _filter_expression(filters, skip=key)
         upper = iso(end) if after is None else min(iso(end), after[0])
         if iso(start) > upper:  # DynamoDB refuses a BETWEEN whose bounds are reversed
@@ -256,8 +285,11 @@ class AlertRepository:
             arguments["FilterExpression"] = condition
         found: list[dict[str, Any]] = []
         last: dict[str, Any] = {}
+        page_size = arguments["Limit"]
         for _ in range(calls):
+            arguments["Limit"] = min(page_size, budget)
             response = self._dynamodb.query(**arguments)
+            budget -= int(response.get("ScannedCount", 0))
             for raw in response.get("Items", []):
                 item = from_attribute_values(raw)
                 if after is None or _position(item) < after:
@@ -265,15 +297,23 @@ class AlertRepository:
             last = dict(response.get("LastEvaluatedKey") or {})
             if not last or len(found) > limit:
                 return found, None
+            if budget <= 0:
+                break
             arguments["ExclusiveStartKey"] = last
         return found, (last["detected_at"]["S"], last["alert_id"]["S"])
 
     # --- verdicts ------------------------------------------------------------------
 
     def record_verdict(
-        self, alert_id: str, verdict: dict[str, Any], status: str, expected_revision: int
+        self,
+        alert_id: str,
+        verdict: dict[str, Any],
+        status: str,
+        expected_revision: int,
+        pending: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Set status and verdict, append it to the history, if nobody changed it since."""
+        """Set status and verdict, append it to the history and set (or remove) the held
+        label, if nobody changed the verdict since."""
         condition = "attribute_exists(alert_id) AND " + (
             "attribute_not_exists(verdict)"
             if expected_revision == 0
@@ -287,6 +327,7 @@ class AlertRepository:
                 ":empty": [],
                 ":at": verdict["at"],
                 **({":expected": expected_revision} if expected_revision else {}),
+                **({":pending": pending} if pending is not None else {}),
             }
         )
         try:
@@ -297,6 +338,8 @@ class AlertRepository:
                     "SET #status = :status, verdict = :verdict, "
                     "verdicts = list_append(if_not_exists(verdicts, :empty), :history), "
                     "reviewed_at = if_not_exists(reviewed_at, :at)"
+                    + (", pending_label = :pending" if pending is not None else "")
+                    + ("" if pending is not None else " REMOVE pending_label")
                 ),
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status"},
@@ -304,19 +347,41 @@ class AlertRepository:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            code = error.response.get("Error", {}).get("Code")
+            if code == "ConditionalCheckFailedException":
                 raise RevisionConflictError(alert_id) from None
+            message = str(error.response.get("Error", {}).get("Message", ""))
+            if code == "ValidationException" and "size" in message.lower():
+                raise AlertTooLargeError(alert_id) from None
             raise
         return from_attribute_values(response["Attributes"])
 
-    def mark_label_written(self, alert_id: str, label: str) -> None:
-        """Remember which label the stream last received for this alert."""
-        self._dynamodb.update_item(
-            TableName=self._table,
-            Key={"alert_id": {"S": alert_id}},
-            UpdateExpression="SET label_written = :label",
-            ExpressionAttributeValues={":label": {"S": label}},
-        )
+    def mark_label_written(self, alert_id: str, label: str, verdict_id: str) -> dict[str, Any]:
+        """Remember which label the stream last received for this alert and drop the held
+        label it was, unless another verdict replaced it meanwhile; the alert after."""
+        try:
+            response = self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"alert_id": {"S": alert_id}},
+                UpdateExpression="SET label_written = :label REMOVE pending_label",
+                ConditionExpression="pending_label.verdict_id = :verdict",
+                ExpressionAttributeValues={
+                    ":label": {"S": label},
+                    ":verdict": {"S": verdict_id},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            response = self._dynamodb.update_item(  # replaced meanwhile: the stream has it
+                TableName=self._table,
+                Key={"alert_id": {"S": alert_id}},
+                UpdateExpression="SET label_written = :label",
+                ExpressionAttributeValues={":label": {"S": label}},
+                ReturnValues="ALL_NEW",
+            )
+        return from_attribute_values(response["Attributes"])
 
 
 def _filter_expression(

@@ -10,11 +10,13 @@ from datetime import UTC, datetime, timedelta
 import boto3
 from botocore.config import Config
 
+from .audit import AuditTrail
 from .auth import TokenVerifier
 from .config import ApiConfig
 from .labels import LabelWriter
+from .ledger import LabelLedger
 from .repository import AlertRepository
-from .verdicts import VerdictService
+from .verdicts import Bounds, VerdictService
 
 
 def _utc_now() -> datetime:
@@ -26,6 +28,7 @@ class Services:
     repository: AlertRepository
     verdicts: VerdictService
     verifier: TokenVerifier
+    ledger: LabelLedger
     now: Callable[[], datetime] = field(default=_utc_now)
 
     @classmethod
@@ -45,10 +48,19 @@ class Services:
             now=now,
         )
         labels = LabelWriter(client("kinesis"), config.labels_stream)  # type: ignore[arg-type]
+        ledger = LabelLedger(client("dynamodb"), config.ledger_table)  # type: ignore[arg-type]
+        audit = AuditTrail(client("s3"), config.audit_bucket)  # type: ignore[arg-type]
+        bounds = Bounds(
+            hold=timedelta(seconds=config.label_hold_s),
+            verdict_quota=config.verdict_quota,
+            terminal_label_budget=config.terminal_label_budget,
+            history_cap=config.history_cap,
+        )
         return cls(
             repository=repository,
-            verdicts=VerdictService(repository, labels, now=now),
+            verdicts=VerdictService(repository, labels, ledger, audit, bounds, now=now),
             verifier=TokenVerifier(config.jwt_issuer, config.jwt_audience, config.keys_url),
+            ledger=ledger,
             now=now,
         )
 

@@ -12,6 +12,8 @@ export interface Verdict {
   label: VerdictLabel;
   note: string | null;
   by: string;
+  actor?: string | null;
+  verdict_id?: string | null;
   at: string;
   revision: number;
 }
@@ -91,6 +93,7 @@ export interface Metrics {
   reviewed_precision: number | null;
   median_time_to_review_s: number | null;
   model_versions: Record<string, number>;
+  complete_from?: string | null;
 }
 
 export interface FeedbackRequest {

@@ -13,6 +13,7 @@ from ..auth import Principal
 from ..models import FeedbackRequest, FeedbackResponse
 from ..repository import AlertNotFoundError, RevisionConflictError
 from ..services import services
+from ..verdicts import HistoryFullError, QuotaExceededError
 from .errors import FORBIDDEN, NOT_FOUND, UNAUTHORISED, VALIDATION, error, ok
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -30,9 +31,19 @@ class ConflictError(ServiceError):
         super().__init__(409, message)
 
 
+class TooManyVerdictsError(ServiceError):
+    def __init__(self, message: str) -> None:
+        super().__init__(429, message)
+
+
+class UnprocessableError(ServiceError):
+    def __init__(self, message: str) -> None:
+        super().__init__(422, message)
+
+
 @router.post(
     "/alerts/<alert_id>/feedback",
-    summary="Give a verdict (analysts): status, history, and a Label v1 on the labels stream",
+    summary="Give a verdict (analysts): status, history, audit, and a held Label v1",
     responses={
         **ok("The alert with its verdict.", FeedbackResponse),
         **UNAUTHORISED,
@@ -40,6 +51,7 @@ class ConflictError(ServiceError):
         **NOT_FOUND,
         409: error("Other verdicts kept changing the alert; retry."),
         **VALIDATION,
+        429: error("The analyst's verdict quota for 24 hours is used up."),
     },
     tags=["feedback"],
 )
@@ -55,4 +67,12 @@ def give_feedback(
         raise NotFoundError(f"no alert {alert_id}") from None
     except RevisionConflictError:
         raise ConflictError("the alert's verdict kept changing; read it again") from None
+    except QuotaExceededError:
+        raise TooManyVerdictsError(
+            "verdict quota reached: no more verdicts from this account for now"
+        ) from None
+    except HistoryFullError:
+        raise UnprocessableError(
+            "alert: its verdict history is full; no further verdicts can be recorded on it"
+        ) from None
     return FeedbackResponse(alert=views.summary(alert))

@@ -23,4 +23,5 @@ router = Router()  # type: ignore[no-untyped-call]
 )
 def get_metrics(days: Annotated[int, Query(ge=1, le=90)] = 7) -> Metrics:
     current = services()
-    return metrics.compute(metrics.read_alerts(current.repository, current.now(), days))
+    alerts, complete_from = metrics.read_alerts(current.repository, current.now(), days)
+    return metrics.compute(alerts, complete_from)

@@ -1,6 +1,23 @@
 # The API Lambda (lambdas/api/, zipped by `make package` as build/package/api.zip). While
 # var.api_lambda_zip is null the API has its authorizer but no routes.
 
+locals {
+  # lambdas/api/config.py reads these (tests/test_api_terraform.py keeps them equal).
+  api_environment = {
+    ALERTS_TABLE                  = var.alerts_table_name
+    LABELS_STREAM                 = var.labels_stream_name
+    JWT_ISSUER                    = "https://${aws_cognito_user_pool.this.endpoint}"
+    JWT_AUDIENCE                  = aws_cognito_user_pool_client.console.id
+    AUDIT_BUCKET                  = aws_s3_bucket.audit.bucket
+    LABEL_LEDGER_TABLE            = aws_dynamodb_table.ledger.name
+    LABEL_HOLD_SECONDS            = tostring(var.label_hold_seconds)
+    ANALYST_VERDICT_QUOTA         = tostring(var.analyst_verdict_quota)
+    ANALYST_TERMINAL_LABEL_BUDGET = tostring(var.analyst_terminal_label_budget)
+    ALERT_HISTORY_CAP             = tostring(var.alert_history_cap)
+    POWERTOOLS_SERVICE_NAME       = "api"
+  }
+}
+
 resource "aws_cloudwatch_log_group" "lambda" {
   count = local.with_lambda ? 1 : 0
 
@@ -39,13 +56,7 @@ resource "aws_lambda_function" "api" {
   kms_key_arn                    = var.kms_key_arn
 
   environment {
-    variables = {
-      ALERTS_TABLE            = var.alerts_table_name
-      LABELS_STREAM           = var.labels_stream_name
-      JWT_ISSUER              = "https://${aws_cognito_user_pool.this.endpoint}"
-      JWT_AUDIENCE            = aws_cognito_user_pool_client.console.id
-      POWERTOOLS_SERVICE_NAME = "api"
-    }
+    variables = local.api_environment
   }
 
   dead_letter_config {
@@ -80,6 +91,37 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   statement {
+    sid       = "LabelLedger"
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.ledger.arn, "${aws_dynamodb_table.ledger.arn}/index/*"]
+  }
+
+  # The audit trail: add, never read back, change or delete (Object Lock enforces the rest).
+  statement {
+    sid       = "AppendAudit"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.audit.arn}/verdicts/*"]
+  }
+
+  statement {
+    sid    = "NeverRewriteAudit"
+    effect = "Deny"
+    actions = [
+      "s3:DeleteObject",
+      "s3:DeleteObjectVersion",
+      "s3:PutObjectRetention",
+      "s3:PutObjectLegalHold",
+      "s3:BypassGovernanceRetention",
+      "s3:PutBucketObjectLockConfiguration",
+      "s3:PutBucketVersioning",
+      "s3:PutBucketPolicy",
+      "s3:DeleteBucket",
+      "s3:PutLifecycleConfiguration",
+    ]
+    resources = [aws_s3_bucket.audit.arn, "${aws_s3_bucket.audit.arn}/*"]
+  }
+
+  statement {
     sid       = "PublishLabels"
     actions   = ["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary"]
     resources = [var.labels_stream_arn]
@@ -98,9 +140,12 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/${var.name}:*"]
+    sid     = "WriteOwnLogs"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/${var.name}:*",
+      "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/${var.name}-release:*",
+    ]
   }
 }
 

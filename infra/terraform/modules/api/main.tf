@@ -18,16 +18,50 @@ locals {
     "GET /openapi.json",
   ]
   public_routes = ["GET /openapi.json"]
+
+  cognito_domain = "${var.cognito_domain_prefix}.auth.${data.aws_region.current.region}.amazoncognito.com"
+  # The console's security headers (local/console_server.py `console_headers` serves the
+  # same locally; tests/test_api_terraform.py holds them equal). connect-src names the
+  # region's execute-api domain rather than this API's own host: the API's CORS origins
+  # name the Amplify app, so naming the API here would make a dependency cycle.
+  console_headers = {
+    "Content-Security-Policy"   = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' https://*.execute-api.${data.aws_region.current.region}.amazonaws.com https://${local.cognito_domain}; form-action 'self' https://${local.cognito_domain}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    "Strict-Transport-Security" = "max-age=31536000; includeSubDomains"
+    "X-Content-Type-Options"    = "nosniff"
+    "X-Frame-Options"           = "DENY"
+    "Referrer-Policy"           = "strict-origin-when-cross-origin"
+  }
+  # Callback URLs and CORS origins besides the console's own: https only, unless
+  # var.allow_local_development_urls lets http://localhost or 127.0.0.1 in.
+  local_url_pattern = "^http://(localhost|127\\.0\\.0\\.1)(:[0-9]+)?(/.*)?$"
+  extra_urls_allowed = alltrue([
+    for url in var.extra_callback_urls :
+    startswith(url, "https://") || (var.allow_local_development_urls && can(regex(local.local_url_pattern, url)))
+  ])
 }
 
 # ---- Cognito ----------------------------------------------------------------------
 
 resource "aws_cognito_user_pool" "this" {
-  name                     = var.name
-  deletion_protection      = var.deletion_protection ? "ACTIVE" : "INACTIVE"
-  mfa_configuration        = "OPTIONAL"
+  name                = var.name
+  deletion_protection = var.deletion_protection ? "ACTIVE" : "INACTIVE"
+  # MFA is a pool-level setting in Cognito (no per-group switch): "ON" requires a TOTP
+  # for every user, so for every member of `analysts` (readers too). docs/deployment.md.
+  mfa_configuration        = "ON"
   username_attributes      = ["email"]
   auto_verified_attributes = ["email"]
+  # Threat protection (compromised credentials, adaptive authentication) needs the Plus tier.
+  user_pool_tier = "PLUS"
+
+  user_pool_add_ons {
+    advanced_security_mode = "ENFORCED"
+  }
+
+  # A changed e-mail counts only once its owner has verified it (until then the old one
+  # stays in the tokens and for sign-in).
+  user_attribute_update_settings {
+    attributes_require_verification_before_update = ["email"]
+  }
 
   admin_create_user_config {
     allow_admin_create_user_only = true
@@ -82,14 +116,25 @@ resource "aws_cognito_user_pool_client" "console" {
   logout_urls                          = concat([local.console_url], var.extra_callback_urls)
   explicit_auth_flows                  = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
   prevent_user_existence_errors        = "ENABLED"
-  access_token_validity                = 60
-  id_token_validity                    = 60
-  refresh_token_validity               = 12
+  # The console reads these and may change only the display name: not the e-mail (an admin
+  # changes it, verified), not groups or custom attributes.
+  read_attributes        = ["email", "email_verified", "name"]
+  write_attributes       = ["name"]
+  access_token_validity  = 60
+  id_token_validity      = 60
+  refresh_token_validity = 12
 
   token_validity_units {
     access_token  = "minutes"
     id_token      = "minutes"
     refresh_token = "hours"
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.extra_urls_allowed
+      error_message = "extra_callback_urls must be https:// URLs; http://localhost or 127.0.0.1 only with allow_local_development_urls = true (never in production)."
+    }
   }
 }
 
@@ -201,6 +246,13 @@ resource "aws_amplify_app" "console" {
     status = "200"
   }
 
+  custom_headers = yamlencode({
+    customHeaders = [{
+      pattern = "**"
+      headers = [for key, value in local.console_headers : { key = key, value = value }]
+    }]
+  })
+
   tags = var.tags
 }
 
@@ -213,7 +265,7 @@ resource "aws_amplify_branch" "console" {
     API_URL           = aws_apigatewayv2_api.this.api_endpoint
     USER_POOL_ID      = aws_cognito_user_pool.this.id
     USER_POOL_CLIENT  = aws_cognito_user_pool_client.console.id
-    COGNITO_DOMAIN    = "${aws_cognito_user_pool_domain.this.domain}.auth.${data.aws_region.current.region}.amazoncognito.com"
+    COGNITO_DOMAIN    = local.cognito_domain
     CONSOLE_BUILD_ZIP = var.console_artifact
   }
 

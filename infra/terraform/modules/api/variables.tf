@@ -54,8 +54,14 @@ variable "cognito_domain_prefix" {
 
 variable "extra_callback_urls" {
   type        = list(string)
-  description = "More allowed origins and OAuth callback URLs, e.g. http://localhost:5173 for development."
+  description = "More allowed origins and OAuth callback URLs (https://; http://localhost only with allow_local_development_urls)."
   default     = []
+}
+
+variable "allow_local_development_urls" {
+  type        = bool
+  description = "Let http://localhost and http://127.0.0.1 URLs into extra_callback_urls: a development stack only, never production."
+  default     = false
 }
 
 variable "console_branch" {
@@ -103,4 +109,62 @@ variable "tags" {
   type        = map(string)
   description = "Tags added to the module's resources."
   default     = {}
+}
+
+variable "audit_bucket_name" {
+  type        = string
+  description = "S3 bucket of the verdict audit trail (Object Lock, compliance mode); globally unique."
+}
+
+variable "audit_retention_days" {
+  type        = number
+  description = "Days each verdict's audit record is locked against deletion and change."
+  default     = 400
+}
+
+variable "ledger_table_name" {
+  type        = string
+  description = "DynamoDB table of analysts' labels, their holds and per-analyst counts."
+}
+
+variable "label_hold_seconds" {
+  type        = number
+  description = "An analyst's label waits this long for a reversal before it reaches the labels stream, unless a second analyst gives the same label."
+  default     = 86400
+}
+
+variable "analyst_verdict_quota" {
+  type        = number
+  description = "Verdicts one analyst may give in 24 hours; past it the API answers 429."
+  default     = 200
+}
+
+variable "analyst_terminal_label_budget" {
+  type        = number
+  description = "Labels one analyst alone may put on one terminal in 30 days; past it a label needs a second analyst."
+  default     = 3
+}
+
+variable "alert_history_cap" {
+  type        = number
+  description = "Verdicts an alert's own history holds; past it the API answers 422."
+  default     = 20
+}
+
+variable "release_schedule" {
+  type        = string
+  description = "How often held labels whose hold passed are released."
+  default     = "rate(5 minutes)"
+}
+
+variable "analyst_fraud_label_alarm_threshold" {
+  type        = number
+  description = "Fraud labels in an hour from one analyst, or on one terminal, above which an alarm fires."
+  default     = 20
+}
+
+variable "alarm_actions" {
+  type        = list(string)
+  description = "SNS topics the label alarms notify."
+  default     = []
 }

@@ -39,6 +39,8 @@ locals {
       { name = "label", type = "string" },
       { name = "source", type = "string" },
       { name = "reported_at", type = "string" },
+      { name = "actor", type = "string" },
+      { name = "verdict_id", type = "string" },
     ]
   }
   prefixes = { for kind in keys(local.columns) : kind => "${kind}/" }

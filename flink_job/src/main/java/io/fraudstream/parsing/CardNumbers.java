@@ -5,9 +5,9 @@ package io.fraudstream.parsing;
  * documents it; tests/test_card_number.py holds both to one corpus).
  *
  * <p>A string contains a card number when it holds a run of 13 to 19 digits passing the Luhn
- * check (a longer run: when any 13 to 19 digit window of it does), single separators (space,
- * dash, dot, slash, underscore) between digits ignored. Masking replaces every run of 13 or
- * more digits, Luhn-valid or not.
+ * check (a longer run: when any 13 to 19 digit window of it does), any run of separators
+ * (spaces, tabs, dots, dashes, commas, slashes, underscores) between two digits ignored.
+ * Masking replaces every run of 13 or more digits, Luhn-valid or not.
  */
 public final class CardNumbers {
 
@@ -18,7 +18,7 @@ public final class CardNumbers {
     private CardNumbers() {}
 
     static boolean isSeparator(char c) {
-        return c == ' ' || c == '-' || c == '.' || c == '/' || c == '_';
+        return c == ' ' || c == '\t' || c == '-' || c == '.' || c == ',' || c == '/' || c == '_';
     }
 
     static boolean isDigit(char c) {
@@ -32,11 +32,16 @@ public final class CardNumbers {
             char c = text.charAt(i);
             if (isDigit(c)) {
                 i++;
-            } else if (isSeparator(c) && i + 1 < text.length() && isDigit(text.charAt(i + 1))) {
-                i += 2;
-            } else {
+                continue;
+            }
+            int next = i;
+            while (next < text.length() && isSeparator(text.charAt(next))) {
+                next++;
+            }
+            if (next == i || next == text.length() || !isDigit(text.charAt(next))) {
                 break;
             }
+            i = next + 1;
         }
         return i;
     }
