@@ -25,7 +25,7 @@ DECISION_ID_HEX_CHARS = 32
 # number, is below rate * 16 ** SAMPLE_HEX_CHARS (fixed-width lowercase hex compares as text
 # the way the numbers do, so the job compares strings).
 SAMPLE_HEX_CHARS = 8
-SAMPLE_SPACE = 16**SAMPLE_HEX_CHARS
+SAMPLE_SPACE = 1 << (4 * SAMPLE_HEX_CHARS)  # 16 ** SAMPLE_HEX_CHARS
 
 DECISION_V1 = Contract(
     "Decision v1",
@@ -78,7 +78,7 @@ def sample_bound(rate: float) -> int:
     """Decisions whose sample key (`sample_key`) is below this are kept; all at rate 1."""
     if not 0.0 < rate <= 1.0:
         raise ValueError(f"a sample rate is in (0, 1], not {rate}")
-    return int(round(rate * SAMPLE_SPACE))
+    return round(rate * SAMPLE_SPACE)
 
 
 def sample_key(decision: str) -> int:

@@ -17,6 +17,7 @@ from contracts.decision import (
     DECISION_ID_PREFIX,
     DECISION_V1,
     SAMPLE_HEX_CHARS,
+    SAMPLE_SPACE,
     sample_bound,
     sample_weight,
 )
@@ -42,16 +43,20 @@ def scored_sql(features: str) -> str:
     return f"SELECT *, {SCORE_FUNCTION}({feature_vector_sql()}) AS decision FROM {features}"
 
 
-def decided_sql(scored: str = SCORED_VIEW) -> str:
-    """Every scored row with its score, threshold, outcome (`alerted`) and `decision_id`."""
-    decision_id = (
+def decision_id_sql() -> str:
+    """contracts.decision.decision_id in SQL, over a row's transaction_id."""
+    return (
         f"SUBSTR(SHA256(CONCAT('{DECISION_ID_PREFIX}', transaction_id)), 1, "
         f"{DECISION_ID_HEX_CHARS})"
     )
+
+
+def decided_sql(scored: str = SCORED_VIEW) -> str:
+    """Every scored row with its score, threshold, outcome (`alerted`) and `decision_id`."""
     return (
         "SELECT *, decision.score AS score, decision.threshold AS threshold, "
         "decision.score >= decision.threshold AS alerted, "
-        f"{decision_id} AS decision_id FROM {scored}"
+        f"{decision_id_sql()} AS decision_id FROM {scored}"
     )
 
 
@@ -64,7 +69,7 @@ def kept_sql(sample_rate: float) -> str:
     """contracts.decision.kept in SQL: every alert, and the non-alerts whose decision_id's
     first hex digits are below the rate's bound (all of them at rate 1)."""
     bound = sample_bound(sample_rate)
-    if bound >= 16**SAMPLE_HEX_CHARS:
+    if bound >= SAMPLE_SPACE:
         return "TRUE"
     key = f"SUBSTR(decision_id, 1, {SAMPLE_HEX_CHARS})"
     return f"(alerted OR {key} < '{bound:0{SAMPLE_HEX_CHARS}x}')"
