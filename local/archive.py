@@ -254,6 +254,16 @@ def archive_demo(aws: LocalAws, data: Path, bucket: str = ARCHIVE_BUCKET) -> lis
     return [deliver(s3, bucket, TRANSACTIONS, transactions), deliver(s3, bucket, LABELS, labels)]
 
 
+def parquet_size(records: Sequence[bytes]) -> int:
+    """Bytes of Decision v1 `records` as one Parquet object (Snappy), as Firehose writes a
+    full buffer of them."""
+    rows = [converted(data, decision_log.DECISIONS) for data in records]
+    buffer = io.BytesIO()
+    table = pa.Table.from_pylist(rows, schema=decision_log.arrow_schema())
+    pq.write_table(table, buffer, compression="snappy")
+    return len(buffer.getvalue())
+
+
 def archive_decisions(aws: LocalAws, stream: str, bucket: str = ARCHIVE_BUCKET) -> Delivery:
     """Every record of the decisions stream into the local decision log."""
     s3 = aws.client("s3")

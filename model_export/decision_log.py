@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -45,6 +46,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "array<string>": pa.list_(pa.string()),
     "map<string,double>": pa.map_(pa.string(), pa.float64()),
 }
+T = TypeVar("T")
 VIEW = "decisions"
 COPIES_VIEW = "decision_copies"
 
@@ -132,17 +134,25 @@ def counts(connection: duckdb.DuckDBPyConnection) -> LogCounts:
     return LogCounts(int(copies[0]), int(row[0]), int(row[1]), float(row[2]))
 
 
-def read_counts(archive: ArchiveRange, s3: Any | None = None) -> LogCounts:
-    """The counts of a range of the decision log in S3."""
+def read_log(
+    archive: ArchiveRange, read: Callable[[duckdb.DuckDBPyConnection], T], s3: Any | None = None
+) -> T:
+    """`read` run on a connection with a range of the decision log in S3 opened (the views
+    `decisions` and `decision_copies`)."""
     client = s3 or s3_client()
     with tempfile.TemporaryDirectory(prefix="decision-log-") as directory:
         download(client, archive, Path(directory))
         connection = duckdb.connect()
         try:
             open_decision_log(connection, Path(directory))
-            return counts(connection)
+            return read(connection)
         finally:
             connection.close()
+
+
+def read_counts(archive: ArchiveRange, s3: Any | None = None) -> LogCounts:
+    """The counts of a range of the decision log in S3."""
+    return read_log(archive, counts, s3)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ import pytest
 from contracts.decision import DECISION_V1, decision_id, kept, sample_weight
 from flink_job.decide import decision_id_sql, decision_values, kept_sql
 from flink_job.features import FEATURE_NAMES
-from local.archive import CONVERSION_FAILED, PARTITIONING_FAILED, deliver_decisions
+from local.archive import CONVERSION_FAILED, PARTITIONING_FAILED, deliver_decisions, parquet_size
 from local.aws import LocalAws
 from model_export.archive import ArchiveRange
 from model_export.decision_log import COLUMNS, arrow_schema, main, read_counts
@@ -157,3 +157,9 @@ def test_the_command_prints_a_ranges_counts(
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     assert main(["--archive", "s3://command", "--from", "2026-10-05", "--to", "2026-10-05"]) == 0
     assert "1 decisions (1 delivered rows), 1 alerts" in capsys.readouterr().out
+
+
+def test_a_full_buffer_of_decisions_is_smaller_in_parquet_than_on_the_stream() -> None:
+    records = [json.dumps(decision(f"tx-{n}", alerted=n % 9 == 0)).encode() for n in range(300)]
+    size = parquet_size(records)
+    assert 0 < size < sum(len(r) for r in records)
