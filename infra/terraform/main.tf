@@ -248,13 +248,15 @@ module "api" {
 module "monitoring" {
   source = "./modules/monitoring"
 
-  name                     = local.name
-  flink_application_name   = module.flink_app.application_name
-  job_expected_running     = var.start_application
-  transactions_stream_name = module.streams.names["transactions"]
-  alerts_stream_name       = module.streams.names["alerts"]
-  deadletter_stream_name   = module.streams.names["deadletter"]
-  fanout_queue_name        = module.alert_fanout.on_failure_queue_name
+  name                              = local.name
+  flink_application_name            = module.flink_app.application_name
+  job_expected_running              = var.start_application
+  transactions_stream_name          = module.streams.names["transactions"]
+  alerts_stream_name                = module.streams.names["alerts"]
+  deadletter_stream_name            = module.streams.names["deadletter"]
+  decisions_stream_name             = module.streams.names["decisions"]
+  decision_log_delivery_stream_name = module.archive.decisions_delivery_stream_name
+  fanout_queue_name                 = module.alert_fanout.on_failure_queue_name
   lambda_function_names = {
     fanout = module.alert_fanout.function_names["fanout"]
     flush  = module.alert_fanout.function_names["flush"]
