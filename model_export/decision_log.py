@@ -32,7 +32,13 @@ import pyarrow as pa
 
 from contracts.decision import DECISION_V1
 from contracts.fields import HIVE_TO_DUCKDB
-from model_export.archive import ArchiveRange, add_arguments, from_arguments, s3_client
+from model_export.archive import (
+    ArchiveError,
+    ArchiveRange,
+    add_arguments,
+    from_arguments,
+    s3_client,
+)
 
 DECISIONS = "decisions"
 #: The Glue table's columns (infra/terraform/modules/archive, `local.decision_columns`);
@@ -47,6 +53,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "map<string,double>": pa.map_(pa.string(), pa.float64()),
 }
 T = TypeVar("T")
+PARQUET_MAGIC = b"PAR1"
 VIEW = "decisions"
 COPIES_VIEW = "decision_copies"
 
@@ -81,8 +88,20 @@ def download(s3: Any, archive: ArchiveRange, into: Path) -> int:
                 target = into / f"{relative.removesuffix('.parquet')}.parquet"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 s3.download_file(archive.bucket, key, str(target))
+                if not _is_parquet(target):
+                    raise ArchiveError(f"s3://{archive.bucket}/{key} is not Parquet")
                 count += 1
     return count
+
+
+def _is_parquet(path: Path) -> bool:
+    """A Parquet file starts and ends with its magic bytes."""
+    with path.open("rb") as file:
+        head = file.read(4)
+        if path.stat().st_size < 8:
+            return False
+        file.seek(-4, 2)
+        return head == PARQUET_MAGIC and file.read(4) == PARQUET_MAGIC
 
 
 def open_decision_log(connection: duckdb.DuckDBPyConnection, root: Path) -> None:
@@ -162,7 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     archive = from_arguments(parser, args)
     if archive is None:
         parser.error("--archive, --from and --to are required")
-    print(f"{archive.describe()}: {read_counts(archive).render()}")
+    try:
+        counts = read_counts(archive)
+    except ArchiveError as error:
+        parser.exit(1, f"{parser.prog}: {error}\n")
+    print(f"{archive.describe()}: {counts.render()}")
     return 0
 
 

@@ -21,7 +21,7 @@ from flink_job.decide import decision_id_sql, decision_values, kept_sql
 from flink_job.features import FEATURE_NAMES
 from local.archive import CONVERSION_FAILED, PARTITIONING_FAILED, deliver_decisions, parquet_size
 from local.aws import LocalAws
-from model_export.archive import ArchiveRange
+from model_export.archive import ArchiveError, ArchiveRange
 from model_export.decision_log import COLUMNS, arrow_schema, main, read_counts
 
 BUCKET = "archive"
@@ -163,3 +163,24 @@ def test_a_full_buffer_of_decisions_is_smaller_in_parquet_than_on_the_stream() -
     records = [json.dumps(decision(f"tx-{n}", alerted=n % 9 == 0)).encode() for n in range(300)]
     size = parquet_size(records)
     assert 0 < size < sum(len(r) for r in records)
+
+
+def test_an_object_that_is_not_parquet_is_named_not_crashed_on(
+    aws: LocalAws, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="stray")
+    deliver_decisions(s3, "stray", [json.dumps(decision("tx-1"))])
+    stray = "decisions/dt=2026-10-05/hour=12/notes.txt"
+    s3.put_object(Bucket="stray", Key=stray, Body=b"not parquet at all")
+    window = ArchiveRange("s3://stray", date(2026, 10, 5), date(2026, 10, 5))
+    with pytest.raises(ArchiveError, match=f"s3://stray/{stray} is not Parquet"):
+        read_counts(window, s3)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws.endpoint)
+    for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with pytest.raises(SystemExit) as exited:
+        main(["--archive", "s3://stray", "--from", "2026-10-05", "--to", "2026-10-05"])
+    assert exited.value.code == 1
+    assert "is not Parquet" in capsys.readouterr().err
