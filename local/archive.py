@@ -22,8 +22,8 @@ every string was refused if it held a card number), and `dt` and `hour` from eve
 Not reproduced: buffering (one delivery is one object per partition), SSE-KMS, and
 Firehose's retries. `make demo` archives the transactions stream it replayed and the data
 set's Label v1 records (the demo puts no labels on the labels stream) with
-`archive_demo`, and the decisions stream with `archive_decisions`; tests/test_archive.py
-trains from the result.
+`archive_demo`, and the decisions stream with `deliver_decisions` (`archive_decisions`
+reads a stream and delivers it whole); tests/test_archive.py trains from the result.
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ class ConversionError(ValueError):
 
 @dataclass
 class Delivery:
-    """What one delivery wrote: records per dt partition, failures per error type, keys."""
+    """What one delivery wrote: records per partition (the day; `<day>/hour=HH` in the
+    decision log), failures per error type, keys."""
 
     kind: str
     partitions: dict[str, int] = field(default_factory=dict)
@@ -205,13 +206,13 @@ def _deliver(
         rows[key].append(row)  # a partition none of whose records converts gets no object
     delivery = Delivery(kind)
     suffix = f"{STREAM_NAME.format(kind=kind)}-1-{arrival:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}"
-    for day, day_rows in sorted(rows.items()):
-        key = f"{kind}/{day}/{suffix}.parquet"
-        table = pa.Table.from_pylist(day_rows, schema=schema)
+    for path, path_rows in sorted(rows.items()):
+        key = f"{kind}/{path}/{suffix}.parquet"
+        table = pa.Table.from_pylist(path_rows, schema=schema)
         buffer = io.BytesIO()
         pq.write_table(table, buffer, compression="snappy")
         s3.put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
-        delivery.partitions[day.removeprefix("dt=")] = len(day_rows)
+        delivery.partitions[path.removeprefix("dt=")] = len(path_rows)
         delivery.keys.append(key)
     for error_type, errors in sorted(failed.items()):
         key = f"errors/{kind}/{error_type}/dt={arrival:%Y-%m-%d}/{suffix}"
