@@ -130,7 +130,7 @@ def test_the_module_plans_against_the_provider_schema(tmp_path: Path) -> None:
     output = terraform_test_module(
         tmp_path, "archive", f"-var=mask_lambda_zip={zip_path}", calls=("s3_bucket", "service_role")
     )
-    assert "3 passed, 0 failed" in output, output
+    assert "5 passed, 0 failed" in output, output
 
 
 def decision_delivery() -> dict[str, Any]:
