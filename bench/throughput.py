@@ -36,7 +36,13 @@ from flink_job.features import FEATURE_NAMES
 from flink_job.main import create_environment
 from flink_job.parsing import ArrivalRules, rowtime_sql
 from flink_job.sql import interval_sql
-from flink_job.tables import ALERT_COLUMNS, DEADLETTER_COLUMNS, arrival_rules, label_columns_sql
+from flink_job.tables import (
+    ALERT_COLUMNS,
+    DEADLETTER_COLUMNS,
+    DECISION_COLUMNS,
+    arrival_rules,
+    label_columns_sql,
+)
 from local.aws import free_port
 from local.flink_rest import FlinkRest
 
@@ -96,6 +102,7 @@ def file_tables(config: JobConfig, data: Path) -> pipeline.JobTables:
         f"'connector' = 'filesystem', 'path' = '{no_labels.resolve()}', 'format' = 'raw')",
         alerts_sink=_blackhole("alerts_sink", ALERT_COLUMNS),
         deadletter_sink=_blackhole("deadletter_sink", DEADLETTER_COLUMNS),
+        decisions_sink=_blackhole("decisions_sink", DECISION_COLUMNS),
         rules=rules,
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from contracts.alert import ALERT_V1
 from contracts.deadletter import DEADLETTER_V1
+from contracts.decision import DECISION_V1
 from contracts.fields import Contract
 from contracts.label import LABEL_V1
 from contracts.model import MODEL_MANIFEST, POINTER
@@ -15,6 +16,7 @@ CONTRACTS: tuple[Contract, ...] = (
     TRANSACTION_V1,
     LABEL_V1,
     ALERT_V1,
+    DECISION_V1,
     DEADLETTER_V1,
     MODEL_MANIFEST,
     POINTER,

@@ -33,6 +33,17 @@ HIVE_TYPES = {
     NUMBERS: "array<double>",
     NUMBERS_BY_NAME: "map<string,double>",
 }
+# A Hive type as DuckDB reads it (the local readers of the lakes: local.insights, the
+# decision log).
+HIVE_TO_DUCKDB = {
+    "string": "VARCHAR",
+    "double": "DOUBLE",
+    "bigint": "BIGINT",
+    "boolean": "BOOLEAN",
+    "array<string>": "VARCHAR[]",
+    "array<double>": "DOUBLE[]",
+    "map<string,double>": "MAP(VARCHAR, DOUBLE)",
+}
 
 
 class ContractError(ValueError):

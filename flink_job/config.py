@@ -29,6 +29,9 @@ KEYS: dict[str, str] = {
     "labels.delay_ms": "Terminal fraud risk at t uses labels of transactions before t minus this.",
     "alerts.stream": "Kinesis stream the Alert v1 records are written to.",
     "deadletter.stream": "Kinesis stream malformed events are written to, with their reason.",
+    "decisions.stream": "Kinesis stream every Decision v1 record is written to (the decision log).",
+    "decisions.sample_rate": "Share of non-alert decisions written, in (0, 1] (default 1); "
+    "alerts are always written, each record carries its weight.",
     "source.initial_position": "Where a new job starts reading: LATEST or TRIM_HORIZON.",
     "source.poll_interval_ms": "Kinesis GetRecords interval per shard, in milliseconds.",
     "sink.max_buffer_ms": "Longest time the Kinesis sinks buffer a record, in milliseconds.",
@@ -62,6 +65,8 @@ class JobConfig:
     labels_delay_ms: int
     alerts_stream: str
     deadletter_stream: str
+    decisions_stream: str
+    decisions_sample_rate: float
     source_initial_position: str
     source_poll_interval_ms: int
     sink_max_buffer_ms: int
@@ -124,6 +129,10 @@ class JobConfig:
         ):
             if value < 0:
                 raise ConfigError(f"{key} must be >= 0, got {value}")
+        if not 0.0 < self.decisions_sample_rate <= 1.0:
+            raise ConfigError(
+                f"decisions.sample_rate must be in (0, 1], got {self.decisions_sample_rate}"
+            )
         if not (math.isfinite(self.transactions_max_amount) and self.transactions_max_amount > 0):
             raise ConfigError(
                 "transactions.max_amount must be a finite number > 0, "
@@ -134,6 +143,7 @@ class JobConfig:
             ("labels.stream", self.labels_stream),
             ("alerts.stream", self.alerts_stream),
             ("deadletter.stream", self.deadletter_stream),
+            ("decisions.stream", self.decisions_stream),
             ("model.path", self.model_path),
             ("aws.region", self.aws_region),
         ):

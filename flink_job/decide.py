@@ -1,22 +1,34 @@
-"""Decide: score every transaction's features, and turn the ones at or above their model's
-threshold into Alert v1 rows (severity band, reasons, the features the model saw).
+"""Decide: score every transaction's features, record every decision as Decision v1 (the
+decision log, non-alerts sampled), and turn the ones at or above their model's threshold
+into Alert v1 rows (severity band, reasons, the features the model saw).
 
 The scoring UDF (udfs.scoring) returns one decision per row, ROW(score, threshold,
 model_version, reasons, codes); everything after it is SQL generated here from the Alert
-v1 contract (contracts.alert), field by field: a field added to the contract without an
-expression here fails `alert_insert_sql` by name.
+v1 and Decision v1 contracts (contracts.alert, contracts.decision), field by field: a field
+added to a contract without an expression here fails its insert by name. Both sinks read
+the one decided view: one scoring call per transaction feeds the alert and the decision.
 """
 
 from __future__ import annotations
 
 from contracts.alert import ALERT_ID_HEX_CHARS, ALERT_ID_PREFIX, ALERT_V1, SEVERITIES
+from contracts.decision import (
+    DECISION_ID_HEX_CHARS,
+    DECISION_ID_PREFIX,
+    DECISION_V1,
+    SAMPLE_HEX_CHARS,
+    SAMPLE_SPACE,
+    sample_bound,
+    sample_weight,
+)
 from flink_job.features import FEATURE_NAMES
-from flink_job.sql import insert_by_name, iso_sql
+from flink_job.sql import insert_by_name, iso_sql, literal_sql
 
 SCORE_FUNCTION = "score_transactions"
 # The features in one float32 binary value: one Arrow column into the scoring UDF, not 38.
 FEATURE_VECTOR_FUNCTION = ("feature_vector", "io.fraudstream.scoring.FeatureVector")
 SCORED_VIEW = "scored_transactions"
+DECIDED_VIEW = "decided_transactions"
 ALERTED_VIEW = "alerted_transactions"
 
 
@@ -31,12 +43,36 @@ def scored_sql(features: str) -> str:
     return f"SELECT *, {SCORE_FUNCTION}({feature_vector_sql()}) AS decision FROM {features}"
 
 
-def alerted_sql(scored: str = SCORED_VIEW) -> str:
-    """The scored rows whose score reaches their model's threshold."""
+def decision_id_sql() -> str:
+    """contracts.decision.decision_id in SQL, over a row's transaction_id."""
     return (
-        "SELECT *, decision.score AS score, decision.threshold AS threshold "
-        f"FROM {scored} WHERE decision.score >= decision.threshold"
+        f"SUBSTR(SHA256(CONCAT('{DECISION_ID_PREFIX}', transaction_id)), 1, "
+        f"{DECISION_ID_HEX_CHARS})"
     )
+
+
+def decided_sql(scored: str = SCORED_VIEW) -> str:
+    """Every scored row with its score, threshold, outcome (`alerted`) and `decision_id`."""
+    return (
+        "SELECT *, decision.score AS score, decision.threshold AS threshold, "
+        "decision.score >= decision.threshold AS alerted, "
+        f"{decision_id_sql()} AS decision_id FROM {scored}"
+    )
+
+
+def alerted_sql(decided: str = DECIDED_VIEW) -> str:
+    """The decided rows whose score reaches their model's threshold."""
+    return f"SELECT * FROM {decided} WHERE alerted"
+
+
+def kept_sql(sample_rate: float) -> str:
+    """contracts.decision.kept in SQL: every alert, and the non-alerts whose decision_id's
+    first hex digits are below the rate's bound (all of them at rate 1)."""
+    bound = sample_bound(sample_rate)
+    if bound >= SAMPLE_SPACE:
+        return "TRUE"
+    key = f"SUBSTR(decision_id, 1, {SAMPLE_HEX_CHARS})"
+    return f"(alerted OR {key} < '{bound:0{SAMPLE_HEX_CHARS}x}')"
 
 
 def severity_sql() -> str:
@@ -87,3 +123,42 @@ def alert_values() -> dict[str, str]:
 def alert_insert_sql(sink: str = "alerts_sink", alerted: str = ALERTED_VIEW) -> str:
     """INSERT INTO `sink` every alerted row as Alert v1, column by column by name."""
     return insert_by_name(sink, ALERT_V1, alert_values(), alerted)
+
+
+def decision_values(sample_rate: float) -> dict[str, str]:
+    """One SQL expression per Decision v1 field, over a row of the decided view."""
+    return {
+        "schema": f"'{DECISION_V1.schema}'",
+        "decision_id": "decision_id",
+        "transaction_id": "transaction_id",
+        "event_time": iso_sql("et"),
+        "card_id": "card_id",
+        "terminal_id": "terminal_id",
+        "amount": "amount",
+        "currency": "currency",
+        "merchant_category": "merchant_category",
+        "country": "country",
+        "channel": "channel",
+        "features": features_map_sql(),
+        "model_version": "decision.model_version",
+        "score": "score",
+        "threshold": "threshold",
+        "shadow_scores": "CAST(NULL AS MAP<STRING, DOUBLE>)",  # no shadow model runs yet
+        "alerted": "alerted",
+        "severity": f"CASE WHEN alerted THEN {severity_sql()} END",
+        "reasons": "decision.reasons",
+        "reason_codes": "decision.codes",
+        "late": "late",
+        "ingested_at": iso_sql("ingested_at"),
+        "decided_at": iso_sql("CURRENT_TIMESTAMP"),
+        "sample_weight": f"CASE WHEN alerted THEN {literal_sql(1.0, 'DOUBLE')} "
+        f"ELSE {literal_sql(sample_weight(False, sample_rate), 'DOUBLE')} END",
+    }
+
+
+def decision_insert_sql(
+    sample_rate: float, sink: str = "decisions_sink", decided: str = DECIDED_VIEW
+) -> str:
+    """INSERT INTO `sink` every decided row kept at `sample_rate` as Decision v1."""
+    kept = f"(SELECT * FROM {decided} WHERE {kept_sql(sample_rate)})"
+    return insert_by_name(sink, DECISION_V1, decision_values(sample_rate), kept)

@@ -1,5 +1,5 @@
 """Wire the job: parse → (dead-letter | features) → score and decide (flink_job.decide) →
-alert.
+decision log and alert.
 
 Every stage is a SQL view over the previous one, so the same views run in streaming mode
 on Kinesis and in batch mode on a file (the training path, model_export.feature_table).
@@ -19,11 +19,14 @@ from contracts.transaction import TRANSACTION_V1
 from flink_job.config import JobConfig
 from flink_job.decide import (
     ALERTED_VIEW,
+    DECIDED_VIEW,
     FEATURE_VECTOR_FUNCTION,
     SCORE_FUNCTION,
     SCORED_VIEW,
     alert_insert_sql,
     alerted_sql,
+    decided_sql,
+    decision_insert_sql,
     scored_sql,
 )
 from flink_job.features import (
@@ -52,6 +55,7 @@ from flink_job.tables import (
     alerts_sink_ddl,
     arrival_rules,
     deadletter_sink_ddl,
+    decisions_sink_ddl,
     labels_source_ddl,
     transactions_source_ddl,
 )
@@ -76,6 +80,7 @@ class JobTables:
     labels_source: str
     alerts_sink: str
     deadletter_sink: str
+    decisions_sink: str
     rules: ArrivalRules  # the bounds the transactions source's rowtime applies
 
 
@@ -85,6 +90,7 @@ def kinesis_tables(config: JobConfig) -> JobTables:
         labels_source=labels_source_ddl(config),
         alerts_sink=alerts_sink_ddl(config),
         deadletter_sink=deadletter_sink_ddl(config),
+        decisions_sink=decisions_sink_ddl(config),
         rules=arrival_rules(config),
     )
 
@@ -265,6 +271,7 @@ def build_statements(
     tables = tables or kinesis_tables(config)
     t_env.execute_sql(tables.alerts_sink)
     t_env.execute_sql(tables.deadletter_sink)
+    t_env.execute_sql(tables.decisions_sink)
     # The UDF gets what it checks models against from the job: it reads no job config.
     endpoint = config.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL") or None
     scorer = score_udf(
@@ -277,8 +284,16 @@ def build_statements(
     t_env.create_temporary_function(SCORE_FUNCTION, scorer)
     features = register_job_features(t_env, config, tables)
     _view(t_env, SCORED_VIEW, scored_sql(features))
-    _view(t_env, ALERTED_VIEW, alerted_sql(SCORED_VIEW))
-    return [alert_insert_sql("alerts_sink", ALERTED_VIEW), deadletter_insert_sql()]
+    # One planned query behind both sinks: a view over a Table holds one plan, which the
+    # two INSERTs share (with SQL views each INSERT re-plans the features and the scoring,
+    # and the planner cannot merge the copies: the job would score everything twice).
+    t_env.create_temporary_view(DECIDED_VIEW, t_env.sql_query(decided_sql(SCORED_VIEW)))
+    _view(t_env, ALERTED_VIEW, alerted_sql(DECIDED_VIEW))
+    return [
+        alert_insert_sql("alerts_sink", ALERTED_VIEW),
+        decision_insert_sql(config.decisions_sample_rate, "decisions_sink", DECIDED_VIEW),
+        deadletter_insert_sql(),
+    ]
 
 
 def deadletter_values() -> dict[str, str]:

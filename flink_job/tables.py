@@ -1,10 +1,12 @@
 """Table definitions of the job's sources and sinks: Kinesis in, Kinesis out. The sinks'
-columns are the contracts' fields (contracts.alert, contracts.deadletter), in their order."""
+columns are the contracts' fields (contracts.alert, contracts.decision,
+contracts.deadletter), in their order."""
 
 from __future__ import annotations
 
 from contracts.alert import ALERT_V1
 from contracts.deadletter import DEADLETTER_V1
+from contracts.decision import DECISION_V1
 from flink_job.config import JobConfig
 from flink_job.parsing import ArrivalRules, label_times_sql, rowtime_sql
 from flink_job.sql import EPOCH_SQL, NO_ARRIVAL_SQL, columns_ddl, interval_sql, with_sql
@@ -119,6 +121,7 @@ CREATE TABLE labels_source (
 
 ALERT_COLUMNS = columns_ddl(ALERT_V1)
 DEADLETTER_COLUMNS = columns_ddl(DEADLETTER_V1, omit=JOB_DEADLETTER_OMITS)
+DECISION_COLUMNS = columns_ddl(DECISION_V1)
 
 
 def alerts_sink_ddl(config: JobConfig) -> str:
@@ -134,4 +137,14 @@ def deadletter_sink_ddl(config: JobConfig) -> str:
 CREATE TABLE deadletter_sink ({DEADLETTER_COLUMNS}
 ) WITH (
   {with_sql(_sink_options(config, config.deadletter_stream))}
+)"""
+
+
+def decisions_sink_ddl(config: JobConfig) -> str:
+    """The decision log's stream, keyed by decision_id: a hot card's decisions spread over
+    the shards (a card's order does not matter in the log)."""
+    return f"""
+CREATE TABLE decisions_sink ({DECISION_COLUMNS}
+) PARTITIONED BY (decision_id) WITH (
+  {with_sql(_sink_options(config, config.decisions_stream))}
 )"""

@@ -14,10 +14,16 @@ Per record, in Firehose's order:
    `<kind>/dt=YYYY-MM-DD/`; failed records as JSON lines under
    `errors/<kind>/<error type>/dt=<arrival day>/`, as Firehose's error output.
 
+The decision log's delivery stream (`deliver_decisions`) is the same but for two steps: no
+transformation (a decision holds only fields of a transaction the job accepted, whose
+every string was refused if it held a card number), and `dt` and `hour` from event_time
+(`decisions/dt=YYYY-MM-DD/hour=HH/`, model_export.decision_log reads it).
+
 Not reproduced: buffering (one delivery is one object per partition), SSE-KMS, and
 Firehose's retries. `make demo` archives the transactions stream it replayed and the data
 set's Label v1 records (the demo puts no labels on the labels stream) with
-`archive_demo`; tests/test_archive.py trains from the result.
+`archive_demo`, and the decisions stream with `deliver_decisions` (`archive_decisions`
+reads a stream and delivers it whole); tests/test_archive.py trains from the result.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import io
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +44,7 @@ import pyarrow.parquet as pq
 
 from lambdas.archive_mask.handler import handler as mask_handler
 from local.aws import LocalAws, read_stream
+from model_export import decision_log
 from model_export.archive import COLUMNS, LABELS, TRANSACTIONS, arrow_schema
 from sample_data.formats import read_frame, to_jsonl
 from sample_data.labels import LABEL_COLUMNS, derive_labels
@@ -55,7 +62,8 @@ class ConversionError(ValueError):
 
 @dataclass
 class Delivery:
-    """What one delivery wrote: records per dt partition, failures per error type, keys."""
+    """What one delivery wrote: records per partition (the day; `<day>/hour=HH` in the
+    decision log), failures per error type, keys."""
 
     kind: str
     partitions: dict[str, int] = field(default_factory=dict)
@@ -98,13 +106,30 @@ def partition_day(data: bytes) -> str | None:
 
 def converted(data: bytes, kind: str) -> dict[str, Any]:
     """The record as the Glue table's columns (raises ConversionError)."""
+    columns = decision_log.COLUMNS if kind == decision_log.DECISIONS else COLUMNS[kind]
     document = json.loads(data)
-    return {name: _value(document.get(name), hive, name) for name, hive in COLUMNS[kind]}
+    return {name: _value(document.get(name), hive, name) for name, hive in columns}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _value(value: Any, hive: str, name: str) -> Any:
     if value is None:
         return None
+    if hive == "boolean":
+        if isinstance(value, bool):
+            return value
+        raise ConversionError(f"{name}: {value!r} is not a boolean")
+    if hive == "array<string>":
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        raise ConversionError(f"{name}: {value!r} is not a list of strings")
+    if hive == "map<string,double>":
+        if isinstance(value, dict) and all(_number(v) for v in value.values()):
+            return [(k, float(v)) for k, v in value.items()]
+        raise ConversionError(f"{name}: {value!r} is not an object of numbers")
     if hive == "string":
         if isinstance(value, str):
             return value
@@ -131,28 +156,63 @@ def deliver(
     """Archive `records` of `kind` (transactions or labels) into `bucket` as Firehose does."""
     if kind not in COLUMNS:
         raise ValueError(f"kind is {TRANSACTIONS} or {LABELS}, not {kind!r}")
-    arrival = now or datetime.now(UTC)
     raw = [r.encode() if isinstance(r, str) else r for r in records]
+
+    def partition(data: bytes) -> str | None:
+        day = partition_day(data)
+        return None if day is None else f"dt={day}"
+
+    return _deliver(s3, bucket, kind, masked(raw), partition, arrow_schema(kind), now)
+
+
+def decision_partition(data: bytes) -> str | None:
+    """`dt=…/hour=…` of a decision (its event time), or None where the JQ query fails."""
+    day = partition_day(data)  # the record is a JSON object with a string event_time
+    return None if day is None else decision_log.partition_key(json.loads(data)["event_time"])
+
+
+def deliver_decisions(
+    s3: Any, bucket: str, records: Iterable[bytes | str], now: datetime | None = None
+) -> Delivery:
+    """Decision v1 records into the decision log of `bucket`, as its Firehose does."""
+    raw = [r.encode() if isinstance(r, str) else r for r in records]
+    schema = decision_log.arrow_schema()
+    return _deliver(s3, bucket, decision_log.DECISIONS, raw, decision_partition, schema, now)
+
+
+def _deliver(
+    s3: Any,
+    bucket: str,
+    kind: str,
+    records: Sequence[bytes],
+    partition: Callable[[bytes], str | None],
+    schema: pa.Schema,
+    now: datetime | None,
+) -> Delivery:
+    """Partition, convert and write `records` (already transformed) as Firehose does."""
+    arrival = now or datetime.now(UTC)
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     failed: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for data in masked(raw):
-        day = partition_day(data)
-        if day is None:
+    for data in records:
+        key = partition(data)
+        if key is None:
             failed[PARTITIONING_FAILED].append(_error(data, "no event_time to partition by"))
             continue
         try:
-            rows[day].append(converted(data, kind))
+            row = converted(data, kind)
         except ConversionError as error:
             failed[CONVERSION_FAILED].append(_error(data, str(error)))
+            continue
+        rows[key].append(row)  # a partition none of whose records converts gets no object
     delivery = Delivery(kind)
     suffix = f"{STREAM_NAME.format(kind=kind)}-1-{arrival:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}"
-    for day, day_rows in sorted(rows.items()):
-        key = f"{kind}/dt={day}/{suffix}.parquet"
-        table = pa.Table.from_pylist(day_rows, schema=arrow_schema(kind))
+    for path, path_rows in sorted(rows.items()):
+        key = f"{kind}/{path}/{suffix}.parquet"
+        table = pa.Table.from_pylist(path_rows, schema=schema)
         buffer = io.BytesIO()
         pq.write_table(table, buffer, compression="snappy")
         s3.put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
-        delivery.partitions[day] = len(day_rows)
+        delivery.partitions[path.removeprefix("dt=")] = len(path_rows)
         delivery.keys.append(key)
     for error_type, errors in sorted(failed.items()):
         key = f"errors/{kind}/{error_type}/dt={arrival:%Y-%m-%d}/{suffix}"
@@ -193,3 +253,20 @@ def archive_demo(aws: LocalAws, data: Path, bucket: str = ARCHIVE_BUCKET) -> lis
     transactions = [r["Data"] for r in read_stream(aws, TRANSACTIONS)]
     labels = [r["Data"] for r in read_stream(aws, LABELS)] + demo_labels(data)
     return [deliver(s3, bucket, TRANSACTIONS, transactions), deliver(s3, bucket, LABELS, labels)]
+
+
+def parquet_size(records: Sequence[bytes]) -> int:
+    """Bytes of Decision v1 `records` as one Parquet object (Snappy), as Firehose writes a
+    full buffer of them."""
+    rows = [converted(data, decision_log.DECISIONS) for data in records]
+    buffer = io.BytesIO()
+    table = pa.Table.from_pylist(rows, schema=decision_log.arrow_schema())
+    pq.write_table(table, buffer, compression="snappy")
+    return len(buffer.getvalue())
+
+
+def archive_decisions(aws: LocalAws, stream: str, bucket: str = ARCHIVE_BUCKET) -> Delivery:
+    """Every record of the decisions stream into the local decision log."""
+    s3 = aws.client("s3")
+    ensure_bucket(s3, bucket)
+    return deliver_decisions(s3, bucket, [r["Data"] for r in read_stream(aws, stream)])

@@ -33,7 +33,13 @@ REGION = "us-east-1"
 ACCESS_KEY = "local"
 SECRET_KEY = "local"
 
-DEFAULT_STREAMS: tuple[str, ...] = ("transactions", "alerts", "transactions-dlq", "labels")
+DEFAULT_STREAMS: tuple[str, ...] = (
+    "transactions",
+    "alerts",
+    "transactions-dlq",
+    "labels",
+    "decisions",
+)
 
 
 def flink_env() -> dict[str, str]:

@@ -6,7 +6,8 @@
 4. start the Flink job (local mini-cluster, the real Kinesis connector);
 5. replay the transactions, plus a few malformed records, into Kinesis at --rate;
 6. read alerts and dead letters back, archive what the streams carried to the local S3
-   as Firehose would (local.archive), and print a summary;
+   as Firehose would (local.archive), the decision log among them, and print a summary
+   (decisions logged = transactions scored);
    then serve the analyst console and API over them (until Ctrl-C in a terminal);
 7. shut everything down — also on Ctrl-C.
 """
@@ -103,6 +104,8 @@ class Summary:
     latency: LatencySplit
     replay_rate: float
     fanout: list[str] = field(default_factory=list)
+    decisions: int = 0  # distinct decision_ids in the local decision log
+    decision_rows: int = 0  # rows delivered, redeliveries included
 
     def render(self) -> str:
         return "\n".join(
@@ -111,6 +114,9 @@ class Summary:
                 "── fraud-stream demo summary ─────────────────────────────",
                 f"transactions in        {self.sent:>8}   ({self.replay_rate:,.0f}/s offered)",
                 f"scored                 {self.scored:>8}   (Flink metric transactions_scored)",
+                f"decisions logged       {self.decisions:>8}   "
+                f"({self.decision_rows} rows in the decision log; "
+                f"{'= scored' if self.decisions == self.scored else '!= scored'})",
                 f"alerts                 {self.alerts:>8}",
                 f"dead-lettered          {self.deadlettered:>8}",
                 f"alert precision        {self.precision:>8.3f}   (vs the simulator's labels)",
@@ -214,6 +220,7 @@ def run(args: argparse.Namespace) -> Summary:
         archive_history(aws, data)
         summary = summarise(data, sent, alerts, deadletters, scored, args.latency_breakdown)
         summary.fanout = fanout
+        summary.decisions, summary.decision_rows = decision_log(aws, data)
         print(summary.render())
         # The analyst console and API over these alerts; until Ctrl-C in a terminal.
         serve_demo(aws.endpoint, fanout_config.alerts_table)
@@ -247,6 +254,39 @@ def archive_history(aws: LocalAws, data: Path) -> None:
         f"--archive s3://{ARCHIVE_BUCKET} --from {days.min()} --to {days.max()} "
         "build/model-archive"
     )
+
+
+def decision_log(aws: LocalAws, data: Path) -> tuple[int, int]:
+    """The decisions stream into the local decision log (local.archive), read back over the
+    data set's days by the de-duplicating reader: (decisions, rows delivered). Prints the
+    bytes a decision takes on the stream (JSON) and in Parquet (all in one object, as
+    Firehose's 128 MB buffers write them; the demo's own objects hold a partition-hour
+    each, a few records)."""
+    from datetime import date
+
+    from local.archive import ARCHIVE_BUCKET, deliver_decisions, ensure_bucket, parquet_size
+    from local.aws import read_stream
+    from model_export.archive import ArchiveRange
+    from model_export.decision_log import read_counts
+
+    records = [r["Data"] for r in read_stream(aws, "decisions")]
+    s3 = aws.client("s3")
+    ensure_bucket(s3, ARCHIVE_BUCKET)
+    deliver_decisions(s3, ARCHIVE_BUCKET, records)
+    if records:
+        json_bytes = sum(len(r) for r in records) / len(records)
+        parquet_bytes = parquet_size(records) / len(records)
+        print(
+            f"decision log: {json_bytes:,.0f} bytes per decision on the stream (JSON), "
+            f"{parquet_bytes:,.0f} in Parquet (Snappy, {len(records)} in one object)"
+        )
+    days = pd.read_json(data, lines=True, dtype={"event_time": str})["event_time"].str[:10]
+    window = ArchiveRange(
+        f"s3://{ARCHIVE_BUCKET}", date.fromisoformat(days.min()), date.fromisoformat(days.max())
+    )
+    counts = read_counts(window, aws.client("s3"))
+    print(f"decision log: s3://{ARCHIVE_BUCKET}/decisions/: {counts.render()}")
+    return counts.decisions, counts.copies
 
 
 def fan_out(aws: LocalAws, config: FanoutConfig, queue_url: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from flink_job.config import PROPERTIES_ENV, JobConfig, load_config, write_properties
-from local.aws import LocalAws, aws_env, free_port
+from local.aws import LocalAws, aws_env, free_port, read_stream
 from local.flink_rest import FlinkRest
 from local.replay import Record, ReplayResult, replay
 from local.stream_tail import StreamTail
@@ -207,6 +208,11 @@ class RunningPipeline:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self._process.pid, signal.SIGKILL)
         self._process.wait(timeout=30)
+
+    def decision_records(self) -> list[dict[str, Any]]:
+        """Every Decision v1 record on the decisions stream so far (read whole each time:
+        the decision log is read once a run is over, so it needs no tail of its own)."""
+        return [json.loads(r["Data"]) for r in read_stream(self.aws, self.config.decisions_stream)]
 
     def deadletter_records(self) -> list[dict[str, Any]]:
         """Dead letters without the liveness probe."""

@@ -57,3 +57,16 @@ def test_unreadable_properties_file_is_reported(tmp_path: Path) -> None:
         load_config(path)
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "absent.json")
+
+
+@pytest.mark.parametrize("rate", ["0", "-0.5", "1.5", "nan", "lots"])
+def test_a_decision_sample_rate_outside_zero_to_one_is_refused(tmp_path: Path, rate: str) -> None:
+    props = {**_local_props(), "decisions.sample_rate": rate}
+    with pytest.raises(ConfigError, match=r"decisions\.sample_rate must be"):
+        load_config(_write(tmp_path, props))
+
+
+def test_the_decision_log_keeps_every_decision_by_default() -> None:
+    config = load_config(LOCAL_PROPERTIES)
+    assert config.decisions_stream == "decisions"
+    assert config.decisions_sample_rate == 1.0

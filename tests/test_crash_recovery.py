@@ -4,7 +4,9 @@ while transactions stream in, and each time it restarts from its latest retained
 scored (it alerted: the model alerts on every transaction), every copy of its alert carries
 the features the batch engine computes over the whole history, and the fan-out's effects
 (DynamoDB item, lake object, e-mail) happen exactly once per alert although the alerts
-stream holds the replayed copies."""
+stream holds the replayed copies. The decision log holds the replayed decisions too (the
+lake is not compacted); the de-duplicating reader (model_export.decision_log), through
+which every query reads it, counts each transaction's decision once."""
 
 from __future__ import annotations
 
@@ -13,17 +15,22 @@ import json
 import random
 import threading
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from flink_job.features import FEATURE_NAMES
 from lambdas.alert_fanout.config import FanoutConfig
+from local.archive import ARCHIVE_BUCKET, archive_decisions
 from local.aws import LocalAws
 from local.lambda_poller import provision_fanout, run_fanout
 from local.replay import read_records
 from local.running import RunningPipeline, latest_checkpoint, wait_for
+from model_export.archive import ArchiveRange
+from model_export.decision_log import COPIES_VIEW, VIEW, read_log
 from model_export.feature_table import compute_features
 from tests.test_registry import write_model
 
@@ -128,6 +135,26 @@ def emails_sent(aws: LocalAws, config: FanoutConfig) -> int:
     return int(recipients) // len(config.email_to)
 
 
+def decision_log_counts(aws: LocalAws, records: list[str]) -> dict[str, tuple[int, int]]:
+    """Per transaction: its rows in the decision log's objects, and in the de-duplicating
+    view every query reads."""
+    days = sorted(json.loads(r)["event_time"][:10] for r in records)
+    window = ArchiveRange(
+        f"s3://{ARCHIVE_BUCKET}", date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+    )
+
+    def per_transaction(connection: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+        rows = connection.execute(
+            f"SELECT c.transaction_id, c.copies, coalesce(d.decisions, 0) FROM "
+            f"(SELECT transaction_id, count(*) AS copies FROM {COPIES_VIEW} GROUP BY 1) c "
+            f"LEFT JOIN (SELECT transaction_id, count(*) AS decisions FROM {VIEW} GROUP BY 1) d "
+            "USING (transaction_id)"
+        ).fetchall()
+        return {str(t): (int(copies), int(once)) for t, copies, once in rows}
+
+    return read_log(window, per_transaction, aws.client("s3"))
+
+
 def test_five_kills_lose_no_transaction_and_double_no_effect(
     tmp_path: Path, sample_path: Path
 ) -> None:
@@ -138,6 +165,8 @@ def test_five_kills_lose_no_transaction_and_double_no_effect(
     ids = [json.loads(r)["transaction_id"] for r in records]
     with LocalAws() as aws:
         alerts = run_with_crashes(tmp_path, aws, records)
+        archive_decisions(aws, "decisions")
+        logged = decision_log_counts(aws, records)
         config = fan_out(aws)
         items = stored_items(aws, config.alerts_table)
         keys = lake_keys(aws, config)
@@ -175,3 +204,10 @@ def test_five_kills_lose_no_transaction_and_double_no_effect(
     assert emails == statuses["sent"]  # one e-mail per headline alert, none twice
     headlines = [i["email_message_id"]["S"] for i in items if i["email_status"]["S"] == "sent"]
     assert len(headlines) == len(set(headlines))
+
+    # the decision log: replayed decisions in its objects, each counted once by the reader
+    assert set(logged) == set(ids)
+    delivered = sum(copies for copies, _ in logged.values())
+    assert delivered > len(ids)  # the lake holds the replayed copies ...
+    assert all(once == 1 for _, once in logged.values())  # ... every query counts one
+    print(f"decision log: {delivered} rows delivered for {len(ids)} decisions, each counted once")

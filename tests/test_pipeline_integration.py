@@ -1,18 +1,23 @@
 """The job end to end on the Flink mini-cluster, through the real Kinesis connector,
-against moto's Kinesis API on loopback: every valid transaction is scored, injected
-frauds are alerted with Alert v1 records, malformed records are dead-lettered."""
+against moto's Kinesis API on loopback: every valid transaction is scored and recorded
+once in the decision log (Decision v1), injected frauds are alerted with Alert v1 records,
+malformed records are dead-lettered; with non-alert decisions sampled, every alert is
+still recorded and the kept decisions re-weight to the whole."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from contracts.decision import DECISION_V1, decision_id, kept, sample_weight
 from flink_job.features import FEATURE_NAMES
 from local.aws import LocalAws
 from local.demo import malformed_records, mix
@@ -42,6 +47,7 @@ ALERT_FIELDS = {
     "detected_at": str,
 }
 LATE_ID = "late-copy-of-the-first"
+SAMPLE_RATE = 0.25
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
@@ -80,7 +86,10 @@ def run(trained_model: dict[str, Any], sample_path: Path) -> Iterator[dict[str, 
         wait_quiet(pipeline.alerts, quiet_s=3.0, timeout_s=60)
         wait_for(lambda: pipeline.late() >= 1, 60, "the late transaction counted")
         late = pipeline.late()
+        wait_for(lambda: len(pipeline.decision_records()) >= valid, 60, "every decision")
         yield {
+            "ids": [json.loads(r)["transaction_id"] for r in stream],
+            "decisions": pipeline.decision_records(),
             "sent": sent,
             "valid": valid,
             "scored": pipeline.scored(),
@@ -91,6 +100,27 @@ def run(trained_model: dict[str, Any], sample_path: Path) -> Iterator[dict[str, 
             "dead": pipeline.deadletter_records(),
             "threshold": trained_model["manifest"]["threshold"],
         }
+
+
+@pytest.fixture(scope="module")
+def sampled_run(trained_model: dict[str, Any], sample_path: Path) -> Iterator[dict[str, Any]]:
+    """The sample with non-alert decisions sampled at SAMPLE_RATE."""
+    stream = sorted(read_records(sample_path), key=lambda r: json.loads(r)["event_time"])
+    with (
+        LocalAws() as aws,
+        RunningPipeline(
+            aws, str(trained_model["dir"]), decisions_sample_rate=SAMPLE_RATE
+        ) as pipeline,
+    ):
+        pipeline.send(stream, rate=3_000, progress=False)
+        wait_for(lambda: pipeline.scored() >= len(stream), 180, "every transaction scored")
+        wait_quiet(pipeline.alerts, quiet_s=3.0, timeout_s=60)
+        alerts = [a.record for a in pipeline.alerts.received]
+        ids = [json.loads(r)["transaction_id"] for r in stream]
+        alerted = {a["transaction_id"] for a in alerts}
+        expected = sum(kept(decision_id(i), i in alerted, SAMPLE_RATE) for i in ids)
+        wait_for(lambda: len(pipeline.decision_records()) >= expected, 60, "the kept decisions")
+        yield {"ids": ids, "alerts": alerts, "decisions": pipeline.decision_records()}
 
 
 def test_every_valid_transaction_is_scored_exactly_once(run: dict[str, Any]) -> None:
@@ -156,7 +186,77 @@ def test_malformed_records_are_dead_lettered_with_reasons_and_nothing_else_is(
 
 
 def test_no_card_number_reaches_any_output(run: dict[str, Any]) -> None:
-    everything = json.dumps(run["alerts"]) + json.dumps(run["dead"])
+    everything = json.dumps(run["alerts"]) + json.dumps(run["dead"]) + json.dumps(run["decisions"])
     assert "4111 1111 1111 1111" not in everything
     assert "4111111111111111" not in everything
     assert any("[PAN REDACTED]" in d["payload"] for d in run["dead"])
+
+
+def test_every_valid_transaction_has_exactly_one_decision(run: dict[str, Any]) -> None:
+    decisions = run["decisions"]
+    copies = Counter(d["transaction_id"] for d in decisions)
+    assert set(copies) == set(run["ids"])  # the dead-lettered records have none
+    assert max(copies.values()) == 1
+    assert len(decisions) == run["scored"]
+
+
+def test_decisions_follow_the_decision_v1_contract_and_agree_with_the_alerts(
+    run: dict[str, Any],
+) -> None:
+    alerts = {a["transaction_id"]: a for a in run["alerts"]}
+    decisions = {d["transaction_id"]: d for d in run["decisions"]}
+    assert {t for t, d in decisions.items() if d["alerted"]} == set(alerts)
+    for transaction, decision in decisions.items():
+        assert list(decision) == list(DECISION_V1.names())
+        assert decision["schema"] == "decision.v1"
+        assert decision["decision_id"] == decision_id(transaction)
+        assert set(decision["features"]) == set(FEATURE_NAMES)
+        assert decision["alerted"] == (decision["score"] >= decision["threshold"])
+        assert decision["sample_weight"] == 1.0
+        assert decision["shadow_scores"] is None  # no shadow model runs yet
+        assert decision["decided_at"] >= decision["ingested_at"]
+        alert = alerts.get(transaction)
+        if alert is None:
+            assert decision["severity"] is None and decision["reasons"] is None
+            continue
+        for name in ("score", "threshold", "model_version", "severity", "reasons", "late"):
+            assert decision[name] == alert[name], name
+        assert decision["reason_codes"] == alert["reason_codes"]
+        assert decision["features"] == alert["features"]
+    assert decisions[LATE_ID]["late"] is True
+
+
+def test_sampled_non_alerts_are_the_ones_their_ids_choose_and_no_alert_is_dropped(
+    sampled_run: dict[str, Any],
+) -> None:
+    decisions = sampled_run["decisions"]
+    alerted = {a["transaction_id"] for a in sampled_run["alerts"]}
+    assert alerted, "the sample has alerts"
+    assert {d["transaction_id"] for d in decisions if d["alerted"]} == alerted
+    chosen = {
+        i
+        for i in sampled_run["ids"]
+        if i not in alerted and kept(decision_id(i), False, SAMPLE_RATE)
+    }
+    assert {d["transaction_id"] for d in decisions if not d["alerted"]} == chosen
+    assert len(decisions) == len(alerted) + len(chosen)  # each once
+
+
+def test_sampled_decisions_re_weight_to_every_scored_transaction(
+    sampled_run: dict[str, Any],
+) -> None:
+    decisions = sampled_run["decisions"]
+    for decision in decisions:
+        assert decision["sample_weight"] == sample_weight(decision["alerted"], SAMPLE_RATE)
+    estimate = sum(d["sample_weight"] for d in decisions)
+    non_alerts = len(sampled_run["ids"]) - sum(d["alerted"] for d in decisions)
+    kept_non_alerts = sum(not d["alerted"] for d in decisions)
+    # exactly: each kept non-alert stands for 1 / rate decisions, each alert for itself
+    assert estimate == sum(d["alerted"] for d in decisions) + kept_non_alerts / SAMPLE_RATE
+    # and the estimate is the true count within four standard deviations of the sampling
+    spread = math.sqrt(non_alerts * SAMPLE_RATE * (1 - SAMPLE_RATE)) / SAMPLE_RATE
+    assert abs(estimate - len(sampled_run["ids"])) <= 4 * spread
+    print(
+        f"sampled at {SAMPLE_RATE}: {len(decisions)} records for {len(sampled_run['ids'])} "
+        f"transactions, re-weighted {estimate:.0f}"
+    )

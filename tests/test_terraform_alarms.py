@@ -138,3 +138,23 @@ def test_each_expression_reads_only_its_own_metrics() -> None:
 def test_the_module_plans_against_the_provider_schema(tmp_path: Path) -> None:
     output = terraform_test_module(tmp_path, "monitoring")
     assert "2 passed, 0 failed" in output, output
+
+
+def test_the_decision_logs_writes_and_deliveries_are_watched() -> None:
+    ((_, throttled),) = metrics_of("decisions-write-throttled").items()
+    assert (throttled["namespace"], throttled["name"]) == (
+        "AWS/Kinesis",
+        "WriteProvisionedThroughputExceeded",
+    )
+    assert throttled["dimensions"] == {"StreamName": "${var.decisions_stream_name}"}
+    ((_, delivered),) = metrics_of("decision-log-delivery").items()
+    assert (delivered["namespace"], delivered["name"]) == ("AWS/Firehose", "DeliveryToS3.Success")
+    assert delivered["dimensions"] == {
+        "DeliveryStreamName": "${var.decision_log_delivery_stream_name}"
+    }
+    assert alarms()["decision-log-delivery"]["comparison"] == "LessThanThreshold"
+    call = named(MODULES.parent, "module")["monitoring"]
+    assert call["decisions_stream_name"] == '${module.streams.names["decisions"]}'
+    assert call["decision_log_delivery_stream_name"] == (
+        "${module.archive.decisions_delivery_stream_name}"
+    )

@@ -11,9 +11,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+from contracts.decision import DECISION_V1
 from contracts.label import LABEL_V1
 from contracts.transaction import TRANSACTION_V1
 from infra.package import ARCHIVE_MASK_ZIP, build_archive_mask_zip
+from model_export import decision_log
+from model_export.decision_log import DECISIONS
 from tests.test_terraform_checks import terraform_test_module
 from tests.test_terraform_wiring import MODULES, ROOT, TERRAFORM, blocks, defaults, named
 
@@ -117,7 +120,7 @@ def test_the_bucket_is_the_projects_encrypted_bucket_with_lifecycle_rules() -> N
     assert {"ReadStreams", "WriteArchive", "ReadTableSchemas", "MaskCardNumbers", "UseKey"} <= sids
     glue = next(s for s in firehose_policy["statement"] if s["sid"] == "ReadTableSchemas")
     tables = {re.sub(r".*/", "", r) for r in glue["resources"] if ":table/" in r}
-    assert tables == set(CONTRACTS)
+    assert tables == {*CONTRACTS, DECISIONS}
 
 
 def test_the_module_plans_against_the_provider_schema(tmp_path: Path) -> None:
@@ -127,4 +130,64 @@ def test_the_module_plans_against_the_provider_schema(tmp_path: Path) -> None:
     output = terraform_test_module(
         tmp_path, "archive", f"-var=mask_lambda_zip={zip_path}", calls=("s3_bucket", "service_role")
     )
-    assert "3 passed, 0 failed" in output, output
+    assert "5 passed, 0 failed" in output, output
+
+
+def decision_delivery() -> dict[str, Any]:
+    stream = resources()["aws_kinesis_firehose_delivery_stream.decisions"]
+    configuration: dict[str, Any] = stream["extended_s3_configuration"][0]
+    return configuration
+
+
+def test_the_decision_logs_glue_table_is_decision_v1() -> None:
+    columns = named(ARCHIVE, "locals")["decision_columns"]
+    expected = [{"name": name, "type": kind} for name, kind in DECISION_V1.hive_columns()]
+    assert columns == expected, "infra/terraform/modules/archive/main.tf locals.decision_columns"
+    assert [(c["name"], c["type"]) for c in columns] == list(decision_log.COLUMNS)
+    table = resources()["aws_glue_catalog_table.decisions"]
+    (columns_block,) = table["storage_descriptor"][0]["dynamic"]
+    assert columns_block["columns"]["for_each"] == "${local.decision_columns}"
+    keys = [key["name"] for key in table["partition_keys"]]
+    assert tuple(keys) == decision_log.PARTITION_COLUMNS
+
+
+def test_the_decision_log_is_written_where_its_table_projects_and_the_reader_reads() -> None:
+    table = resources()["aws_glue_catalog_table.decisions"]
+    template = table["parameters"]["storage.location.template"]
+    assert template.endswith("${local.decisions_prefix}dt=$${dt}/hour=$${hour}/")
+    assert named(ARCHIVE, "locals")["decisions_prefix"] == f"{DECISIONS}/"
+    prefix = decision_delivery()["prefix"]
+    assert prefix == (
+        "${local.decisions_prefix}dt=!{partitionKeyFromQuery:dt}/"
+        "hour=!{partitionKeyFromQuery:hour}/"
+    )
+    (extract,) = decision_delivery()["processing_configuration"][0]["processors"]
+    assert extract["type"] == "MetadataExtraction"  # no masking Lambda: see decisions.tf
+    query = parameters(extract)["MetadataExtractionQuery"]
+    assert query == "{dt: .event_time[0:10], hour: .event_time[11:13]}"
+    # the reader's partition of an event time is the JQ query's
+    assert decision_log.partition_key("2026-10-05T07:30:00.000Z") == "dt=2026-10-05/hour=07"
+    assert table["parameters"]["projection.hour.digits"] == "2"
+
+
+def test_the_decision_log_is_parquet_encrypted_and_fed_by_the_jobs_decisions_stream() -> None:
+    stream = resources()["aws_kinesis_firehose_delivery_stream.decisions"]
+    source = stream["kinesis_source_configuration"][0]
+    assert source["kinesis_stream_arn"] == "${var.decisions_stream_arn}"
+    conversion = decision_delivery()["data_format_conversion_configuration"][0]
+    assert "parquet_ser_de" in conversion["output_format_configuration"][0]["serializer"][0]
+    schema = conversion["schema_configuration"][0]
+    assert schema["table_name"] == "${aws_glue_catalog_table.decisions.name}"
+    assert decision_delivery()["kms_key_arn"] == "${var.kms_key_arn}"
+    call = named(TERRAFORM, "module")["archive"]
+    assert call["decisions_stream_arn"] == '${module.streams.arns["decisions"]}'
+    firehose_policy = blocks(ARCHIVE, "data")["aws_iam_policy_document.firehose"]
+    reads = next(s for s in firehose_policy["statement"] if s["sid"] == "ReadStreams")
+    assert "${var.decisions_stream_arn}" in reads["resources"]
+
+
+def test_the_job_may_write_the_decisions_stream() -> None:
+    iam = blocks(MODULES / "flink_app", "data")["aws_iam_policy_document.this"]
+    writes = next(s for s in iam["statement"] if s["sid"] == "WriteOutputStreams")
+    assert "kinesis:PutRecords" in writes["actions"]
+    assert "${var.decisions_stream_arn}" in writes["resources"]

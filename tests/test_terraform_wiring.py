@@ -175,7 +175,7 @@ def evaluated_job_properties() -> dict[str, str]:
     values = {k: v for k, v in defaults(MODULES / "flink_app").items() if v is not None}
     values |= {
         f"{kind}_stream_name": kind.replace("deadletter", "transactions-dlq")
-        for kind in ("transactions", "labels", "alerts", "deadletter")
+        for kind in ("transactions", "labels", "alerts", "deadletter", "decisions")
     }
     values["artifacts_bucket_name"] = "fraud-stream-artifacts-abc123"
 
@@ -238,6 +238,7 @@ def test_job_reads_the_streams_terraform_creates() -> None:
         ("labels.stream", "labels"),
         ("alerts.stream", "alerts"),
         ("deadletter.stream", "deadletter"),
+        ("decisions.stream", "decisions"),
     ):
         variable = f"{role}_stream_name"
         assert properties[key] == f"${{var.{variable}}}", key

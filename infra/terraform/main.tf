@@ -17,6 +17,7 @@ locals {
     labels       = "${var.stream_name_prefix}labels"
     alerts       = "${var.stream_name_prefix}alerts"
     deadletter   = "${var.stream_name_prefix}transactions-dlq"
+    decisions    = "${var.stream_name_prefix}decisions"
   }
 }
 
@@ -120,6 +121,9 @@ module "flink_app" {
   alerts_stream_arn        = module.streams.arns["alerts"]
   deadletter_stream_name   = module.streams.names["deadletter"]
   deadletter_stream_arn    = module.streams.arns["deadletter"]
+  decisions_stream_name    = module.streams.names["decisions"]
+  decisions_stream_arn     = module.streams.arns["decisions"]
+  decisions_sample_rate    = var.decisions_sample_rate
 
   source_initial_position           = var.source_initial_position
   watermark_max_out_of_orderness_ms = var.watermark_max_out_of_orderness_ms
@@ -207,14 +211,15 @@ module "archive" {
     transactions = module.streams.arns["transactions"]
     labels       = module.streams.arns["labels"]
   }
-  database_name      = module.analytics.database_name
-  kms_key_arn        = module.kms.key_arn
-  access_log_bucket  = module.access_logs_bucket.name
-  mask_lambda_zip    = var.archive_mask_zip
-  lambda_runtime     = var.lambda_runtime
-  retention_days     = var.archive_retention_days
-  log_retention_days = var.log_retention_days
-  force_destroy      = var.force_destroy
+  decisions_stream_arn = module.streams.arns["decisions"]
+  database_name        = module.analytics.database_name
+  kms_key_arn          = module.kms.key_arn
+  access_log_bucket    = module.access_logs_bucket.name
+  mask_lambda_zip      = var.archive_mask_zip
+  lambda_runtime       = var.lambda_runtime
+  retention_days       = var.archive_retention_days
+  log_retention_days   = var.log_retention_days
+  force_destroy        = var.force_destroy
 }
 
 # ---- Analyst API and console ------------------------------------------------------
@@ -248,13 +253,15 @@ module "api" {
 module "monitoring" {
   source = "./modules/monitoring"
 
-  name                     = local.name
-  flink_application_name   = module.flink_app.application_name
-  job_expected_running     = var.start_application
-  transactions_stream_name = module.streams.names["transactions"]
-  alerts_stream_name       = module.streams.names["alerts"]
-  deadletter_stream_name   = module.streams.names["deadletter"]
-  fanout_queue_name        = module.alert_fanout.on_failure_queue_name
+  name                              = local.name
+  flink_application_name            = module.flink_app.application_name
+  job_expected_running              = var.start_application
+  transactions_stream_name          = module.streams.names["transactions"]
+  alerts_stream_name                = module.streams.names["alerts"]
+  deadletter_stream_name            = module.streams.names["deadletter"]
+  decisions_stream_name             = module.streams.names["decisions"]
+  decision_log_delivery_stream_name = module.archive.decisions_delivery_stream_name
+  fanout_queue_name                 = module.alert_fanout.on_failure_queue_name
   lambda_function_names = {
     fanout = module.alert_fanout.function_names["fanout"]
     flush  = module.alert_fanout.function_names["flush"]

@@ -83,7 +83,7 @@ variable "lambda_runtime" {
 
 variable "stream_name_prefix" {
   type        = string
-  description = "Prefix of the Kinesis stream names (transactions, labels, alerts, transactions-dlq), e.g. \"dev-\"."
+  description = "Prefix of the Kinesis stream names (transactions, labels, alerts, transactions-dlq, decisions), e.g. \"dev-\"."
   default     = ""
 }
 
@@ -135,6 +135,17 @@ variable "watermark_max_out_of_orderness_ms" {
   type        = number
   description = "Event-time lateness bound of the job, in milliseconds (later transactions are scored alone, flagged late)."
   default     = 300000
+}
+
+variable "decisions_sample_rate" {
+  type        = number
+  description = "Share of non-alert decisions the job writes to the decision log, in (0, 1]; alerts are always written, each record carries its weight (decisions.sample_rate)."
+  default     = 1.0
+
+  validation {
+    condition     = var.decisions_sample_rate > 0 && var.decisions_sample_rate <= 1
+    error_message = "decisions_sample_rate must be in (0, 1]."
+  }
 }
 
 variable "flink_parallelism" {

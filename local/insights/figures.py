@@ -14,6 +14,7 @@ from string import Template
 from typing import Literal
 
 from contracts.alert import ALERT_V1
+from contracts.fields import HIVE_TO_DUCKDB as HIVE_TO_DUCKDB  # re-exported: the lake's reader
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES_DIR = ROOT / "infra" / "terraform" / "modules" / "analytics" / "figures"
@@ -25,14 +26,6 @@ LAKE_COLUMNS: tuple[tuple[str, str], ...] = ALERT_V1.hive_columns()
 # The table's partition keys, from the object keys (dt=YYYY-MM-DD/hour=HH/), as strings.
 PARTITION_COLUMNS: tuple[str, ...] = ("dt", "hour")
 
-HIVE_TO_DUCKDB = {
-    "string": "VARCHAR",
-    "double": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "array<string>": "VARCHAR[]",
-    "array<double>": "DOUBLE[]",
-    "map<string,double>": "MAP(VARCHAR, DOUBLE)",
-}
 
 Chart = Literal["line", "bar", "table"]
 

@@ -59,8 +59,13 @@ run "example_variables_plan" {
   command = plan
 
   assert {
-    condition     = toset(keys(output.stream_names)) == toset(["transactions", "labels", "alerts", "deadletter"])
-    error_message = "the four streams"
+    condition     = toset(keys(output.stream_names)) == toset(["transactions", "labels", "alerts", "deadletter", "decisions"])
+    error_message = "the five streams"
+  }
+
+  assert {
+    condition     = output.flink_job_properties["decisions.stream"] == output.stream_names["decisions"] && output.flink_job_properties["decisions.sample_rate"] == "1"
+    error_message = "the job writes every decision to the decisions stream Terraform creates"
   }
 
   assert {

@@ -14,7 +14,7 @@ data "aws_iam_policy_document" "firehose" {
       "kinesis:GetShardIterator",
       "kinesis:ListShards",
     ]
-    resources = [var.stream_arns["transactions"], var.stream_arns["labels"]]
+    resources = [var.stream_arns["transactions"], var.stream_arns["labels"], var.decisions_stream_arn]
   }
 
   statement {
@@ -38,6 +38,7 @@ data "aws_iam_policy_document" "firehose" {
       "${local.glue_arn_prefix}:database/${var.database_name}",
       "${local.glue_arn_prefix}:table/${var.database_name}/transactions",
       "${local.glue_arn_prefix}:table/${var.database_name}/labels",
+      "${local.glue_arn_prefix}:table/${var.database_name}/decisions",
     ]
   }
 

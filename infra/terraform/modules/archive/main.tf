@@ -5,6 +5,9 @@
 # job, so the archive has every record the streams carried, accepted or not, and needs no
 # change to the job; a transformation Lambda masks card numbers first (lambdas/archive_mask).
 #
+# The decision log (decisions.tf) lives in the same bucket: every Decision v1 the job wrote
+# to the `decisions` stream, by the day and hour of the transaction's event time.
+#
 # Layout: s3://<bucket>/transactions/dt=YYYY-MM-DD/*.parquet and
 #         s3://<bucket>/labels/dt=YYYY-MM-DD/*.parquet (labels by their transaction's day,
 #         so the labels of a date range of transactions are the same partitions);
@@ -44,6 +47,35 @@ locals {
     ]
   }
   prefixes = { for kind in keys(local.columns) : kind => "${kind}/" }
+
+  # Decision v1 (contracts/decision.py; tests/test_terraform_archive.py) as Hive types.
+  decision_columns = [
+    { name = "schema", type = "string" },
+    { name = "decision_id", type = "string" },
+    { name = "transaction_id", type = "string" },
+    { name = "event_time", type = "string" },
+    { name = "card_id", type = "string" },
+    { name = "terminal_id", type = "string" },
+    { name = "amount", type = "double" },
+    { name = "currency", type = "string" },
+    { name = "merchant_category", type = "string" },
+    { name = "country", type = "string" },
+    { name = "channel", type = "string" },
+    { name = "features", type = "map<string,double>" },
+    { name = "model_version", type = "string" },
+    { name = "score", type = "double" },
+    { name = "threshold", type = "double" },
+    { name = "shadow_scores", type = "map<string,double>" },
+    { name = "alerted", type = "boolean" },
+    { name = "severity", type = "string" },
+    { name = "reasons", type = "array<string>" },
+    { name = "reason_codes", type = "array<string>" },
+    { name = "late", type = "boolean" },
+    { name = "ingested_at", type = "string" },
+    { name = "decided_at", type = "string" },
+    { name = "sample_weight", type = "double" },
+  ]
+  decisions_prefix = "decisions/"
 }
 
 module "bucket" {

@@ -27,3 +27,13 @@ output "bucket_arn" {
   description = "ARN of the archive bucket (for the roles that train from it, e.g. SageMaker's)."
   value       = module.bucket.arn
 }
+
+output "decisions_uri" {
+  description = "s3:// prefix of the decision log (dt=YYYY-MM-DD/hour=HH/ partitions below it)."
+  value       = "s3://${module.bucket.name}/${local.decisions_prefix}"
+}
+
+output "decisions_delivery_stream_name" {
+  description = "Firehose delivery stream of the decision log (its DeliveryToS3 metrics are the log's delivery figures)."
+  value       = aws_kinesis_firehose_delivery_stream.decisions.name
+}

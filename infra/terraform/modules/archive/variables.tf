@@ -18,6 +18,22 @@ variable "stream_arns" {
   }
 }
 
+variable "decisions_stream_arn" {
+  type        = string
+  description = "ARN of the Kinesis stream the job writes Decision v1 records to (the decision log)."
+}
+
+variable "decisions_buffering_interval_s" {
+  type        = number
+  description = "Longest time Firehose buffers decisions before writing a Parquet object (60-900 s): how stale the decision log may be."
+  default     = 300
+
+  validation {
+    condition     = var.decisions_buffering_interval_s >= 60 && var.decisions_buffering_interval_s <= 900
+    error_message = "decisions_buffering_interval_s must be between 60 and 900."
+  }
+}
+
 variable "database_name" {
   type        = string
   description = "Glue database that gets the transactions and labels tables (the alerts lake's)."

@@ -35,7 +35,7 @@ data "aws_iam_policy_document" "this" {
   }
 
   statement {
-    sid = "WriteAlertAndDeadLetterStreams"
+    sid = "WriteOutputStreams"
     actions = [
       "kinesis:DescribeStream",
       "kinesis:DescribeStreamSummary",
@@ -43,7 +43,7 @@ data "aws_iam_policy_document" "this" {
       "kinesis:PutRecord",
       "kinesis:PutRecords",
     ]
-    resources = [var.alerts_stream_arn, var.deadletter_stream_arn]
+    resources = [var.alerts_stream_arn, var.deadletter_stream_arn, var.decisions_stream_arn]
   }
 
   statement {

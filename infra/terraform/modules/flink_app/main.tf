@@ -14,6 +14,8 @@ locals {
     "labels.delay_ms"                   = tostring(var.labels_delay_ms)
     "alerts.stream"                     = var.alerts_stream_name
     "deadletter.stream"                 = var.deadletter_stream_name
+    "decisions.stream"                  = var.decisions_stream_name
+    "decisions.sample_rate"             = tostring(var.decisions_sample_rate)
     "source.initial_position"           = var.source_initial_position
     "source.poll_interval_ms"           = tostring(var.source_poll_interval_ms)
     "sink.max_buffer_ms"                = tostring(var.sink_max_buffer_ms)

@@ -85,6 +85,27 @@ variable "deadletter_stream_arn" {
   description = "ARN of the dead-letter stream."
 }
 
+variable "decisions_stream_name" {
+  type        = string
+  description = "Kinesis stream the job writes every Decision v1 record to (the decision log)."
+}
+
+variable "decisions_stream_arn" {
+  type        = string
+  description = "ARN of the decisions stream (write access)."
+}
+
+variable "decisions_sample_rate" {
+  type        = number
+  description = "Share of non-alert decisions written to the decision log, in (0, 1]; alerts are always written."
+  default     = 1.0
+
+  validation {
+    condition     = var.decisions_sample_rate > 0 && var.decisions_sample_rate <= 1
+    error_message = "decisions_sample_rate must be in (0, 1]."
+  }
+}
+
 variable "source_initial_position" {
   type        = string
   description = "Where a job without state starts reading: LATEST or TRIM_HORIZON."

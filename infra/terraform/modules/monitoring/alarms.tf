@@ -100,6 +100,32 @@ locals {
   }
 
   stream_alarms = {
+    "decisions-write-throttled" = {
+      description        = "The job's writes to ${var.decisions_stream_name} (the decision log) were throttled in the last 5 minutes: the sink retries, and once its buffer is full scoring is back-pressured."
+      metrics            = { throttled = { namespace = "AWS/Kinesis", name = "WriteProvisionedThroughputExceeded", dimensions = { StreamName = var.decisions_stream_name }, stat = "Sum" } }
+      expression         = null
+      period             = 300
+      evaluation_periods = 1
+      datapoints         = 1
+      comparison         = "GreaterThanThreshold"
+      threshold          = 0
+      missing            = "notBreaching"
+      notify_ok          = true
+      enabled            = true
+    }
+    "decision-log-delivery" = {
+      description        = "Firehose ${var.decision_log_delivery_stream_name} failed to deliver some of the decision log to S3 in 5 minutes (it retries; what still fails lands under errors/decisions/)."
+      metrics            = { delivered = { namespace = "AWS/Firehose", name = "DeliveryToS3.Success", dimensions = { DeliveryStreamName = var.decision_log_delivery_stream_name }, stat = "Minimum" } }
+      expression         = null
+      period             = 300
+      evaluation_periods = 1
+      datapoints         = 1
+      comparison         = "LessThanThreshold"
+      threshold          = 1
+      missing            = "notBreaching"
+      notify_ok          = true
+      enabled            = true
+    }
     "source-iterator-age" = {
       description        = "The job reads ${var.transactions_stream_name} more than ${var.iterator_age_threshold_ms} ms behind: alerts are late."
       metrics            = { age = { namespace = "AWS/Kinesis", name = "GetRecords.IteratorAgeMilliseconds", dimensions = { StreamName = var.transactions_stream_name }, stat = "Maximum" } }

@@ -29,6 +29,16 @@ variable "deadletter_stream_name" {
   description = "Dead-letter stream whose incoming records are watched."
 }
 
+variable "decisions_stream_name" {
+  type        = string
+  description = "The decision log's stream, whose throttled writes are watched."
+}
+
+variable "decision_log_delivery_stream_name" {
+  type        = string
+  description = "The decision log's Firehose delivery stream, whose failed deliveries to S3 are watched."
+}
+
 variable "fanout_queue_name" {
   type        = string
   description = "On-failure SQS queue of the fan-out whose depth is watched."

@@ -1,4 +1,5 @@
-# The Kinesis data streams: transactions in, labels in, alerts out, dead letters out.
+# The Kinesis data streams: transactions in, labels in, alerts out, dead letters out,
+# decisions out (the decision log, delivered to S3 by the archive module).
 
 resource "aws_kinesis_stream" "this" {
   for_each = var.stream_names

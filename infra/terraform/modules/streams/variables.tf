@@ -1,10 +1,10 @@
 variable "stream_names" {
   type        = map(string)
-  description = "Stream name by role: transactions, labels, alerts, deadletter."
+  description = "Stream name by role: transactions, labels, alerts, deadletter, decisions."
 
   validation {
-    condition     = toset(keys(var.stream_names)) == toset(["transactions", "labels", "alerts", "deadletter"])
-    error_message = "stream_names must have exactly the roles transactions, labels, alerts and deadletter."
+    condition     = toset(keys(var.stream_names)) == toset(["transactions", "labels", "alerts", "deadletter", "decisions"])
+    error_message = "stream_names must have exactly the roles transactions, labels, alerts, deadletter and decisions."
   }
 }
 

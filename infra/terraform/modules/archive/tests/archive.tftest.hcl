@@ -22,6 +22,7 @@ variables {
     transactions = "arn:aws:kinesis:us-east-1:111111111111:stream/transactions"
     labels       = "arn:aws:kinesis:us-east-1:111111111111:stream/labels"
   }
+  decisions_stream_arn = "arn:aws:kinesis:us-east-1:111111111111:stream/decisions"
 }
 
 # The project's bucket module is planned by the root's tests; here its name is fixed so
@@ -61,6 +62,40 @@ run "each_stream_is_archived_as_parquet_by_day_of_event_time" {
     condition     = length(aws_glue_catalog_table.archive["labels"].storage_descriptor[0].columns) == 7
     error_message = "Label v1 has seven fields"
   }
+}
+
+run "the_decision_log_is_parquet_by_day_and_hour_of_event_time" {
+  command = plan
+
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.decisions.kinesis_source_configuration[0].kinesis_stream_arn == var.decisions_stream_arn
+    error_message = "the decisions stream feeds the decision log"
+  }
+
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.decisions.extended_s3_configuration[0].prefix == "decisions/dt=!{partitionKeyFromQuery:dt}/hour=!{partitionKeyFromQuery:hour}/"
+    error_message = "decisions land in decisions/dt=YYYY-MM-DD/hour=HH/"
+  }
+
+  assert {
+    condition     = aws_glue_catalog_table.decisions.parameters["storage.location.template"] == "s3://fraud-archive-test/decisions/dt=$${dt}/hour=$${hour}/"
+    error_message = "the table projects the partitions Firehose writes"
+  }
+
+  assert {
+    condition     = length(aws_glue_catalog_table.decisions.storage_descriptor[0].columns) == 24
+    error_message = "Decision v1 has 24 fields"
+  }
+}
+
+run "a_decision_log_buffer_outside_firehoses_range_is_refused" {
+  command = plan
+
+  variables {
+    decisions_buffering_interval_s = 30
+  }
+
+  expect_failures = [var.decisions_buffering_interval_s]
 }
 
 run "streams_other_than_transactions_and_labels_are_refused" {

@@ -4,22 +4,24 @@
 mock_provider "aws" {}
 
 variables {
-  name                     = "fraud-test"
-  flink_application_name   = "fraud-test-app"
-  transactions_stream_name = "transactions"
-  alerts_stream_name       = "alerts"
-  deadletter_stream_name   = "transactions-dlq"
-  fanout_queue_name        = "fanout-failures"
-  lambda_function_names    = { fanout = "fanout-fn", flush = "flush-fn", api = null }
-  kms_key_arn              = "arn:aws:kms:us-east-1:111111111111:key/test"
+  name                              = "fraud-test"
+  flink_application_name            = "fraud-test-app"
+  transactions_stream_name          = "transactions"
+  alerts_stream_name                = "alerts"
+  deadletter_stream_name            = "transactions-dlq"
+  decisions_stream_name             = "decisions"
+  decision_log_delivery_stream_name = "fraud-test-decisions"
+  fanout_queue_name                 = "fanout-failures"
+  lambda_function_names             = { fanout = "fanout-fn", flush = "flush-fn", api = null }
+  kms_key_arn                       = "arn:aws:kms:us-east-1:111111111111:key/test"
 }
 
 run "every_alarm_plans_from_the_one_map" {
   command = plan
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.this) == 15
-    error_message = "6 job, 5 stream and queue, 2 x 2 Lambda alarms expected (api is null)"
+    condition     = length(aws_cloudwatch_metric_alarm.this) == 17
+    error_message = "6 job, 7 stream, delivery and queue, 2 x 2 Lambda alarms expected (api is null)"
   }
 
   assert {
