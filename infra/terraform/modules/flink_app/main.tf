@@ -118,8 +118,12 @@ resource "aws_kinesisanalyticsv2_application" "this" {
       application_restore_configuration {
         application_restore_type = "RESTORE_FROM_LATEST_SNAPSHOT"
       }
+      # An update that reshapes the job graph (a new sink) gives the Kinesis sinks new
+      # operator ids; their buffers (sink.max_buffer_ms of records) are then left behind.
+      # tests/test_savepoint_compatibility.py holds every other state (sources, aggregates)
+      # to be restored: docs/deployment.md, "Upgrading the job without losing state".
       flink_run_configuration {
-        allow_non_restored_state = false
+        allow_non_restored_state = true
       }
     }
   }
