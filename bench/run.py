@@ -28,13 +28,6 @@ from typing import Any
 
 from local.aws import flink_env
 
-os.environ.update(flink_env())  # before the first PyFlink call: the JVM inherits it
-# Python thread mode runs the UDFs in an interpreter embedded in the JVM (pemja), which
-# sees the virtualenv's packages and ours only through PYTHONPATH.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [*site.getsitepackages(), str(Path(__file__).resolve().parent.parent)]
-)
-
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "bench"
 
@@ -340,7 +333,19 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def bench_environment() -> None:
+    """The process environment `make bench` runs in, set by its entry point (never on import:
+    a test importing this module must not hand PYTHONPATH to every later subprocess)."""
+    os.environ.update(flink_env())  # before the first PyFlink call: the JVM inherits it
+    # Python thread mode runs the UDFs in an interpreter embedded in the JVM (pemja), which
+    # sees the virtualenv's packages and ours only through PYTHONPATH.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [*site.getsitepackages(), str(Path(__file__).resolve().parent.parent)]
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
+    bench_environment()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--customers", type=int, default=3000)
