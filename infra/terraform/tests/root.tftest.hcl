@@ -48,7 +48,7 @@ variables {
   email_from              = "fraud-alerts@example.com"
   email_to                = ["fraud-analysts@example.com"]
   email_min_severity      = "high"
-  extra_callback_urls     = ["http://localhost:5173"]
+  extra_callback_urls     = []
   alarm_emails            = ["platform-oncall@example.com"]
   enable_quicksight       = false
   force_destroy           = false

@@ -59,8 +59,8 @@ run "each_stream_is_archived_as_parquet_by_day_of_event_time" {
   }
 
   assert {
-    condition     = length(aws_glue_catalog_table.archive["labels"].storage_descriptor[0].columns) == 7
-    error_message = "Label v1 has seven fields"
+    condition     = length(aws_glue_catalog_table.archive["labels"].storage_descriptor[0].columns) == 9
+    error_message = "Label v1 has nine fields"
   }
 }
 
