@@ -23,8 +23,8 @@ variable "lambda_runtime" {
 
 variable "reserved_concurrency" {
   type        = number
-  description = "Reserved concurrency of the API function."
-  default     = 10
+  description = "Reserved concurrency of the API function; null reserves none."
+  default     = null
 }
 
 variable "alerts_table_name" {
