@@ -53,6 +53,11 @@ output "alerts_lake_bucket" {
   value       = module.buckets["alerts-lake"].name
 }
 
+output "alerts_lake_prefix" {
+  description = "Key prefix of the alerts in the lake bucket (the fan-out's ALERTS_PREFIX)."
+  value       = var.lake_prefix
+}
+
 output "alerts_table" {
   description = "DynamoDB alert table."
   value       = module.alert_fanout.alerts_table_name
