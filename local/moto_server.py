@@ -13,6 +13,14 @@ and one record would overwrite the other, or be inserted out of order and skippe
 reader; here puts and reads of a shard take one lock. The server also lists moto's service
 folders once instead of on every request, and does not log every request. Requests,
 responses and errors stay moto's.
+
+Managed Service for Apache Flink (Kinesis Analytics v2) as moto 5.2.5 serves it answers
+CreateApplication and DescribeApplication only, in a shape AWS's SDKs refuse: timestamps as
+ISO text where the API has epoch seconds, an application STARTING forever where a new
+one is READY, and a server error for an unknown one. Here an application is READY,
+timestamps are epoch seconds, an unknown one is ResourceNotFoundException, and
+DeleteApplication exists: what `terraform apply` and `terraform destroy` of
+infra/terraform need (tests/test_terraform_moto.py).
 """
 
 from __future__ import annotations
@@ -23,10 +31,14 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from moto import backends
+from moto.core.exceptions import JsonRESTError
 from moto.kinesis.models import Shard
+from moto.kinesisanalyticsv2.models import Application, KinesisAnalyticsV2Backend
+from moto.kinesisanalyticsv2.responses import KinesisAnalyticsV2Response
 from moto.server import main
 
 
@@ -82,12 +94,60 @@ def get_max_sequence_number(shard: Any) -> int:
 _list_of_moto_modules = backends.list_of_moto_modules
 moto_modules = functools.cache(lambda: tuple(_list_of_moto_modules()))
 
+
+class ApplicationNotFoundError(JsonRESTError):
+    def __init__(self, name: str) -> None:
+        super().__init__("ResourceNotFoundException", f"Application {name} not found")
+
+
+_moto_application_init = Application.__init__
+_moto_describe_application = KinesisAnalyticsV2Backend.describe_application
+_moto_create_application = KinesisAnalyticsV2Backend.create_application
+
+
+def _epoch_times(detail: dict[str, Any]) -> dict[str, Any]:
+    for key in ("CreateTimestamp", "LastUpdateTimestamp", "ApplicationVersionCreateTimestamp"):
+        value = detail.get(key)
+        if isinstance(value, str):
+            detail[key] = datetime.fromisoformat(value).timestamp()
+    return detail
+
+
+def application_init(app: Any, *args: Any, **kwargs: Any) -> None:
+    _moto_application_init(app, *args, **kwargs)
+    app.application_status = "READY"  # created, not started: what AWS reports
+
+
+def create_application(backend: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    return _epoch_times(_moto_create_application(backend, *args, **kwargs))
+
+
+def describe_application(backend: Any, application_name: str) -> dict[str, Any]:
+    if application_name not in backend.applications:
+        raise ApplicationNotFoundError(application_name)
+    return _epoch_times(_moto_describe_application(backend, application_name))
+
+
+def delete_application(response: Any) -> str:
+    name = response._get_param("ApplicationName")
+    backend = response.kinesisanalyticsv2_backend
+    app = backend.applications.pop(name, None)
+    if app is None:
+        raise ApplicationNotFoundError(name)
+    backend.tagger.delete_all_tags_for_resource(app.application_arn)
+    return "{}"
+
+
 # methods and a function replaced on purpose
 setattr(Shard, "put_record", put_record)  # noqa: B010
 setattr(Shard, "get_records", get_records)  # noqa: B010
 setattr(Shard, "get_min_sequence_number", get_min_sequence_number)  # noqa: B010
 setattr(Shard, "get_max_sequence_number", get_max_sequence_number)  # noqa: B010
 setattr(backends, "list_of_moto_modules", moto_modules)  # noqa: B010
+setattr(Application, "__init__", application_init)  # noqa: B010
+setattr(KinesisAnalyticsV2Backend, "create_application", create_application)  # noqa: B010
+setattr(KinesisAnalyticsV2Backend, "describe_application", describe_application)  # noqa: B010
+setattr(KinesisAnalyticsV2Response, "delete_application", delete_application)  # noqa: B010
 
 if __name__ == "__main__":
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
