@@ -181,7 +181,7 @@ module "alert_fanout" {
   verify_recipients           = var.ses_verify_recipients
   email_min_severity          = var.email_min_severity
   email_card_interval_seconds = var.email_card_interval_seconds
-  console_base_url            = coalesce(var.console_base_url, module.api.console_url)
+  console_base_url            = try(coalesce(var.console_base_url, module.api.console_url), "")
   ses_template_file           = var.ses_template_file
 
   kms_key_arn        = module.kms.key_arn
@@ -244,6 +244,7 @@ module "api" {
   cognito_domain_prefix = "${local.name}-${data.aws_caller_identity.current.account_id}"
   extra_callback_urls   = var.extra_callback_urls
   console_artifact      = var.console_artifact
+  enable_amplify        = var.enable_amplify
   deletion_protection   = var.deletion_protection
 
   kms_key_arn        = module.kms.key_arn

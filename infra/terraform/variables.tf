@@ -283,6 +283,12 @@ variable "quicksight_dashboard_reader_arns" {
 
 # ---- Console and alarms -----------------------------------------------------------
 
+variable "enable_amplify" {
+  type        = bool
+  description = "Host the analyst console on Amplify. false leaves Amplify out (moto serves no Amplify API; infra/README.md, Applied against moto): the console is then hosted elsewhere, its origin in extra_callback_urls."
+  default     = true
+}
+
 variable "extra_callback_urls" {
   type        = list(string)
   description = "Extra allowed origins and OAuth callback URLs (e.g. http://localhost:5173)."

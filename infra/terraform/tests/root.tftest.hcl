@@ -132,6 +132,11 @@ run "second_environment_in_the_same_account_shares_no_name" {
   }
 
   assert {
+    condition     = alltrue([for name in output.unique_names : name != null])
+    error_message = "every name is known when planned (the comparison above needs them)"
+  }
+
+  assert {
     condition     = length(output.unique_names) == length(run.example_variables_plan.unique_names)
     error_message = "the same names are listed for both environments"
   }

@@ -58,6 +58,12 @@ variable "extra_callback_urls" {
   default     = []
 }
 
+variable "enable_amplify" {
+  type        = bool
+  description = "Host the console on an Amplify app and branch; false creates neither (the console is then served elsewhere, its origin in extra_callback_urls)."
+  default     = true
+}
+
 variable "console_branch" {
   type        = string
   description = "Amplify branch that serves the console."

@@ -3,7 +3,7 @@
 # encryption default or the policy would miss them.
 output "name" {
   description = "Bucket name, once versioning, encryption, public access block and policy are in place."
-  value       = aws_s3_bucket.this.id
+  value       = aws_s3_bucket.this.bucket # the id, but known when planned
   depends_on = [
     aws_s3_bucket_versioning.this,
     aws_s3_bucket_server_side_encryption_configuration.this,
