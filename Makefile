@@ -9,7 +9,7 @@ TOOLS_STAMP := .venv-tools/.installed
 JAR := flink_job/target/fraud-stream-connectors.jar
 PKGS := contracts rules flink_job udfs model_export sample_data lambdas local bench
 
-.PHONY: demo test lint bench package install jar clean console console-test chromium tf-provider \
+.PHONY: demo test lint bench package install jar clean console console-test chromium tf-provider smoke \
 	tools-demo tools-test
 
 install: $(STAMP)
@@ -90,6 +90,15 @@ test: tools-test tf-provider $(STAMP) $(TOOLS_STAMP) $(JAR) lint console console
 # The Managed Flink zip and the Lambda zips, reproducibly, into build/package/.
 package: $(STAMP) $(JAR) console
 	$(BIN)/python -m infra.package $(PACKAGE_ARGS)
+
+# A deployment end to end (infra/README.md, step 8): transactions in, then alerts, DynamoDB
+# items, lake objects, an e-mail and the alert through the API. FRAUD_API_TOKEN or
+# SMOKE_ARGS=--token=... gives the API token.
+SMOKE_OUTPUTS ?= build/outputs.json
+smoke: $(STAMP)
+	@mkdir -p $(dir $(SMOKE_OUTPUTS))
+	terraform -chdir=infra/terraform output -json > $(SMOKE_OUTPUTS)
+	$(BIN)/python -m local.smoke --outputs $(SMOKE_OUTPUTS) $(SMOKE_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-tools build flink_job/target console/node_modules console/dist

@@ -13,6 +13,18 @@ and one record would overwrite the other, or be inserted out of order and skippe
 reader; here puts and reads of a shard take one lock. The server also lists moto's service
 folders once instead of on every request, and does not log every request. Requests,
 responses and errors stay moto's.
+
+Managed Service for Apache Flink (Kinesis Analytics v2) as moto 5.2.5 serves it answers
+CreateApplication and DescribeApplication only, in a shape AWS's SDKs refuse: timestamps as
+ISO text where the API has epoch seconds, an application STARTING forever where a new
+one is READY, and a server error for an unknown one. Here an application is READY,
+timestamps are epoch seconds, an unknown one is ResourceNotFoundException, and
+DeleteApplication exists: what `terraform apply` and `terraform destroy` of
+infra/terraform need (tests/test_terraform_moto.py). Two more of moto's answers that
+Terraform cannot read are corrected: SES v2's GetConfigurationSet nests SendingOptions in
+itself; and a policy statement whose condition does not hold *denies* in moto (AWS: it does
+not apply), so the buckets' TLS-only statement refused every object put. moto does not know
+a request's transport: here that statement does not apply (on AWS it refuses plain HTTP).
 """
 
 from __future__ import annotations
@@ -23,11 +35,18 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from moto import backends
+from moto.athena.models import AthenaBackend
+from moto.core.exceptions import JsonRESTError
+from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.kinesis.models import Shard
+from moto.kinesisanalyticsv2.models import Application, KinesisAnalyticsV2Backend
+from moto.kinesisanalyticsv2.responses import KinesisAnalyticsV2Response
 from moto.server import main
+from moto.ses.models import ConfigurationSet
 
 
 def _sequence_numbers(shard: Any) -> list[int]:
@@ -82,12 +101,101 @@ def get_max_sequence_number(shard: Any) -> int:
 _list_of_moto_modules = backends.list_of_moto_modules
 moto_modules = functools.cache(lambda: tuple(_list_of_moto_modules()))
 
+
+class ApplicationNotFoundError(JsonRESTError):
+    def __init__(self, name: str) -> None:
+        super().__init__("ResourceNotFoundException", f"Application {name} not found")
+
+
+_moto_application_init = Application.__init__
+_moto_describe_application = KinesisAnalyticsV2Backend.describe_application
+_moto_create_application = KinesisAnalyticsV2Backend.create_application
+
+
+def _epoch_times(detail: dict[str, Any]) -> dict[str, Any]:
+    for key in ("CreateTimestamp", "LastUpdateTimestamp", "ApplicationVersionCreateTimestamp"):
+        value = detail.get(key)
+        if isinstance(value, str):
+            detail[key] = datetime.fromisoformat(value).timestamp()
+    return detail
+
+
+def application_init(app: Any, *args: Any, **kwargs: Any) -> None:
+    _moto_application_init(app, *args, **kwargs)
+    app.application_status = "READY"  # created, not started: what AWS reports
+
+
+def create_application(backend: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    return _epoch_times(_moto_create_application(backend, *args, **kwargs))
+
+
+def describe_application(backend: Any, application_name: str) -> dict[str, Any]:
+    if application_name not in backend.applications:
+        raise ApplicationNotFoundError(application_name)
+    return _epoch_times(_moto_describe_application(backend, application_name))
+
+
+def delete_application(response: Any) -> str:
+    name = response._get_param("ApplicationName")
+    backend = response.kinesisanalyticsv2_backend
+    app = backend.applications.pop(name, None)
+    if app is None:
+        raise ApplicationNotFoundError(name)
+    backend.tagger.delete_all_tags_for_resource(app.application_arn)
+    return "{}"
+
+
+_moto_statement_permitted = IAMPolicyStatement.is_action_permitted
+_moto_configuration_set_v2 = ConfigurationSet.to_dict_v2
+
+
+def statement_permitted(statement: Any, action: str, *args: Any, **kwargs: Any) -> Any:
+    """A statement whose condition does not hold, or names a key the request does not carry
+    (moto knows no aws:SecureTransport), does not apply; moto denies in both cases."""
+    incoming = kwargs.get("incoming_condition_values", args[2] if len(args) > 2 else None)
+    conditions = statement._statement.get("Condition") or {}
+    keys = {key for operation in conditions.values() for key in operation}
+    if conditions and (
+        not keys <= set(incoming or {}) or not statement._check_conditions(incoming)
+    ):
+        return PermissionResult.NEUTRAL
+    return _moto_statement_permitted(statement, action, *args, **kwargs)
+
+
+def configuration_set_v2(config_set: Any) -> dict[str, Any]:
+    """SendingOptions as SES v2 has it (moto stores the whole SendingOptions as `enabled`)."""
+    document: dict[str, Any] = _moto_configuration_set_v2(config_set)
+    sending = document["SendingOptions"]["SendingEnabled"]
+    if isinstance(sending, dict):
+        document["SendingOptions"] = {"SendingEnabled": bool(sending.get("SendingEnabled", True))}
+    return document
+
+
+_moto_athena_tags = AthenaBackend.list_tags_for_resource
+
+
+def athena_tags(backend: Any, resource_arn: str) -> Any:
+    """Athena's tags of an ARN built without the account (a provider that skipped asking
+    for it, as Terraform against moto does): the region's account's."""
+    parts = resource_arn.split(":")
+    if len(parts) > 5 and parts[4] == "":
+        parts[4] = backend.account_id
+    return _moto_athena_tags(backend, ":".join(parts))
+
+
 # methods and a function replaced on purpose
 setattr(Shard, "put_record", put_record)  # noqa: B010
 setattr(Shard, "get_records", get_records)  # noqa: B010
 setattr(Shard, "get_min_sequence_number", get_min_sequence_number)  # noqa: B010
 setattr(Shard, "get_max_sequence_number", get_max_sequence_number)  # noqa: B010
 setattr(backends, "list_of_moto_modules", moto_modules)  # noqa: B010
+setattr(Application, "__init__", application_init)  # noqa: B010
+setattr(KinesisAnalyticsV2Backend, "create_application", create_application)  # noqa: B010
+setattr(KinesisAnalyticsV2Backend, "describe_application", describe_application)  # noqa: B010
+setattr(KinesisAnalyticsV2Response, "delete_application", delete_application)  # noqa: B010
+setattr(IAMPolicyStatement, "is_action_permitted", statement_permitted)  # noqa: B010
+setattr(ConfigurationSet, "to_dict_v2", configuration_set_v2)  # noqa: B010
+setattr(AthenaBackend, "list_tags_for_resource", athena_tags)  # noqa: B010
 
 if __name__ == "__main__":
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request

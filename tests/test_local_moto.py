@@ -58,3 +58,39 @@ def test_records_are_read_once_each_in_order_from_any_iterator(kinesis: Any) -> 
     assert _read_all(kinesis, after) == [str(v) for v in range(10, 30)]
     at = _iterator(kinesis, "AT_SEQUENCE_NUMBER", StartingSequenceNumber=second[0])
     assert _read_all(kinesis, at) == [str(v) for v in range(20, 30)]
+
+
+def test_managed_flink_applications_are_created_ready_described_and_deleted() -> None:
+    """Kinesis Analytics v2 as local/moto_server.py completes it for Terraform: a created
+    application is READY with epoch timestamps (which the SDK parses), its property groups
+    come back as written, DeleteApplication removes it and an unknown one is not found."""
+    with LocalAws(streams=()) as aws:
+        client = aws.client("kinesisanalyticsv2")
+        created = client.create_application(
+            ApplicationName="detector",
+            RuntimeEnvironment="FLINK-1_20",
+            ServiceExecutionRole="arn:aws:iam::123456789012:role/flink",
+            ApplicationConfiguration={
+                "EnvironmentProperties": {
+                    "PropertyGroups": [
+                        {"PropertyGroupId": "FraudDetection", "PropertyMap": {"a": "1"}}
+                    ]
+                }
+            },
+        )["ApplicationDetail"]
+        assert created["ApplicationStatus"] == "READY"
+        detail = client.describe_application(ApplicationName="detector")["ApplicationDetail"]
+        assert detail["CreateTimestamp"] == created["CreateTimestamp"]
+        groups = detail["ApplicationConfigurationDescription"]["EnvironmentPropertyDescriptions"]
+        assert groups["PropertyGroupDescriptions"] == [
+            {"PropertyGroupId": "FraudDetection", "PropertyMap": {"a": "1"}}
+        ]
+        client.delete_application(
+            ApplicationName="detector", CreateTimestamp=created["CreateTimestamp"]
+        )
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.describe_application(ApplicationName="detector")
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.delete_application(
+                ApplicationName="detector", CreateTimestamp=created["CreateTimestamp"]
+            )

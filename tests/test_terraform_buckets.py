@@ -69,9 +69,10 @@ def test_moved_blocks_keep_the_former_buckets() -> None:
     }
     assert set(named(TERRAFORM, "locals")["buckets"]) == set(FORMER_CALLS.values())
     # The key is the name segment, so each bucket keeps its name (a renamed bucket would be
-    # destroyed and created again, whatever the moved blocks say).
+    # destroyed and created again, whatever the moved blocks say). The environment joined
+    # the names before any apply (issue 26: infra/README.md, State moves).
     name = named(TERRAFORM, "module")["buckets"]["name"]
-    assert name == "${var.project}-${each.key}-${local.bucket_suffix}"
+    assert name == "${local.name}-${each.key}-${local.bucket_suffix}"
     # Inside the module, logging gained a count.
     module_moves = parse(MODULES / "s3_bucket" / "main.tf")["moved"]
     assert module_moves == [

@@ -235,16 +235,17 @@ def test_terraform_test_plans_the_root_module_for_the_example_variables(
     initialised_root: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
     """infra/terraform/tests/root.tftest.hcl: a mock-provider plan of the whole root module
-    with terraform.tfvars.example's values, then with QuickSight, provisioned streams, the
-    API and start_application on. The artefacts are stand-ins: a plan only hashes them."""
+    with terraform.tfvars.example's values, then with QuickSight, on-demand streams and
+    start_application on, then a second environment that shares no name with the first.
+    The artefacts are stand-ins: a plan only hashes them."""
     work, env = initialised_root
     artefacts = []
-    for variable in ("flink_zip", "fanout_zip", "archive_mask_zip", "console_artifact"):
+    for variable in ("flink_zip", "fanout_zip", "api_zip", "archive_mask_zip", "console_artifact"):
         path = tmp_path / f"{variable}.zip"
         path.write_bytes(b"stand-in for " + variable.encode())
         artefacts.append(f"-var={variable}={path}")
     output = run([terraform_binary(), "test", "-no-color", *artefacts], work, env)
-    assert "2 passed, 0 failed" in output, output
+    assert "3 passed, 0 failed" in output, output
     example = (TERRAFORM / "terraform.tfvars.example").read_text()
     tftest = (TERRAFORM / "tests" / "root.tftest.hcl").read_text()
     for line in example.splitlines():  # the test's variables are the example's

@@ -20,7 +20,14 @@ from typing import Any
 import hcl2
 
 from flink_job.config import KEYS, LOCAL_PROPERTIES, PROPERTY_GROUP, read_property_groups
-from infra.package import FANOUT_ZIP, FLINK_ZIP, RUN_OPTIONS
+from infra.package import (
+    API_ZIP,
+    ARCHIVE_MASK_ZIP,
+    CONSOLE_ZIP,
+    FANOUT_ZIP,
+    FLINK_ZIP,
+    RUN_OPTIONS,
+)
 from lambdas.alert_fanout.alert import Alert
 from lambdas.alert_fanout.config import FanoutConfig
 
@@ -232,7 +239,12 @@ def test_job_reads_the_streams_terraform_creates() -> None:
     call = module_call("flink_app")
     local_job = read_property_groups(LOCAL_PROPERTIES)[PROPERTY_GROUP]
     root_locals = named(TERRAFORM, "locals")
-    prefix = {"stream_name_prefix": defaults(TERRAFORM)["stream_name_prefix"]}
+    # stream_name_prefix = "" gives the job's own default names; null (the default) puts
+    # "<project>-<environment>-" before them.
+    assert defaults(TERRAFORM)["stream_name_prefix"] is None
+    assert root_locals["stream_prefix"] == (
+        '${var.stream_name_prefix == null ? "${local.name}-" : var.stream_name_prefix}'
+    )
     for key, role in (
         ("transactions.stream", "transactions"),
         ("labels.stream", "labels"),
@@ -244,7 +256,7 @@ def test_job_reads_the_streams_terraform_creates() -> None:
         assert properties[key] == f"${{var.{variable}}}", key
         assert call[variable] == f'${{module.streams.names["{role}"]}}', variable
         assert call[f"{role}_stream_arn"] == f'${{module.streams.arns["{role}"]}}'
-        name = interpolate(root_locals["stream_names"][role], prefix)
+        name = root_locals["stream_names"][role].replace("${local.stream_prefix}", "")
         assert name == local_job[key], f"default {role} stream name differs from the job's"
     streams = blocks(MODULES / "streams", "resource")["aws_kinesis_stream.this"]
     assert streams["for_each"] == "${var.stream_names}"
@@ -358,10 +370,15 @@ def test_ses_template_is_the_file_the_handler_renders() -> None:
 
 
 def test_artefact_paths_are_where_make_package_writes() -> None:
+    """Every artefact Terraform reads defaults to the file `make package` writes: the API
+    gets its Lambda and routes without a variable set."""
     values = defaults(TERRAFORM)
     out = ROOT / "build" / "package"
     assert (TERRAFORM / values["flink_zip"]).resolve() == out / FLINK_ZIP
     assert (TERRAFORM / values["fanout_zip"]).resolve() == out / FANOUT_ZIP
+    assert (TERRAFORM / values["api_zip"]).resolve() == out / API_ZIP
+    assert (TERRAFORM / values["archive_mask_zip"]).resolve() == out / ARCHIVE_MASK_ZIP
+    assert (TERRAFORM / values["console_artifact"]).resolve() == out / CONSOLE_ZIP
 
 
 # ---- IAM ----------------------------------------------------------------------------

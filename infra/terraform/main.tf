@@ -7,18 +7,24 @@ data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 
 locals {
+  # Every name unique in an account and region starts with this, so that a second
+  # environment (dev, staging, prod) in the same account and region collides with nothing.
   name = "${var.project}-${var.environment}"
   # Bucket names are global: account and region make them unique without hard-coding either.
   bucket_suffix = "${data.aws_caller_identity.current.account_id}-${data.aws_region.current.region}"
 
-  # The job's defaults (flink_job/application_properties.json) with an optional prefix.
+  # The job's stream names (flink_job/application_properties.json) behind a prefix that
+  # defaults to "<project>-<environment>-"; the job reads them from its property group.
+  stream_prefix = var.stream_name_prefix == null ? "${local.name}-" : var.stream_name_prefix
   stream_names = {
-    transactions = "${var.stream_name_prefix}transactions"
-    labels       = "${var.stream_name_prefix}labels"
-    alerts       = "${var.stream_name_prefix}alerts"
-    deadletter   = "${var.stream_name_prefix}transactions-dlq"
-    decisions    = "${var.stream_name_prefix}decisions"
+    transactions = "${local.stream_prefix}transactions"
+    labels       = "${local.stream_prefix}labels"
+    alerts       = "${local.stream_prefix}alerts"
+    deadletter   = "${local.stream_prefix}transactions-dlq"
+    decisions    = "${local.stream_prefix}decisions"
   }
+  # Glue database names take no hyphens in Athena's SQL without quoting.
+  glue_database_name = var.glue_database_name == null ? replace(local.name, "-", "_") : var.glue_database_name
 }
 
 module "kms" {
@@ -41,7 +47,7 @@ module "streams" {
 # log into it.
 module "access_logs_bucket" {
   source                             = "./modules/s3_bucket"
-  name                               = "${var.project}-access-logs-${local.bucket_suffix}"
+  name                               = "${local.name}-access-logs-${local.bucket_suffix}"
   access_log_target                  = true
   expiration_days                    = 365
   noncurrent_version_expiration_days = 7
@@ -49,7 +55,7 @@ module "access_logs_bucket" {
 }
 
 locals {
-  # Data buckets, named <project>-<key>-<account>-<region>: days before objects move to
+  # Data buckets, named <project>-<environment>-<key>-<account>-<region>: days before objects move to
   # STANDARD_IA and expire (null: never), days overwritten or deleted versions are kept.
   buckets = {
     artifacts = { # Flink and Lambda code, the model registry, SageMaker's data
@@ -74,7 +80,7 @@ module "buckets" {
   source   = "./modules/s3_bucket"
   for_each = local.buckets
 
-  name                               = "${var.project}-${each.key}-${local.bucket_suffix}"
+  name                               = "${local.name}-${each.key}-${local.bucket_suffix}"
   kms_key_arn                        = module.kms.key_arn
   access_log_bucket                  = module.access_logs_bucket.name
   transition_to_ia_days              = each.value.transition_to_ia_days
@@ -163,6 +169,9 @@ module "alert_fanout" {
   lambda_runtime    = var.lambda_runtime
   alerts_stream_arn = module.streams.arns["alerts"]
 
+  reserved_concurrency       = lookup(var.lambda_reserved_concurrency, "fanout", null)
+  flush_reserved_concurrency = lookup(var.lambda_reserved_concurrency, "flush", null)
+
   lake_bucket_name       = module.buckets["alerts-lake"].name
   lake_bucket_arn        = module.buckets["alerts-lake"].arn
   lake_prefix            = var.lake_prefix
@@ -173,9 +182,10 @@ module "alert_fanout" {
   email_from                  = var.email_from
   ses_identity                = var.ses_identity
   email_to                    = var.email_to
+  verify_recipients           = var.ses_verify_recipients
   email_min_severity          = var.email_min_severity
   email_card_interval_seconds = var.email_card_interval_seconds
-  console_base_url            = coalesce(var.console_base_url, module.api.console_url)
+  console_base_url            = try(coalesce(var.console_base_url, module.api.console_url), "")
   ses_template_file           = var.ses_template_file
 
   kms_key_arn        = module.kms.key_arn
@@ -187,7 +197,7 @@ module "alert_fanout" {
 module "analytics" {
   source = "./modules/analytics"
 
-  database_name                    = var.glue_database_name
+  database_name                    = local.glue_database_name
   table_name                       = "alerts"
   lake_bucket_name                 = module.buckets["alerts-lake"].name
   lake_prefix                      = var.lake_prefix
@@ -206,7 +216,7 @@ module "archive" {
   source = "./modules/archive"
 
   name        = local.name
-  bucket_name = "${var.project}-archive-${local.bucket_suffix}"
+  bucket_name = "${local.name}-archive-${local.bucket_suffix}"
   stream_arns = {
     transactions = module.streams.arns["transactions"]
     labels       = module.streams.arns["labels"]
@@ -216,6 +226,7 @@ module "archive" {
   kms_key_arn          = module.kms.key_arn
   access_log_bucket    = module.access_logs_bucket.name
   mask_lambda_zip      = var.archive_mask_zip
+  reserved_concurrency = lookup(var.lambda_reserved_concurrency, "archive_mask", null)
   lambda_runtime       = var.lambda_runtime
   retention_days       = var.archive_retention_days
   log_retention_days   = var.log_retention_days
@@ -229,6 +240,7 @@ module "api" {
 
   name                  = "${local.name}-api"
   api_lambda_zip        = var.api_zip
+  reserved_concurrency  = lookup(var.lambda_reserved_concurrency, "api", null)
   lambda_runtime        = var.lambda_runtime
   alerts_table_name     = module.alert_fanout.alerts_table_name
   alerts_table_arn      = module.alert_fanout.alerts_table_arn
@@ -242,6 +254,7 @@ module "api" {
 
   allow_local_development_urls = var.allow_local_development_urls
   console_artifact             = var.console_artifact
+  enable_amplify               = var.enable_amplify
   deletion_protection          = var.deletion_protection
 
   kms_key_arn        = module.kms.key_arn

@@ -53,6 +53,11 @@ output "alerts_lake_bucket" {
   value       = module.buckets["alerts-lake"].name
 }
 
+output "alerts_lake_prefix" {
+  description = "Key prefix of the alerts in the lake bucket (the fan-out's ALERTS_PREFIX)."
+  value       = var.lake_prefix
+}
+
 output "alerts_table" {
   description = "DynamoDB alert table."
   value       = module.alert_fanout.alerts_table_name
@@ -98,6 +103,11 @@ output "quicksight_dashboard_id" {
   value       = module.analytics.quicksight_dashboard_id
 }
 
+output "api_function_name" {
+  description = "API Lambda (null when api_zip is null: the API then has no routes)."
+  value       = module.api.api_function_name
+}
+
 output "api_endpoint" {
   description = "HTTP API base URL."
   value       = module.api.api_endpoint
@@ -136,4 +146,26 @@ output "alarm_topic_arn" {
 output "dashboard_name" {
   description = "CloudWatch dashboard."
   value       = module.monitoring.dashboard_name
+}
+
+output "unique_names" {
+  description = "Every name that must be unique in the account and region (S3: globally), by what it names: each carries the environment, so environments share an account."
+  value = merge(
+    { for role, name in module.streams.names : "stream_${role}" => name },
+    { for key, bucket in module.buckets : "bucket_${key}" => bucket.name },
+    {
+      bucket_access_logs    = module.access_logs_bucket.name
+      bucket_archive        = module.archive.bucket_name
+      glue_database         = module.analytics.database_name
+      athena_workgroup      = module.analytics.workgroup_name
+      ses_template          = module.alert_fanout.ses_template_name
+      ses_configuration_set = module.alert_fanout.ses_configuration_set
+      alerts_table          = module.alert_fanout.alerts_table_name
+      flink_application     = module.flink_app.application_name
+      kms_alias             = module.kms.alias_name
+      cognito_domain        = module.api.cognito_domain
+      dashboard             = module.monitoring.dashboard_name
+    },
+    { for kind, name in module.archive.delivery_stream_names : "firehose_${kind}" => name },
+  )
 }

@@ -13,8 +13,13 @@ variable "project" {
 
 variable "environment" {
   type        = string
-  description = "Environment name (dev, staging, prod): part of resource names and the Environment tag."
+  description = "Environment name (dev, staging, prod): part of every resource name (so environments share an account and region without colliding) and the Environment tag."
   default     = "dev"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{0,9}$", var.environment))
+    error_message = "environment must be 1-10 lowercase letters or digits, starting with a letter (it is part of bucket names, at most 63 characters)."
+  }
 }
 
 variable "tags" {
@@ -57,8 +62,8 @@ variable "fanout_zip" {
 
 variable "api_zip" {
   type        = string
-  description = "API Lambda zip, relative to infra/terraform; null until lambdas/api/ exists."
-  default     = null
+  description = "API Lambda zip (make package), relative to infra/terraform; null creates the API without routes."
+  default     = "../../build/package/api.zip"
 }
 
 variable "console_artifact" {
@@ -73,6 +78,17 @@ variable "ses_template_file" {
   default     = "../../lambdas/alert_fanout/templates/fraud-alert.json"
 }
 
+variable "lambda_reserved_concurrency" {
+  type        = map(number)
+  description = "Reserved concurrency by function: fanout, flush, api, archive_mask; {} reserves none. AWS keeps 100 of the account's Lambda concurrency unreserved: check the quota first (infra/README.md, Prerequisites)."
+  default     = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.lambda_reserved_concurrency), ["fanout", "flush", "api", "archive_mask"])) == 0
+    error_message = "lambda_reserved_concurrency takes only the keys fanout, flush, api and archive_mask."
+  }
+}
+
 variable "lambda_runtime" {
   type        = string
   description = "Python runtime of the Lambdas."
@@ -83,8 +99,8 @@ variable "lambda_runtime" {
 
 variable "stream_name_prefix" {
   type        = string
-  description = "Prefix of the Kinesis stream names (transactions, labels, alerts, transactions-dlq, decisions), e.g. \"dev-\"."
-  default     = ""
+  description = "Prefix of the Kinesis stream names (transactions, labels, alerts, transactions-dlq, decisions); null: \"<project>-<environment>-\", \"\" for the bare names."
+  default     = null
 }
 
 variable "stream_mode" {
@@ -213,7 +229,13 @@ variable "ses_identity" {
 
 variable "email_to" {
   type        = list(string)
-  description = "Recipients of alert e-mails (in the SES sandbox they must be verified too)."
+  description = "Recipients of alert e-mails (in the SES sandbox they must be verified too: ses_verify_recipients)."
+}
+
+variable "ses_verify_recipients" {
+  type        = bool
+  description = "Create each of email_to as an SES identity and allow sending to it, as the SES sandbox of a new account requires (each recipient confirms a link SES e-mails it); false once the account has production access."
+  default     = true
 }
 
 variable "email_min_severity" {
@@ -236,8 +258,8 @@ variable "console_base_url" {
 
 variable "glue_database_name" {
   type        = string
-  description = "Glue database of the alerts lake."
-  default     = "fraud"
+  description = "Glue database of the alerts lake and the archive; null: \"<project>_<environment>\" (hyphens as underscores)."
+  default     = null
 }
 
 variable "archive_mask_zip" {
@@ -271,6 +293,12 @@ variable "quicksight_dashboard_reader_arns" {
 }
 
 # ---- Console and alarms -----------------------------------------------------------
+
+variable "enable_amplify" {
+  type        = bool
+  description = "Host the analyst console on Amplify. false leaves Amplify out (moto serves no Amplify API; infra/README.md, Applied against moto): the console is then hosted elsewhere, its origin in extra_callback_urls."
+  default     = true
+}
 
 variable "extra_callback_urls" {
   type        = list(string)

@@ -1,6 +1,7 @@
 # Plans the whole root module against the hashicorp/aws provider's schema, with no account
 # (mock provider): the example variables (terraform.tfvars.example) as shipped, then with
-# QuickSight, provisioned streams, the API and start_application on. tests/
+# QuickSight, on-demand streams and start_application on, then a second environment in the
+# same account and region, which must share no name with the first. tests/
 # test_terraform_checks.py runs it with the artefact paths (-var) of stand-in zips.
 
 mock_provider "aws" {
@@ -38,8 +39,8 @@ variables {
     Owner      = "fraud-platform"
     CostCentre = "risk"
   }
-  stream_mode             = "ON_DEMAND"
-  stream_name_prefix      = ""
+  stream_mode             = "PROVISIONED"
+  shard_count             = 1
   start_application       = false
   model_prefix            = "models/"
   source_initial_position = "LATEST"
@@ -48,6 +49,7 @@ variables {
   email_from              = "fraud-alerts@example.com"
   email_to                = ["fraud-analysts@example.com"]
   email_min_severity      = "high"
+  ses_verify_recipients   = true
   extra_callback_urls     = []
   alarm_emails            = ["platform-oncall@example.com"]
   enable_quicksight       = false
@@ -77,18 +79,32 @@ run "example_variables_plan" {
     condition     = output.quicksight_dashboard_id == null
     error_message = "no dashboard without enable_quicksight"
   }
+
+  assert {
+    condition     = output.api_function_name != null
+    error_message = "the API Lambda (and so its routes) is created from make package's api.zip by default"
+  }
+
+  assert {
+    condition     = output.stream_names["transactions"] == "fraud-stream-dev-transactions"
+    error_message = "stream names carry the project and environment"
+  }
+
+  assert {
+    condition     = output.glue_table == "fraud_stream_dev.alerts"
+    error_message = "the Glue database carries the project and environment"
+  }
 }
 
-run "quicksight_provisioned_streams_api_and_started_application_plan" {
+run "quicksight_on_demand_streams_and_started_application_plan" {
   command = plan
 
   variables {
     enable_quicksight                = true
     quicksight_principal_arn         = "arn:aws:quicksight:eu-west-1:111111111111:user/default/analyst"
     quicksight_dashboard_reader_arns = ["arn:aws:quicksight:eu-west-1:111111111111:group/default/readers"]
-    stream_mode                      = "PROVISIONED"
+    stream_mode                      = "ON_DEMAND"
     start_application                = true
-    api_zip                          = var.fanout_zip # any file: the plan hashes it
   }
 
   assert {
@@ -101,4 +117,32 @@ run "quicksight_provisioned_streams_api_and_started_application_plan" {
     error_message = "the job's properties reach the application"
   }
 
+}
+
+# Everything unique in an account and region (buckets, streams, tables, the Glue database,
+# the SES template, the application, the Cognito domain) differs between two environments.
+run "second_environment_in_the_same_account_shares_no_name" {
+  command = plan
+
+  variables {
+    environment = "prod"
+  }
+
+  assert {
+    condition = length(setintersection(
+      toset([for name in output.unique_names : name]),
+      toset([for name in run.example_variables_plan.unique_names : name]),
+    )) == 0
+    error_message = "a name of the dev environment is used by prod as well"
+  }
+
+  assert {
+    condition     = alltrue([for name in output.unique_names : name != null])
+    error_message = "every name is known when planned (the comparison above needs them)"
+  }
+
+  assert {
+    condition     = length(output.unique_names) == length(run.example_variables_plan.unique_names)
+    error_message = "the same names are listed for both environments"
+  }
 }

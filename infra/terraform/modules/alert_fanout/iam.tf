@@ -49,6 +49,16 @@ data "aws_iam_policy_document" "this" {
     ]
   }
 
+  # In the SES sandbox the recipients' identities are authorised too.
+  dynamic "statement" {
+    for_each = length(local.recipient_identities) > 0 ? ["SendToVerifiedRecipients"] : []
+    content {
+      sid       = statement.value
+      actions   = ["ses:SendEmail"]
+      resources = [for identity in aws_sesv2_email_identity.recipient : identity.arn]
+    }
+  }
+
   statement {
     sid       = "DeadLetters"
     actions   = ["sqs:SendMessage"]

@@ -28,6 +28,11 @@ output "alerts_table_arn" {
   value       = aws_dynamodb_table.alerts.arn
 }
 
+output "ses_template_name" {
+  description = "Stored SES template of alert e-mails (SES_TEMPLATE)."
+  value       = aws_ses_template.alert.name
+}
+
 output "ses_configuration_set" {
   description = "SES configuration set of alert e-mails."
   value       = aws_sesv2_configuration_set.this.configuration_set_name

@@ -16,8 +16,14 @@ variable "lambda_runtime" {
 
 variable "reserved_concurrency" {
   type        = number
-  description = "Reserved concurrency of the fan-out function (one per shard is enough with parallelization factor 1)."
-  default     = 10
+  description = "Reserved concurrency of the fan-out function (one per shard is enough with parallelization factor 1); null reserves none."
+  default     = null
+}
+
+variable "flush_reserved_concurrency" {
+  type        = number
+  description = "Reserved concurrency of the scheduled flush function (1 keeps two flushes from overlapping); null reserves none."
+  default     = null
 }
 
 variable "alerts_stream_arn" {
@@ -77,6 +83,12 @@ variable "ses_identity" {
 variable "email_to" {
   type        = list(string)
   description = "Recipients of alert e-mails (EMAIL_TO)."
+}
+
+variable "verify_recipients" {
+  type        = bool
+  description = "Create each of email_to as an SES identity (SES e-mails it a verification link) and allow sending to it: what the SES sandbox requires. false once the account has production access."
+  default     = true
 }
 
 variable "email_min_severity" {

@@ -33,12 +33,16 @@ locals {
   ]
 }
 
+# catalog_id is the account's catalog, as by default; named, so that a provider that skips
+# asking for the account (Terraform against moto) still builds the resource's id.
 resource "aws_glue_catalog_database" "this" {
+  catalog_id  = data.aws_caller_identity.current.account_id
   name        = var.database_name
   description = "Fraud detection: the alerts lake."
 }
 
 resource "aws_glue_catalog_table" "alerts" {
+  catalog_id    = data.aws_caller_identity.current.account_id
   name          = var.table_name
   database_name = aws_glue_catalog_database.this.name
   description   = "Alert v1, one JSON line per object, partitioned by the transaction's event_time (UTC)."

@@ -6,8 +6,10 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  console_url = "https://${var.console_branch}.${aws_amplify_app.console.default_domain}"
-  with_lambda = var.api_lambda_zip != null
+  # null without Amplify (enable_amplify = false, e.g. against moto, which has no Amplify API)
+  console_url     = var.enable_amplify ? "https://${var.console_branch}.${aws_amplify_app.console[0].default_domain}" : null
+  console_origins = concat(local.console_url == null ? [] : [local.console_url], var.extra_callback_urls)
+  with_lambda     = var.api_lambda_zip != null
   # The routes of lambdas/api/ (tests/test_api_terraform.py keeps the two equal). All need
   # a Cognito JWT but the OpenAPI document, which is public.
   routes = [
@@ -112,8 +114,8 @@ resource "aws_cognito_user_pool_client" "console" {
   allowed_oauth_flows                  = ["code"]
   allowed_oauth_scopes                 = ["openid", "email", "profile"]
   supported_identity_providers         = ["COGNITO"]
-  callback_urls                        = concat([local.console_url], var.extra_callback_urls)
-  logout_urls                          = concat([local.console_url], var.extra_callback_urls)
+  callback_urls                        = local.console_origins
+  logout_urls                          = local.console_origins
   explicit_auth_flows                  = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
   prevent_user_existence_errors        = "ENABLED"
   # The console reads these and may change only the display name: not the e-mail (an admin
@@ -146,7 +148,7 @@ resource "aws_apigatewayv2_api" "this" {
   description   = "Alerts, analyst feedback and metrics for the fraud console."
 
   cors_configuration {
-    allow_origins = concat([local.console_url], var.extra_callback_urls)
+    allow_origins = local.console_origins
     allow_methods = ["GET", "POST", "OPTIONS"]
     allow_headers = ["authorization", "content-type"]
     max_age       = 3600
@@ -237,6 +239,8 @@ resource "aws_apigatewayv2_route" "public" {
 # var.console_artifact. No repository connection, so no access token is stored.
 
 resource "aws_amplify_app" "console" {
+  count = var.enable_amplify ? 1 : 0
+
   name     = var.name
   platform = "WEB"
 
@@ -257,7 +261,9 @@ resource "aws_amplify_app" "console" {
 }
 
 resource "aws_amplify_branch" "console" {
-  app_id      = aws_amplify_app.console.id
+  count = var.enable_amplify ? 1 : 0
+
+  app_id      = aws_amplify_app.console[0].id
   branch_name = var.console_branch
   stage       = "PRODUCTION"
 

@@ -19,17 +19,17 @@ output "user_pool_client_id" {
 }
 
 output "amplify_app_id" {
-  description = "Amplify app of the console."
-  value       = aws_amplify_app.console.id
+  description = "Amplify app of the console (null without enable_amplify)."
+  value       = var.enable_amplify ? aws_amplify_app.console[0].id : null
 }
 
 output "console_branch" {
   description = "Amplify branch serving the console."
-  value       = aws_amplify_branch.console.branch_name
+  value       = var.enable_amplify ? aws_amplify_branch.console[0].branch_name : null
 }
 
 output "console_url" {
-  description = "URL of the analyst console."
+  description = "URL of the analyst console on Amplify (null without enable_amplify)."
   value       = local.console_url
 }
 

@@ -23,8 +23,8 @@ variable "lambda_runtime" {
 
 variable "reserved_concurrency" {
   type        = number
-  description = "Reserved concurrency of the API function."
-  default     = 10
+  description = "Reserved concurrency of the API function; null reserves none."
+  default     = null
 }
 
 variable "alerts_table_name" {
@@ -62,6 +62,12 @@ variable "allow_local_development_urls" {
   type        = bool
   description = "Let http://localhost and http://127.0.0.1 URLs into extra_callback_urls: a development stack only, never production."
   default     = false
+}
+
+variable "enable_amplify" {
+  type        = bool
+  description = "Host the console on an Amplify app and branch; false creates neither (the console is then served elsewhere, its origin in extra_callback_urls)."
+  default     = true
 }
 
 variable "console_branch" {

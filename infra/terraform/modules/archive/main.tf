@@ -93,6 +93,7 @@ module "bucket" {
 resource "aws_glue_catalog_table" "archive" {
   for_each = local.columns
 
+  catalog_id    = data.aws_caller_identity.current.account_id # the default, named (analytics)
   name          = each.key
   database_name = var.database_name
   description   = "Archived ${each.key} (Parquet from Firehose), partitioned by the day of event_time (UTC)."

@@ -54,6 +54,12 @@ variable "mask_lambda_zip" {
   description = "Zip of the card-number masking transformation (make package: archive-mask.zip)."
 }
 
+variable "reserved_concurrency" {
+  type        = number
+  description = "Reserved concurrency of the masking Lambda; null reserves none."
+  default     = null
+}
+
 variable "lambda_runtime" {
   type        = string
   description = "Python runtime of the masking Lambda."

@@ -48,9 +48,17 @@ resource "aws_s3_object" "code" {
   bucket      = var.artifacts_bucket_name
   key         = var.code_key
   source      = var.code_zip
-  source_hash = filemd5(var.code_zip)
+  source_hash = fileexists(var.code_zip) ? filemd5(var.code_zip) : null
   kms_key_id  = var.kms_key_arn
   tags        = var.tags
+
+  # terraform destroy needs no zip; create and update do.
+  lifecycle {
+    precondition {
+      condition     = fileexists(var.code_zip)
+      error_message = "${var.code_zip} is missing: run `make package` first."
+    }
+  }
 }
 
 resource "aws_kinesisanalyticsv2_application" "this" {

@@ -49,7 +49,7 @@ run "amplify_serves_the_consoles_security_headers" {
 
   assert {
     condition = {
-      for header in yamldecode(aws_amplify_app.console.custom_headers).customHeaders[0].headers :
+      for header in yamldecode(aws_amplify_app.console[0].custom_headers).customHeaders[0].headers :
       header.key => header.value
     } == local.console_headers
     error_message = "Amplify's custom headers are local.console_headers"
@@ -66,7 +66,7 @@ run "amplify_serves_the_consoles_security_headers" {
   }
 
   assert {
-    condition     = yamldecode(aws_amplify_app.console.custom_headers).customHeaders[0].pattern == "**"
+    condition     = yamldecode(aws_amplify_app.console[0].custom_headers).customHeaders[0].pattern == "**"
     error_message = "every path gets the headers"
   }
 }
