@@ -30,6 +30,8 @@ GLOBAL_OPTIONS = {"query", "output", "region", "profile", "endpoint-url", "no-cl
 OTHER_NAMES = {
     "enable_key_rotation": "infra/terraform/modules/kms/main.tf",  # the key's attribute
     "fraud_stream_dev": "infra/terraform/tests/root.tftest.hcl",  # the dev Glue database
+    "mfa_configuration": "infra/terraform/modules/api/main.tf",  # the user pool's attributes
+    "user_pool_tier": "infra/terraform/modules/api/main.tf",
 }
 
 

@@ -112,7 +112,7 @@ def test_destroy_needs_none_of_the_package_zips() -> None:
                         for c in life.get("precondition", [])
                     ]
                     assert f"${{fileexists({variable})}}" in conditions, where
-    assert found == 4  # fan-out Lambdas, API Lambda, masking Lambda, Flink code object
+    assert found == 5  # fan-out, API and label-release Lambdas, masking Lambda, Flink code
 
 
 def test_per_environment_variables_and_state_are_never_committed() -> None:

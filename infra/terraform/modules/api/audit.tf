@@ -153,20 +153,20 @@ resource "aws_lambda_function" "release" {
   # checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile and a signing step in CI; the zip is built reproducibly by infra/package.py and pinned by source_code_hash.
   # checkov:skip=CKV_AWS_50:X-Ray write actions cannot be scoped to a resource and the project requires every IAM statement to name one.
   # checkov:skip=CKV_AWS_116:A failed scheduled run is retried by the next one (every held label stays held until released).
+  # checkov:skip=CKV_AWS_115:No reserved concurrency (a new account's quota cannot spare it); one run every 5 minutes of at most 60 s; a label two overlapping runs both release is the same label, which the job counts once per transaction.
   count = local.with_lambda ? 1 : 0
 
-  function_name                  = "${var.name}-release"
-  description                    = "Held analyst labels whose hold passed without a change, to the labels stream"
-  role                           = module.lambda_role[0].arn
-  filename                       = var.api_lambda_zip
-  source_code_hash               = filebase64sha256(var.api_lambda_zip)
-  handler                        = "lambdas.api.release.release_handler"
-  runtime                        = var.lambda_runtime
-  architectures                  = ["x86_64"]
-  memory_size                    = 256
-  timeout                        = 60
-  reserved_concurrent_executions = 1
-  kms_key_arn                    = var.kms_key_arn
+  function_name    = "${var.name}-release"
+  description      = "Held analyst labels whose hold passed without a change, to the labels stream"
+  role             = module.lambda_role[0].arn
+  filename         = var.api_lambda_zip
+  source_code_hash = fileexists(var.api_lambda_zip) ? filebase64sha256(var.api_lambda_zip) : null
+  handler          = "lambdas.api.release.release_handler"
+  runtime          = var.lambda_runtime
+  architectures    = ["x86_64"]
+  memory_size      = 256
+  timeout          = 60
+  kms_key_arn      = var.kms_key_arn
 
   environment {
     variables = local.api_environment
@@ -174,6 +174,13 @@ resource "aws_lambda_function" "release" {
 
   tags       = var.tags
   depends_on = [module.lambda_role]
+
+  lifecycle {
+    precondition {
+      condition     = fileexists(var.api_lambda_zip)
+      error_message = "${var.api_lambda_zip} is missing: run `make package` first."
+    }
+  }
 }
 
 resource "aws_cloudwatch_event_rule" "release" {
