@@ -150,8 +150,12 @@ class LocalAws:
 
 
 def read_stream(aws: LocalAws, stream: str) -> Iterator[dict[str, Any]]:
-    """Every record currently in a stream, oldest first, from all shards."""
-    kinesis = aws.client("kinesis")
+    """Every record currently in a stream of the local AWS, oldest first, from all shards."""
+    return stream_records(aws.client("kinesis"), stream)
+
+
+def stream_records(kinesis: Any, stream: str) -> Iterator[dict[str, Any]]:
+    """Every record currently in a stream (any Kinesis client), shard by shard, oldest first."""
     for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
         iterator = kinesis.get_shard_iterator(
             StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"

@@ -181,13 +181,18 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def _json_lines(frame: pd.DataFrame, kind: str, path: Path) -> Path:
-    """The records as the streams carried them (null optional fields left out)."""
+def json_records(frame: pd.DataFrame, kind: str) -> Iterator[str]:
+    """The records as the streams carried them, one JSON text each (null optional fields
+    left out), in the frame's order."""
     names = [name for name, _ in COLUMNS[kind]]
+    for row in frame[names].itertuples(index=False, name=None):
+        record = {n: v for n, v in zip(names, row, strict=True) if _present(v)}
+        yield json.dumps(record, ensure_ascii=False, allow_nan=False)
+
+
+def _json_lines(frame: pd.DataFrame, kind: str, path: Path) -> Path:
     with path.open("w", encoding="utf-8") as out:
-        for row in frame[names].itertuples(index=False, name=None):
-            record = {n: v for n, v in zip(names, row, strict=True) if _present(v)}
-            out.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+        out.writelines(line + "\n" for line in json_records(frame, kind))
     return path
 
 
