@@ -47,6 +47,8 @@ KEYS: dict[str, str] = {
     "scoring.batch_size": "Rows per Arrow batch handed to the ONNX scorer.",
     "scoring.bundle_time_ms": "Longest time a Python bundle waits to fill, in milliseconds.",
     "parallelism": "Default operator parallelism (Managed Flink overrides it).",
+    "outputs.since_ms": "Transactions that arrived on Kinesis before this instant (epoch ms) "
+    "update the state but alert no one (after a bootstrap, docs/deployment.md); 0: all.",
 }
 
 
@@ -80,6 +82,7 @@ class JobConfig:
     scoring_batch_size: int
     scoring_bundle_time_ms: int
     parallelism: int
+    outputs_since_ms: int
 
     @classmethod
     def from_properties(cls, props: dict[str, str]) -> JobConfig:
@@ -126,6 +129,7 @@ class JobConfig:
             ("watermark.max_out_of_orderness_ms", self.watermark_max_out_of_orderness_ms),
             ("transactions.max_future_ms", self.transactions_max_future_ms),
             ("labels.max_future_ms", self.labels_max_future_ms),
+            ("outputs.since_ms", self.outputs_since_ms),
         ):
             if value < 0:
                 raise ConfigError(f"{key} must be >= 0, got {value}")

@@ -60,9 +60,21 @@ def decided_sql(scored: str = SCORED_VIEW) -> str:
     )
 
 
-def alerted_sql(decided: str = DECIDED_VIEW) -> str:
-    """The decided rows whose score reaches their model's threshold."""
-    return f"SELECT * FROM {decided} WHERE alerted"
+def fresh_sql(since_ms: int) -> str:
+    """Whether a row arrived on Kinesis at or after `outputs.since_ms`. A job restored from a
+    bootstrap reads the live streams from their start, and the application it replaces
+    alerted on what arrived before: those rows update the state but alert no one again.
+    Their decisions are logged again, with the same decision_id (the log's reader keeps
+    one), as are their dead letters: filtering those sinks would add operators and move
+    the state of existing ones (tests/test_savepoint_compatibility.py). The same expression
+    whatever the value, so that the operators do not depend on it."""
+    return f"ingested_at >= TO_TIMESTAMP_LTZ({since_ms}, 3)"
+
+
+def alerted_sql(decided: str = DECIDED_VIEW, since_ms: int = 0) -> str:
+    """The decided rows whose score reaches their model's threshold, among those arrived
+    since `since_ms`."""
+    return f"SELECT * FROM {decided} WHERE alerted AND {fresh_sql(since_ms)}"
 
 
 def kept_sql(sample_rate: float) -> str:

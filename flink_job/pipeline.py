@@ -288,7 +288,7 @@ def build_statements(
     # two INSERTs share (with SQL views each INSERT re-plans the features and the scoring,
     # and the planner cannot merge the copies: the job would score everything twice).
     t_env.create_temporary_view(DECIDED_VIEW, t_env.sql_query(decided_sql(SCORED_VIEW)))
-    _view(t_env, ALERTED_VIEW, alerted_sql(DECIDED_VIEW))
+    _view(t_env, ALERTED_VIEW, alerted_sql(DECIDED_VIEW, config.outputs_since_ms))
     return [
         alert_insert_sql("alerts_sink", ALERTED_VIEW),
         decision_insert_sql(config.decisions_sample_rate, "decisions_sink", DECIDED_VIEW),

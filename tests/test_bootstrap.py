@@ -11,6 +11,7 @@ names and nothing else changed between the two runs."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -31,8 +32,11 @@ from tests.test_registry import write_model
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_LABELS = ROOT / "sample_data" / "sample_labels.jsonl"
 FIRST, CUT, END = date(2026, 10, 1), date(2026, 10, 13), date(2026, 10, 15)
+OVERLAP = CUT - timedelta(days=1)
 BOOTSTRAP = Streams("bootstrap-")
 LIVE = Streams("")
+
+pytestmark = pytest.mark.integration
 
 
 def _day(line: str, key: str) -> str:
@@ -85,9 +89,18 @@ def test_a_job_bootstrapped_from_the_archive_then_fed_live_has_the_features_of_o
         s3, kinesis = aws.client("s3"), aws.client("kinesis")
         deliver(s3, ARCHIVE_BUCKET, TRANSACTIONS, [r.encode() for r in archived], now=arrival)
         deliver(s3, ARCHIVE_BUCKET, LABELS, [x.encode() for x in known], now=arrival)
+        # the live stream still holds the archive's last day, which the running
+        # application decided: the bootstrap leaves it to the live job, which reads it
+        # again for its state but decides none of it (outputs.since_ms)
+        retained = [r for r in archived if _day(r, "event_time") == OVERLAP.isoformat()]
+        replay(kinesis, LIVE.transactions, retained, rate=5_000, progress=False)
+        since_ms = int(time.time() * 1000) + 1
+        time.sleep(0.01)
         archive = ArchiveRange(f"s3://{ARCHIVE_BUCKET}", FIRST, CUT - timedelta(days=1))
         loaded = load(s3, kinesis, archive, BOOTSTRAP, LIVE, timedelta(0), 5_000, progress=False)
-        assert len(loaded.transactions) == len(archived) and len(loaded.labels) == len(known)
+        assert loaded.on_live == len(retained) > 100
+        assert len(loaded.transactions) == len(archived) - len(retained)
+        assert len(loaded.labels) == len(known)
 
         with RunningPipeline(aws, str(model), flink=ROCKSDB, **BOOTSTRAP.job_overrides()) as job:
             expect = len(loaded.transactions) - loaded.tail
@@ -103,7 +116,7 @@ def test_a_job_bootstrapped_from_the_archive_then_fed_live_has_the_features_of_o
             "execution.savepoint.path": savepoint,
             "execution.savepoint.ignore-unclaimed-state": "true",
         }
-        with RunningPipeline(aws, str(model), flink=restore) as job:
+        with RunningPipeline(aws, str(model), flink=restore, outputs_since_ms=since_ms) as job:
             replay(job.kinesis, job.config.labels_stream, later, rate=5_000, progress=False)
             job.send(live, rate=2_000, progress=False)
             wait_for(
@@ -117,6 +130,14 @@ def test_a_job_bootstrapped_from_the_archive_then_fed_live_has_the_features_of_o
                 if a.record["transaction_id"] in live_ids
             }
             taken = job.rest.stop_with_savepoint(job.job_ids()[0], (tmp_path / "taken").as_uri())
+            decided = {d["transaction_id"] for d in job.decision_records()}
+    # the live job alerted on the live transactions only, each once: not on the retained
+    # day nor on the bootstrap's last transaction, decided after the restore; their
+    # decisions are logged again, under the decision_id the log's reader de-duplicates by
+    alerted = [a.record["transaction_id"] for a in job.alerts.received]
+    assert sorted(alerted) == sorted(live_ids)
+    retained_ids = {json.loads(r)["transaction_id"] for r in retained}
+    assert live_ids | retained_ids <= decided
 
     # the same operators: every state the bootstrap built was claimed by the live job
     kept = stateful_operators(taken)

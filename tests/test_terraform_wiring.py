@@ -254,10 +254,15 @@ def test_job_reads_the_streams_terraform_creates() -> None:
     ):
         variable = f"{role}_stream_name"
         assert properties[key] == f"${{var.{variable}}}", key
-        assert call[variable] == f'${{module.streams.names["{role}"]}}', variable
-        assert call[f"{role}_stream_arn"] == f'${{module.streams.arns["{role}"]}}'
+        assert call[variable] == f'${{local.job_streams.names["{role}"]}}', variable
+        assert call[f"{role}_stream_arn"] == f'${{local.job_streams.arns["{role}"]}}'
         name = root_locals["stream_names"][role].replace("${local.stream_prefix}", "")
         assert name == local_job[key], f"default {role} stream name differs from the job's"
+    # the live streams, or while bootstrapping (docs/deployment.md) their "bootstrap-" twins
+    assert root_locals["job_streams"] == (
+        "${var.bootstrap ? module.bootstrap_streams[0] : module.streams}"
+    )
+    assert module_call("bootstrap_streams")["count"] == "${var.bootstrap ? 1 : 0}"
     streams = blocks(MODULES / "streams", "resource")["aws_kinesis_stream.this"]
     assert streams["for_each"] == "${var.stream_names}"
     assert streams["name"] == "${each.value}"

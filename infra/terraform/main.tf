@@ -41,6 +41,26 @@ module "streams" {
   kms_key_arn     = module.kms.key_arn
 }
 
+# While `bootstrap` is on, the job reads and writes a second set of streams,
+# "<prefix>bootstrap-<stream>", that `python -m local.bootstrap load` fills from the archive
+# (docs/deployment.md, "Bootstrapping the state from the archive"): its alerts reach nobody.
+module "bootstrap_streams" {
+  count  = var.bootstrap ? 1 : 0
+  source = "./modules/streams"
+  stream_names = {
+    for role, name in local.stream_names :
+    role => "${local.stream_prefix}bootstrap-${trimprefix(name, local.stream_prefix)}"
+  }
+  stream_mode     = var.stream_mode
+  shard_count     = var.shard_count
+  retention_hours = var.stream_retention_hours
+  kms_key_arn     = module.kms.key_arn
+}
+
+locals {
+  job_streams = var.bootstrap ? module.bootstrap_streams[0] : module.streams
+}
+
 # ---- S3 ---------------------------------------------------------------------------
 
 # One bucket module (modules/s3_bucket). The access-log bucket is its own call: the others
@@ -119,17 +139,18 @@ module "flink_app" {
   model_prefix           = var.model_prefix
   model_poll_interval_ms = var.model_poll_interval_ms
 
-  transactions_stream_name = module.streams.names["transactions"]
-  transactions_stream_arn  = module.streams.arns["transactions"]
-  labels_stream_name       = module.streams.names["labels"]
-  labels_stream_arn        = module.streams.arns["labels"]
-  alerts_stream_name       = module.streams.names["alerts"]
-  alerts_stream_arn        = module.streams.arns["alerts"]
-  deadletter_stream_name   = module.streams.names["deadletter"]
-  deadletter_stream_arn    = module.streams.arns["deadletter"]
-  decisions_stream_name    = module.streams.names["decisions"]
-  decisions_stream_arn     = module.streams.arns["decisions"]
+  transactions_stream_name = local.job_streams.names["transactions"]
+  transactions_stream_arn  = local.job_streams.arns["transactions"]
+  labels_stream_name       = local.job_streams.names["labels"]
+  labels_stream_arn        = local.job_streams.arns["labels"]
+  alerts_stream_name       = local.job_streams.names["alerts"]
+  alerts_stream_arn        = local.job_streams.arns["alerts"]
+  deadletter_stream_name   = local.job_streams.names["deadletter"]
+  deadletter_stream_arn    = local.job_streams.arns["deadletter"]
+  decisions_stream_name    = local.job_streams.names["decisions"]
+  decisions_stream_arn     = local.job_streams.arns["decisions"]
   decisions_sample_rate    = var.decisions_sample_rate
+  outputs_since_ms         = var.outputs_since_ms
 
   source_initial_position           = var.source_initial_position
   watermark_max_out_of_orderness_ms = var.watermark_max_out_of_orderness_ms

@@ -357,3 +357,19 @@ variable "labels_max_future_ms" {
     error_message = "labels_max_future_ms must be >= 0."
   }
 }
+
+variable "outputs_since_ms" {
+  type        = number
+  description = "Transactions that arrived on Kinesis before this instant (epoch ms) update the job's state but alert no one (their decisions are logged again under the same decision_id): after a bootstrap, the moment the application it replaces stopped (docs/deployment.md). 0: every transaction alerts."
+  default     = 0
+  validation {
+    condition     = var.outputs_since_ms >= 0
+    error_message = "outputs_since_ms must be >= 0."
+  }
+}
+
+variable "bootstrap" {
+  type        = bool
+  description = "Point the job at the \"<prefix>bootstrap-\" streams (created while true) to build its state from the archive with `python -m local.bootstrap` (docs/deployment.md). Off in normal operation."
+  default     = false
+}

@@ -29,6 +29,7 @@ locals {
     "scoring.batch_size"                = tostring(var.scoring_batch_size)
     "scoring.bundle_time_ms"            = tostring(var.scoring_bundle_time_ms)
     "parallelism"                       = tostring(var.parallelism)
+    "outputs.since_ms"                  = tostring(var.outputs_since_ms)
   }
 }
 
