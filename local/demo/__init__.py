@@ -297,7 +297,9 @@ def fan_out(aws: LocalAws, config: FanoutConfig, queue_url: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m local.demo", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--data", default=str(SAMPLE), help="labelled transactions (.jsonl)")
     parser.add_argument("--rate", type=float, default=500.0, help="transactions per second")
     parser.add_argument(
