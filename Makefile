@@ -98,7 +98,7 @@ SMOKE_OUTPUTS ?= build/outputs.json
 smoke: $(STAMP)
 	@mkdir -p $(dir $(SMOKE_OUTPUTS))
 	terraform -chdir=infra/terraform output -json > $(SMOKE_OUTPUTS)
-	$(BIN)/python -m local.smoke --outputs $(SMOKE_OUTPUTS) $(SMOKE_ARGS)
+	$(BIN)/python -m local.traffic.smoke --outputs $(SMOKE_OUTPUTS) $(SMOKE_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-tools build flink_job/target console/node_modules console/dist

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from local.aws import LocalAws
-from local.latency import latencies_ms, latency_samples
-from local.replay import ReplayResult, paced, read_records
-from local.running import RunningPipeline, wait_for, wait_quiet
+from local.flink.running import RunningPipeline, wait_for, wait_quiet
+from local.traffic.latency import latencies_ms, latency_samples
+from local.traffic.replay import ReplayResult, paced, read_records
 
 WARMUP_S = 15.0
 

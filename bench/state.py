@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from local.aws import LocalAws
-from local.replay import read_records
-from local.running import RunningPipeline, wait_for
+from local.flink.running import RunningPipeline, wait_for
+from local.traffic.replay import read_records
 
 WINDOW_DAYS = 30
 REPLAY_RATE = 5000.0  # the producer outruns the job; Kinesis holds the backlog

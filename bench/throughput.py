@@ -44,7 +44,7 @@ from flink_job.tables import (
     label_columns_sql,
 )
 from local.aws import free_port
-from local.flink_rest import FlinkRest
+from local.flink.rest import FlinkRest
 
 SAMPLE_EVERY_S = 0.5
 STEADY_FROM = 0.5  # the share of the events read after which a run is taken as steady

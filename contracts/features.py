@@ -3,10 +3,11 @@ aggregates, in one place that the streaming job, the training path, the Java agg
 tests' oracle and the analyst API's baselines all read (docs/features.md, "Changing a
 feature").
 
-The Java aggregates (io.fraudstream.features.CardFeatures, TerminalFeatures) hold no window
-of their own: the job builds them with `FeatureLayout.card_spec()` / `terminal_spec()`, one
-field per output column, each naming the statistic the Java computes for it and its window.
-Their ROW types come from the same fields, so the two engines cannot disagree by position.
+The Java aggregates (io.fraudstream.features.card.CardFeatures,
+terminal.TerminalFeatures) hold no window of their own: the job builds them with
+`FeatureLayout.card_spec()` / `terminal_spec()`, one field per output column, each naming
+the statistic the Java computes for it and its window. Their ROW types come from the same
+fields, so the two engines cannot disagree by position.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ class OutputField:
         return f"{self.name}:{self.sql_type}:{self.stat}:{self.window_ms}"
 
 
-# The statistics each Java aggregate knows (io.fraudstream.features.CardLayout.Stat,
-# TerminalLayout.Stat): a layout may combine them with any windows.
+# The statistics each Java aggregate knows (io.fraudstream.features.card.CardFeatures.Stat,
+# terminal.TerminalFeatures.Stat): a layout may combine them with any windows.
 CARD_STATS = frozenset(
     {"n", "sum", "max", "sumsq", "small_n", "terminals", "repeat_terminals"}
     | {"prev_n", "prev_et", "prev_lat", "prev_lon"}

@@ -11,7 +11,7 @@ and a chargeback after an analyst's "legit" makes it fraud. Training labels
 archive is read. The job's terminal risk follows the same rule at each transaction's
 usable time (its event time + `labels.delay_ms`): of the labels reported by then, the one
 reported last is in force, whatever order they arrive in, so a legit label reported in
-time takes a counted fraud back (io.fraudstream.features.LabelVerdicts,
+time takes a counted fraud back (io.fraudstream.features.terminal.LabelVerdicts,
 tests/test_label_revisions.py).
 
 `actor` and `verdict_id` say who gave an analyst's verdict: the signed-in user's `sub` (never

@@ -10,7 +10,7 @@ see each other. For input in event-time order without equal milliseconds within 
 two are the same.
 
 Card and terminal aggregates each come from one Java aggregate function in the connector
-jar (io.fraudstream.features.CardFeatures, TerminalFeatures) over the key's whole history,
+jar (io.fraudstream.features.card.CardFeatures, TerminalFeatures) over the key's whole history,
 UNBOUNDED PRECEDING: Flink keeps one compact accumulator per key, which evicts what
 left the longest window (plus the out-of-order bound: OUT_OF_ORDER_PARAMETER).
 Each returns a ROW that the next view spreads into columns, so the
@@ -107,7 +107,7 @@ def card_aggregate(layout: FeatureLayout = DEFAULT_LAYOUT) -> KeyedAggregate:
     return KeyedAggregate(
         name="card",
         function=CARD_FUNCTION,
-        java_class="io.fraudstream.features.CardFeatures",
+        java_class="io.fraudstream.features.card.CardFeatures",
         java_spec=layout.card_spec(),
         partition="card_id",
         arguments="et, amount, terminal_id, lat, lon",
@@ -129,7 +129,7 @@ def terminal_aggregate(
     return KeyedAggregate(
         name="terminal",
         function=TERMINAL_FUNCTION,
-        java_class="io.fraudstream.features.TerminalFeatures",
+        java_class="io.fraudstream.features.terminal.TerminalFeatures",
         java_spec=layout.terminal_spec(),
         partition="terminal_id",
         arguments=f"et, is_txn, is_fraud, card_id, CAST({label_delay_ms} AS BIGINT), reported_ms",
@@ -317,11 +317,12 @@ ENGINE_REVISION = 2  # 2: a legit label reported after a fraud takes it back
 
 def feature_schema_hash(layout: FeatureLayout = DEFAULT_LAYOUT) -> str:
     """Hash of everything both engines compute the features by: the ordered features and
-    their SQL, each aggregate's Java class, layout, key, arguments and columns, and the Java
-    engine's revision. Models carry it; the job refuses a model with another."""
+    their SQL, each aggregate's Java class (by its name: the package it lives in computes
+    nothing), layout, key, arguments and columns, and the Java engine's revision. Models
+    carry it; the job refuses a model with another."""
     spec: list[object] = [[f.name, f.sql] for f in features(layout)]
     spec += [
-        [a.name, a.java_class, a.java_spec, a.partition, a.arguments, a.columns]
+        [a.name, a.java_class.rsplit(".", 1)[-1], a.java_spec, a.partition, a.arguments, a.columns]
         for a in (terminal_aggregate(layout=layout), card_aggregate(layout))
     ]
     spec.append(["engine", ENGINE_REVISION])

@@ -24,7 +24,8 @@ WATERMARK_INTERVAL_MS = 20
 NETWORK_BUFFER_TIMEOUT_MS = 10
 # Locally, checkpoints as Managed Flink takes them (infra/terraform/modules/flink_app:
 # every 60 s, 5 s apart at least), retained when the job is cancelled or killed, so that a
-# crashed job restarts from the latest one (`execution.savepoint.path`, as local.running does).
+# crashed job restarts from the latest one (`execution.savepoint.path`, as
+# local.flink.running does).
 LOCAL_CHECKPOINT_INTERVAL_MS = 60_000
 LOCAL_CHECKPOINT_MIN_PAUSE_MS = 5_000
 LOCAL_CHECKPOINTS = Path("build") / "checkpoints"

@@ -327,6 +327,6 @@ def execute_statements(t_env: TableEnvironment, inserts: list[str]) -> TableResu
 
     Flink 1.20 plans only on the Java thread that created `t_env` (see
     tests/test_pipeline_submit.py): call this from the thread that created it, in a process
-    where no other Python thread uses the JVM (local.running runs the job in a child)."""
+    where no other Python thread uses the JVM (local.flink.running runs the job in a child)."""
     body = "".join(f"{insert};\n" for insert in inserts)
     return t_env.execute_sql(f"EXECUTE STATEMENT SET BEGIN\n{body}END")

@@ -1,6 +1,7 @@
 """Reading a local Flink cluster's REST API (loopback only): what training's feature table
-needs to show progress. The local runtime's client (local.flink_rest) adds the operations
-(cancel, checkpoints, savepoints, metrics)."""
+needs to show progress. The local runtime's client (local.flink.rest) adds the operations
+(cancel, checkpoints, savepoints, metrics). This part stays below both: training
+(model_export) may not import the local runtime (tests/test_dependencies.py)."""
 
 from __future__ import annotations
 

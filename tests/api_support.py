@@ -1,5 +1,5 @@
 """What the API tests share: a moto server with the alert store as Terraform makes it, the
-API served by local.console_server (so every request runs the Lambda handler), alerts
+API served by local.console.server (so every request runs the Lambda handler), alerts
 stored the way the fan-out stores them, and clients signed in as analyst or reader."""
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from lambdas.api import services as api_services
 from lambdas.api.release import release_due
 from lambdas.api.repository import iso
 from local.aws import LocalAws, read_stream
-from local.console_server import RunningConsole, running
-from local.demo_alerts import example_alert
-from local.fanout_resources import provision_fanout
+from local.aws.fanout_resources import provision_fanout
+from local.console.server import RunningConsole, running
+from local.traffic.demo_alerts import example_alert
 
 TABLE = FanoutConfig().alerts_table
 FEATURES = {

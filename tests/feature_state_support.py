@@ -16,12 +16,12 @@ CARD_DAYS, TERMINAL_DAYS = 40, 45
 
 def card_function(jvm: Any, layout: FeatureLayout = DEFAULT_LAYOUT) -> Any:
     """The card aggregate of `layout`, as the job builds it."""
-    return jvm.io.fraudstream.features.CardFeatures(layout.card_spec())
+    return jvm.io.fraudstream.features.card.CardFeatures(layout.card_spec())
 
 
 def terminal_function(jvm: Any, layout: FeatureLayout = DEFAULT_LAYOUT) -> Any:
     """The terminal aggregate of `layout`, as the job builds it."""
-    return jvm.io.fraudstream.features.TerminalFeatures(layout.terminal_spec())
+    return jvm.io.fraudstream.features.terminal.TerminalFeatures(layout.terminal_spec())
 
 
 def card_field(name: str, layout: FeatureLayout = DEFAULT_LAYOUT) -> int:

@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 
 from local.aws import LocalAws
-from local.replay import read_records, replay
-from local.running import PROBE, RunningPipeline, wait_for
+from local.flink.running import PROBE, RunningPipeline, wait_for
+from local.traffic.replay import read_records, replay
 from tests.test_registry import write_model
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from lambdas.alert_fanout.lake import lake_key, lake_line
 from lambdas.alert_fanout.mail import AlertNotice, template_data
 from lambdas.alert_fanout.mail_template import TemplateError, load_template, render
 from lambdas.alert_fanout.store import alert_item
-from local.demo_alerts import example_alert
+from local.traffic.demo_alerts import example_alert
 
 
 def alert_json(**changes: Any) -> str:

@@ -1,6 +1,6 @@
 """Fault matrix: every AWS call the fan-out makes fails once, and each effect still happens once.
 
-The real handler runs behind the local event-source mapping (`local.lambda_poller`) against a
+The real handler runs behind the local event-source mapping (`local.aws.lambda_poller`) against a
 real moto server. For each step (S3 PutObject; DynamoDB PutItem, UpdateItem, GetItem,
 TransactWriteItems; SES SendEmail), each fault (throttling, 5xx, read timeout, connect
 timeout) and each phase (`before`: the service never saw the call; `after`: the service did
@@ -41,10 +41,10 @@ from lambdas.alert_fanout import handler
 from lambdas.alert_fanout.config import FanoutConfig
 from lambdas.alert_fanout.fanout import AlertFanout
 from local.aws import LocalAws, aws_env
-from local.demo_alerts import example_alert
-from local.fanout_environment import function_environment
-from local.fanout_resources import ON_FAILURE_QUEUE, provision_fanout, sent_emails
-from local.lambda_poller import LambdaPoller, MappingSettings
+from local.aws.fanout_environment import function_environment
+from local.aws.fanout_resources import ON_FAILURE_QUEUE, provision_fanout, sent_emails
+from local.aws.lambda_poller import LambdaPoller, MappingSettings
+from local.traffic.demo_alerts import example_alert
 
 STEPS = {
     "s3.PutObject": "s3",

@@ -23,10 +23,10 @@ from botocore.exceptions import ClientError
 from lambdas.alert_fanout import handler
 from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import LocalAws
-from local.demo_alerts import example_alert, put_alerts
-from local.fanout_environment import function_environment
-from local.fanout_resources import provision_fanout, sent_emails
-from local.lambda_poller import LambdaPoller, MappingSettings
+from local.aws.fanout_environment import function_environment
+from local.aws.fanout_resources import provision_fanout, sent_emails
+from local.aws.lambda_poller import LambdaPoller, MappingSettings
+from local.traffic.demo_alerts import example_alert, put_alerts
 
 SES_FAILURE_RATE = 0.3
 ALERTS = 60

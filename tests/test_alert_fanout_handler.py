@@ -20,9 +20,9 @@ from contracts.card_number import mask_card_numbers
 from lambdas.alert_fanout import handler
 from lambdas.alert_fanout.config import FanoutConfig
 from lambdas.alert_fanout.fanout import AlertFanout
-from local.demo_alerts import example_alert
-from local.fanout_resources import provision_fanout
-from local.lambda_poller import LocalLambdaContext
+from local.aws.fanout_resources import provision_fanout
+from local.aws.lambda_poller import LocalLambdaContext
+from local.traffic.demo_alerts import example_alert
 
 REGION = "us-east-1"
 STREAM_ARN = f"arn:aws:kinesis:{REGION}:123456789012:stream/alerts"

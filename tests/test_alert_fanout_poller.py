@@ -19,11 +19,11 @@ import pytest
 from lambdas.alert_fanout import handler
 from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import LocalAws, read_stream
-from local.demo_alerts import example_alert, put_alerts
-from local.fanout_environment import function_environment
-from local.fanout_resources import provision_fanout, sent_emails
-from local.lambda_poller import LambdaPoller, MappingSettings, first_failed_index, run_fanout
-from local.running import wait_for
+from local.aws.fanout_environment import function_environment
+from local.aws.fanout_resources import provision_fanout, sent_emails
+from local.aws.lambda_poller import LambdaPoller, MappingSettings, first_failed_index, run_fanout
+from local.flink.running import wait_for
+from local.traffic.demo_alerts import example_alert, put_alerts
 
 _names = itertools.count()
 

@@ -10,7 +10,7 @@ import pytest
 from joserfc import jwt
 
 from lambdas.api.auth import AuthError, TokenVerifier
-from local.dev_issuer import CLIENT_ID, DevIssuer
+from local.console.dev_issuer import CLIENT_ID, DevIssuer
 
 ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example"
 

@@ -12,8 +12,8 @@ import requests
 
 from contracts.label import LABEL_V1
 from lambdas.api import handler
-from local.console_server import api_gateway_event
-from local.dev_issuer import DevIssuer
+from local.console.dev_issuer import DevIssuer
+from local.console.server import api_gateway_event
 from tests.api_support import ApiUnderTest, alert_record, recent, started_api
 
 LABEL_V1_FIELDS = set(LABEL_V1.names())

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from lambdas.api import handler
 from lambdas.api.handler import MAX_BODY_BYTES, MAX_BODY_DEPTH
-from local.console_server import api_gateway_event
+from local.console.server import api_gateway_event
 from tests.api_support import ApiUnderTest, alert_record, recent, started_api
 
 SIX_MB = 6 * 1024 * 1024

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from local.console_server import console_headers, serve_demo
-from local.dev_issuer import (
+from local.console.dev_issuer import (
     CLIENT_ID,
     CODE_LIFETIME_S,
     MAX_OPEN_CODES,
@@ -24,6 +23,7 @@ from local.dev_issuer import (
     OAuthError,
     token_for,
 )
+from local.console.server import console_headers, serve_demo
 from tests.api_support import TABLE, ApiUnderTest, alert_record, recent, started_api
 
 

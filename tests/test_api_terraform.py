@@ -18,9 +18,9 @@ from lambdas.api.handler import PUBLIC
 from lambdas.api.ledger import ACTOR_TERMINAL_INDEX, HELD_INDEX
 from lambdas.api.repository import INDEXES, STATUS_INDEX
 from lambdas.api.watch import ANALYST_FRAUD_LABELS, NAMESPACE, TERMINAL_FRAUD_LABELS
-from local.api_resources import AUDIT_RETENTION_DAYS, provision_api
-from local.console_server import console_headers
-from local.fanout_resources import provision_fanout
+from local.aws.api_resources import AUDIT_RETENTION_DAYS, provision_api
+from local.aws.fanout_resources import provision_fanout
+from local.console.server import console_headers
 from tests.test_terraform_checks import terraform_test_module
 from tests.test_terraform_wiring import MODULES, blocks, defaults, named, unquote
 

@@ -1,4 +1,4 @@
-"""The transaction and label archive end to end, locally: local.archive writes what the
+"""The transaction and label archive end to end, locally: local.aws.archive writes what the
 archive's Firehose streams write (masking Lambda, dt from event_time, Parquet in the Glue
 tables' columns) into a moto server's S3, model_export.archive reads a date range of it
 back, and model_export.train trains from that range with one command."""
@@ -18,13 +18,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from contracts.card_number import contains_card_number
-from local.archive import (
+from local.aws import LocalAws, aws_env
+from local.aws.archive import (
     CONVERSION_FAILED,
     PARTITIONING_FAILED,
     deliver,
     demo_labels,
 )
-from local.aws import LocalAws, aws_env
 from model_export.archive import (
     COLUMNS,
     LABELS,
@@ -210,7 +210,7 @@ def test_trains_from_a_date_range_of_the_archive(
 
 
 def test_demo_archives_what_the_streams_carried_and_the_data_sets_labels(tmp_path: Path) -> None:
-    from local.archive import ARCHIVE_BUCKET, archive_demo
+    from local.aws.archive import ARCHIVE_BUCKET, archive_demo
 
     sample = SAMPLE.read_text().splitlines()[:50]
     data = tmp_path / "data.jsonl"

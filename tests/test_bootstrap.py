@@ -1,8 +1,8 @@
 """A new or changed feature goes live warm: the job's state is built from the archive
-(local.bootstrap), and a job bootstrapped from N days of archive, then fed the rest live,
+(local.traffic.bootstrap), and a job bootstrapped from N days of archive, then fed the rest live,
 gives the features of a job that saw everything live.
 
-The archive here is the local Firehose emulation's (local.archive), holding 12 days of the
+The archive here is the local Firehose emulation's (local.aws.archive), holding 12 days of the
 committed sample and the labels reported by then; the rest (two more days, and every label
 reported after the twelfth) goes on the live streams after the restore. Everything runs as
 deployed: RocksDB, a savepoint without draining, the same job code with only its stream
@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 
 from flink_job.features import FEATURE_NAMES
-from local.archive import ARCHIVE_BUCKET, deliver
 from local.aws import DEFAULT_STREAMS, LocalAws, read_stream
-from local.bootstrap import Streams, load, outcomes, plan, wait
-from local.replay import read_records, replay
-from local.running import RunningPipeline, wait_for
+from local.aws.archive import ARCHIVE_BUCKET, deliver
+from local.flink.running import RunningPipeline, wait_for
+from local.traffic.bootstrap import Streams, load, outcomes, plan, wait
+from local.traffic.replay import read_records, replay
 from model_export.archive import LABELS, TRANSACTIONS, ArchiveError, ArchiveRange
 from model_export.feature_table import compute_features
 from tests.savepoint_support import MODEL_VERSION, ROCKSDB, SAMPLE, stateful_operators

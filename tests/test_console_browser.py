@@ -1,7 +1,7 @@
 """The analyst console in a real browser against the real local server.
 
 Debian's Chromium (headless, `make chromium`) driven by Playwright; the built console
-(`make console`) served by `local.console_server` with the API's Lambda code, the
+(`make console`) served by `local.console.server` with the API's Lambda code, the
 development issuer and moto behind it. Alerts are Alert v1 records as the job writes them,
 stored as the fan-out stores them. An analyst signs in, triages and marks an alert as
 fraud; the Label v1 it writes is read back from the `labels` stream. A reader cannot.
@@ -31,9 +31,9 @@ from lambdas.alert_fanout.config import FanoutConfig
 from lambdas.alert_fanout.store import AlertStore
 from lambdas.api import services as api_services
 from lambdas.api.release import release_due
-from local import console_server
 from local.aws import LocalAws, read_stream
-from local.fanout_resources import provision_fanout
+from local.aws.fanout_resources import provision_fanout
+from local.console import server as console_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -338,7 +338,7 @@ def test_an_analyst_marks_an_alert_as_fraud_and_its_label_reaches_the_labels_str
 def test_the_console_is_served_with_its_security_headers_and_runs_under_them(
     page: Page, origin: str
 ) -> None:
-    """The headers Amplify serves on AWS (local.console_server.console_headers, held equal
+    """The headers Amplify serves on AWS (local.console.server.console_headers, held equal
     to Terraform's by tests/test_api_terraform.py), here from the local server: the console
     signs in and works under its CSP, and no CSP violation is reported."""
     violations: list[str] = []

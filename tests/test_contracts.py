@@ -34,7 +34,7 @@ from lambdas.alert_fanout.alert import Alert, MalformedAlertError, parse_alert
 from lambdas.alert_fanout.fanout import RecordSource, deadletter_record
 from lambdas.api import models as api_models
 from lambdas.api.labels import ANALYST, label_record
-from local.demo_alerts import example_alert
+from local.traffic.demo_alerts import example_alert
 from sample_data.records import NOT_SIMULATED, TRANSACTION_COLUMNS, TRUTH_COLUMNS
 from tests.test_terraform_wiring import MODULES, named
 

@@ -24,11 +24,11 @@ import pytest
 
 from flink_job.features import FEATURE_NAMES
 from lambdas.alert_fanout.config import FanoutConfig
-from local.archive import ARCHIVE_BUCKET, archive_decisions
 from local.aws import LocalAws
-from local.lambda_poller import provision_fanout, run_fanout
-from local.replay import read_records
-from local.running import RunningPipeline, latest_checkpoint, wait_for
+from local.aws.archive import ARCHIVE_BUCKET, archive_decisions
+from local.aws.lambda_poller import provision_fanout, run_fanout
+from local.flink.running import RunningPipeline, latest_checkpoint, wait_for
+from local.traffic.replay import read_records
 from model_export.archive import ArchiveRange
 from model_export.decision_log import COPIES_VIEW, VIEW, read_log
 from model_export.feature_table import compute_features

@@ -1,5 +1,5 @@
 """The decision log without Flink: the job's decision_id and sampling SQL are the contract's
-(run in DuckDB, as the severity bands are), local.archive delivers Decision v1 records as
+(run in DuckDB, as the severity bands are), local.aws.archive delivers Decision v1 records as
 the log's Firehose does (dt and hour partitions, Parquet in the Glue table's columns, bad
 records under errors/), and model_export.decision_log counts each decision once however
 many times it was delivered."""
@@ -19,8 +19,13 @@ import pytest
 from contracts.decision import DECISION_V1, decision_id, kept, sample_weight
 from flink_job.decide import decision_id_sql, decision_values, kept_sql
 from flink_job.features import FEATURE_NAMES
-from local.archive import CONVERSION_FAILED, PARTITIONING_FAILED, deliver_decisions, parquet_size
 from local.aws import LocalAws
+from local.aws.archive import (
+    CONVERSION_FAILED,
+    PARTITIONING_FAILED,
+    deliver_decisions,
+    parquet_size,
+)
 from model_export.archive import ArchiveError, ArchiveRange
 from model_export.decision_log import COLUMNS, arrow_schema, main, read_counts
 

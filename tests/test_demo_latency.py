@@ -7,8 +7,8 @@ import math
 import pytest
 
 from local.demo import latency_lines
-from local.latency import Percentiles, latency_samples, split_cold_start
-from local.stream_tail import Received
+from local.traffic.latency import Percentiles, latency_samples, split_cold_start
+from local.traffic.stream_tail import Received
 
 START = 1_000.0
 

@@ -1,5 +1,6 @@
 """The parts depend one way: contracts at the bottom, then the job and the UDFs it builds,
-training above the job, the local runtime and the benchmarks on top. Read from the source
+training above the job, the local runtime and the benchmarks on top; inside the local
+runtime, its folders one way too (local/__init__.py). Read from the source
 (every import, those inside functions and under TYPE_CHECKING included), so that a new
 upward arrow or cycle fails here, naming the modules."""
 
@@ -26,6 +27,12 @@ FORBIDDEN = {
     "bench": {"local.demo"},
     # the rule language, shared by the API, the scoring UDF and the backtests
     "rules": set(PACKAGES) - {"rules", "contracts"},
+    # inside the local runtime, a folder per job: aws ← traffic ← flink, console ← demo
+    "local.aws": {"local.traffic", "local.flink", "local.console", "local.insights", "local.demo"},
+    "local.traffic": {"local.flink", "local.console", "local.insights", "local.demo"},
+    "local.flink": {"local.console", "local.insights", "local.demo"},
+    "local.console": {"local.flink", "local.insights", "local.demo"},
+    "local.insights": {"local.traffic", "local.flink", "local.console", "local.demo"},
 }
 
 

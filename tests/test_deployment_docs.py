@@ -105,7 +105,7 @@ def test_every_make_target_and_python_module_exists() -> None:
     assert made >= {"package", "smoke", "demo"}
     assert made <= targets, made - targets
     modules = set(re.findall(r"python -m ([a-z_.]+)", text))
-    assert modules >= {"local.smoke", "local.replay", "model_export.registry"}
+    assert modules >= {"local.traffic.smoke", "local.traffic.replay", "model_export.registry"}
     for module in modules:
         path = ROOT / Path(*module.split(".")).with_suffix(".py")
         assert path.exists(), module

@@ -32,7 +32,7 @@ DAYS = 12  # a part of the sample keeps the two Flink runs short
 # sha256 of the Java sources that compute the features, per ENGINE_REVISION. A change to them
 # fails here until it is classified: if it can change any feature's value, bump
 # flink_job.features.ENGINE_REVISION (models must be retrained); either way pin the new hash.
-JAVA_SOURCES_SHA256 = {2: "95e09d90b13648373316c6364c9e4c1793a785f1aad36986f1fd4268699fbc0f"}
+JAVA_SOURCES_SHA256 = {2: "b67efb519940fd681ee342341c0cf1083f468a77c319c203afce1cbf8205e05b"}
 
 
 def test_a_card_window_added_in_the_layout_gives_stream_equal_batch_equal_oracle_features(
@@ -86,8 +86,9 @@ def test_a_layout_refuses_windows_it_cannot_name_apart() -> None:
 
 def java_feature_sources_sha256() -> str:
     digest = hashlib.sha256()
-    for path in sorted(JAVA_FEATURES.glob("*.java")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(JAVA_FEATURES.rglob("*.java")):
+        name = path.relative_to(JAVA_FEATURES).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

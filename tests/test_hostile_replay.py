@@ -21,8 +21,8 @@ import pytest
 
 from local.aws import LocalAws
 from local.demo import malformed_records
-from local.replay import Record, read_records
-from local.running import RunningPipeline, wait_for, wait_quiet
+from local.flink.running import RunningPipeline, wait_for, wait_quiet
+from local.traffic.replay import Record, read_records
 from tests.test_registry import write_model
 
 pytestmark = pytest.mark.integration

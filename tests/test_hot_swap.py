@@ -18,9 +18,9 @@ import pytest
 
 from flink_job.config import LOCAL_PROPERTIES, PROPERTIES_ENV
 from local.aws import LocalAws
-from local.flink_rest import FlinkRest
-from local.replay import read_records
-from local.running import RunningPipeline, wait_for, wait_quiet
+from local.flink.rest import FlinkRest
+from local.flink.running import RunningPipeline, wait_for, wait_quiet
+from local.traffic.replay import read_records
 from model_export.registry import Registry
 from tests.test_registry import write_model
 from udfs.metrics import FETCH_FAILURES, REFUSALS, SCORED, SWAPS, rest_metric_id

@@ -21,7 +21,6 @@ from flink_job.features import FEATURE_NAMES
 from lambdas.alert_fanout.alert import Alert, parse_alert
 from lambdas.alert_fanout.lake import AlertLake, lake_key, lake_line
 from local.aws import LocalAws, aws_env
-from local.demo_alerts import example_alert
 from local.insights.__main__ import main as insights_main
 from local.insights.compute import FigureResult, compute_all
 from local.insights.figures import (
@@ -35,6 +34,7 @@ from local.insights.figures import (
 from local.insights.lake import open_lake, read_columns
 from local.insights.page import time_series
 from local.insights.report import Insights, write_insights
+from local.traffic.demo_alerts import example_alert
 from tests.test_terraform_wiring import blocks, named
 from udfs.reasons import reason_code
 

@@ -1,4 +1,4 @@
-"""The local Kinesis (local/moto_server.py) keeps moto's answers while doing constant work
+"""The local Kinesis (local/aws/moto_server.py) keeps moto's answers while doing constant work
 per call: records come back once each, in order, from wherever an iterator points."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def test_records_are_read_once_each_in_order_from_any_iterator(kinesis: Any) -> 
 
 
 def test_managed_flink_applications_are_created_ready_described_and_deleted() -> None:
-    """Kinesis Analytics v2 as local/moto_server.py completes it for Terraform: a created
+    """Kinesis Analytics v2 as local/aws/moto_server.py completes it for Terraform: a created
     application is READY with epoch timestamps (which the SDK parses), its property groups
     come back as written, DeleteApplication removes it and an unknown one is not found."""
     with LocalAws(streams=()) as aws:

@@ -27,7 +27,7 @@ from pyflink.table.udf import FunctionContext
 
 from flink_job.features import FEATURE_NAMES, feature_schema_hash
 from local.aws import LocalAws, free_port
-from local.running import wait_for
+from local.flink.running import wait_for
 from model_export.registry import Registry
 from tests.test_registry import write_model
 from udfs.metrics import CACHE_STARTS, FETCH_FAILURES, REFUSALS, SWAPS

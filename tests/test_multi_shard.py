@@ -25,8 +25,8 @@ import pytest
 
 from flink_job.features import FEATURE_NAMES
 from local.aws import LocalAws
-from local.replay import read_records
-from local.running import RunningPipeline, wait_for, wait_quiet
+from local.flink.running import RunningPipeline, wait_for, wait_quiet
+from local.traffic.replay import read_records
 
 pytestmark = pytest.mark.integration
 

@@ -21,8 +21,8 @@ from contracts.decision import DECISION_V1, decision_id, kept, sample_weight
 from flink_job.features import FEATURE_NAMES
 from local.aws import LocalAws
 from local.demo import malformed_records, mix
-from local.replay import read_records
-from local.running import RunningPipeline, wait_for, wait_quiet
+from local.flink.running import RunningPipeline, wait_for, wait_quiet
+from local.traffic.replay import read_records
 
 pytestmark = pytest.mark.integration
 

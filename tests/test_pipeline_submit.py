@@ -1,4 +1,4 @@
-"""Why the local runner starts the job in a child process (local.running.RunningPipeline).
+"""Why the local runner starts the job in a child process (local.flink.running.RunningPipeline).
 
 py4j serves each Python call on the Java thread of whichever connection is free; a second
 Python thread busy in the JVM at the same moment (a Kinesis tail whose garbage collection

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from local.aws import LocalAws, read_stream
-from local.replay import (
+from local.traffic.replay import (
     DEPLOYED_MAX_AGE,
     MAX_BATCH,
     SAMPLE,
@@ -40,7 +40,7 @@ def test_paced_spreads_the_records_over_ticks_at_the_rate() -> None:
     assert time.monotonic() - began >= 0.04  # the third tick waits two ticks
 
 
-# ---- the CLI: python -m local.replay -------------------------------------------------
+# ---- the CLI: python -m local.traffic.replay -------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +64,9 @@ def test_shift_to_moves_every_time_by_the_same_amount_and_keeps_unreadable_recor
 
 
 def test_replay_cli_puts_the_samples_newest_records_shifted_to_now(local_aws: LocalAws) -> None:
-    """`python -m local.replay --last 40`: the sample's last 40 records, contract fields only,
-    in file order, the newest stamped now (none older than the deployed 7-day maximum age)."""
+    """`python -m local.traffic.replay --last 40`: the sample's last 40 records, contract
+    fields only, in file order, the newest stamped now (none older than the deployed 7-day
+    maximum age)."""
     sample = read_records(SAMPLE)[-40:]
     began = datetime.now(UTC)
     code = main(
@@ -107,7 +108,7 @@ def test_replay_cli_names_a_missing_file_or_stream_instead_of_crashing(
 
 def test_replay_runs_as_a_module() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "local.replay", "--help"],
+        [sys.executable, "-m", "local.traffic.replay", "--help"],
         capture_output=True,
         text=True,
         check=False,

@@ -12,8 +12,8 @@ import pytest
 
 from flink_job.features import FEATURE_NAMES
 from local.aws import LocalAws
-from local.replay import read_records
-from local.running import RunningPipeline, wait_for
+from local.flink.running import RunningPipeline, wait_for
+from local.traffic.replay import read_records
 from model_export.feature_table import compute_features
 from tests.test_registry import write_model
 

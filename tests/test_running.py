@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from local.running import child_environment, wait_quiet
+from local.flink.running import child_environment, wait_quiet
 
 
 def test_the_job_child_does_not_inherit_pyflink_udf_worker_variables(

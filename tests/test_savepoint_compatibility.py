@@ -18,7 +18,7 @@ import pytest
 
 from flink_job.features import FEATURE_NAMES
 from local.aws import LocalAws
-from local.running import RunningPipeline, wait_for
+from local.flink.running import RunningPipeline, wait_for
 from model_export.feature_table import compute_features
 from tests.savepoint_support import (
     DISPOSABLE_STATE,

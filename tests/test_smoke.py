@@ -1,9 +1,9 @@
-"""`python -m local.smoke` (make smoke): given a deployment's Terraform outputs, a few hundred
-transactions in, then their alerts, the DynamoDB items, the lake objects, an e-mail and the
-alert through the API with a token; non-zero naming what did not arrive.
+"""`python -m local.traffic.smoke` (make smoke): given a deployment's Terraform outputs, a
+few hundred transactions in, then their alerts, the DynamoDB items, the lake objects, an
+e-mail and the alert through the API with a token; non-zero naming what did not arrive.
 
 Run here against the local stack: moto on loopback, the real job on a mini-cluster
-(local.running), the fan-out's real handler fed like its event-source mapping, the API's
+(local.flink.running), the fan-out's real handler fed like its event-source mapping, the API's
 real handler behind the console server with the development issuer's token."""
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import pytest
 
 from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import LocalAws
-from local.console_server import running
-from local.fanout_environment import function_environment
-from local.fanout_resources import provision_fanout
-from local.lambda_poller import LambdaPoller, MappingSettings
-from local.running import RunningPipeline
-from local.smoke import Deployment, OutputsError, main, smoke_records
+from local.aws.fanout_environment import function_environment
+from local.aws.fanout_resources import provision_fanout
+from local.aws.lambda_poller import LambdaPoller, MappingSettings
+from local.console.server import running
+from local.flink.running import RunningPipeline
+from local.traffic.smoke import Deployment, OutputsError, main, smoke_records
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 

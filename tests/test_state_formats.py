@@ -1,5 +1,5 @@
 """Every stored value of the feature state (a card's or terminal's head, each map-state
-value) begins with its format version (io.fraudstream.features.StateFormat); a build reads
+value) begins with its format version (io.fraudstream.features.state.StateFormat); a build reads
 the versions before its own and refuses a newer one with a message naming it. The
 end-to-end proof, a savepoint of an earlier build restored, is
 tests/test_savepoint_compatibility.py."""
@@ -156,12 +156,12 @@ def test_the_card_formats_written_are_the_tables_in_their_classes(jvm: Any) -> N
     function.accumulate(card, at(1_800_000_000_000), 12.5, "term_1", 48.1, 2.3)
     head = bytes(get_field(card, "head"))
     one_payment = {"nHours": 0, "nRecent": 1, "nTerminals": 1, "nCached": 0}
-    assert len(head) == _size(_table("CardHead.java"), one_payment)
+    assert len(head) == _size(_table("card/CardHead.java"), one_payment)
 
     _, busy = busy_card(jvm)
     hours = stored_values(busy)[1:]
-    hour_rows = _table("CardEntries.java")
-    uses_rows = _table("CardHead.java", after="two latest uses as a map-state value")
+    hour_rows = _table("card/CardEntries.java")
+    uses_rows = _table("card/CardHead.java", after="two latest uses as a map-state value")
     uses_size = _size(uses_rows, {})
     for value in hours:
         if len(value) != uses_size:
@@ -179,10 +179,10 @@ def test_the_terminal_formats_written_are_the_tables_in_their_classes(jvm: Any) 
     function.accumulate(terminal, at(1_800_000_000_000), 1, 0, "card_1", 604_800_000, None)
     head = bytes(get_field(terminal, "head"))
     one = {"nHours": 0, "nRecent": 1, "nFrauds": 0, "nVerdicts": 0, "nPending": 0, "nCached": 0}
-    assert len(head) == _size(_table("TerminalHead.java"), one)
+    assert len(head) == _size(_table("terminal/TerminalHead.java"), one)
 
     _, busy = busy_terminal(jvm)
-    hour_rows = _table("KeyedTimes.java")
+    hour_rows = _table("terminal/KeyedTimes.java")
     for value in stored_values(busy)[1:]:
         entries = struct.unpack(">i", value[1:5])[0]
         assert len(value) == _size(hour_rows, {"nEntries": entries})

@@ -3,10 +3,11 @@ with python-hcl2 and held against the figures' SQL as DuckDB runs it:
 
 - one data set per figure SQL file, and the columns each declares are the columns (and
   types) the SQL returns;
-- every column a visual of the analysis or the dashboard names (dynamic blocks expanded as
-  Terraform would) is declared by the data set it names; the layout places every visual;
-- the analysis and the dashboard have the same definition; everything is behind the
-  enable flag; the principal variables accept QuickSight user/group ARNs only.
+- every column a visual of the analysis names (dynamic blocks expanded as Terraform would)
+  is declared by the data set it names; the layout places every visual;
+- the dashboard is published from the analysis through a template, with every figure's
+  data set, and follows the sheet's version; everything is behind the enable flag; the
+  principal variables accept QuickSight user/group ARNs only.
 """
 
 from __future__ import annotations
@@ -186,14 +187,14 @@ def test_every_column_a_visual_names_is_declared_by_its_data_set() -> None:
         figure: {column["name"] for column in columns}
         for figure, columns in declared_columns().items()
     }
-    for resource in ("aws_quicksight_analysis.alerts", "aws_quicksight_dashboard.alerts"):
-        references = column_references(resource)
-        assert len(references) >= 14, f"{resource}: visuals not expanded"
-        for data_set, column in references:
-            assert data_set in declared, f"{resource}: unknown data set {data_set}"
-            assert column in declared[data_set], f"{resource}: {data_set} has no {column}"
-        identifiers = walk(definition(resource), "data_set_identifiers_declarations")
-        assert {d["identifier"] for d in identifiers} == set(declared)
+    resource = "aws_quicksight_analysis.alerts"
+    references = column_references(resource)
+    assert len(references) >= 14, f"{resource}: visuals not expanded"
+    for data_set, column in references:
+        assert data_set in declared, f"{resource}: unknown data set {data_set}"
+        assert column in declared[data_set], f"{resource}: {data_set} has no {column}"
+    identifiers = walk(definition(resource), "data_set_identifiers_declarations")
+    assert {d["identifier"] for d in identifiers} == set(declared)
 
 
 def test_the_sheet_has_the_promised_visuals_and_lays_out_each_once() -> None:
@@ -213,10 +214,24 @@ def test_the_sheet_has_the_promised_visuals_and_lays_out_each_once() -> None:
     assert charted == {f.name for f in FIGURES}, "a figure without a visual"
 
 
-def test_the_analysis_and_the_dashboard_share_one_definition() -> None:
-    analysis = resources()["aws_quicksight_analysis.alerts"]["definition"]
-    dashboard = resources()["aws_quicksight_dashboard.alerts"]["definition"]
-    assert analysis == dashboard
+def test_the_dashboard_is_published_from_the_analysis_through_its_template() -> None:
+    template = resources()["aws_quicksight_template.alerts"]
+    dashboard = resources()["aws_quicksight_dashboard.alerts"]
+    assert "definition" not in dashboard and "definition" not in template
+    source_analysis = expand(template["source_entity"][0], {})["source_analysis"][0]
+    source_template = expand(dashboard["source_entity"][0], {})["source_template"][0]
+    assert source_analysis["arn"] == "${aws_quicksight_analysis.alerts[0].arn}"
+    assert source_template["arn"] == "${aws_quicksight_template.alerts[0].arn}"
+    analysis = definition("aws_quicksight_analysis.alerts")
+    declared = {
+        d["identifier"]: d["data_set_arn"]
+        for d in walk(analysis, "data_set_identifiers_declarations")
+    }
+    for source in (source_analysis, source_template):
+        references = source["data_set_references"]
+        assert {r["data_set_placeholder"]: r["data_set_arn"] for r in references} == declared
+    for resource in (template, dashboard):  # a changed sheet is a new version of both
+        assert "${local.sheet_version}" in resource["version_description"]
 
 
 # ---- switch and permissions ------------------------------------------------------

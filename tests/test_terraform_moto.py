@@ -3,11 +3,11 @@ the local moto server, with the hashicorp/aws provider the other Terraform tests
 endpoints pointed at moto and the account checks skipped. Then the stack it made is used: the
 job runs locally configured from the property group Terraform wrote (read back through the
 Kinesis Analytics v2 API), the fan-out from the deployed function's environment, the API over
-the deployed table, and `python -m local.smoke` runs against Terraform's outputs.
+the deployed table, and `python -m local.traffic.smoke` runs against Terraform's outputs.
 
 What moto 5.2.5 lacks stays behind switches: Amplify (no API at all: `enable_amplify =
 false`) and QuickSight (off by default). Its Kinesis Analytics v2 answers only Create and
-DescribeApplication, in a shape the provider's SDK refuses; local/moto_server.py completes it
+DescribeApplication, in a shape the provider's SDK refuses; local/aws/moto_server.py completes it
 (READY, epoch timestamps, DeleteApplication). Moto stores Lambda functions, Firehose delivery
 streams and event-source mappings but runs none of them: the fan-out runs here from the
 repository's code, fed like its mapping. The Flink zip is a stand-in (the job runs from the
@@ -244,10 +244,10 @@ def test_smoke_passes_against_the_stack_terraform_applied(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from local.console_server import running
-    from local.lambda_poller import LambdaPoller, MappingSettings
-    from local.running import RunningPipeline
-    from local.smoke import main as smoke
+    from local.aws.lambda_poller import LambdaPoller, MappingSettings
+    from local.console.server import running
+    from local.flink.running import RunningPipeline
+    from local.traffic.smoke import main as smoke
     from model_export.registry import main as registry
     from tests.test_smoke import fanout_thread
 

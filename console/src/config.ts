@@ -1,5 +1,5 @@
 // Run-time configuration, read once from /config.json on the origin that serves the site:
-// locally written by local/console_server.py, on AWS put in the Amplify artefact by
+// locally written by local/console/server.py, on AWS put in the Amplify artefact by
 // `make package` (infra/package.py).
 
 export interface ConsoleConfig {

@@ -54,7 +54,7 @@ def openapi_document() -> str:
         version=VERSION,
         description="Alerts, analyst verdicts (to the labels stream) and metrics. "
         "Every route but this document needs `Authorization: Bearer <JWT>` from the "
-        "console's issuer (Cognito on AWS, local/dev_issuer.py locally).",
+        "console's issuer (Cognito on AWS, local/console/dev_issuer.py locally).",
         security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
         security=[{"bearer": []}],
     )

@@ -22,7 +22,7 @@ locals {
   public_routes = ["GET /openapi.json"]
 
   cognito_domain = "${var.cognito_domain_prefix}.auth.${data.aws_region.current.region}.amazoncognito.com"
-  # The console's security headers (local/console_server.py `console_headers` serves the
+  # The console's security headers (local/console/server.py `console_headers` serves the
   # same locally; tests/test_api_terraform.py holds them equal). connect-src names the
   # region's execute-api domain rather than this API's own host: the API's CORS origins
   # name the Amplify app, so naming the API here would make a dependency cycle.

@@ -15,7 +15,7 @@ run "quicksight_off_creates_none_of_it" {
   command = plan
 
   assert {
-    condition     = length(aws_quicksight_data_set.figure) == 0 && length(aws_quicksight_dashboard.alerts) == 0 && length(aws_quicksight_analysis.alerts) == 0
+    condition     = length(aws_quicksight_data_set.figure) == 0 && length(aws_quicksight_dashboard.alerts) == 0 && length(aws_quicksight_analysis.alerts) == 0 && length(aws_quicksight_template.alerts) == 0
     error_message = "QuickSight resources must wait for enable_quicksight"
   }
 }
@@ -51,6 +51,11 @@ run "quicksight_on_plans_one_data_set_per_figure_and_the_dashboard" {
   assert {
     condition     = length(aws_quicksight_analysis.alerts[0].definition[0].sheets[0].visuals) == 6
     error_message = "the sheet has six visuals"
+  }
+
+  assert {
+    condition     = length(aws_quicksight_template.alerts) == 1 && length(aws_quicksight_template.alerts[0].source_entity[0].source_analysis[0].data_set_references) == 6 && length(aws_quicksight_dashboard.alerts[0].source_entity[0].source_template[0].data_set_references) == 6
+    error_message = "the dashboard is published from the analysis's template, with the six figures' data sets"
   }
 }
 

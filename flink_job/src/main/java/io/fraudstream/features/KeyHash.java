@@ -25,7 +25,7 @@ public final class KeyHash extends ScalarFunction {
     }
 
     /** How many different hashes {@code hashes} holds (sorts it in place). */
-    static long distinct(long[] hashes) {
+    public static long distinct(long[] hashes) {
         java.util.Arrays.sort(hashes);
         long distinct = 0;
         for (int i = 0; i < hashes.length; i++) {

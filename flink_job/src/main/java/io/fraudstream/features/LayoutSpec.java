@@ -22,18 +22,18 @@ import org.apache.flink.table.types.inference.TypeStrategies;
  * field   = name ":" sqlType ":" stat ":" windowMillis
  * </pre>
  */
-final class LayoutSpec implements Serializable {
+public final class LayoutSpec implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    final String text;
-    final Map<String, String> settings = new HashMap<>();
-    final List<String> names = new ArrayList<>();
-    final List<String> types = new ArrayList<>();
-    final List<String> stats = new ArrayList<>();
-    final List<Long> windows = new ArrayList<>();
+    private final String text;
+    private final Map<String, String> settings = new HashMap<>();
+    private final List<String> names = new ArrayList<>();
+    private final List<String> types = new ArrayList<>();
+    private final List<String> stats = new ArrayList<>();
+    private final List<Long> windows = new ArrayList<>();
 
-    LayoutSpec(String text) {
+    public LayoutSpec(String text) {
         this.text = text;
         int bar = text.indexOf('|');
         if (bar < 0) {
@@ -60,11 +60,21 @@ final class LayoutSpec implements Serializable {
         }
     }
 
-    int size() {
+    public int size() {
         return names.size();
     }
 
-    double setting(String key) {
+    /** The statistic of field {@code i} (its name in the aggregate's Stat, lower case). */
+    public String stat(int i) {
+        return stats.get(i);
+    }
+
+    /** The window of field {@code i} in milliseconds (0 where the statistic has none). */
+    public long window(int i) {
+        return windows.get(i);
+    }
+
+    public double setting(String key) {
         String value = settings.get(key);
         if (value == null) {
             throw new IllegalArgumentException("feature layout has no setting " + key + ": " + text);
@@ -72,7 +82,7 @@ final class LayoutSpec implements Serializable {
         return Double.parseDouble(value);
     }
 
-    long longestWindow() {
+    public long longestWindow() {
         long longest = 0;
         for (long w : windows) {
             longest = Math.max(longest, w);
@@ -90,7 +100,7 @@ final class LayoutSpec implements Serializable {
     }
 
     /** The annotations' inference (arguments, accumulator) with these fields as the output. */
-    TypeInference withOutput(TypeInference extracted, DataTypeFactory factory) {
+    public TypeInference withOutput(TypeInference extracted, DataTypeFactory factory) {
         DataType output = factory.createDataType(rowType());
         TypeInference.Builder builder = TypeInference.newBuilder()
                 .inputTypeStrategy(extracted.getInputTypeStrategy())

@@ -10,13 +10,13 @@ import org.apache.flink.table.functions.FunctionContext;
  * window; a transaction that arrives later than that is flagged late by the job (its oldest
  * window edge may have lost entries). 0 when the parameter is absent (batch: in order).
  */
-final class OutOfOrderBound {
+public final class OutOfOrderBound {
 
-    static final String PARAMETER = "features.max-out-of-orderness-ms";
+    public static final String PARAMETER = "features.max-out-of-orderness-ms";
 
     private OutOfOrderBound() {}
 
-    static long fromJob(FunctionContext context) {
+    public static long fromJob(FunctionContext context) {
         String value;
         try {
             value = context.getJobParameter(PARAMETER, "0");
@@ -38,7 +38,7 @@ final class OutOfOrderBound {
     }
 
     /** The time at or before which entries can go, or MIN_VALUE while nothing is known. */
-    static long evictionEdge(long maxTime, long window, long bound) {
+    public static long evictionEdge(long maxTime, long window, long bound) {
         return maxTime == Long.MIN_VALUE ? Long.MIN_VALUE : maxTime - window - bound;
     }
 }

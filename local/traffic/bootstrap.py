@@ -21,9 +21,10 @@ live streams from the state it built:
    offsets of the live streams' shards in it and read them from their start
    (TRIM_HORIZON): every record the archive did not give them, once.
 
-    python -m local.bootstrap load --archive s3://bucket --from 2026-10-01 --to 2026-11-04 \\
+    python -m local.traffic.bootstrap load --archive s3://bucket \\
+        --from 2026-10-01 --to 2026-11-04 \\
         --bootstrap-prefix fraud-stream-dev-bootstrap- --live-prefix fraud-stream-dev-
-    python -m local.bootstrap wait --bootstrap-prefix fraud-stream-dev-bootstrap- \\
+    python -m local.traffic.bootstrap wait --bootstrap-prefix fraud-stream-dev-bootstrap- \\
         --expect 123456
 
 docs/deployment.md ("Bootstrapping the state from the archive") has the Managed Flink steps;
@@ -45,7 +46,7 @@ from typing import Any
 import boto3
 
 from local.aws import stream_records
-from local.replay import replay
+from local.traffic.replay import replay
 from model_export.archive import (
     LABELS,
     TRANSACTIONS,
@@ -213,7 +214,7 @@ def wait(
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m local.bootstrap", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m local.traffic.bootstrap", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     put = commands.add_parser("load", help="put an archive range on the bootstrap streams")
     add_arguments(put)
@@ -264,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(
         f"put {len(result.labels)} labels and {len(result.transactions)} transactions "
-        f"({result.on_live} left to the live streams); then run: python -m local.bootstrap "
+        f"({result.on_live} left to the live streams); then run: python -m local.traffic.bootstrap "
         f"wait --bootstrap-prefix {args.bootstrap_prefix} "
         f"--expect {len(result.transactions) - result.tail}"
     )

@@ -1,4 +1,4 @@
-package io.fraudstream.features;
+package io.fraudstream.features.card;
 
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -11,6 +11,11 @@ import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.table.types.extraction.TypeInferenceExtractor;
 import org.apache.flink.table.types.inference.TypeInference;
 import org.apache.flink.types.Row;
+
+import io.fraudstream.features.CardState;
+import io.fraudstream.features.KeyHash;
+import io.fraudstream.features.LayoutSpec;
+import io.fraudstream.features.OutOfOrderBound;
 
 /**
  * Every card aggregate the features read, in one OVER operator per card.
@@ -62,8 +67,8 @@ public final class CardFeatures extends AggregateFunction<Row, CardState> {
         int nDistinct = 0;
         long terminalsWindow = 0;
         for (int i = 0; i < n; i++) {
-            stats[i] = Stat.valueOf(layout.stats.get(i).toUpperCase(java.util.Locale.ROOT));
-            fieldWindows[i] = layout.windows.get(i);
+            stats[i] = Stat.valueOf(layout.stat(i).toUpperCase(java.util.Locale.ROOT));
+            fieldWindows[i] = layout.window(i);
             statWindowOf[i] = -1;
             if (stats[i].ordinal() <= Stat.SUMSQ.ordinal()) {
                 int at = 0;
@@ -123,9 +128,10 @@ public final class CardFeatures extends AggregateFunction<Row, CardState> {
         CardHead head = windows.head;
         long time = et.getMillisecond();
         boolean positioned = lat != null && lon != null;
-        head.rowTime = time;
-        head.rowLat = positioned ? lat : CardHead.NO_POSITION;
-        head.rowLon = positioned ? lon : CardHead.NO_POSITION;
+        head.row(
+                time,
+                positioned ? lat : CardHead.NO_POSITION,
+                positioned ? lon : CardHead.NO_POSITION);
         windows.insert(time, amount, KeyHash.of(terminalId), head.rowLat, head.rowLon);
         long forgetUpTo = OutOfOrderBound.evictionEdge(head.maxTime, longest, outOfOrderBound);
         windows.evictUpTo(forgetUpTo);

@@ -1,4 +1,4 @@
-"""`python -m local.moto_server -H HOST -p PORT`: moto's server, with fixes for scale.
+"""`python -m local.aws.moto_server -H HOST -p PORT`: moto's server, with fixes for scale.
 
 moto's Kinesis shard does work in proportion to the stream's length on every call: it
 answers GetRecords by walking every record it ever stored, from the first, and finds the

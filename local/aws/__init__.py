@@ -89,8 +89,9 @@ class LocalAws:
     def start(self) -> LocalAws:
         if self.port == 0:
             self.port = free_port()
+        server = [sys.executable, "-m", "local.aws.moto_server"]
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "local.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [*server, "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,

@@ -9,7 +9,7 @@ offers two users instead of a password:
 - reader@example.com, group `readers` (may only read).
 
 Tokens carry Cognito's claims (`cognito:groups`, `token_use`, `aud` / `client_id`), so the
-API verifies them with the code it runs on AWS. Served by local/console_server.py;
+API verifies them with the code it runs on AWS. Served by local/console/server.py;
 `token_for("analyst")` signs a token for tests and the demo without the browser dance.
 
 Like Cognito's app client, it sends codes only to the client's registered redirect URIs
@@ -252,5 +252,5 @@ def use_issuer(issuer: DevIssuer) -> None:
 def token_for(user: str) -> str:
     """An ID token for `user` from the running console server's issuer."""
     if _current is None:
-        raise RuntimeError("no development issuer: start local.console_server first")
+        raise RuntimeError("no development issuer: start local.console.server first")
     return _current.token_for(user)

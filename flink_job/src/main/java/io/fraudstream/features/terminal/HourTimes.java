@@ -1,7 +1,10 @@
-package io.fraudstream.features;
+package io.fraudstream.features.terminal;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+
+import io.fraudstream.features.state.Packing;
+import io.fraudstream.features.state.StateFormat;
 
 /**
  * The times of one spilled hour's entries without their keys, as milliseconds into the hour:

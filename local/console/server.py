@@ -1,10 +1,10 @@
 """The analyst console on one loopback origin, running the API's Lambda code.
 
-    python -m local.console_server --port 8080 [--endpoint http://127.0.0.1:<moto>]
+    python -m local.console.server --port 8080 [--endpoint http://127.0.0.1:<moto>]
 
 - `/api/...`: each request becomes an API Gateway HTTP API event (payload 2.0) for
   `lambdas.api.handler.lambda_handler`, whose response becomes the HTTP response;
-- `/oauth2/*`, `/.well-known/*`: the development issuer (local/dev_issuer.py);
+- `/oauth2/*`, `/.well-known/*`: the development issuer (local/console/dev_issuer.py);
 - `/config.json`: where the console finds the API and the issuer;
 - everything else: the built console (`console/dist/`, index.html for client routes).
 
@@ -49,13 +49,13 @@ from lambdas.api import handler as api_handler
 from lambdas.api import services as api_services
 from lambdas.api.config import ApiConfig
 from lambdas.api.repository import iso
-from local.api_resources import provision_api
 from local.aws import ACCESS_KEY, REGION, SECRET_KEY, LocalAws
-from local.demo_alerts import demo_alerts
-from local.dev_issuer import CLIENT_ID, DevIssuer, OAuthError, use_issuer
-from local.fanout_resources import provision_fanout
+from local.aws.api_resources import provision_api
+from local.aws.fanout_resources import provision_fanout
+from local.console.dev_issuer import CLIENT_ID, DevIssuer, OAuthError, use_issuer
+from local.traffic.demo_alerts import demo_alerts
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "console" / "dist"
 API_PREFIX = "/api"
 MAX_BODY = 1 << 20

@@ -1,7 +1,9 @@
-package io.fraudstream.features;
+package io.fraudstream.features.terminal;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+
+import io.fraudstream.features.state.Packing;
 
 /**
  * The label in force for each labelled transaction of a terminal: at its usable time (the
@@ -55,6 +57,17 @@ final class LabelVerdicts {
     /** Whether a label reported at {@code at} with this verdict replaces the one at index i. */
     boolean supersedes(int i, long at, boolean isFraud) {
         return at > reported[i] || (at == reported[i] && isFraud && !fraud[i]);
+    }
+
+    /** The label at {@code at} with this verdict replaces the one at index i if it
+     * {@link #supersedes} it; whether it did. */
+    boolean revise(int i, long at, boolean isFraud) {
+        if (!supersedes(i, at, isFraud)) {
+            return false;
+        }
+        reported[i] = at;
+        fraud[i] = isFraud;
+        return true;
     }
 
     /** Adds the verdict of a transaction that had none. */

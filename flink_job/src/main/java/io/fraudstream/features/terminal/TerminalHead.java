@@ -1,6 +1,8 @@
-package io.fraudstream.features;
+package io.fraudstream.features.terminal;
 
 import java.nio.ByteBuffer;
+
+import io.fraudstream.features.state.StateFormat;
 
 /**
  * What every event of a terminal needs, kept small enough to read and write whole: the
@@ -42,6 +44,8 @@ import java.nio.ByteBuffer;
  */
 final class TerminalHead {
 
+    /** Fraud labels a terminal holds for transactions it has not seen yet, at most. */
+    static final int MAX_PENDING = 1024;
 
     long delayMs;
     /** The event time of the row whose features are emitted next. */
@@ -64,6 +68,120 @@ final class TerminalHead {
 
     /** The times of the spilled hours the last event counted in (its window edges). */
     HourTimes[] cached = new HourTimes[0];
+
+    /**
+     * The row whose features are emitted next, with the label delay of the job; only a
+     * transaction moves the latest time (a label's time, its transaction's + the delay,
+     * moves nothing).
+     */
+    void row(long time, long delay, boolean transaction) {
+        delayMs = delay;
+        rowTime = time;
+        if (transaction) {
+            maxTime = Math.max(maxTime, time);
+        }
+    }
+
+    /** Drops the frauds in force and the verdicts at or before {@code edge}. */
+    void evictLabelsUpTo(long edge) {
+        frauds.evictUpTo(edge);
+        verdicts.evictUpTo(edge);
+    }
+
+    /**
+     * A label of a transaction the terminal has: in force when reported after the one in
+     * force (a fraud wins a tie), and the fraud count follows the label in force: a legit
+     * label reported after a fraud takes the fraud back. Returns whether it was a fraud
+     * label of a transaction already labelled fraud.
+     */
+    boolean applyVerdict(long time, long card, boolean fraud, long at) {
+        int i = verdicts.find(time, card);
+        boolean wasFraud = i >= 0 && verdicts.fraud[i];
+        boolean duplicate = fraud && wasFraud;
+        if (i < 0) {
+            verdicts.add(time, card, at, fraud);
+        } else if (!verdicts.revise(i, at, fraud)) {
+            return duplicate;
+        }
+        if (fraud && !wasFraud) {
+            frauds.insert(time, card);
+        } else if (!fraud && wasFraud) {
+            frauds.remove(time, card);
+        }
+        return duplicate;
+    }
+
+    /**
+     * The transaction of (usable time, card) came: the label that waited for it, if any, is
+     * applied ({@link #applyVerdict}). Returns whether that was a duplicate fraud.
+     */
+    boolean applyPending(long time, long card) {
+        int waiting = pending.find(time, card);
+        if (waiting < 0) {
+            return false;
+        }
+        boolean fraud = pending.fraud[waiting];
+        long reported = pending.reported[waiting];
+        pending.removeAt(waiting);
+        return applyVerdict(time, card, fraud, reported);
+    }
+
+    /**
+     * A label whose transaction the terminal does not have: it takes the place of a label
+     * of the same transaction already waiting by the rule of {@link #applyVerdict}, else
+     * waits if its transaction {@code mayStillCome} and fewer than {@link #MAX_PENDING} wait.
+     * Returns false when it is not held (an unknown transaction).
+     */
+    boolean holdLabel(long time, long card, boolean fraud, long reported, boolean mayStillCome) {
+        int waiting = pending.find(time, card);
+        if (waiting >= 0) {
+            pending.revise(waiting, reported, fraud);
+            return true;
+        }
+        if (mayStillCome && pending.size < MAX_PENDING) {
+            pending.add(time, card, reported, fraud);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Drops the waiting labels whose transaction can no longer come (older than the latest
+     * transaction time minus {@code outOfOrderBound}); returns how many.
+     */
+    int expirePending(long outOfOrderBound) {
+        if (maxTime == Long.MIN_VALUE) {
+            return 0;
+        }
+        long edge = maxTime - outOfOrderBound + delayMs; // label time of that edge
+        int dropped = 0;
+        while (pending.size > 0 && pending.times[0] < edge) {
+            pending.removeAt(0);
+            dropped++;
+        }
+        return dropped;
+    }
+
+    /** A transaction of an hour not spilled yet, kept with the recent entries. */
+    void insertRecent(long time, long card) {
+        recent.insert(time, card);
+    }
+
+    /** An hour moved to map state with {@code n} transactions: hours up to it are spilled. */
+    void spilled(long hour, int n) {
+        addCount(hour, n);
+        spillHour = hour + 1;
+    }
+
+    /** Drops the recent entries at or before {@code edge}. */
+    void evictRecentUpTo(long edge) {
+        recent.evictUpTo(edge);
+    }
+
+    /** Keeps these spilled hours' times (the last event's window edges) in the head. */
+    void cache(HourTimes[] times) {
+        cached = times;
+    }
 
     static long hourOf(long time) {
         return Math.floorDiv(time, StateFormat.HOUR);

@@ -1,10 +1,11 @@
-"""`make smoke` / `python -m local.smoke --outputs build/outputs.json`: is a deployment alive
-from the first transaction to the analyst's screen?
+"""`make smoke` / `python -m local.traffic.smoke --outputs build/outputs.json`: is a
+deployment alive from the first transaction to the analyst's screen?
 
 Given the deployment's Terraform outputs (`terraform output -json` saved to a file), it
 
 1. puts the committed sample's newest `--count` transactions (300 by default: 13 frauds of
-   four scenarios among them), times shifted to now (local.replay), on the transactions stream;
+   four scenarios among them), times shifted to now (local.traffic.replay), on the
+   transactions stream;
 2. waits for their alerts on the alerts stream (read from LATEST, taken before the first put);
 3. then, for every alert it read, the item in the DynamoDB alert table and the object in the
    S3 lake (the fan-out's key, lambdas/alert_fanout/lake.py);
@@ -39,7 +40,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.alert_fanout.alert import MalformedAlertError, parse_alert
 from lambdas.alert_fanout.lake import lake_key
-from local.replay import SAMPLE, read_records, replay, shift_to
+from local.traffic.replay import SAMPLE, read_records, replay, shift_to
 
 TOKEN_ENV = "FRAUD_API_TOKEN"
 POLL_S = 0.25  # Kinesis allows 5 GetRecords a second per shard

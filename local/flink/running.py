@@ -19,9 +19,9 @@ from typing import Any
 
 from flink_job.config import PROPERTIES_ENV, JobConfig, load_config, write_properties
 from local.aws import LocalAws, aws_env, free_port, read_stream
-from local.flink_rest import FlinkRest
-from local.replay import Record, ReplayResult, replay
-from local.stream_tail import StreamTail
+from local.flink.rest import FlinkRest
+from local.traffic.replay import Record, ReplayResult, replay
+from local.traffic.stream_tail import StreamTail
 from udfs.metrics import LATE, SCORED, rest_metric_id
 
 PROBE = '{"demo_probe": "not a transaction: proves the pipeline is live"}'

@@ -6,7 +6,7 @@
 4. start the Flink job (local mini-cluster, the real Kinesis connector);
 5. replay the transactions, plus a few malformed records, into Kinesis at --rate;
 6. read alerts and dead letters back, archive what the streams carried to the local S3
-   as Firehose would (local.archive), the decision log among them, and print a summary
+   as Firehose would (local.aws.archive), the decision log among them, and print a summary
    (decisions logged = transactions scored);
    then serve the analyst console and API over them (until Ctrl-C in a terminal);
 7. shut everything down — also on Ctrl-C.
@@ -31,15 +31,15 @@ import pandas as pd
 
 from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import LocalAws, aws_env
-from local.console_server import serve_demo
-from local.fanout_resources import provision_fanout
-from local.lambda_poller import run_fanout, stats_lines
-from local.latency import LatencySplit, latency_samples, split_cold_start
-from local.replay import Record, ReplayResult, read_records
-from local.running import RunningPipeline, wait_for, wait_quiet
+from local.aws.fanout_resources import provision_fanout
+from local.aws.lambda_poller import run_fanout, stats_lines
+from local.console.server import serve_demo
+from local.flink.running import RunningPipeline, wait_for, wait_quiet
+from local.traffic.latency import LatencySplit, latency_samples, split_cold_start
+from local.traffic.replay import Record, ReplayResult, read_records
 from model_export.cached import trained_model
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "sample_transactions.jsonl"
 BUILD = ROOT / "build"
 
@@ -238,8 +238,8 @@ def insights_page(aws: LocalAws, config: FanoutConfig) -> None:
 
 
 def archive_history(aws: LocalAws, data: Path) -> None:
-    """The transaction and label archive (local.archive), as Firehose fills it on AWS."""
-    from local.archive import ARCHIVE_BUCKET, archive_demo
+    """The transaction and label archive (local.aws.archive), as Firehose fills it on AWS."""
+    from local.aws.archive import ARCHIVE_BUCKET, archive_demo
 
     transactions, labels = archive_demo(aws, data)
     print(
@@ -257,15 +257,15 @@ def archive_history(aws: LocalAws, data: Path) -> None:
 
 
 def decision_log(aws: LocalAws, data: Path) -> tuple[int, int]:
-    """The decisions stream into the local decision log (local.archive), read back over the
+    """The decisions stream into the local decision log (local.aws.archive), read back over the
     data set's days by the de-duplicating reader: (decisions, rows delivered). Prints the
     bytes a decision takes on the stream (JSON) and in Parquet (all in one object, as
     Firehose's 128 MB buffers write them; the demo's own objects hold a partition-hour
     each, a few records)."""
     from datetime import date
 
-    from local.archive import ARCHIVE_BUCKET, deliver_decisions, ensure_bucket, parquet_size
     from local.aws import read_stream
+    from local.aws.archive import ARCHIVE_BUCKET, deliver_decisions, ensure_bucket, parquet_size
     from model_export.archive import ArchiveRange
     from model_export.decision_log import read_counts
 
@@ -297,7 +297,9 @@ def fan_out(aws: LocalAws, config: FanoutConfig, queue_url: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m local.demo", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--data", default=str(SAMPLE), help="labelled transactions (.jsonl)")
     parser.add_argument("--rate", type=float, default=500.0, help="transactions per second")
     parser.add_argument(
@@ -315,7 +317,3 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted: everything was shut down", file=sys.stderr)
         return 130
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

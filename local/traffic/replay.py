@@ -1,7 +1,7 @@
 """Replay a transactions file into Kinesis at a fixed rate, like a payment switch would.
 
-    python -m local.replay --stream fraud-stream-dev-transactions --rate 50 --last 500
-    python -m local.replay sample_data/sample_transactions.jsonl --stream transactions \
+    python -m local.traffic.replay --stream fraud-stream-dev-transactions --rate 50 --last 500
+    python -m local.traffic.replay sample_data/sample_transactions.jsonl --stream transactions \
         --endpoint http://127.0.0.1:5000 --no-shift
 
 Fields outside Transaction v1 (the simulator's `label`, `scenario`) are not sent. By default
@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from contracts.transaction import TRANSACTION_V1
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "sample_transactions.jsonl"
 CONTRACT_FIELDS = frozenset(TRANSACTION_V1.names())
 #: transactions.max_age_ms as Terraform deploys it (infra/terraform/variables.tf)

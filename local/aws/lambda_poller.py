@@ -1,6 +1,6 @@
 """A local Kinesis event-source mapping: reads a stream and invokes a real Lambda handler.
-(The fan-out's resources: local.fanout_resources; its environment: local.fanout_environment;
-demo alerts: local.demo_alerts.)
+(The fan-out's resources: local.aws.fanout_resources; its environment:
+local.aws.fanout_environment; a demo of the fan-out on it: local.demo.fanout.)
 
 It keeps Lambda's contract for Kinesis so that the handler cannot tell the difference:
 
@@ -16,8 +16,6 @@ It keeps Lambda's contract for Kinesis so that the handler cannot tell the diffe
 
 Emulator choices, where AWS documents no exact rule: the retry count restarts when the
 checkpoint advances, and a bisected half keeps its parent's retry count.
-
-    python -m local.lambda_poller   # a self-contained demo of the alert fan-out on moto
 """
 
 from __future__ import annotations
@@ -29,19 +27,18 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lambdas.alert_fanout import handler as fanout_handler
 from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import REGION, LocalAws
-from local.demo_alerts import demo_alerts, put_alerts
-from local.fanout_environment import apply_function_environment
-from local.fanout_environment import function_environment as function_environment
-from local.fanout_resources import ON_FAILURE_QUEUE, FanoutSummary, read_fanout_summary
-from local.fanout_resources import provision_fanout as provision_fanout
-from local.fanout_resources import sent_emails as sent_emails
+from local.aws.fanout_environment import apply_function_environment
+from local.aws.fanout_environment import function_environment as function_environment
+from local.aws.fanout_resources import ON_FAILURE_QUEUE, FanoutSummary, read_fanout_summary
+from local.aws.fanout_resources import provision_fanout as provision_fanout
+from local.aws.fanout_resources import sent_emails as sent_emails
 
 Handler = Callable[[dict[str, Any], Any], Any]
 ACCOUNT = "123456789012"
@@ -387,26 +384,3 @@ def stats_lines(stats: PollerStats, summary: FanoutSummary) -> list[str]:
         f"{stats.retries} retries, {stats.bisections} bisections)"
     )
     return [processed, *summary.lines(stats.records_to_on_failure)]
-
-
-def main() -> None:
-    config = FanoutConfig()
-    with LocalAws() as aws:
-        queue_url = provision_fanout(aws.client, config)
-        put_alerts(aws, [*demo_alerts(40, cards=25), '{"schema": "alert.v1", "amount": -1}'])
-        poller = LambdaPoller(
-            aws,
-            settings=MappingSettings(batch_size=10),
-            environment={
-                **function_environment(config, queue_url),
-                "POWERTOOLS_METRICS_DISABLED": "true",
-            },
-        )
-        stats = poller.run_until_idle(timeout_s=120)
-        summary = poller.summary(replace(config, deadletter_queue_url=queue_url))
-        print("\n".join(stats_lines(stats, summary)))
-        print(json.dumps(asdict(stats)))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,7 +1,10 @@
-package io.fraudstream.features;
+package io.fraudstream.features.card;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+
+import io.fraudstream.features.state.Packing;
+import io.fraudstream.features.state.StateFormat;
 
 /**
  * A card's transactions (event time, amount, terminal hash, position), sorted by event time

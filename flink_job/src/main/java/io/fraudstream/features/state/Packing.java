@@ -1,4 +1,4 @@
-package io.fraudstream.features;
+package io.fraudstream.features.state;
 
 import java.nio.ByteBuffer;
 
@@ -7,40 +7,40 @@ import java.nio.ByteBuffer;
  * head, an hour's entries), a block copy each. Arrays read back have room for at least four
  * entries, so that inserting into them does not grow them at once.
  */
-final class Packing {
+public final class Packing {
 
     private Packing() {}
 
-    static void putLongs(ByteBuffer out, long[] values, int from, int n) {
+    public static void putLongs(ByteBuffer out, long[] values, int from, int n) {
         out.asLongBuffer().put(values, from, n);
         out.position(out.position() + n * Long.BYTES);
     }
 
-    static void putDoubles(ByteBuffer out, double[] values, int from, int n) {
+    public static void putDoubles(ByteBuffer out, double[] values, int from, int n) {
         out.asDoubleBuffer().put(values, from, n);
         out.position(out.position() + n * Double.BYTES);
     }
 
-    static void putInts(ByteBuffer out, int[] values, int n) {
+    public static void putInts(ByteBuffer out, int[] values, int n) {
         out.asIntBuffer().put(values, 0, n);
         out.position(out.position() + n * Integer.BYTES);
     }
 
-    static long[] getLongs(ByteBuffer in, int n) {
+    public static long[] getLongs(ByteBuffer in, int n) {
         long[] values = new long[Math.max(n, 4)];
         in.asLongBuffer().get(values, 0, n);
         in.position(in.position() + n * Long.BYTES);
         return values;
     }
 
-    static double[] getDoubles(ByteBuffer in, int n) {
+    public static double[] getDoubles(ByteBuffer in, int n) {
         double[] values = new double[Math.max(n, 4)];
         in.asDoubleBuffer().get(values, 0, n);
         in.position(in.position() + n * Double.BYTES);
         return values;
     }
 
-    static int[] getInts(ByteBuffer in, int n) {
+    public static int[] getInts(ByteBuffer in, int n) {
         int[] values = new int[Math.max(n, 4)];
         in.asIntBuffer().get(values, 0, n);
         in.position(in.position() + n * Integer.BYTES);
@@ -48,7 +48,7 @@ final class Packing {
     }
 
     /** Bytes {@link #putVarint} writes for {@code value} (unsigned, 7 bits a byte). */
-    static int varintSize(long value) {
+    public static int varintSize(long value) {
         int n = 1;
         while ((value >>>= 7) != 0) {
             n++;
@@ -56,7 +56,7 @@ final class Packing {
         return n;
     }
 
-    static void putVarint(ByteBuffer out, long value) {
+    public static void putVarint(ByteBuffer out, long value) {
         while ((value & ~0x7FL) != 0) {
             out.put((byte) ((value & 0x7F) | 0x80));
             value >>>= 7;
@@ -64,7 +64,7 @@ final class Packing {
         out.put((byte) value);
     }
 
-    static long getVarint(ByteBuffer in) {
+    public static long getVarint(ByteBuffer in) {
         long value = 0;
         for (int shift = 0; shift < 64; shift += 7) {
             byte b = in.get();

@@ -1,10 +1,14 @@
-package io.fraudstream.features;
+package io.fraudstream.features.terminal;
 
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.flink.table.api.dataview.MapView;
+
+import io.fraudstream.features.KeyHash;
+import io.fraudstream.features.TerminalState;
+import io.fraudstream.features.state.StateFormat;
 
 /**
  * One event's view of a terminal's history: the decoded {@link TerminalHead} and the map
@@ -31,7 +35,7 @@ final class TerminalWindows {
 
     /** Writes the head back, caching the times of the spilled hours this event counted in. */
     void store(TerminalState state) {
-        head.cached = counted.values().toArray(new HourTimes[0]);
+        head.cache(counted.values().toArray(new HourTimes[0]));
         state.head = head.encode();
     }
 
@@ -106,7 +110,7 @@ final class TerminalWindows {
     void insert(long time, long card) throws Exception {
         long hour = TerminalHead.hourOf(time);
         if (!head.isSpilled(hour)) {
-            head.recent.insert(time, card);
+            head.insertRecent(time, card);
             return;
         }
         head.addCount(hour, 1);
@@ -129,7 +133,7 @@ final class TerminalWindows {
             read.remove(hour);
             counted.remove(hour);
         }
-        head.recent.evictUpTo((lastHour + 1) * StateFormat.HOUR - 1);
+        head.evictRecentUpTo((lastHour + 1) * StateFormat.HOUR - 1);
     }
 
     /** Moves the oldest recent hours to map state once the head holds too many entries;
@@ -152,10 +156,9 @@ final class TerminalWindows {
                 block.insert(recent.times[j], recent.keys[j]);
             }
             spilled.put(hour, block.pack());
-            head.addCount(hour, next - i);
-            head.spillHour = hour + 1;
+            head.spilled(hour, next - i);
             i = next;
         }
-        recent.evictUpTo(head.spillHour * StateFormat.HOUR - 1);
+        head.evictRecentUpTo(head.spillHour * StateFormat.HOUR - 1);
     }
 }

@@ -1,4 +1,4 @@
-package io.fraudstream.features;
+package io.fraudstream.features.state;
 
 import java.nio.ByteBuffer;
 
@@ -19,10 +19,10 @@ import java.nio.ByteBuffer;
  * version and keeps the reader of the one before; tests/test_savepoint_compatibility.py
  * restores a savepoint of every earlier build and fails otherwise.
  */
-final class StateFormat {
+public final class StateFormat {
 
     /** What a stored value holds, with the newest version this build writes. */
-    enum Kind {
+    public enum Kind {
         CARD_HEAD("card head", 1),
         CARD_HOUR("card hour", 1),
         CARD_TERMINAL_USES("card terminal uses", 1),
@@ -39,18 +39,18 @@ final class StateFormat {
     }
 
     /** Stored entries are grouped by the hour of their time (map-state keys are hours). */
-    static final long HOUR = 3_600_000L;
+    public static final long HOUR = 3_600_000L;
 
     private StateFormat() {}
 
     /** A buffer for a value of {@code kind} whose body is {@code bodyBytes} long, its version
      * byte written. */
-    static ByteBuffer writer(Kind kind, int bodyBytes) {
+    public static ByteBuffer writer(Kind kind, int bodyBytes) {
         return ByteBuffer.allocate(1 + bodyBytes).put(kind.current);
     }
 
     /** The stored value's version: its first byte, 0 for the layout before versions. */
-    static int versionOf(byte[] stored) {
+    public static int versionOf(byte[] stored) {
         return stored[0];
     }
 
@@ -59,7 +59,7 @@ final class StateFormat {
      * whose version this build reads (0 up to the current one); any other version stops the
      * read with a message naming it.
      */
-    static ByteBuffer reader(Kind kind, byte[] stored) {
+    public static ByteBuffer reader(Kind kind, byte[] stored) {
         int version = versionOf(stored);
         if (version < 0 || version > kind.current) {
             throw new IllegalStateException(

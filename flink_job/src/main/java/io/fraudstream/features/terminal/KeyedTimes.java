@@ -1,7 +1,10 @@
-package io.fraudstream.features;
+package io.fraudstream.features.terminal;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+
+import io.fraudstream.features.state.Packing;
+import io.fraudstream.features.state.StateFormat;
 
 /**
  * Event times in non-decreasing order, each with a 64-bit key hash (a card at a terminal),

@@ -1,4 +1,4 @@
-package io.fraudstream.features;
+package io.fraudstream.features.terminal;
 
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
@@ -13,6 +13,11 @@ import org.apache.flink.table.types.inference.TypeInference;
 import org.apache.flink.types.Row;
 
 import io.fraudstream.metrics.CloudWatchMetrics;
+
+import io.fraudstream.features.KeyHash;
+import io.fraudstream.features.LayoutSpec;
+import io.fraudstream.features.OutOfOrderBound;
+import io.fraudstream.features.TerminalState;
 
 /**
  * Every terminal aggregate the features read, in one OVER operator per terminal.
@@ -54,8 +59,8 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalState
         stats = new Stat[layout.size()];
         fieldWindows = new long[layout.size()];
         for (int i = 0; i < stats.length; i++) {
-            stats[i] = Stat.valueOf(layout.stats.get(i).toUpperCase(java.util.Locale.ROOT));
-            fieldWindows[i] = layout.windows.get(i);
+            stats[i] = Stat.valueOf(layout.stat(i).toUpperCase(java.util.Locale.ROOT));
+            fieldWindows[i] = layout.window(i);
         }
         longest = layout.longestWindow();
     }
@@ -71,9 +76,6 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalState
     static final String UNKNOWN_METRIC = "labels_unknown_transaction";
     /** Fraud labels of a transaction already labelled fraud (chargeback and analyst). */
     static final String DUPLICATE_METRIC = "labels_duplicate_fraud";
-    /** Fraud labels a terminal holds for transactions it has not seen yet, at most. */
-    static final int MAX_PENDING = 1024;
-
     private transient Counter unknown;
     private transient Counter duplicates;
     /** How much longer than its windows a terminal keeps entries for late arrivals. */
@@ -113,33 +115,24 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalState
         TerminalWindows windows = new TerminalWindows(acc);
         TerminalHead head = windows.head;
         long time = et.getMillisecond();
-        head.delayMs = delayMs;
-        head.rowTime = time;
         boolean transaction = isTxn != null && isTxn == 1;
-        if (transaction) { // a label's time (its transaction's + the delay) moves nothing
-            head.maxTime = Math.max(head.maxTime, time);
-        }
+        head.row(time, delayMs, transaction);
         windows.evictUpTo(
                 OutOfOrderBound.evictionEdge(head.maxTime, delayMs + longest, outOfOrderBound));
-        long labelsEdge = OutOfOrderBound.evictionEdge(head.maxTime, longest, outOfOrderBound);
-        head.frauds.evictUpTo(labelsEdge);
-        head.verdicts.evictUpTo(labelsEdge);
+        head.evictLabelsUpTo(
+                OutOfOrderBound.evictionEdge(head.maxTime, longest, outOfOrderBound));
         long card = cardId == null ? 0L : KeyHash.of(cardId);
         if (transaction) {
             windows.insert(time, card);
             windows.spillIfFull();
-            int waiting = head.pending.find(time + delayMs, card);
-            if (waiting >= 0) { // its label came first
-                boolean fraud = head.pending.fraud[waiting];
-                long reported = head.pending.reported[waiting];
-                head.pending.removeAt(waiting);
-                applyVerdict(head, time + delayMs, card, fraud, reported);
+            if (head.applyPending(time + delayMs, card)) { // its label came first
+                count(duplicates, 1);
             }
         } else {
             long reported = reportedMs == null ? LabelVerdicts.UNKNOWN : reportedMs;
             accumulateLabel(windows, time, card, isFraud != null && isFraud == 1, reported);
         }
-        expirePending(head);
+        count(unknown, head.expirePending(outOfOrderBound));
         lastRow = features(windows);
         lastState = acc;
         windows.store(acc);
@@ -150,10 +143,10 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalState
      * (delay + 30 days), so an unknown one is recognised, counted and ignored. A label may
      * overtake its transaction on the way (they come from different streams): one whose
      * transaction is not older than the latest transaction time minus the out-of-order bound
-     * waits for it (at most {@link #MAX_PENDING} transactions per terminal; a later label of
-     * the same transaction takes the place of an earlier one by the same rule as below) and
-     * counts once it comes; pending labels whose transaction fell behind that edge are
-     * dropped as unknown.
+     * waits for it (at most {@link TerminalHead#MAX_PENDING} transactions per terminal; a
+     * later label of the same transaction takes the place of an earlier one by the same rule
+     * as {@link TerminalHead#applyVerdict}) and counts once it comes; pending labels whose
+     * transaction fell behind that edge are dropped as unknown.
      */
     private void accumulateLabel(
             TerminalWindows windows, long time, long card, boolean fraud, long reported)
@@ -164,58 +157,13 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalState
             boolean mayStillCome =
                     head.maxTime == Long.MIN_VALUE
                             || transactionTime >= head.maxTime - outOfOrderBound;
-            int waiting = head.pending.find(time, card);
-            if (waiting >= 0) {
-                if (head.pending.supersedes(waiting, reported, fraud)) {
-                    head.pending.reported[waiting] = reported;
-                    head.pending.fraud[waiting] = fraud;
-                }
-            } else if (mayStillCome && head.pending.size < MAX_PENDING) {
-                head.pending.add(time, card, reported, fraud);
-            } else {
-                count(unknown);
+            if (!head.holdLabel(time, card, fraud, reported, mayStillCome)) {
+                count(unknown, 1);
             }
             return;
         }
-        applyVerdict(head, time, card, fraud, reported);
-    }
-
-    /**
-     * A label of a transaction the terminal has: in force when reported after the one in
-     * force (a fraud wins a tie), and the fraud count follows the label in force: a legit
-     * label reported after a fraud takes the fraud back.
-     */
-    private void applyVerdict(TerminalHead head, long time, long card, boolean fraud, long at) {
-        LabelVerdicts verdicts = head.verdicts;
-        int i = verdicts.find(time, card);
-        boolean wasFraud = i >= 0 && verdicts.fraud[i];
-        if (fraud && wasFraud) {
-            count(duplicates);
-        }
-        if (i < 0) {
-            verdicts.add(time, card, at, fraud);
-        } else if (verdicts.supersedes(i, at, fraud)) {
-            verdicts.reported[i] = at;
-            verdicts.fraud[i] = fraud;
-        } else {
-            return;
-        }
-        if (fraud && !wasFraud) {
-            head.frauds.insert(time, card);
-        } else if (!fraud && wasFraud) {
-            head.frauds.remove(time, card);
-        }
-    }
-
-    /** Drops the pending labels whose transaction can no longer come, counting them. */
-    private void expirePending(TerminalHead head) {
-        if (head.maxTime == Long.MIN_VALUE) {
-            return;
-        }
-        long edge = head.maxTime - outOfOrderBound + head.delayMs; // label time of that edge
-        while (head.pending.size > 0 && head.pending.times[0] < edge) {
-            head.pending.removeAt(0);
-            count(unknown);
+        if (head.applyVerdict(time, card, fraud, reported)) {
+            count(duplicates, 1);
         }
     }
 
@@ -226,9 +174,9 @@ public final class TerminalFeatures extends AggregateFunction<Row, TerminalState
         };
     }
 
-    private static void count(Counter counter) {
-        if (counter != null) { // null when called outside a Flink task (tests)
-            counter.inc();
+    private static void count(Counter counter, long n) {
+        if (counter != null && n > 0) { // null when called outside a Flink task (tests)
+            counter.inc(n);
         }
     }
 

@@ -1,6 +1,6 @@
-"""Put-to-alert latency of a replay: from the producer's PutRecords (local.replay keeps
-each transaction's put time) to our reader getting the alert from Kinesis (local.stream_tail),
-with the job's cold start apart from its steady state.
+"""Put-to-alert latency of a replay: from the producer's PutRecords (local.traffic.replay
+keeps each transaction's put time) to our reader getting the alert from Kinesis
+(local.traffic.stream_tail), with the job's cold start apart from its steady state.
 
 A fresh job's first seconds pay for class loading, JIT compilation and the Python worker's
 first bundles and model calls; a latency over the whole replay mixes that one-off cost into
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from local.stream_tail import Received
+from local.traffic.stream_tail import Received
 
 # (put at, alert read at), epoch seconds, of one alerted transaction
 Sample = tuple[float, float]

@@ -1,4 +1,4 @@
-package io.fraudstream.features;
+package io.fraudstream.features.card;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -6,6 +6,10 @@ import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.flink.table.api.dataview.MapView;
+
+import io.fraudstream.features.CardState;
+import io.fraudstream.features.KeyHash;
+import io.fraudstream.features.state.StateFormat;
 
 /**
  * One event's view of a card's history: the decoded {@link CardHead} and the map state of its
@@ -236,9 +240,9 @@ final class CardWindows {
     void insert(long time, double amount, long terminal, double lat, double lon) throws Exception {
         long hour = CardHead.hourOf(time);
         use(terminal, time);
-        head.maxTime = Math.max(head.maxTime, time);
+        head.advanceTo(time);
         if (!head.isSpilled(hour)) {
-            head.recent.insert(time, amount, terminal, lat, lon);
+            head.insertRecent(time, amount, terminal, lat, lon);
             return;
         }
         head.addToHour(hour, 1, amount, amount * amount, amount); // a late arrival, hour spilled
@@ -299,8 +303,7 @@ final class CardWindows {
             for (Long terminal : old) {
                 oldUses.remove(terminal);
             }
-            head.usesSpilled = !oldUses.isEmpty();
-            head.usesSweptAt = head.maxTime;
+            head.sweptUses(!oldUses.isEmpty());
         }
     }
 
@@ -319,26 +322,18 @@ final class CardWindows {
         }
         long[] dropped = head.dropHoursUpTo(lastHour);
         if (p >= recent.start) {
-            remember(recent, p);
+            head.rememberEvicted(recent, p);
         } else {
             CardEntries e = block(dropped[dropped.length - 1]);
             if (e.size() > 0) {
-                remember(e, e.end - 1);
+                head.rememberEvicted(e, e.end - 1);
             }
         }
         for (long hour : dropped) {
             spilled.remove(hour);
             used.remove(hour);
         }
-        recent.evictUpTo(lastDropped);
-        head.forgetUsesUpTo(lastDropped);
-    }
-
-    private void remember(CardEntries e, int i) {
-        head.hasEvicted = true;
-        head.evictedTime = e.times[i];
-        head.evictedLat = e.lats[i];
-        head.evictedLon = e.lons[i];
+        head.forgetUpTo(lastDropped);
     }
 
     void spillIfFull() throws Exception {
@@ -360,10 +355,9 @@ final class CardWindows {
             for (int j = block.start; j < block.end; j++) {
                 figures.add(block.amounts[j]);
             }
-            head.addToHour(hour, (int) figures.n, figures.sum, figures.sumsq, figures.max);
-            head.spillHour = hour + 1;
+            head.spilled(hour, (int) figures.n, figures.sum, figures.sumsq, figures.max);
             i = next;
         }
-        recent.evictUpTo(head.spillHour * StateFormat.HOUR - 1);
+        head.dropSpilledRecent();
     }
 }

@@ -1,9 +1,12 @@
-package io.fraudstream.features;
+package io.fraudstream.features.card;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+
+import io.fraudstream.features.state.Packing;
+import io.fraudstream.features.state.StateFormat;
 
 /**
  * What every event of a card needs, kept small enough to read and write whole: the recent
@@ -112,6 +115,57 @@ final class CardHead {
         return i >= 0 ? counts[i] : 0;
     }
 
+    /** The row whose features are emitted next: its event time and position (NaN: none). */
+    void row(long time, double lat, double lon) {
+        rowTime = time;
+        rowLat = lat;
+        rowLon = lon;
+    }
+
+    /** A transaction at {@code time} was accumulated: the latest time follows it. */
+    void advanceTo(long time) {
+        maxTime = Math.max(maxTime, time);
+    }
+
+    /** A transaction of an hour not spilled yet, kept with the recent entries. */
+    void insertRecent(long time, double amount, long terminal, double lat, double lon) {
+        recent.insert(time, amount, terminal, lat, lon);
+    }
+
+    /**
+     * An hour moved to map state with these figures: hours up to it are spilled now (its
+     * recent entries go at the next {@link #dropSpilledRecent}).
+     */
+    void spilled(long hour, int n, double sum, double sumsq, double max) {
+        addToHour(hour, n, sum, sumsq, max);
+        spillHour = hour + 1;
+    }
+
+    /** Drops the recent entries of the hours spilled to map state. */
+    void dropSpilledRecent() {
+        recent.evictUpTo(spillHour * StateFormat.HOUR - 1);
+    }
+
+    /** Entry {@code i} of {@code e} is the latest transaction evicted so far. */
+    void rememberEvicted(CardEntries e, int i) {
+        hasEvicted = true;
+        evictedTime = e.times[i];
+        evictedLat = e.lats[i];
+        evictedLon = e.lons[i];
+    }
+
+    /** Forgets the recent entries and the terminal uses at or before {@code edge}. */
+    void forgetUpTo(long edge) {
+        recent.evictUpTo(edge);
+        forgetUsesUpTo(edge);
+    }
+
+    /** Map state was swept of old uses now; {@code anyLeft}: it still holds some. */
+    void sweptUses(boolean anyLeft) {
+        usesSpilled = anyLeft;
+        usesSweptAt = maxTime;
+    }
+
     /** Adds {@code n} transactions of a spilled hour with these figures to its own. */
     void addToHour(long hour, int n, double sum, double sumsq, double max) {
         int i = hourIndex(hour);
@@ -193,7 +247,7 @@ final class CardHead {
     }
 
     /** Forgets uses at or before {@code edge} (and terminals with none left). */
-    void forgetUsesUpTo(long edge) {
+    private void forgetUsesUpTo(long edge) {
         int kept = 0;
         for (int i = 0; i < nTerminals; i++) {
             if (latest[i] <= edge) {

@@ -1,7 +1,9 @@
-package io.fraudstream.features;
+package io.fraudstream.features.terminal;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+
+import io.fraudstream.features.state.Packing;
 
 /**
  * A key's transactions counted per hour, for every hour that has any, ascending. Counts
