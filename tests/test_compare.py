@@ -407,3 +407,30 @@ def test_a_malformed_as_of_is_a_usage_error(
         main([*arguments("full")[:-1], "yesterday"])
     assert exited.value.code == 2
     assert "--as-of 'yesterday' is not an ISO 8601 instant" in capsys.readouterr().err
+
+
+def without_shadow(line: str, drop: bool) -> str:
+    """The decision with no shadow score when `drop` (shadow_scores null)."""
+    document = json.loads(line)
+    if drop:
+        document["shadow_scores"] = None
+    return json.dumps(document)
+
+
+def test_a_shadow_is_judged_on_the_decisions_it_scored_and_none_means_nothing_to_compare(
+    aws: LocalAws, full: Comparison, transactions: list[Transaction]
+) -> None:
+    log = decision_log(transactions, 1.0)
+    labels = label_records(transactions)
+    even = [without_shadow(line, json.loads(line)["event_time"][9] in "02468") for line in log]
+    part = run(fill(aws, "part-shadow", [even], labels), "part-shadow")
+    scored = sum(1 for t in matured(transactions) if t.event_time.day % 2)
+    assert 0 < scored < full.matured
+    assert figures(part, "m-2")["transactions"] == scored
+    assert figures(part, "m-1") == figures(full, "m-1")
+    bare = [without_shadow(line, True) for line in log]
+    alone = run(fill(aws, "no-shadow", [bare], labels), "no-shadow")
+    assert [v.version for v in alone.versions] == ["m-1"]
+    assert (
+        alone.recommendation == "no shadow model in the log beside current m-1: nothing to compare"
+    )
