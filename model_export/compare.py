@@ -1,5 +1,7 @@
-"""Champion against challengers on the decision log: how the serving model and every shadow
-model scored the same traffic, judged by the labels that have matured since.
+"""Champion against challengers: the serving model and each shadow on the decision log.
+
+How the serving model and every shadow model scored the same traffic, judged by the labels
+that have matured since:
 
     python -m model_export.compare --decisions s3://bucket --archive s3://bucket \\
         --from 2026-10-01 --to 2026-10-21 [--as-of 2026-11-15T00:00:00Z] \\
@@ -364,13 +366,20 @@ def parse_as_of(text: str) -> datetime:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--decisions", metavar="S3_URI", required=True, help="the decision log's bucket"
+        "--decisions",
+        metavar="S3_URI",
+        required=True,
+        help="the decision log's bucket, s3://bucket[/prefix]",
     )
-    add_arguments(parser)
+    add_arguments(parser, "labels archive and range (the decision log's days too)")
     parser.add_argument("--as-of", help="ISO 8601 instant the labels are read at (default now)")
-    parser.add_argument("--label-delay-days", type=int, default=7)
+    parser.add_argument(
+        "--label-delay-days", type=int, default=7, help="days before a label counts (default 7)"
+    )
     parser.add_argument("--cards-k", type=int, default=CARDS_K, help="k of card precision@k")
-    parser.add_argument("--out", type=Path, default=Path("build/compare.html"))
+    parser.add_argument(
+        "--out", type=Path, default=Path("build/compare.html"), help="the HTML report"
+    )
     args = parser.parse_args(argv)
     archive = from_arguments(parser, args)
     if archive is None:
