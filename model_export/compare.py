@@ -23,9 +23,11 @@ precision and recall at the serving model's alert volume (per day, the version's
 score, k the serving model's alerts that day; weighted, the row across the k-th weight counted
 in part), and alerts per day at the serving threshold each decision carries (a shadow's own
 threshold is not in the log). Null shadow scores (a shadow that failed) are left out of that
-shadow's figures; its `transactions` says how many it scored. It prints the table and a
-one-line recommendation (none under 30 labelled frauds: matured decisions labelled fraud, not
-weighted) and writes an HTML report with the plots of model_export.report.
+shadow's figures; its `transactions` says how many it scored. When the serving version
+changed within the range, each version is judged on its own decisions: choose a range after
+the change to compare like with like. It prints the table and a one-line recommendation
+(none under 30 labelled frauds: matured decisions labelled fraud, not weighted) and writes an
+HTML report with the plots of model_export.report.
 """
 
 from __future__ import annotations
