@@ -104,9 +104,11 @@ class ArchiveRange:
         return f"{self.root.rstrip('/')} from {self.start} to {self.end}"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(
+    parser: argparse.ArgumentParser, title: str = "archive (instead of a transactions file)"
+) -> None:
     """--archive, --from, --to: the same three options in every command that reads it."""
-    group = parser.add_argument_group("archive (instead of a transactions file)")
+    group = parser.add_argument_group(title)
     group.add_argument(
         "--archive", metavar="S3_URI", help="the archive bucket, s3://bucket[/prefix]"
     )

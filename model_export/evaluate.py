@@ -209,10 +209,22 @@ def test_metrics(
         "card_precision_at_100": card_precision_at_k(frame, scores, k),
     }
     if 0 < labels.sum() < len(labels):
-        metrics["roc_auc"] = float(roc_auc_score(labels, scores))
-        metrics["average_precision"] = float(average_precision_score(labels, scores))
+        metrics.update(ranking_metrics(labels, scores))
         metrics["recall_at_1pct_fpr"] = recall_at_fpr(labels, scores)
     return metrics
+
+
+def ranking_metrics(
+    labels: NDArray[Any], scores: NDArray[Any], weights: NDArray[Any] | None = None
+) -> dict[str, float]:
+    """ROC AUC and average precision (scikit-learn's; each row counted `weights` times when
+    given, as a sampled decision log is); empty unless both classes are present."""
+    if len(np.unique(labels)) < 2:
+        return {}
+    return {
+        "roc_auc": float(roc_auc_score(labels, scores, sample_weight=weights)),
+        "average_precision": float(average_precision_score(labels, scores, sample_weight=weights)),
+    }
 
 
 def scenario_recall(

@@ -79,9 +79,19 @@ def _legend(names: Sequence[str]) -> str:
 
 
 def pr_curves(results: Sequence[Result], labels: NDArray[Any]) -> str:
+    curves = [(r.name, labels, r.test_scores, None) for r in results]
+    return pr_plot(curves, "Precision-recall on the test days")
+
+
+#: name, labels (0/1), scores, and the weight of each row (None: 1 each)
+Curve = tuple[str, NDArray[Any], NDArray[Any], NDArray[Any] | None]
+
+
+def pr_plot(curves: Sequence[Curve], title: str) -> str:
+    """Precision-recall curves (scikit-learn's, weighted where weights are given)."""
     lines = []
-    for i, r in enumerate(results):
-        precision, recall, _ = precision_recall_curve(labels, r.test_scores)
+    for i, (_, labels, scores, weights) in enumerate(curves):
+        precision, recall, _ = precision_recall_curve(labels, scores, sample_weight=weights)
         step = max(1, len(recall) // 400)
         points = " ".join(
             f"{_x(float(x)):.1f},{_y(float(y)):.1f}"
@@ -91,15 +101,30 @@ def pr_curves(results: Sequence[Result], labels: NDArray[Any]) -> str:
         lines.append(
             f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"/>'
         )
-    body = "".join(lines) + _ticks() + _legend([r.name for r in results])
-    return _svg(body, "Precision-recall on the test days", "recall", "precision")
+    body = "".join(lines) + _ticks() + _legend([name for name, *_ in curves])
+    return _svg(body, title, "recall", "precision")
 
 
 def score_histogram(result: Result, labels: NDArray[Any], bins: int = 25) -> str:
+    return class_histogram(result.name, result.test_scores, labels, result.threshold, bins=bins)
+
+
+def class_histogram(
+    name: str,
+    scores: NDArray[Any],
+    labels: NDArray[Any],
+    threshold: float,
+    weights: NDArray[Any] | None = None,
+    bins: int = 25,
+) -> str:
+    """Score distribution per class (weighted where weights are given), the threshold dashed."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     parts = []
     for cls, colour in ((0, COLOURS[0]), (1, COLOURS[1])):
-        counts, _ = np.histogram(result.test_scores[labels == cls], bins=edges)
+        rows = labels == cls
+        counts, _ = np.histogram(
+            scores[rows], bins=edges, weights=None if weights is None else weights[rows]
+        )
         share = counts / max(counts.sum(), 1)
         top = max(float(share.max()), 1e-9)
         width = (_x(1) - _x(0)) / bins
@@ -110,15 +135,15 @@ def score_histogram(result: Result, labels: NDArray[Any], bins: int = 25) -> str
                 f'<rect x="{x:.1f}" y="{_y(0) - height:.1f}" width="{width / 2:.1f}" '
                 f'height="{height:.1f}" fill="{colour}" opacity="0.8"/>'
             )
-    threshold = _x(result.threshold)
+    line = _x(threshold)
     parts.append(
-        f'<line x1="{threshold:.1f}" x2="{threshold:.1f}" y1="{_y(1)}" y2="{_y(0)}" '
+        f'<line x1="{line:.1f}" x2="{line:.1f}" y1="{_y(1)}" y2="{_y(0)}" '
         'stroke="#000" stroke-dasharray="4 3"/>'
     )
     body = "".join(parts) + _ticks() + _legend(["legit", "fraud"])
     title = (
-        f"{result.name}: score distribution per class (each scaled to its tallest bin); "
-        f"dashed: threshold {result.threshold:.3f}"
+        f"{name}: score distribution per class (each scaled to its tallest bin); "
+        f"dashed: threshold {threshold:.3f}"
     )
     return _svg(body, title, "score", "share of class (scaled)")
 
@@ -185,12 +210,18 @@ def write_report(
                 "importance",
             )
         )
+    sections.append(f"<p>Highest test average precision: {html.escape(best.name)}.</p>")
+    write_page(path, "Fraud model evaluation", sections)
+
+
+def write_page(path: Path, title: str, sections: Sequence[str]) -> None:
+    """One self-contained HTML file of `sections` (markup, inline SVG)."""
     page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Fraud model evaluation</title>"
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}"
         "figure{display:inline-block;margin:8px}</style></head><body>"
         + "".join(sections)
-        + f"<p>Highest test average precision: {html.escape(best.name)}.</p></body></html>"
+        + "</body></html>"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page)
