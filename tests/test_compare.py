@@ -29,7 +29,7 @@ from sklearn.metrics import (
 
 from contracts.decision import decision_id, kept, sample_weight
 from flink_job.features import FEATURE_NAMES
-from local.archive import deliver, deliver_decisions
+from local.aws.archive import deliver, deliver_decisions
 from local.aws import LocalAws
 from model_export.archive import LABELS, ArchiveRange
 from model_export.compare import Comparison, compare, main
