@@ -29,8 +29,8 @@ from sklearn.metrics import (
 
 from contracts.decision import decision_id, kept, sample_weight
 from flink_job.features import FEATURE_NAMES
-from local.aws.archive import deliver, deliver_decisions
 from local.aws import LocalAws
+from local.aws.archive import deliver, deliver_decisions
 from model_export.archive import LABELS, ArchiveRange
 from model_export.compare import Comparison, compare, main
 from model_export.evaluate import card_precision_at_k
