@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -263,7 +264,7 @@ def check_manifest(manifest: Any, data: bytes, kind: str) -> dict[str, Any]:
 # ---- lists -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListEntry:
     value: str
     reason: str
@@ -332,7 +333,9 @@ def _entry(line: int, row: Sequence[str], kind: str, columns: int, suspect: bool
     for label, cell in (("reason", reason), ("added_by", added_by)):
         if not cell or len(cell) > MAX_TEXT_CHARS or not cell.isprintable():
             raise ArtefactError(f"{where}: {label} is 1 to {MAX_TEXT_CHARS} printable characters")
-    return ListEntry(value, reason, added_by, _expiry(where, expires) if expires else None)
+    # a bulk upload repeats its reason and author: one string each, not one per row
+    expiry = _expiry(where, expires) if expires else None
+    return ListEntry(value, sys.intern(reason), sys.intern(added_by), expiry)
 
 
 def _expiry(where: str, text: str) -> datetime:

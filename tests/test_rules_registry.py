@@ -80,8 +80,11 @@ def test_lists_and_rule_sets_are_immutable_versions_behind_pointers(
     manifest = json.loads(registry.rulesets.read(f"{VERSIONS_DIR}/{version}/{MANIFEST_FILE}"))
     assert manifest["lists"] == ["blocked_cards"] and manifest["rules"] == 1
     assert manifest["created_by"] == "analyst-sub"
+    other = {**manifest, "ruleset_sha256": "0" * 64}
     with pytest.raises(RegistryError, match="exists"):  # a version is never rewritten
-        registry._write_version(registry.rulesets, manifest, RULESET_FILE, b"{}")
+        registry._write_version(registry.rulesets, other, RULESET_FILE, b"{}")
+    again = registry.publish_ruleset(text)  # the same content again: no error
+    assert again == version or again > version  # the same second: the same version
 
     later = registry.publish_ruleset(ruleset(rule("other", "amount > 1000.0")))
     registry.promote_ruleset(later)
