@@ -81,6 +81,35 @@ def list_memory(entries: int = 100_000) -> ListMemory:
     return ListMemory(entries, len(data), resident * scale, peak * scale, seconds * scale)
 
 
+@dataclass(frozen=True)
+class BatchCost:
+    rows: int
+    us_per_transaction: float  # CPU of all the rules together, one core
+
+
+def batch_costs(sizes: tuple[int, ...] = (200, 1_000, 10_000), repeat: int = 5) -> list[BatchCost]:
+    """The 100 rules and three lists of 100,000 entries over batches of each size: a
+    kernel's fixed cost is paid per batch, and the job's bundles are as small as
+    `scoring.bundle_time_ms` makes them (about 200 rows at 10,000 transactions/s)."""
+    from bench.rules_cost import batch, schema
+    from rules import compile_rule
+    from rules.vectorized import Lists, evaluate_all
+
+    compiled = [compile_rule(text, schema()) for text in rule_texts(100)]
+    lists = Lists(list_entries(100_000))
+    costs = []
+    for rows in sizes:
+        frame = batch(rows)
+        evaluate_all(compiled, frame, lists)  # the lists' lookup tables are built once
+        runs = []
+        for _ in range(repeat):
+            began = time.process_time()
+            evaluate_all(compiled, frame, lists)
+            runs.append(time.process_time() - began)
+        costs.append(BatchCost(rows, statistics.median(runs) / rows * 1e6))
+    return costs
+
+
 def throughput(
     config: JobConfig, data: Path, rules_root: Path, repeat: int, flink: dict[str, str]
 ) -> dict[str, Any]:

@@ -160,7 +160,7 @@ def backends(data: Path, model: str, repeat: int, checkpoint_interval: str = "")
 def rules_job(data: Path, model: str, repeat: int) -> dict[str, Any]:
     """bench.rules_job on RocksDB with incremental checkpoints every 60 s, as deployed; the
     memory a list costs."""
-    from bench.rules_job import list_memory, publish_bench_rules
+    from bench.rules_job import batch_costs, list_memory, publish_bench_rules
     from bench.rules_job import throughput as rules_throughput
     from bench.throughput import BACKENDS, BENCH_CHECKPOINT_INTERVAL
     from flink_job.config import load_config
@@ -176,7 +176,15 @@ def rules_job(data: Path, model: str, repeat: int) -> dict[str, Any]:
         }
         result = rules_throughput(config, data, root, repeat, flink)
     memory = [asdict(list_memory(n)) for n in (100_000, 1_000_000)]
-    return {"ruleset": version, "rules": 100, "list_entries": 100_000, **result, "memory": memory}
+    batches = [asdict(c) for c in batch_costs()]
+    return {
+        "ruleset": version,
+        "rules": 100,
+        "list_entries": 100_000,
+        **result,
+        "memory": memory,
+        "batches": batches,
+    }
 
 
 def _with(run: Any, config: Any, flink: dict[str, str]) -> Any:
@@ -369,6 +377,9 @@ def render(results: dict[str, Any]) -> str:
                 f"| {m['load_peak_bytes_per_100k'] / 2**20:,.1f} MiB "
                 f"| {m['load_seconds_per_100k']:,.2f} s |"
             )
+        lines += ["", "| rows per batch | 100 rules, µs per transaction (CPU) |", "|---|---|"]
+        for c in r.get("batches", []):
+            lines.append(f"| {c['rows']:,} | {c['us_per_transaction']:,.1f} |")
         lines.append("")
     if "scoring" in results:
         lines += ["| ONNX batch size | µs per event |", "|---|---|"]

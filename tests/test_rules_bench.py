@@ -71,3 +71,11 @@ def test_list_memory_is_reported_per_100k_entries() -> None:
     assert abs(small.resident_bytes_per_100k - large.resident_bytes_per_100k) < (
         0.2 * large.resident_bytes_per_100k
     )
+
+
+def test_the_rule_cost_is_reported_by_batch_size() -> None:
+    from bench.rules_job import batch_costs
+
+    costs = batch_costs((50, 500), repeat=1)
+    assert [c.rows for c in costs] == [50, 500]
+    assert all(math.isfinite(c.us_per_transaction) and c.us_per_transaction > 0 for c in costs)

@@ -124,8 +124,9 @@ class ActiveRules:
 def build_rules(
     key: Key, rules: tuple[CompiledRule, ...], lists: Sequence[LoadedList], now: datetime
 ) -> ActiveRules:
-    arrays = Lists()
-    arrays.arrays.update({loaded.name: loaded.active(now) for loaded in lists})
+    arrays = Lists.of_arrays({loaded.name: loaded.active(now) for loaded in lists})
+    for loaded in lists:
+        arrays.index(loaded.name)  # the lookup tables, built here: off the scoring thread
     expiries = [e for e in (loaded.next_expiry(now) for loaded in lists) if e is not None]
     fields = frozenset().union(*(c.rule.fields for c in rules)) if rules else frozenset()
     return ActiveRules(key, rules, arrays, tuple(lists), fields, min(expiries, default=None))
