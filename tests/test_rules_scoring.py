@@ -272,7 +272,7 @@ def columns() -> list[pd.Series]:
     return [values.get(name, pd.Series([None] * ROWS, dtype=object)) for name in TRANSACTION_INPUTS]
 
 
-def test_the_udf_applies_the_rules_from_s3_and_scores_on_when_s3_is_unreachable(
+def test_the_udf_applies_the_rules_from_s3_and_from_its_local_copy_when_s3_is_unreachable(
     aws: LocalAws, tmp_path: Path
 ) -> None:
     root = f"s3://rules/{tmp_path.name}"
@@ -288,10 +288,11 @@ def test_the_udf_applies_the_rules_from_s3_and_scores_on_when_s3_is_unreachable(
     assert decided["alerted"].tolist() == [True, False, False, False, True, False]
 
     dead = f"http://127.0.0.1:{free_port()}"
-    udf = scorer(model_dir, root, dead)  # no rules can be read: the model decides
+    udf = scorer(model_dir, root, dead)  # S3 unreachable: the worker's local copy
     try:
-        decided = udf.eval(vectors, *columns())
-        assert not decided["alerted"].any() and decided["ruleset_version"].isna().all()
+        again = udf.eval(vectors, *columns())
+        assert again["alerted"].tolist() == decided["alerted"].tolist()
+        assert set(again["ruleset_version"]) == set(decided["ruleset_version"])
         assert udf._counters[RULES_FETCH_FAILURES].count >= 1  # counted on eval
     finally:
         udf.close()
@@ -317,3 +318,38 @@ def test_a_rule_that_fails_on_a_batch_falls_back_to_the_model_and_is_counted(
     assert decided["alerted"].all()  # the model's decisions (threshold 0.4, score 0.5)
     assert decided["ruleset_version"].isna().all()
     assert failures == ROWS
+
+
+def test_a_worker_that_starts_while_s3_is_unreachable_applies_the_cached_rules(
+    aws: LocalAws, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = f"s3://rules/{tmp_path.name}"
+    registry = RuleRegistry(root, aws.endpoint)
+    old = publish(registry, rule("old", "amount > 1.0"))
+    version = publish(registry, rule("blocked", "card_id in list('blocked_cards')"))
+    cache = tmp_path / "cache"
+    online = RuleServer(RuleSource(root, FEATURE_NAMES, aws.endpoint, cache), 60.0)
+    assert online.rules is not None and online.rules.version == version  # and cached
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    cached = RuleSource(str(cache), FEATURE_NAMES)
+    with caplog.at_level(logging.WARNING, logger="udfs.rulesets"):
+        offline = RuleServer(RuleSource(root, FEATURE_NAMES, dead, cache), 60.0, cached)
+    assert "starting with the cached rule set" in caplog.text
+    assert offline.rules is not None and offline.rules.key == online.rules.key
+    assert offline.drain_counts() == {RULES_FETCH_FAILURES: 1, RULESET_SWAPS: 1}
+    assert sorted(p.name for p in (cache / "rulesets" / VERSIONS_DIR).iterdir()) == [version]
+    assert old != version
+    decided = decide(
+        with_threshold(model_for(tmp_path), 0.9), matrix(), offline.rules, transactions()
+    )
+    assert decided["alerted"].tolist() == [True, False, False, False, True, False]
+
+    empty = RuleSource(str(tmp_path / "no-cache"), FEATURE_NAMES)
+    nothing = RuleServer(RuleSource(root, FEATURE_NAMES, dead), 60.0, empty)
+    assert nothing.rules is None  # no copy: the model decides alone
+
+
+def model_for(tmp_path: Path) -> ScoringModel:
+    directory = write_model(tmp_path / "cached-model", "m-1", threshold=0.9)
+    return load_model(str(directory), FEATURE_NAMES, feature_schema_hash())

@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -136,14 +138,49 @@ class RuleSource:
     """The rule registry at `location` (rules.path), read for the job."""
 
     def __init__(
-        self, location: str, feature_names: tuple[str, ...], endpoint: str | None = None
+        self,
+        location: str,
+        feature_names: tuple[str, ...],
+        endpoint: str | None = None,
+        cache: Path | None = None,
     ) -> None:
+        """`cache`: a local directory where every verified file is copied, in the same
+        layout, with the pointers of the rules in force (`cache_pointers`): a rule
+        registry a worker that starts while S3 is unreachable can read instead."""
         self.location = location.rstrip("/")
         self.feature_names = feature_names
         self.endpoint = endpoint
+        self.cache = cache
         self.rulesets = Store(f"{self.location}/{RULESETS_DIR}", endpoint)
         self._lists: dict[tuple[str, str], LoadedList] = {}  # verified lists by version
         self._ruleset: tuple[str, RuleSet] | None = None  # the last verified rule set
+
+    def _cached(self, store: Store) -> Store | None:
+        if self.cache is None:
+            return None
+        return Store(str(self.cache) + store.root[len(self.location) :])
+
+    def _save(self, store: Store, files: dict[str, bytes]) -> None:
+        cached = self._cached(store)
+        if cached is None:
+            return
+        try:
+            for key, data in files.items():
+                cached.write(key, data)
+        except OSError as error:  # a full or read-only disk must not refuse the rules
+            log.warning("could not cache rules in %s: %s", cached.root, error)
+
+    def cache_pointers(self, key: Key) -> None:
+        """In the cache: point at the rules in force, and drop the versions before them."""
+        stores = [(self.rulesets, key[0])]
+        stores += [(self._list_store(name), version) for name, version in key[1]]
+        for store, version in stores:
+            self._save(store, {POINTER_FILE: json.dumps({"version": version}).encode()})
+            cached = self._cached(store)
+            if cached is not None:
+                for old in cached.list_dirs(VERSIONS_DIR):
+                    if old != version:
+                        shutil.rmtree(Path(cached.root) / VERSIONS_DIR / old, ignore_errors=True)
 
     def _list_store(self, name: str) -> Store:
         return Store(f"{self.location}/{LISTS_DIR}/{name}", self.endpoint)
@@ -180,6 +217,7 @@ class RuleSource:
             raise RuleSetRefusedError(
                 f"{store.url(prefix)} holds version {manifest['version']}, not {version}"
             )
+        self._save(store, {prefix + MANIFEST_FILE: manifest_bytes, prefix + file: content})
         return manifest, content
 
     def current(self) -> tuple[str, RuleSet] | None:
@@ -233,7 +271,11 @@ class RuleSource:
 class RuleServer:
     """The rules in force, kept current by a background thread; None while there are none."""
 
-    def __init__(self, source: RuleSource, poll_interval_s: float) -> None:
+    def __init__(
+        self, source: RuleSource, poll_interval_s: float, cached: RuleSource | None = None
+    ) -> None:
+        """`cached`: the local copy of the registry (RuleSource.cache) read when the
+        registry cannot be read at start."""
         self._source = source
         self._poll_interval_s = poll_interval_s
         self._backoff = Backoff(initial_s=poll_interval_s, maximum_s=max(60.0, poll_interval_s))
@@ -243,7 +285,27 @@ class RuleServer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.rules: ActiveRules | None = None
+        self._unavailable = False
         self.poll()  # the first load before the first batch; a failure is counted, not raised
+        if self._unavailable and cached is not None:
+            self._start_from(cached)
+
+    def _start_from(self, cached: RuleSource) -> None:
+        source, self._source = self._source, cached
+        try:
+            self._check()
+        except Exception as error:  # no usable copy: start without rules
+            log.warning("no cached rules usable in %s: %s", cached.location, error)
+        finally:
+            self._source = source
+            self._refused.clear()  # what the copy lacked may come from the registry
+        if self.rules is not None:
+            log.warning(
+                "rule registry %s unreachable: starting with the cached rule set %s; the "
+                "registry is polled again in the background",
+                source.location,
+                self.rules.version,
+            )
 
     def start(self) -> RuleServer:
         self._thread = threading.Thread(target=self._run, name="rules-poll", daemon=True)
@@ -266,6 +328,7 @@ class RuleServer:
         try:
             self._check()
         except ModelUnavailableError as error:
+            self._unavailable = True
             self._count(RULES_FETCH_FAILURES)
             delay = self._backoff.next_delay()
             log.warning("rule registry unreadable, keeping %s: %s", self._in_force(), error)
@@ -311,6 +374,7 @@ class RuleServer:
             self._refuse(key, error)
             return
         self.rules = build_rules(key, compiled, lists, now)
+        self._source.cache_pointers(key)
         self._count(RULESET_SWAPS)
         log.warning(
             "rules swapped: %s -> %s (%d rules, lists %s)",

@@ -189,8 +189,16 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
         self._server = ModelServer(source, cache, self._poll_interval_s).start()
         log.info("scoring with model %s from %s", self._server.model.version, self._model_path)
         if self._rules_path:
-            rule_source = RuleSource(self._rules_path, self._feature_names, self._endpoint)
-            self._rules = RuleServer(rule_source, self._rules_poll_ms / 1000.0).start()
+            cached = None
+            rules_cache = None
+            if self._rules_path.startswith("s3://"):  # like the model: a local copy
+                rules_cache = default_cache_dir(self._rules_path)
+                cached = RuleSource(str(rules_cache), self._feature_names)
+            rule_source = RuleSource(
+                self._rules_path, self._feature_names, self._endpoint, rules_cache
+            )
+            poll_s = self._rules_poll_ms / 1000.0
+            self._rules = RuleServer(rule_source, poll_s, cached).start()
         metrics = cloudwatch_group(function_context.get_metric_group())
         self._scored = metrics.counter(SCORED)
         self._counters = {name: metrics.counter(name) for name in (*COUNTS, *RULE_COUNTS)}
