@@ -28,7 +28,7 @@ from rules.sql import LISTS_TABLE, to_sql
 from rules.vectorized import Lists, evaluate_all
 
 LIST_FIELDS = {"trusted_cards": "card_id", "blocked_terminals": "terminal_id"}
-LIST_FIELDS["risky_countries"] = "country"
+LIST_FIELDS["risky_devices"] = "device_id"
 CHANNELS = ("pos", "ecom", "atm")
 COUNTRIES = ("FR", "DE", "NG", "US", "GB", "ES", "IT", "BR")
 
@@ -86,7 +86,7 @@ def rule_texts(count: int, seed: int = 7, lists: bool = True) -> list[str]:
                 f"{rng.randint(1, 20)}"
             ),
             lambda: (
-                "terminal_id in list('blocked_terminals') || country in list('risky_countries')"
+                "terminal_id in list('blocked_terminals') || device_id in list('risky_devices')"
             ),
         ]
     return [rng.choice(shapes)() for _ in range(count)]
@@ -121,7 +121,7 @@ def list_entries(entries: int) -> dict[str, list[str]]:
     return {
         "trusted_cards": [f"card_{i:07d}" for i in range(0, 2 * entries, 2)],
         "blocked_terminals": [f"term_{i:06d}" for i in range(entries)],
-        "risky_countries": ["NG", "BR", *(f"X{i}" for i in range(entries - 2))],
+        "risky_devices": [f"dev-{i}" for i in range(0, 2 * entries, 2)],
     }
 
 

@@ -5,7 +5,7 @@ worth, as JSON and a markdown table.
                         [--state-days 45 --state-customers 500 --state-every 15]
                         [--backend-copies 2 --backend-repeat 1]
                         [--only throughput|backends|aws-latency|latency|scoring|state|options
-                               |rules]
+                               |rules|rules-job]
 
 Figures are medians of --repeat runs, and ratios are taken within one run, because this
 machine is shared and noisy. Results go to build/bench/results.json and results.md.
@@ -154,6 +154,36 @@ def backends(data: Path, model: str, repeat: int, checkpoint_interval: str = "")
         "checkpoint_interval": checkpoint_interval or BENCH_CHECKPOINT_INTERVAL,
         "rounds": rounds,
         "median": _median_runs(rounds),
+    }
+
+
+def rules_job(data: Path, model: str, repeat: int) -> dict[str, Any]:
+    """bench.rules_job on RocksDB with incremental checkpoints every 60 s, as deployed; the
+    memory a list costs."""
+    from bench.rules_job import batch_costs, list_memory, publish_bench_rules
+    from bench.rules_job import throughput as rules_throughput
+    from bench.throughput import BACKENDS, BENCH_CHECKPOINT_INTERVAL
+    from flink_job.config import load_config
+
+    config = dataclasses.replace(load_config(), model_path=model, parallelism=1)
+    with tempfile.TemporaryDirectory(prefix="bench-rules-") as directory:
+        root = Path(directory) / "rules"
+        version = publish_bench_rules(root)
+        flink = {
+            **BACKENDS["rocksdb"],
+            "execution.checkpointing.interval": BENCH_CHECKPOINT_INTERVAL,
+            "state.checkpoints.dir": (Path(directory) / "checkpoints").as_uri(),
+        }
+        result = rules_throughput(config, data, root, repeat, flink)
+    memory = [asdict(list_memory(n)) for n in (100_000, 1_000_000)]
+    batches = [asdict(c) for c in batch_costs()]
+    return {
+        "ruleset": version,
+        "rules": 100,
+        "list_entries": 100_000,
+        **result,
+        "memory": memory,
+        "batches": batches,
     }
 
 
@@ -325,6 +355,32 @@ def render(results: dict[str, Any]) -> str:
             f"| {r['duckdb_us_per_transaction_per_rule_wall']:.3f} |",
             "",
         ]
+    if "rules_job" in results:
+        r = results["rules_job"]
+        lines += [
+            f"| full job, RocksDB, {r['events']:,} events, median of {len(r['rounds'])} "
+            "| events/s |",
+            "|---|---|",
+            f"| no rule set | {r['without_events_per_s']:,.0f} |",
+            f"| {r['rules']} active rules, three lists of {r['list_entries']:,} entries "
+            f"| {r['with_events_per_s']:,.0f} |",
+            f"| ratio with / without (median of per-round ratios) | {r['ratio']:.2f} |",
+            "",
+            "| list size | CSV | held by the job, per 100,000 | peak while loading, per 100,000 "
+            "| load time, per 100,000 |",
+            "|---|---|---|---|---|",
+        ]
+        for m in r["memory"]:
+            lines.append(
+                f"| {m['entries']:,} | {m['csv_bytes'] / 2**20:,.1f} MiB "
+                f"| {m['resident_bytes_per_100k'] / 2**20:,.2f} MiB "
+                f"| {m['load_peak_bytes_per_100k'] / 2**20:,.1f} MiB "
+                f"| {m['load_seconds_per_100k']:,.2f} s |"
+            )
+        lines += ["", "| rows per batch | 100 rules, µs per transaction (CPU) |", "|---|---|"]
+        for c in r.get("batches", []):
+            lines.append(f"| {c['rows']:,} | {c['us_per_transaction']:,.1f} |")
+        lines.append("")
     if "scoring" in results:
         lines += ["| ONNX batch size | µs per event |", "|---|---|"]
         for r in results["scoring"]:
@@ -367,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         "--aws-bounds", default="300000,1000", help="aws-latency: out-of-order bounds, ms"
     )
     every = ["throughput", "backends", "aws-latency", "latency", "scoring", "state", "options"]
-    every.append("rules")
+    every += ["rules", "rules-job"]
     parser.add_argument("--only", choices=every, action="append")
     args = parser.parse_args(argv)
     parts = set(args.only or every)
@@ -430,6 +486,8 @@ def main(argv: list[str] | None = None) -> int:
                 for r in latency_options(data, str(model_dir), 1000.0, args.latency_seconds)
             ],
         }
+    if "rules-job" in parts:
+        results["rules_job"] = rules_job(long_run, str(model_dir), args.repeat)
     if "state" in parts:
         from bench.state import measure as state
 

@@ -10,6 +10,7 @@ from contracts.decision import DECISION_V1
 from contracts.fields import Contract
 from contracts.label import LABEL_V1
 from contracts.model import MODEL_MANIFEST, POINTER
+from contracts.rules import LIST_ENTRY, LIST_MANIFEST, RULE, RULESET_MANIFEST
 from contracts.transaction import TRANSACTION_V1
 
 CONTRACTS: tuple[Contract, ...] = (
@@ -20,4 +21,8 @@ CONTRACTS: tuple[Contract, ...] = (
     DEADLETTER_V1,
     MODEL_MANIFEST,
     POINTER,
+    RULE,
+    RULESET_MANIFEST,
+    LIST_MANIFEST,
+    LIST_ENTRY,
 )

@@ -31,15 +31,20 @@ ALERT_V1 = Contract(
         channel           | string            | no  | Transaction v1's, may be null
         score             | number            | yes | fraud probability, 0 to 1
         threshold         | number            | yes | the model's threshold, 0 to 1;
-                          |                   |     | score ≥ threshold
+                          |                   |     | score ≥ threshold unless an alert rule
+                          |                   |     | raised the alert (a `RULE_` reason code)
         severity          | string            | yes | {" / ".join(f"`{s}`" for s in SEVERITIES)}:
-                          |                   |     | [threshold, 1] split into three equal bands
+                          |                   |     | [threshold, 1] split into three equal
+                          |                   |     | bands; the highest of that and the
+                          |                   |     | matched alert rules' severities
         model_version     | string            | yes | the model that scored it (manifest `version`)
         reasons           | list of strings   | yes | human readable, most important first
-        reason_codes      | list of strings   | yes | the same reasons, machine readable
+        reason_codes      | list of strings   | yes | the same reasons, machine readable:
+                          |                   |     | `RULE_<name>` for each matched alert or
+                          |                   |     | tag rule first, then the model's features
         reason_contributions | list of numbers | no | each reason's share of the score, in the
                           |                   |     | same order: the score minus the score with
-                          |                   |     | that feature at its baseline
+                          |                   |     | that feature at its baseline (0 for a rule)
         features          | object of numbers | yes | the feature values the model saw
         late              | boolean           | no  | true when the transaction arrived behind
                           |                   |     | the watermark: scored on arrival all the

@@ -53,10 +53,19 @@ DECISION_V1 = Contract(
         shadow_scores     | object of numbers | no  | each shadow model's score by its version;
                           |                   |     | null while no shadow model runs. Shadows
                           |                   |     | never change `alerted`
-        alerted           | boolean           | yes | score ≥ threshold: an Alert v1 was written
+        alerted           | boolean           | yes | an Alert v1 was written: score ≥ threshold
+                          |                   |     | or an active alert rule matched, and no
+                          |                   |     | active suppress rule decided first
         severity          | string            | no  | the alert's severity; null when not alerted
         reasons           | list of strings   | no  | the alert's reasons; null when not alerted
         reason_codes      | list of strings   | no  | the same reasons, machine readable
+                          |                   |     | (`RULE_<name>` for a rule)
+        ruleset_version   | string            | no  | the rule set in force; null when none is
+        rule_hits         | list of strings   | no  | the active rules that matched, in the order
+                          |                   |     | they are decided, alert or not; null when
+                          |                   |     | none did
+        shadow_rule_hits  | list of strings   | no  | the shadow rules that matched (no effect);
+                          |                   |     | null when none did
         late              | boolean           | yes | Alert v1's `late`
         ingested_at       | timestamp         | yes | its arrival on Kinesis
         decided_at        | timestamp         | yes | when the job decided

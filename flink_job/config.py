@@ -44,6 +44,9 @@ KEYS: dict[str, str] = {
     "labels.max_future_ms": "A label reported later than its arrival plus this is ignored, in ms.",
     "model.path": "Model directory or registry root (local or s3://) with the model to serve.",
     "model.poll_interval_ms": "How often the scorer checks the registry pointer for a new model.",
+    "rules.path": "Rule registry root (local or s3://) with the rule set and lists to apply; "
+    "empty: no rules.",
+    "rules.poll_interval_ms": "How often the scorer checks the rule set's and lists' pointers.",
     "scoring.batch_size": "Rows per Arrow batch handed to the ONNX scorer.",
     "scoring.bundle_time_ms": "Longest time a Python bundle waits to fill, in milliseconds.",
     "parallelism": "Default operator parallelism (Managed Flink overrides it).",
@@ -79,6 +82,8 @@ class JobConfig:
     labels_max_future_ms: int
     model_path: str
     model_poll_interval_ms: int
+    rules_path: str
+    rules_poll_interval_ms: int
     scoring_batch_size: int
     scoring_bundle_time_ms: int
     parallelism: int
@@ -116,6 +121,7 @@ class JobConfig:
             "source.poll_interval_ms": self.source_poll_interval_ms,
             "sink.max_buffer_ms": self.sink_max_buffer_ms,
             "model.poll_interval_ms": self.model_poll_interval_ms,
+            "rules.poll_interval_ms": self.rules_poll_interval_ms,
             "scoring.batch_size": self.scoring_batch_size,
             "scoring.bundle_time_ms": self.scoring_bundle_time_ms,
             "parallelism": self.parallelism,

@@ -3,7 +3,9 @@ decision log, non-alerts sampled), and turn the ones at or above their model's t
 into Alert v1 rows (severity band, reasons, the features the model saw).
 
 The scoring UDF (udfs.scoring) returns one decision per row, ROW(score, threshold,
-model_version, reasons, codes); everything after it is SQL generated here from the Alert
+model_version, reasons, codes, contributions, alerted, severity, ruleset_version,
+rule_hits, shadow_rule_hits): the model's score and the analysts' rules (udfs.rulesets)
+decided in one batch; everything after it is SQL generated here from the Alert
 v1 and Decision v1 contracts (contracts.alert, contracts.decision), field by field: a field
 added to a contract without an expression here fails its insert by name. Both sinks read
 the one decided view: one scoring call per transaction feeds the alert and the decision.
@@ -11,7 +13,7 @@ the one decided view: one scoring call per transaction feeds the alert and the d
 
 from __future__ import annotations
 
-from contracts.alert import ALERT_ID_HEX_CHARS, ALERT_ID_PREFIX, ALERT_V1, SEVERITIES
+from contracts.alert import ALERT_ID_HEX_CHARS, ALERT_ID_PREFIX, ALERT_V1
 from contracts.decision import (
     DECISION_ID_HEX_CHARS,
     DECISION_ID_PREFIX,
@@ -23,6 +25,7 @@ from contracts.decision import (
 )
 from flink_job.features import FEATURE_NAMES
 from flink_job.sql import insert_by_name, iso_sql, literal_sql
+from udfs.scoring import TRANSACTION_INPUTS
 
 SCORE_FUNCTION = "score_transactions"
 # The features in one float32 binary value: one Arrow column into the scoring UDF, not 38.
@@ -39,8 +42,10 @@ def feature_vector_sql() -> str:
 
 
 def scored_sql(features: str) -> str:
-    """Every row of the `features` view with its `decision` (udfs.scoring.DECISION_TYPE)."""
-    return f"SELECT *, {SCORE_FUNCTION}({feature_vector_sql()}) AS decision FROM {features}"
+    """Every row of the `features` view with its `decision` (udfs.scoring.DECISION_TYPE):
+    the feature vector, then the transaction fields the rules may read."""
+    arguments = ", ".join((feature_vector_sql(), *TRANSACTION_INPUTS))
+    return f"SELECT *, {SCORE_FUNCTION}({arguments}) AS decision FROM {features}"
 
 
 def decision_id_sql() -> str:
@@ -52,11 +57,12 @@ def decision_id_sql() -> str:
 
 
 def decided_sql(scored: str = SCORED_VIEW) -> str:
-    """Every scored row with its score, threshold, outcome (`alerted`) and `decision_id`."""
+    """Every scored row with its score, threshold, outcome (`alerted`: the score reached
+    the threshold or an alert rule matched, and no suppress rule decided otherwise; the UDF
+    decides it) and `decision_id`."""
     return (
         "SELECT *, decision.score AS score, decision.threshold AS threshold, "
-        "decision.score >= decision.threshold AS alerted, "
-        f"{decision_id_sql()} AS decision_id FROM {scored}"
+        f"decision.alerted AS alerted, {decision_id_sql()} AS decision_id FROM {scored}"
     )
 
 
@@ -72,8 +78,7 @@ def fresh_sql(since_ms: int) -> str:
 
 
 def alerted_sql(decided: str = DECIDED_VIEW, since_ms: int = 0) -> str:
-    """The decided rows whose score reaches their model's threshold, among those arrived
-    since `since_ms`."""
+    """The decided rows that alert, among those arrived since `since_ms`."""
     return f"SELECT * FROM {decided} WHERE alerted AND {fresh_sql(since_ms)}"
 
 
@@ -85,16 +90,6 @@ def kept_sql(sample_rate: float) -> str:
         return "TRUE"
     key = f"SUBSTR(decision_id, 1, {SAMPLE_HEX_CHARS})"
     return f"(alerted OR {key} < '{bound:0{SAMPLE_HEX_CHARS}x}')"
-
-
-def severity_sql() -> str:
-    """contracts.alert.severity in SQL: [threshold, 1] in equal bands, the highest first."""
-    band = f"(1.0 - threshold) / {float(len(SEVERITIES))}"
-    whens = []
-    for level in range(len(SEVERITIES) - 1, 0, -1):
-        floor = f"threshold + {band}" if level == 1 else f"threshold + {level} * {band}"
-        whens.append(f"WHEN score >= {floor} THEN '{SEVERITIES[level]}'")
-    return f"CASE {' '.join(whens)} ELSE '{SEVERITIES[0]}' END"
 
 
 def features_map_sql() -> str:
@@ -120,7 +115,7 @@ def alert_values() -> dict[str, str]:
         "channel": "channel",
         "score": "score",
         "threshold": "threshold",
-        "severity": severity_sql(),
+        "severity": "decision.severity",
         "model_version": "decision.model_version",
         "reasons": "decision.reasons",
         "reason_codes": "decision.codes",
@@ -157,9 +152,12 @@ def decision_values(sample_rate: float) -> dict[str, str]:
         "threshold": "threshold",
         "shadow_scores": "CAST(NULL AS MAP<STRING, DOUBLE>)",  # no shadow model runs yet
         "alerted": "alerted",
-        "severity": f"CASE WHEN alerted THEN {severity_sql()} END",
+        "severity": "decision.severity",
         "reasons": "decision.reasons",
         "reason_codes": "decision.codes",
+        "ruleset_version": "decision.ruleset_version",
+        "rule_hits": "decision.rule_hits",
+        "shadow_rule_hits": "decision.shadow_rule_hits",
         "late": "late",
         "ingested_at": iso_sql("ingested_at"),
         "decided_at": iso_sql("CURRENT_TIMESTAMP"),

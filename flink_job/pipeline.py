@@ -280,6 +280,7 @@ def build_statements(
         feature_schema_hash(),
         config.model_poll_interval_ms,
         endpoint,
+        rules=(config.rules_path, config.rules_poll_interval_ms),
     )
     t_env.create_temporary_function(SCORE_FUNCTION, scorer)
     features = register_job_features(t_env, config, tables)

@@ -54,12 +54,15 @@ class VersionInfo:
     current: bool
 
 
-class Registry:
-    def __init__(self, root: str, endpoint: str | None = None) -> None:
-        self.root = root.rstrip("/")
-        self.store = Store(self.root, endpoint or os.environ.get("AWS_ENDPOINT_URL"))
+class Pointer:
+    """A registry root's `current.json`: the version served now and the stack of the
+    earlier current ones (`previous`), rewritten in one PUT. The model registry and the
+    rule registry (model_export.rules_registry) keep theirs with it."""
 
-    def _pointer(self) -> dict[str, Any]:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def read(self) -> dict[str, Any]:
         if not self.store.exists(POINTER_FILE):
             return {}
         data = self.store.read(POINTER_FILE)
@@ -68,8 +71,47 @@ class Registry:
         return pointer
 
     def current(self) -> str | None:
-        version = self._pointer().get("version")
+        version = self.read().get("version")
         return str(version) if version else None
+
+    def promote(self, version: str) -> str | None:
+        """Make `version` (known to exist) current; returns the version it replaces."""
+        pointer = self.read()
+        before: str | None = pointer.get("version")
+        if before == version:
+            return before
+        history = list(pointer.get("previous", []))
+        if before:
+            history.append(before)
+        self._write(version, history)
+        return before
+
+    def rollback(self) -> str:
+        """Make the previously current version current again; returns it."""
+        history = list(self.read().get("previous", []))
+        if not history:
+            raise RegistryError(f"nothing to roll back to in {self.store.root}: no earlier version")
+        version = history.pop()
+        self._write(version, history)
+        return str(version)
+
+    def _write(self, version: str, history: list[str]) -> None:
+        pointer = {
+            "version": version,
+            "previous": history,
+            "promoted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+        self.store.write(POINTER_FILE, (json.dumps(pointer, indent=2) + "\n").encode())
+
+
+class Registry:
+    def __init__(self, root: str, endpoint: str | None = None) -> None:
+        self.root = root.rstrip("/")
+        self.store = Store(self.root, endpoint or os.environ.get("AWS_ENDPOINT_URL"))
+        self.pointer = Pointer(self.store)
+
+    def current(self) -> str | None:
+        return self.pointer.current()
 
     def versions(self) -> list[str]:
         return self.store.list_dirs(VERSIONS_DIR)
@@ -132,33 +174,11 @@ class Registry:
     def promote(self, version: str) -> str | None:
         """Make `version` current; returns the version it replaces."""
         self.manifest(version)  # refuses an unknown version
-        pointer = self._pointer()
-        before: str | None = pointer.get("version")
-        if before == version:
-            return before
-        history = list(pointer.get("previous", []))
-        if before:
-            history.append(before)
-        self._write_pointer(version, history)
-        return before
+        return self.pointer.promote(version)
 
     def rollback(self) -> str:
         """Make the previously current version current again; returns it."""
-        pointer = self._pointer()
-        history = list(pointer.get("previous", []))
-        if not history:
-            raise RegistryError(f"nothing to roll back to in {self.root}: no earlier version")
-        version = history.pop()
-        self._write_pointer(version, history)
-        return str(version)
-
-    def _write_pointer(self, version: str, history: list[str]) -> None:
-        pointer = {
-            "version": version,
-            "previous": history,
-            "promoted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        }
-        self.store.write(POINTER_FILE, (json.dumps(pointer, indent=2) + "\n").encode())
+        return self.pointer.rollback()
 
 
 def model_tarball(directory: Path) -> bytes:

@@ -52,15 +52,34 @@ _TEXT = {
 
 class Lists:
     """Named lists of strings as Arrow arrays, built once and reused for every batch; a
-    list it does not hold is empty."""
+    list it does not hold is empty. Membership is looked up in a hash table built once per
+    list (a pandas Index, `index`), not rebuilt for every batch as Arrow's `is_in` would: a
+    batch of 200 rows against a list of 100,000 entries then costs 200 lookups, not 100,000
+    insertions."""
 
     def __init__(self, lists: Mapping[str, Iterable[str]] | None = None) -> None:
         self.arrays: dict[str, pa.Array] = {
             name: pa.array(list(entries), pa.string()) for name, entries in (lists or {}).items()
         }
+        self._indexes: dict[str, pd.Index] = {}
+
+    @classmethod
+    def of_arrays(cls, arrays: Mapping[str, pa.Array]) -> Lists:
+        lists = cls()
+        lists.arrays.update(arrays)
+        return lists
 
     def get(self, name: str) -> pa.Array:
         return self.arrays.get(name, pa.array([], pa.string()))
+
+    def index(self, name: str) -> pd.Index:
+        """The list's distinct non-null entries as a hash-indexed pandas Index."""
+        if name not in self._indexes:
+            values = pc.unique(pc.drop_null(self.get(name))).to_pandas()
+            index = pd.Index(values, dtype=object)
+            index.get_indexer([])  # builds the hash table now, not on the first batch
+            self._indexes[name] = index
+        return self._indexes[name]
 
 
 def as_table(batch: pd.DataFrame | pa.Table | pa.RecordBatch) -> pa.Table:
@@ -199,7 +218,9 @@ class _Evaluator:
 
     def membership(self, item: Any, collection: Node) -> Any:
         if isinstance(collection, NamedList):
-            values = self.lists.get(collection.name)
+            items = _array(item, self.rows).to_pandas()  # null: None, in no list's index
+            found = self.lists.index(collection.name).get_indexer(items) >= 0
+            return pa.array(found, pa.bool_())
         else:
             assert isinstance(collection, ListLiteral)
             kind = ARROW_TYPES[collection.type]

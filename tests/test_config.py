@@ -70,3 +70,18 @@ def test_the_decision_log_keeps_every_decision_by_default() -> None:
     config = load_config(LOCAL_PROPERTIES)
     assert config.decisions_stream == "decisions"
     assert config.decisions_sample_rate == 1.0
+
+
+def test_rules_are_off_locally_and_polled_every_five_seconds_by_default() -> None:
+    config = load_config(LOCAL_PROPERTIES)
+    assert config.rules_path == ""  # no rule registry: the model decides alone
+    assert config.rules_poll_interval_ms == 5000
+
+
+@pytest.mark.parametrize("interval", ["0", "-5", "soon"])
+def test_a_rules_poll_interval_that_is_not_a_positive_integer_is_refused(
+    tmp_path: Path, interval: str
+) -> None:
+    props = {**_local_props(), "rules.poll_interval_ms": interval}
+    with pytest.raises(ConfigError, match=r"rules\.poll_interval_ms must be"):
+        load_config(_write(tmp_path, props))

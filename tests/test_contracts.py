@@ -14,7 +14,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-import duckdb
+import numpy as np
 import pytest
 
 from contracts import CONTRACTS
@@ -25,7 +25,7 @@ from contracts.label import LABEL_V1, LABELS, SOURCES
 from contracts.markdown import README, current_block, generated_block
 from contracts.model import MODEL_MANIFEST, POINTER
 from contracts.transaction import TRANSACTION_V1
-from flink_job.decide import alert_insert_sql, alert_values, severity_sql
+from flink_job.decide import alert_insert_sql, alert_values
 from flink_job.features import FEATURE_NAMES
 from flink_job.pipeline import deadletter_insert_sql
 from flink_job.sql import insert_by_name
@@ -37,6 +37,7 @@ from lambdas.api.labels import ANALYST, label_record
 from local.traffic.demo_alerts import example_alert
 from sample_data.records import NOT_SIMULATED, TRANSACTION_COLUMNS, TRUTH_COLUMNS
 from tests.test_terraform_wiring import MODULES, named
+from udfs.rulesets import severity_levels
 
 ROOT = Path(__file__).resolve().parent.parent
 PARSER_JAVA = (
@@ -111,12 +112,11 @@ def test_a_contract_field_without_an_expression_fails_the_insert_by_name() -> No
 
 
 @pytest.mark.parametrize("threshold", [0.05, 0.3, 0.5, 0.81, 0.97])
-def test_the_jobs_severity_sql_is_the_contracts_bands(threshold: float) -> None:
-    scores = [threshold + i * (1.0 - threshold) / 60 for i in range(61)]
-    rows = ", ".join(f"({s!r}::DOUBLE, {threshold!r}::DOUBLE)" for s in scores)
-    query = f"SELECT score, {severity_sql()} FROM (VALUES {rows}) AS t(score, threshold)"
-    for score, band in duckdb.sql(query).fetchall():
-        assert band == severity(score, threshold), (score, threshold)
+def test_the_scoring_udfs_severity_is_the_contracts_bands(threshold: float) -> None:
+    scores = np.array([threshold + i * (1.0 - threshold) / 60 for i in range(61)])
+    levels = severity_levels(scores, threshold)
+    for score, level in zip(scores, levels, strict=True):
+        assert SEVERITIES[level] == severity(float(score), threshold), (score, threshold)
     assert severity(threshold, threshold) == SEVERITIES[0]
     assert severity(1.0, threshold) == SEVERITIES[-1]
 

@@ -94,6 +94,11 @@ def test_decisions_carry_score_threshold_and_version(trained_model: dict[str, An
         "reasons",
         "codes",
         "contributions",
+        "alerted",
+        "severity",
+        "ruleset_version",
+        "rule_hits",
+        "shadow_rule_hits",
     ]
     assert decisions["score"].between(0.0, 1.0).all()
     assert (decisions["threshold"] == model.threshold).all()

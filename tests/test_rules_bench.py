@@ -4,6 +4,7 @@ read every list, and its batch has the nulls and NaN the evaluators must handle.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from bench.rules_cost import LIST_FIELDS, batch, measure, rule_texts, schema
 from rules import compile_rule
@@ -45,3 +46,36 @@ def test_make_bench_prints_the_rule_cost_table() -> None:
     )
     expected = f"| {cost.with_lists_us_per_transaction_per_rule:.3f} "
     assert "| vectorized, three lists of 100 entries " + expected in table
+
+
+def test_the_job_bench_publishes_active_rules_and_lists_the_job_loads(tmp_path: Path) -> None:
+    from bench.rules_job import publish_bench_rules
+    from flink_job.features import FEATURE_NAMES
+    from udfs.rulesets import RuleServer, RuleSource
+
+    version = publish_bench_rules(tmp_path / "rules", rules=20, entries=1_000)
+    rules = RuleServer(RuleSource(str(tmp_path / "rules"), FEATURE_NAMES), 60.0).rules
+    assert rules is not None and rules.version == version
+    assert len(rules.rules) == 20 and {c.spec.mode for c in rules.rules} == {"active"}
+    assert {name: len(rules.lists.get(name)) for name in LIST_FIELDS} == dict.fromkeys(
+        LIST_FIELDS, 1_000
+    )
+
+
+def test_list_memory_is_reported_per_100k_entries() -> None:
+    from bench.rules_job import list_memory
+
+    small, large = list_memory(2_000), list_memory(20_000)
+    assert small.resident_bytes_per_100k > 0 and large.load_peak_bytes_per_100k > 0
+    # the values are held as one Arrow array: the held bytes grow with the entries
+    assert abs(small.resident_bytes_per_100k - large.resident_bytes_per_100k) < (
+        0.2 * large.resident_bytes_per_100k
+    )
+
+
+def test_the_rule_cost_is_reported_by_batch_size() -> None:
+    from bench.rules_job import batch_costs
+
+    costs = batch_costs((50, 500), repeat=1)
+    assert [c.rows for c in costs] == [50, 500]
+    assert all(math.isfinite(c.us_per_transaction) and c.us_per_transaction > 0 for c in costs)

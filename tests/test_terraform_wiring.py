@@ -223,6 +223,10 @@ def test_job_properties_on_aws() -> None:
     iam = blocks(MODULES / "flink_app", "data")["aws_iam_policy_document.this"]
     reads = {s["sid"]: s["resources"] for s in iam["statement"]}
     assert reads["ReadModelRegistry"] == ["${var.artifacts_bucket_arn}/${var.model_prefix}*"]
+    # and the rule registry's: rulesets/ and lists/, each with versions/ and current.json
+    rules_root = 's3://${var.artifacts_bucket_name}/${trimsuffix(var.rules_prefix, "/")}'
+    assert properties["rules.path"] == rules_root
+    assert reads["ReadRuleRegistry"] == ["${var.artifacts_bucket_arn}/${var.rules_prefix}*"]
 
 
 def test_run_options_match_the_package() -> None:

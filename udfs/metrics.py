@@ -24,10 +24,17 @@ SWAPS = "model_swaps"
 REFUSALS = "models_refused"
 FETCH_FAILURES = "model_fetch_failures"
 CACHE_STARTS = "model_cache_starts"
+RULESET_SWAPS = "ruleset_swaps"
+RULESETS_REFUSED = "rulesets_refused"
+RULES_FETCH_FAILURES = "rules_fetch_failures"
+RULE_FAILURES = "rule_evaluation_failures"
 # registered by the Java functions (io.fraudstream.metrics.LateCounter.METRIC)
 LATE = "transactions_late"
 
-PYTHON_METRICS = (SCORED, SWAPS, REFUSALS, FETCH_FAILURES, CACHE_STARTS)
+PYTHON_METRICS = (
+    *(SCORED, SWAPS, REFUSALS, FETCH_FAILURES, CACHE_STARTS),
+    *(RULESET_SWAPS, RULESETS_REFUSED, RULES_FETCH_FAILURES, RULE_FAILURES),
+)
 
 
 def cloudwatch_group(metrics: MetricGroup) -> MetricGroup:

@@ -30,6 +30,7 @@ configuration or imports the job.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,20 @@ from numpy.typing import NDArray
 from pyflink.table import DataTypes
 from pyflink.table.udf import FunctionContext, ScalarFunction, udf
 
-from udfs.metrics import SCORED, cloudwatch_group
+from contracts.rules import rule_code
+from contracts.transaction import TRANSACTION_V1
+from rules.artefacts import scoring_schema
+from udfs.metrics import RULE_FAILURES, SCORED, cloudwatch_group
 from udfs.model import ModelSource, ScoringModel
 from udfs.reasons import explain_rows
+from udfs.rulesets import (
+    RULE_COUNTS,
+    ActiveRules,
+    RuleServer,
+    RuleSource,
+    decide_with_rules,
+    rule_table,
+)
 from udfs.serving import COUNTS, ModelCache, ModelServer, default_cache_dir
 
 DECISION_TYPE = DataTypes.ROW(
@@ -52,24 +64,55 @@ DECISION_TYPE = DataTypes.ROW(
         DataTypes.FIELD("reasons", DataTypes.ARRAY(DataTypes.STRING())),
         DataTypes.FIELD("codes", DataTypes.ARRAY(DataTypes.STRING())),
         DataTypes.FIELD("contributions", DataTypes.ARRAY(DataTypes.DOUBLE())),
+        DataTypes.FIELD("alerted", DataTypes.BOOLEAN()),
+        DataTypes.FIELD("severity", DataTypes.STRING()),
+        DataTypes.FIELD("ruleset_version", DataTypes.STRING()),
+        DataTypes.FIELD("rule_hits", DataTypes.ARRAY(DataTypes.STRING())),
+        DataTypes.FIELD("shadow_rule_hits", DataTypes.ARRAY(DataTypes.STRING())),
     ]
+)
+# The Transaction v1 fields a rule may read, in the order the job passes them after the
+# feature vector (flink_job.decide.scored_sql).
+TRANSACTION_INPUTS = tuple(
+    name for name, spec in scoring_schema(()).fields.items() if spec.origin == TRANSACTION_V1.title
 )
 VECTOR_DTYPE = np.dtype("<f4")
 
 log = logging.getLogger(__name__)
 
 
-def decide(model: ScoringModel, matrix: NDArray[np.floating[Any]]) -> pd.DataFrame:
-    """One decision per row of a feature matrix (the fields of DECISION_TYPE, in order)."""
+def decide(
+    model: ScoringModel,
+    matrix: NDArray[np.floating[Any]],
+    rules: ActiveRules | None = None,
+    transactions: Mapping[str, pd.Series] | None = None,
+) -> pd.DataFrame:
+    """One decision per row of a feature matrix (the fields of DECISION_TYPE, in order):
+    the model's score, then the rules in force (udfs.rulesets) over the same batch, reading
+    the `transactions` fields (TRANSACTION_INPUTS). An alert's reasons are its rules' (in
+    the order they are decided, RULE_<name>, contribution 0) then, when the score reached
+    the threshold, the model's."""
     scores = model.score(matrix)
-    alerted = np.flatnonzero(scores >= model.threshold)
+    table = None
+    if rules is not None and rules.rules:
+        names = model.manifest.feature_names
+        table = rule_table(rules, names, matrix, scores, transactions or {})
+    outcome = decide_with_rules(scores, model.threshold, rules, table)
+    explained = np.flatnonzero(outcome.alerted & (scores >= model.threshold))
     reasons = np.full(len(scores), None, dtype=object)
     codes = np.full(len(scores), None, dtype=object)
     contributions = np.full(len(scores), None, dtype=object)
-    for row, why in zip(alerted, explain_rows(model, matrix[alerted]), strict=True):
+    for row, why in zip(explained, explain_rows(model, matrix[explained]), strict=True):
         reasons[row] = [r.text for r in why]
         codes[row] = [r.code for r in why]
         contributions[row] = [r.contribution for r in why]
+    for row in np.flatnonzero(outcome.alerted):
+        matched = outcome.reasons[row]
+        if matched:
+            reasons[row] = [f"matched rule {n}" for n in matched] + (reasons[row] or [])
+            codes[row] = [rule_code(n) for n in matched] + (codes[row] or [])
+            contributions[row] = [0.0] * len(matched) + (contributions[row] or [])
+    version = rules.version if rules is not None else None
     return pd.DataFrame(
         {
             "score": scores,
@@ -78,6 +121,11 @@ def decide(model: ScoringModel, matrix: NDArray[np.floating[Any]]) -> pd.DataFra
             "reasons": reasons,
             "codes": codes,
             "contributions": contributions,
+            "alerted": outcome.alerted,
+            "severity": outcome.severity,
+            "ruleset_version": np.full(len(scores), version, dtype=object),
+            "rule_hits": outcome.hits,
+            "shadow_rule_hits": outcome.shadow_hits,
         }
     )
 
@@ -100,7 +148,8 @@ def feature_matrix(vectors: pd.Series, width: int) -> NDArray[np.float32]:
 
 
 class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
-    """Vectorized: packed feature vectors in, one decision (DECISION_TYPE) per row out."""
+    """Vectorized: packed feature vectors and the TRANSACTION_INPUTS columns in, one
+    decision (DECISION_TYPE) per row out."""
 
     def __init__(
         self,
@@ -109,13 +158,17 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
         poll_interval_ms: int,
         endpoint: str | None,
         cache_dir: str | None = None,
+        rules: tuple[str, int] = ("", 5000),
     ) -> None:
         self._model_path = model_path
         self._feature_names, self._schema_hash = features
         self._poll_interval_s = poll_interval_ms / 1000.0
         self._endpoint = endpoint
         self._cache_dir = cache_dir
+        self._rules_path, self._rules_poll_ms = rules
         self._server: ModelServer | None = None
+        self._rules: RuleServer | None = None
+        self._failed_rules: str | None = None  # the rule set version whose failure was logged
         self._scored: Any = None
         self._counters: dict[str, Any] = {}
 
@@ -135,25 +188,53 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
             cache = ModelCache(cache_dir or default_cache_dir(self._model_path))
         self._server = ModelServer(source, cache, self._poll_interval_s).start()
         log.info("scoring with model %s from %s", self._server.model.version, self._model_path)
+        if self._rules_path:
+            cached = None
+            rules_cache = None
+            if self._rules_path.startswith("s3://"):  # like the model: a local copy
+                rules_cache = default_cache_dir(self._rules_path)
+                cached = RuleSource(str(rules_cache), self._feature_names)
+            rule_source = RuleSource(
+                self._rules_path, self._feature_names, self._endpoint, rules_cache
+            )
+            poll_s = self._rules_poll_ms / 1000.0
+            self._rules = RuleServer(rule_source, poll_s, cached).start()
         metrics = cloudwatch_group(function_context.get_metric_group())
         self._scored = metrics.counter(SCORED)
-        self._counters = {name: metrics.counter(name) for name in COUNTS}
+        self._counters = {name: metrics.counter(name) for name in (*COUNTS, *RULE_COUNTS)}
+        self._counters[RULE_FAILURES] = metrics.counter(RULE_FAILURES)
 
     def close(self) -> None:
         if self._server is not None:
             self._server.stop()
+        if self._rules is not None:
+            self._rules.stop()
 
     def _count_model_events(self) -> None:
-        """The background poll's events, counted here: PyFlink counts on this thread only."""
+        """The background polls' events, counted here: PyFlink counts on this thread only."""
         assert self._server is not None, "open() starts the model server"
-        for name, count in self._server.drain_counts().items():
-            self._counters[name].inc(count)
+        for server in (self._server, self._rules):
+            if server is not None:
+                for name, count in server.drain_counts().items():
+                    self._counters[name].inc(count)
 
-    def eval(self, vectors: pd.Series) -> pd.DataFrame:
+    def eval(self, vectors: pd.Series, *transactions: pd.Series) -> pd.DataFrame:
         assert self._server is not None, "open() starts the model server"
         self._count_model_events()
         matrix = feature_matrix(vectors, len(self._feature_names))
-        decisions = decide(self._server.model, matrix)
+        model = self._server.model
+        rules = self._rules.rules if self._rules is not None else None
+        fields = dict(zip(TRANSACTION_INPUTS, transactions, strict=False))
+        try:
+            decisions = decide(model, matrix, rules, fields)
+        except Exception as error:  # a rule must never fail scoring: decide by the model
+            if rules is None:
+                raise
+            self._counters[RULE_FAILURES].inc(len(vectors))
+            if self._failed_rules != rules.version:
+                self._failed_rules = rules.version
+                log.exception("rules %s failed on a batch: %s", rules.version, error)
+            decisions = decide(model, matrix)
         self._scored.inc(len(decisions))
         return decisions
 
@@ -165,12 +246,15 @@ def score_udf(
     poll_interval_ms: int,
     endpoint: str | None = None,
     cache_dir: str | None = None,
+    rules: tuple[str, int] = ("", 5000),
 ) -> Any:
     """The scoring UDF, built by the job: a model is used only when its manifest has these
     `feature_names` and `schema_hash`; `poll_interval_ms` and the S3 `endpoint` (None: AWS)
     come from the job's configuration. `cache_dir` holds the last verified model of an
     s3:// location (default: udfs.serving.default_cache_dir, under the worker's temporary
-    directory)."""
+    directory). `rules` is the rule registry's root (`rules.path`; empty: no rules) and how
+    often it is polled (`rules.poll_interval_ms`). Its arguments: the packed feature vector,
+    then the TRANSACTION_INPUTS columns."""
     features = (tuple(feature_names), schema_hash)
-    scorer = ScoreTransactions(model_path, features, poll_interval_ms, endpoint, cache_dir)
+    scorer = ScoreTransactions(model_path, features, poll_interval_ms, endpoint, cache_dir, rules)
     return udf(scorer, result_type=DECISION_TYPE, func_type="pandas")

@@ -138,6 +138,8 @@ module "flink_app" {
   artifacts_bucket_arn   = module.buckets["artifacts"].arn
   model_prefix           = var.model_prefix
   model_poll_interval_ms = var.model_poll_interval_ms
+  rules_prefix           = var.rules_prefix
+  rules_poll_interval_ms = var.rules_poll_interval_ms
 
   transactions_stream_name = local.job_streams.names["transactions"]
   transactions_stream_arn  = local.job_streams.arns["transactions"]

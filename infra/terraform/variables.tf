@@ -141,6 +141,18 @@ variable "model_poll_interval_ms" {
   default     = 30000
 }
 
+variable "rules_prefix" {
+  type        = string
+  description = "Key prefix in the artifacts bucket of the rule registry root (rulesets/, lists/<name>/; model_export/rules_registry.py)."
+  default     = "rules/"
+}
+
+variable "rules_poll_interval_ms" {
+  type        = number
+  description = "How often the job checks the rule registry for a new rule set or list version, in milliseconds."
+  default     = 5000
+}
+
 variable "source_initial_position" {
   type        = string
   description = "Where a job without state starts reading transactions: LATEST or TRIM_HORIZON."

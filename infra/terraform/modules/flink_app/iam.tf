@@ -23,6 +23,24 @@ data "aws_iam_policy_document" "this" {
   }
 
   statement {
+    sid       = "ReadRuleRegistry"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${var.artifacts_bucket_arn}/${var.rules_prefix}*"]
+  }
+
+  statement {
+    # without it, a key not published yet (no rule set) answers 403 instead of 404
+    sid       = "ListRuleRegistry"
+    actions   = ["s3:ListBucket"]
+    resources = [var.artifacts_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.rules_prefix}*"]
+    }
+  }
+
+  statement {
     sid = "ReadSourceStreams"
     actions = [
       "kinesis:DescribeStream",

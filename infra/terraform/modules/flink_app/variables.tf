@@ -55,6 +55,23 @@ variable "model_poll_interval_ms" {
   default     = 30000
 }
 
+variable "rules_prefix" {
+  type        = string
+  description = "Key prefix (ending in /) of the rule registry root the job applies rules from: rulesets/ and lists/<name>/, each with versions/ and current.json (model_export/rules_registry.py)."
+  default     = "rules/"
+
+  validation {
+    condition     = endswith(var.rules_prefix, "/")
+    error_message = "rules_prefix must end with /."
+  }
+}
+
+variable "rules_poll_interval_ms" {
+  type        = number
+  description = "How often the job checks the rule set's and lists' current.json for a new version, in milliseconds."
+  default     = 5000
+}
+
 variable "transactions_stream_name" {
   type        = string
   description = "Name of the Kinesis stream the job reads Transaction v1 events from."

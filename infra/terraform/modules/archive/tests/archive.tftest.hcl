@@ -83,8 +83,8 @@ run "the_decision_log_is_parquet_by_day_and_hour_of_event_time" {
   }
 
   assert {
-    condition     = length(aws_glue_catalog_table.decisions.storage_descriptor[0].columns) == 24
-    error_message = "Decision v1 has 24 fields"
+    condition     = length(aws_glue_catalog_table.decisions.storage_descriptor[0].columns) == 27
+    error_message = "Decision v1 has 27 fields"
   }
 }
 
