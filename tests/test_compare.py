@@ -1,4 +1,4 @@
-"""model_export.compare on a decision log written by the real writer (local.archive's
+"""model_export.compare on a decision log written by the real writer (local.aws.archive's
 `deliver_decisions` into moto's S3) and labels in the archive (`deliver`): synthetic
 decisions whose serving score (m-1) and shadow score (m-2, better by construction) are known,
 so the test can say which decisions count, with which label, and what the metrics are.

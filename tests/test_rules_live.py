@@ -19,8 +19,8 @@ import pytest
 from contracts.model import MANIFEST_FILE, VERSIONS_DIR
 from contracts.rules import RULESET_FILE
 from local.aws import LocalAws
-from local.replay import read_records
-from local.running import RunningPipeline, wait_for
+from local.flink.running import RunningPipeline, wait_for
+from local.traffic.replay import read_records
 from model_export.rules_registry import RuleRegistry
 from tests.test_registry import write_model
 from tests.test_rules_registry import csv_bytes, rule, ruleset
