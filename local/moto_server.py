@@ -14,7 +14,7 @@ reader; here puts and reads of a shard take one lock. The server also lists moto
 folders once instead of on every request, and does not log every request. Requests,
 responses and errors stay moto's.
 
-Managed Service for Apache Flink (Kinesis Analytics v2) as moto 5.2.5 serves it answers
+Managed Service for Apache Flink (Kinesis Analytics v2) as moto 5.2.6 serves it answers
 CreateApplication and DescribeApplication only, in a shape AWS's SDKs refuse: timestamps as
 ISO text where the API has epoch seconds, an application STARTING forever where a new
 one is READY, and a server error for an unknown one. Here an application is READY,
@@ -25,6 +25,8 @@ Terraform cannot read are corrected: SES v2's GetConfigurationSet nests SendingO
 itself; and a policy statement whose condition does not hold *denies* in moto (AWS: it does
 not apply), so the buckets' TLS-only statement refused every object put. moto does not know
 a request's transport: here that statement does not apply (on AWS it refuses plain HTTP).
+CloudWatch needs nothing here: the provider's SDK puts alarms and dashboards in Smithy RPC v2
+CBOR, which moto serves itself from 5.2.6 (requirements.lock pins it; 5.2.5 answered 404).
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def _get_records(
         return [], int(last_sequence_id), 0
     records = [shard.records[n] for n in chosen]
     latest = shard.records[numbers[-1]]
-    behind_ms = int((latest.created_at - records[-1].created_at) * 1000)
+    behind_ms = int((latest.created_at - records[-1].created_at).total_seconds() * 1000)
     return records, chosen[-1], behind_ms
 
 
