@@ -4,12 +4,17 @@ per call: records come back once each, in order, from wherever an iterator point
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import botocore.session
 import pytest
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from local.aws import ACCESS_KEY, REGION, SECRET_KEY, LocalAws
@@ -64,10 +69,44 @@ def test_records_are_read_once_each_in_order_from_any_iterator(kinesis: Any) -> 
     assert _read_all(kinesis, at) == [str(v) for v in range(20, 30)]
 
 
+def test_an_iterator_at_a_timestamp_in_milliseconds_starts_there(kinesis: Any) -> None:
+    """The job's Kinesis consumer (AWS SDK v1, CBOR off) starts at LATEST through
+    AT_TIMESTAMP with the time in epoch milliseconds; read as seconds it was a server error."""
+    before = _put(kinesis, range(100, 103))
+    shard = kinesis.list_shards(StreamName=STREAM)["Shards"][0]["ShardId"]
+    stored = kinesis.get_records(
+        ShardIterator=_iterator(kinesis, "AT_SEQUENCE_NUMBER", StartingSequenceNumber=before[-1])
+    )["Records"][0]["ApproximateArrivalTimestamp"]
+    after_ms = int(stored.timestamp() * 1000) + 1000
+    time.sleep(1.1)  # arrival times are stored to the microsecond
+    after = _put(kinesis, range(103, 105))
+    body = {
+        "StreamName": STREAM,
+        "ShardId": shard,
+        "ShardIteratorType": "AT_TIMESTAMP",
+        "Timestamp": after_ms,  # as the SDK v1 sends it: a number, in milliseconds
+    }
+    request = AWSRequest(
+        method="POST",
+        url=kinesis.meta.endpoint_url + "/",
+        data=json.dumps(body),
+        headers={
+            "X-Amz-Target": "Kinesis_20131202.GetShardIterator",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "kinesis", REGION).add_auth(request)
+    answer = requests.post(request.url, data=request.body, headers=dict(request.headers))
+    assert answer.status_code == 200, answer.text
+    values = _read_all(kinesis, answer.json()["ShardIterator"])
+    assert values == ["103", "104"] and len(after) == 2
+
+
 def test_managed_flink_applications_are_created_ready_described_and_deleted() -> None:
     """Kinesis Analytics v2 as local/moto_server.py completes it for Terraform: a created
-    application is READY with epoch timestamps (which the SDK parses), its property groups
-    come back as written, DeleteApplication removes it and an unknown one is not found."""
+    application is READY with epoch timestamps (which the SDK parses) and its name, its
+    property groups come back as written, DeleteApplication removes it and an unknown one is
+    not found."""
     with LocalAws(streams=()) as aws:
         client = aws.client("kinesisanalyticsv2")
         created = client.create_application(
@@ -83,7 +122,9 @@ def test_managed_flink_applications_are_created_ready_described_and_deleted() ->
             },
         )["ApplicationDetail"]
         assert created["ApplicationStatus"] == "READY"
+        assert created["ApplicationName"] == "detector"
         detail = client.describe_application(ApplicationName="detector")["ApplicationDetail"]
+        assert detail["ApplicationName"] == "detector"  # Terraform reads the name back
         assert detail["CreateTimestamp"] == created["CreateTimestamp"]
         groups = detail["ApplicationConfigurationDescription"]["EnvironmentPropertyDescriptions"]
         assert groups["PropertyGroupDescriptions"] == [
