@@ -206,7 +206,7 @@ def timestamp(value: Any) -> datetime:
     except (ValueError, OverflowError):
         if isinstance(value, str) and not value.replace(".", "", 1).isdigit():
             raise
-        parsed = _moto_timestamp(float(value) / 1000)
+        parsed = _moto_timestamp(str(float(value) / 1000))
     return parsed
 
 
