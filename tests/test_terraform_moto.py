@@ -5,13 +5,14 @@ job runs locally configured from the property group Terraform wrote (read back t
 Kinesis Analytics v2 API), the fan-out from the deployed function's environment, the API over
 the deployed table, and `python -m local.traffic.smoke` runs against Terraform's outputs.
 
-What moto 5.2.5 lacks stays behind switches: Amplify (no API at all: `enable_amplify =
+What moto 5.2.6 lacks stays behind switches: Amplify (no API at all: `enable_amplify =
 false`) and QuickSight (off by default). Its Kinesis Analytics v2 answers only Create and
 DescribeApplication, in a shape the provider's SDK refuses; local/aws/moto_server.py completes it
-(READY, epoch timestamps, DeleteApplication). Moto stores Lambda functions, Firehose delivery
-streams and event-source mappings but runs none of them: the fan-out runs here from the
-repository's code, fed like its mapping. The Flink zip is a stand-in (the job runs from the
-repository's code); the Lambda zips are the ones `make package` builds, without dependencies.
+(READY, epoch timestamps, the application's name, DeleteApplication). Moto stores Lambda
+functions, Firehose delivery streams and event-source mappings but runs none of them: the
+fan-out runs here from the repository's code, fed like its mapping. The Flink zip is a
+stand-in (the job runs from the repository's code); the Lambda zips are the ones `make
+package` builds, without dependencies.
 """
 
 from __future__ import annotations
@@ -39,17 +40,9 @@ from tests.test_terraform_checks import (
     terraform_binary,
 )
 
-# Not yet in `make test`: the apply gets through every module but monitoring, whose
-# CloudWatch alarms and dashboard the provider's SDK puts in the Smithy RPC v2 CBOR protocol,
-# which moto 5.2.5 does not serve (PutMetricAlarm and PutDashboard answer 404). Run it with
-# FRAUD_TF_MOTO_APPLY=1 (infra/README.md, "Applied against moto").
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
-    pytest.mark.skipif(
-        os.environ.get("FRAUD_TF_MOTO_APPLY") != "1",
-        reason="moto serves no CloudWatch in the provider's protocol (FRAUD_TF_MOTO_APPLY=1)",
-    ),
 ]
 
 # The provider's endpoint names (its `endpoints` block) of every service the root module
@@ -85,6 +78,7 @@ VARIABLES = {
     "email_to": '["fraud-analysts@example.com"]',
     "alarm_emails": '["platform-oncall@example.com"]',
     "extra_callback_urls": '["http://localhost:5173"]',
+    "allow_local_development_urls": "true",  # the console runs on this machine
     "enable_amplify": "false",
     "force_destroy": "true",
     "deletion_protection": "false",
@@ -111,6 +105,59 @@ def moto_override(endpoint: str) -> str:
     )
 
 
+# What the root module creates, by kind, as the services list it: (client, operation, the
+# list in the answer, the field naming each item).
+LISTED = {
+    "streams": ("kinesis", "list_streams", "StreamNames", None),
+    "buckets": ("s3", "list_buckets", "Buckets", "Name"),
+    "tables": ("dynamodb", "list_tables", "TableNames", None),
+    "functions": ("lambda", "list_functions", "Functions", "FunctionName"),
+    "event source mappings": (
+        "lambda",
+        "list_event_source_mappings",
+        "EventSourceMappings",
+        "UUID",
+    ),
+    "delivery streams": ("firehose", "list_delivery_streams", "DeliveryStreamNames", None),
+    "applications": (
+        "kinesisanalyticsv2",
+        "list_applications",
+        "ApplicationSummaries",
+        "ApplicationName",
+    ),
+    "queues": ("sqs", "list_queues", "QueueUrls", None),
+    "topics": ("sns", "list_topics", "Topics", "TopicArn"),
+    "roles": ("iam", "list_roles", "Roles", "RoleName"),
+    "key aliases": ("kms", "list_aliases", "Aliases", "AliasName"),
+    "log groups": ("logs", "describe_log_groups", "logGroups", "logGroupName"),
+    "alarms": ("cloudwatch", "describe_alarms", "MetricAlarms", "AlarmName"),
+    "dashboards": ("cloudwatch", "list_dashboards", "DashboardEntries", "DashboardName"),
+    "event rules": ("events", "list_rules", "Rules", "Name"),
+    "glue databases": ("glue", "get_databases", "DatabaseList", "Name"),
+    "athena workgroups": ("athena", "list_work_groups", "WorkGroups", "Name"),
+    "user pools": ("cognito-idp", "list_user_pools", "UserPools", "Name"),
+    "http apis": ("apigatewayv2", "get_apis", "Items", "Name"),
+    "ses identities": ("sesv2", "list_email_identities", "EmailIdentities", "IdentityName"),
+    "ses configuration sets": ("sesv2", "list_configuration_sets", "ConfigurationSets", None),
+    "ses templates": ("ses", "list_templates", "TemplatesMetadata", "Name"),
+}
+
+
+def inventory(aws: LocalAws) -> dict[str, set[str]]:
+    """Every listed resource of each kind in the moto account, by name."""
+    found: dict[str, set[str]] = {}
+    for kind, (service, operation, key, field) in LISTED.items():
+        client = aws.client(service)
+        arguments = {"MaxResults": 60} if operation == "list_user_pools" else {}
+        if client.can_paginate(operation):
+            pages = list(client.get_paginator(operation).paginate(**arguments))
+        else:
+            pages = [getattr(client, operation)(**arguments)]
+        items = [item for page in pages for item in page.get(key, [])]
+        found[kind] = {item[field] if field else item for item in items}
+    return found
+
+
 @dataclass
 class Applied:
     aws: LocalAws
@@ -118,23 +165,27 @@ class Applied:
     env: dict[str, str]
     arguments: list[str]
     outputs: dict[str, Any]
+    created: dict[str, set[str]]  # what the apply added to the account, by kind
 
     def value(self, name: str) -> Any:
         return self.outputs[name]["value"]
 
     def terraform(self, *command: str) -> str:
+        """Runs `terraform *command` in the copy of the root module; its standard output.
+        Commands that could prompt are given -input=false (`output` accepts no such flag)."""
+        asks = ["-input=false"] if command[0] in {"init", "apply", "destroy"} else []
         result = subprocess.run(
-            [terraform_binary(), *command, "-no-color", "-input=false"],
+            [terraform_binary(), *command, "-no-color", *asks],
             cwd=self.work,
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=1800,
+            timeout=600,  # a hung apply or destroy fails the test instead of stalling `make test`
             check=False,
         )
         output = result.stdout + result.stderr
         assert result.returncode == 0, f"terraform {' '.join(command)} failed:\n{output[-8000:]}"
-        return output
+        return result.stdout
 
 
 def artefacts(directory: Path) -> dict[str, Path]:
@@ -175,9 +226,11 @@ def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Applied]:
         }
         arguments = [f"-var={k}={v}" for k, v in VARIABLES.items()]
         arguments += [f"-var={k}={v}" for k, v in zips.items()]
-        stack = Applied(aws, work, env, arguments, {})
+        before = inventory(aws)
+        stack = Applied(aws, work, env, arguments, {}, {})
         stack.terraform("init", "-backend=false")
         stack.terraform("apply", "-auto-approve", *arguments)
+        stack.created = {kind: names - before[kind] for kind, names in inventory(aws).items()}
         stack.outputs = json.loads(stack.terraform("output", "-json"))
         yield stack
 
@@ -196,7 +249,9 @@ def test_apply_creates_the_root_module_against_moto(applied: Applied) -> None:
     table = applied.aws.client("dynamodb").describe_table(TableName=applied.value("alerts_table"))
     assert {i["IndexName"] for i in table["Table"]["GlobalSecondaryIndexes"]} >= {"gsi_day"}
     assert applied.value("api_function_name")  # the API has its Lambda: api.zip by default
-    assert applied.value("amplify_app_id") is None  # moto has no Amplify
+    # enable_amplify = false (moto has no Amplify): the output is null, which `terraform
+    # output` leaves out
+    assert "amplify_app_id" not in applied.outputs
 
 
 def test_the_property_group_read_back_is_the_one_terraform_wrote(applied: Applied) -> None:
@@ -299,14 +354,23 @@ def test_smoke_passes_against_the_stack_terraform_applied(
 
 
 def test_destroy_removes_what_apply_created(applied: Applied) -> None:
+    # the apply's, not what the tests made since (the local API's own ledger and audit trail)
+    created = applied.created
+    # every kind listed was created by the apply: none of these checks is empty
+    assert not [kind for kind, names in created.items() if not names], created
+    aliases = applied.aws.client("kms").list_aliases()["Aliases"]
+    keys = {a["TargetKeyId"] for a in aliases if a["AliasName"] in created["key aliases"]}
+    assert keys
+
     applied.terraform("destroy", "-auto-approve", *applied.arguments)
-    streams = applied.aws.client("kinesis").list_streams()["StreamNames"]
-    assert not [s for s in streams if s.startswith(f"fraud-stream-{ENVIRONMENT}-")]
-    buckets = applied.aws.client("s3").list_buckets()["Buckets"]
-    assert not [b for b in buckets if b["Name"].startswith(f"fraud-stream-{ENVIRONMENT}-")]
-    applications = applied.aws.client("kinesisanalyticsv2").list_applications()
-    assert applications["ApplicationSummaries"] == []
+
+    after = inventory(applied.aws)
+    left = {kind: sorted(names & after[kind]) for kind, names in created.items()}
+    assert not {kind: names for kind, names in left.items() if names}, "left after destroy"
+    kms = applied.aws.client("kms")
+    states = {kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] for key in keys}
+    assert states == {"PendingDeletion"}  # KMS deletes a key only after its waiting period
     state = json.loads((applied.work / "terraform.tfstate").read_text())
-    assert state["resources"] == [] or all(r["mode"] == "data" for r in state["resources"]), (
+    assert [r for r in state["resources"] if r["mode"] == "managed"] == [], (
         "resources left in the state after destroy"
     )

@@ -14,17 +14,22 @@ reader; here puts and reads of a shard take one lock. The server also lists moto
 folders once instead of on every request, and does not log every request. Requests,
 responses and errors stay moto's.
 
-Managed Service for Apache Flink (Kinesis Analytics v2) as moto 5.2.5 serves it answers
+Managed Service for Apache Flink (Kinesis Analytics v2) as moto 5.2.6 serves it answers
 CreateApplication and DescribeApplication only, in a shape AWS's SDKs refuse: timestamps as
-ISO text where the API has epoch seconds, an application STARTING forever where a new
-one is READY, and a server error for an unknown one. Here an application is READY,
-timestamps are epoch seconds, an unknown one is ResourceNotFoundException, and
+ISO text where the API has epoch seconds, no ApplicationName in an ApplicationDetail, an
+application STARTING forever where a new one is READY, and a server error for an unknown
+one. Here an application is READY, timestamps are epoch seconds, the detail names its
+application, an unknown one is ResourceNotFoundException, and
 DeleteApplication exists: what `terraform apply` and `terraform destroy` of
 infra/terraform need (tests/test_terraform_moto.py). Two more of moto's answers that
 Terraform cannot read are corrected: SES v2's GetConfigurationSet nests SendingOptions in
 itself; and a policy statement whose condition does not hold *denies* in moto (AWS: it does
 not apply), so the buckets' TLS-only statement refused every object put. moto does not know
 a request's transport: here that statement does not apply (on AWS it refuses plain HTTP).
+A timestamp sent in epoch milliseconds (the job's Kinesis consumer asks for AT_TIMESTAMP so,
+to start at LATEST as deployed) is read as such instead of failing. CloudWatch needs nothing
+here: the provider's SDK puts alarms and dashboards in Smithy RPC v2 CBOR, which moto serves
+itself from 5.2.6 (requirements.lock pins it; 5.2.5 answered 404).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from typing import Any
 
 from moto import backends
 from moto.athena.models import AthenaBackend
+from moto.core import parse
 from moto.core.exceptions import JsonRESTError
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.kinesis.models import Shard
@@ -85,7 +91,7 @@ def _get_records(
         return [], int(last_sequence_id), 0
     records = [shard.records[n] for n in chosen]
     latest = shard.records[numbers[-1]]
-    behind_ms = int((latest.created_at - records[-1].created_at) * 1000)
+    behind_ms = int((latest.created_at - records[-1].created_at).total_seconds() * 1000)
     return records, chosen[-1], behind_ms
 
 
@@ -112,11 +118,15 @@ _moto_describe_application = KinesisAnalyticsV2Backend.describe_application
 _moto_create_application = KinesisAnalyticsV2Backend.create_application
 
 
-def _epoch_times(detail: dict[str, Any]) -> dict[str, Any]:
+def _application_detail(detail: dict[str, Any]) -> dict[str, Any]:
+    """An ApplicationDetail as the API has it: epoch timestamps, and the ApplicationName that
+    moto leaves out (the provider reads the name back from it and, finding none, lost the
+    application from its state: destroy left it behind)."""
     for key in ("CreateTimestamp", "LastUpdateTimestamp", "ApplicationVersionCreateTimestamp"):
         value = detail.get(key)
         if isinstance(value, str):
             detail[key] = datetime.fromisoformat(value).timestamp()
+    detail.setdefault("ApplicationName", detail["ApplicationARN"].rsplit("/", 1)[1])
     return detail
 
 
@@ -126,13 +136,13 @@ def application_init(app: Any, *args: Any, **kwargs: Any) -> None:
 
 
 def create_application(backend: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    return _epoch_times(_moto_create_application(backend, *args, **kwargs))
+    return _application_detail(_moto_create_application(backend, *args, **kwargs))
 
 
 def describe_application(backend: Any, application_name: str) -> dict[str, Any]:
     if application_name not in backend.applications:
         raise ApplicationNotFoundError(application_name)
-    return _epoch_times(_moto_describe_application(backend, application_name))
+    return _application_detail(_moto_describe_application(backend, application_name))
 
 
 def delete_application(response: Any) -> str:
@@ -183,6 +193,23 @@ def athena_tags(backend: Any, resource_arn: str) -> Any:
     return _moto_athena_tags(backend, ":".join(parts))
 
 
+_moto_timestamp = parse.default_timestamp_parser
+
+
+def timestamp(value: Any) -> datetime:
+    """A request's timestamp; an epoch number too large for seconds is read as milliseconds.
+    The job's Kinesis consumer (AWS SDK v1 with CBOR off, as moto needs) asks GetShardIterator
+    for AT_TIMESTAMP, which it uses to start at LATEST, in epoch milliseconds, and moto read
+    it as seconds (year 58904: a server error, the job restarting forever)."""
+    try:
+        parsed: datetime = _moto_timestamp(value)
+    except (ValueError, OverflowError):
+        if isinstance(value, str) and not value.replace(".", "", 1).isdigit():
+            raise
+        parsed = _moto_timestamp(str(float(value) / 1000))
+    return parsed
+
+
 # methods and a function replaced on purpose
 setattr(Shard, "put_record", put_record)  # noqa: B010
 setattr(Shard, "get_records", get_records)  # noqa: B010
@@ -196,6 +223,7 @@ setattr(KinesisAnalyticsV2Response, "delete_application", delete_application)  #
 setattr(IAMPolicyStatement, "is_action_permitted", statement_permitted)  # noqa: B010
 setattr(ConfigurationSet, "to_dict_v2", configuration_set_v2)  # noqa: B010
 setattr(AthenaBackend, "list_tags_for_resource", athena_tags)  # noqa: B010
+setattr(parse, "default_timestamp_parser", timestamp)  # noqa: B010
 
 if __name__ == "__main__":
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request

@@ -25,6 +25,7 @@ from local.traffic.stream_tail import StreamTail
 from udfs.metrics import LATE, SCORED, rest_metric_id
 
 PROBE = '{"demo_probe": "not a transaction: proves the pipeline is live"}'
+PROBE_EVERY_S = 5.0
 
 
 # What PyFlink puts in its own process's environment when it runs Python UDF workers in
@@ -116,18 +117,33 @@ class RunningPipeline:
         self._workdir = tempfile.TemporaryDirectory(prefix="fraud-job-")
         self.log_path = Path(self._workdir.name) / "job.log"
         self._process: subprocess.Popen[bytes] | None = None
+        self._next_probe_at: float | None = None  # no probe put yet
 
     def __enter__(self) -> RunningPipeline:
         self.alerts.start()
         self.deadletters.start()
         try:
             self._start_job()
-            self.send([PROBE], rate=1, progress=False)
-            self._wait_for(lambda: self.deadletters.count() >= 1, "the job to start reading")
+            self._wait_for(self._probe_came_back, "the job to start reading")
         except BaseException:
             self._stop()
             raise
         return self
+
+    def _probe_came_back(self) -> bool:
+        """Puts the probe and says whether the job dead-lettered it. A job starting at
+        TRIM_HORIZON reads the one probe whenever its reader starts; one starting at LATEST
+        (as deployed) reads only what is put after that, so there the probe is put again
+        every PROBE_EVERY_S until one comes back."""
+        if self.deadletters.count() >= 1:
+            return True
+        now = time.monotonic()
+        if self._next_probe_at is None or (
+            self.config.source_initial_position == "LATEST" and now >= self._next_probe_at
+        ):
+            self.send([PROBE], rate=1, progress=False)
+            self._next_probe_at = now + PROBE_EVERY_S
+        return False
 
     def _start_job(self) -> None:
         properties = Path(self._workdir.name) / "application_properties.json"

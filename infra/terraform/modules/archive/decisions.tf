@@ -6,6 +6,7 @@
 # string fields hold a card number. Lifecycle and SSE-KMS are the bucket's.
 
 resource "aws_glue_catalog_table" "decisions" {
+  catalog_id    = data.aws_caller_identity.current.account_id # the default, named (analytics)
   name          = "decisions"
   database_name = var.database_name
   description   = "The decision log: one Decision v1 per scored transaction (non-alerts possibly sampled: weight in sample_weight), Parquet from Firehose, by day and hour of event_time (UTC). Count decisions by distinct decision_id: delivery is at least once."
