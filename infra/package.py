@@ -2,7 +2,7 @@
 
 - ``fraud-stream-flink.zip``: the Managed Service for Apache Flink application (runtime
   ``FLINK-1_20``, Python 3.11). At the root a generated ``main.py`` that calls
-  ``flink_job.main.main()``, the packages ``flink_job/``, ``udfs/`` and ``contracts/``
+  ``flink_job.main.main()``, the packages ``flink_job/``, ``udfs/``, ``contracts/`` and ``rules/``
   (``.py`` files only), ``lib/fraud-stream-connectors.jar`` (``make jar``), and under
   ``python_deps/`` (the folder named by ``pyFiles``) the job's Python dependencies that the
   runtime does not provide, unpacked from manylinux x86_64 wheels for CPython 3.11.
@@ -80,14 +80,14 @@ RUN_OPTIONS: dict[str, str] = {
     "pyFiles": "python_deps/",
 }
 PY_DEPS_DIR = RUN_OPTIONS["pyFiles"].rstrip("/")
-JOB_PACKAGES = ("flink_job", "udfs", "contracts")  # contracts: the record contracts the job reads
+JOB_PACKAGES = ("flink_job", "udfs", "contracts", "rules")  # contracts the job reads, rules it runs
 
 # Runtime: Managed Flink FLINK-1_20 runs CPython 3.11 on x86_64.
 PYTHON_VERSION = "3.11"
 # onnxruntime >= 1.17 ships only manylinux_2_27/2_28 wheels (1.16.3 was the last
 # manylinux2014 one), so glibc >= 2.28 on the runtime image is assumed (infra/README.md).
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_27_x86_64", "manylinux_2_28_x86_64")
-JOB_REQUIREMENTS = ("onnxruntime", "boto3")
+JOB_REQUIREMENTS = ("onnxruntime", "boto3", "lark")  # lark: the rule language's parser
 FLINK_RUNTIME_PROVIDES = ("apache-flink",)
 FANOUT_REQUIREMENTS = ("aws-lambda-powertools",)
 LAMBDA_RUNTIME_PROVIDES = ("boto3",)
