@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+from pathlib import Path
+
 import pytest
 
 from local.flink.running import child_environment, wait_quiet
@@ -39,3 +44,38 @@ def test_wait_quiet_returns_once_a_stream_settles() -> None:
 def test_wait_quiet_fails_when_a_stream_never_settles() -> None:
     with pytest.raises(TimeoutError, match="still arriving"):
         wait_quiet(_Tail(growing=True), quiet_s=0.3, timeout_s=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.integration
+def test_the_job_starts_again_on_another_port_when_its_rest_port_answers_another_protocol(
+    tmp_path: Path,
+) -> None:
+    """A port picked free can be taken before the job's REST server binds it (in make test a
+    JVM's own port once answered there): the runner starts the job again elsewhere."""
+    from local.aws import LocalAws
+    from local.flink.rest import FlinkRest
+    from local.flink.running import RunningPipeline
+    from tests.test_registry import write_model
+
+    squatter = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    taken = squatter.getsockname()[1]
+
+    def answer_in_binary() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = squatter.accept()
+                with connection:
+                    connection.sendall(b"\x00\x00\x00\x10\x40\xfe binary, not HTTP\r\n")
+
+    threading.Thread(target=answer_in_binary, daemon=True).start()
+    model = write_model(tmp_path / "model", "m-port", threshold=0.5)
+    try:
+        with LocalAws() as aws:
+            job = RunningPipeline(aws, str(model))
+            job.rest_port, job.rest = taken, FlinkRest(taken)
+            with job:
+                assert job.rest_port != taken and job.job_ids()
+    finally:
+        squatter.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import http.client
 import json
 import os
 import signal
@@ -84,6 +85,13 @@ def latest_checkpoint(directory: Path) -> str | None:
     return str(max(complete)[1]) if complete else None
 
 
+BIND_FAILED = "Address already in use"
+
+
+class PortTakenError(RuntimeError):
+    """The REST port picked for a child job was taken before the job could bind it."""
+
+
 class RunningPipeline:
     """The job (`python -m flink_job.main`, as on Managed Flink) in a child process on a local
     mini-cluster, with tails on the alerts and dead-letter streams.
@@ -145,7 +153,31 @@ class RunningPipeline:
             self._next_probe_at = now + PROBE_EVERY_S
         return False
 
-    def _start_job(self) -> None:
+    def _start_job(self, attempts: int = 3) -> None:
+        """Start the child on a free REST port; again on another one if something else took
+        that port between `free_port` and the REST server's bind (a race no port picked in
+        advance avoids: the child's own JVM binds ports of its own while it starts)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                self._launch()
+                return
+            except PortTakenError as error:
+                self._stop_process()
+                if attempt == attempts:
+                    raise RuntimeError(f"the job's REST port was taken {attempts} times") from error
+                print(f"job: {error}; starting again on another port", file=sys.stderr)
+                self.rest_port = free_port()
+                self.rest = FlinkRest(self.rest_port)
+
+    def _rest_answers(self) -> bool:
+        try:
+            return bool(self.rest.reachable() and self.job_ids())
+        except http.client.HTTPException as error:
+            raise PortTakenError(
+                f"port {self.rest_port} answers, but not as Flink's REST API"
+            ) from error
+
+    def _launch(self) -> None:
         properties = Path(self._workdir.name) / "application_properties.json"
         write_properties(self.config, properties)
         rest = {
@@ -164,7 +196,12 @@ class RunningPipeline:
             self._process = subprocess.Popen(
                 command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
-        self._wait_for(lambda: bool(self.rest.reachable() and self.job_ids()), "the job to run")
+        try:
+            self._wait_for(self._rest_answers, "the job to run")
+        except RuntimeError as error:
+            if BIND_FAILED in self.log_tail(200):
+                raise PortTakenError(f"port {self.rest_port} was in use") from error
+            raise
 
     def _wait_for(self, predicate: Callable[[], bool], what: str) -> None:
         def ready() -> bool:
