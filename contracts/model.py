@@ -36,6 +36,10 @@ MODEL_MANIFEST = Contract(
         threshold           | number            | yes | in (0, 1): a score at or above it alerts
         threshold_policy    | string            | no  | how the threshold was chosen
         baseline            | object of numbers | no  | per feature, legit median (for reasons)
+        feature_histograms  | object            | no  | per feature, the training rows' bin
+                            |                   |     | `edges` (deciles), `shares` and
+                            |                   |     | `missing` share: the drift baseline
+                            |                   |     | (model_export.histograms)
         training_window     | object            | no  | protocol and dates of each split
         metrics             | object            | no  | test and validation figures
         onnx_sha256         | string            | yes | sha256 of `{MODEL_FILE}`

@@ -50,6 +50,7 @@ from model_export.evaluate import (
     split,
 )
 from model_export.export import check_parity, to_onnx
+from model_export.histograms import HISTOGRAMS_KEY, training_histograms
 
 TARBALL = "model.tar.gz"
 
@@ -116,6 +117,7 @@ def _manifest(
         "threshold": chosen.threshold,
         "threshold_policy": policy.describe(),
         "baseline": {n: float(legit[n].median()) for n in FEATURE_NAMES},
+        HISTOGRAMS_KEY: training_histograms(train_rows, FEATURE_NAMES),
         "training_window": {
             "protocol": protocol.describe(),
             "train": _window(train_rows),
