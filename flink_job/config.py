@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ PROPERTY_GROUP = "FraudDetection"
 MANAGED_FLINK_PROPERTIES = Path("/etc/flink/application_properties.json")
 LOCAL_PROPERTIES = Path(__file__).with_name("application_properties.json")
 PROPERTIES_ENV = "FRAUD_JOB_PROPERTIES"
+EFO_CONSUMER = r"[a-zA-Z0-9_.-]{1,128}"  # Kinesis RegisterStreamConsumer's ConsumerName
 
 # Every key the job reads from the FraudDetection property group, with its meaning.
 # Terraform's property group must carry exactly these keys (tests/test_terraform_wiring.py).
@@ -34,6 +36,8 @@ KEYS: dict[str, str] = {
     "alerts are always written, each record carries its weight.",
     "source.initial_position": "Where a new job starts reading: LATEST or TRIM_HORIZON.",
     "source.poll_interval_ms": "Kinesis GetRecords interval per shard, in milliseconds.",
+    "source.efo_consumer": "Enhanced fan-out consumer name for the transactions stream (the "
+    "source subscribes to its shards, pushed within ~70 ms); empty: polling GetRecords.",
     "sink.max_buffer_ms": "Longest time the Kinesis sinks buffer a record, in milliseconds.",
     "watermark.max_out_of_orderness_ms": "Event-time out-of-order bound, in ms (default 300000).",
     "transactions.max_future_ms": "A transaction stamped later than its arrival plus this is "
@@ -74,6 +78,7 @@ class JobConfig:
     decisions_sample_rate: float
     source_initial_position: str
     source_poll_interval_ms: int
+    source_efo_consumer: str
     sink_max_buffer_ms: int
     watermark_max_out_of_orderness_ms: int
     transactions_max_future_ms: int
@@ -139,6 +144,11 @@ class JobConfig:
         ):
             if value < 0:
                 raise ConfigError(f"{key} must be >= 0, got {value}")
+        if self.source_efo_consumer and not re.fullmatch(EFO_CONSUMER, self.source_efo_consumer):
+            raise ConfigError(
+                "source.efo_consumer must be 1 to 128 letters, digits, '_', '.' or '-' "
+                f"(Kinesis' consumer name), got {self.source_efo_consumer!r}"
+            )
         if not 0.0 < self.decisions_sample_rate <= 1.0:
             raise ConfigError(
                 f"decisions.sample_rate must be in (0, 1], got {self.decisions_sample_rate}"

@@ -50,6 +50,19 @@ def arrival_rules(config: JobConfig, arrival_sql: str = "ingested_at") -> Arriva
     )
 
 
+def _efo_options(config: JobConfig) -> dict[str, str]:
+    """Enhanced fan-out for the transactions source when a consumer is named: the connector
+    registers it on first use (LAZY) and subscribes to each shard, so records are pushed
+    rather than polled every `source.poll_interval_ms` (which then no longer applies)."""
+    if not config.source_efo_consumer:
+        return {}
+    return {
+        "scan.stream.recordpublisher": "EFO",
+        "scan.stream.efo.consumername": config.source_efo_consumer,
+        "scan.stream.efo.registration": "LAZY",
+    }
+
+
 def transactions_source_ddl(config: JobConfig) -> str:
     lateness = interval_sql(config.watermark_max_out_of_orderness_ms)
     options = {
@@ -59,6 +72,7 @@ def transactions_source_ddl(config: JobConfig) -> str:
         "scan.stream.initpos": config.source_initial_position,
         "scan.shard.getrecords.intervalmillis": str(config.source_poll_interval_ms),
         "scan.shard.getrecords.maxrecordcount": "1000",
+        **_efo_options(config),
         **_aws_options(config),
     }
     return f"""

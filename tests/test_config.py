@@ -85,3 +85,23 @@ def test_a_rules_poll_interval_that_is_not_a_positive_integer_is_refused(
     props = {**_local_props(), "rules.poll_interval_ms": interval}
     with pytest.raises(ConfigError, match=r"rules\.poll_interval_ms must be"):
         load_config(_write(tmp_path, props))
+
+
+def test_the_source_polls_unless_a_fan_out_consumer_is_named(tmp_path: Path) -> None:
+    from flink_job.tables import transactions_source_ddl
+
+    polling = load_config(LOCAL_PROPERTIES)
+    assert polling.source_efo_consumer == ""
+    assert "recordpublisher" not in transactions_source_ddl(polling)
+    props = {**_local_props(), "source.efo_consumer": "fraud-stream-dev-detector-scorer"}
+    pushed = transactions_source_ddl(load_config(_write(tmp_path, props)))
+    assert "'scan.stream.recordpublisher' = 'EFO'" in pushed
+    assert "'scan.stream.efo.consumername' = 'fraud-stream-dev-detector-scorer'" in pushed
+    assert "'scan.stream.efo.registration' = 'LAZY'" in pushed
+
+
+@pytest.mark.parametrize("name", ["has space", "x" * 129, "semi;colon", "quote'd"])
+def test_a_fan_out_consumer_name_kinesis_would_refuse_is_refused(tmp_path: Path, name: str) -> None:
+    props = {**_local_props(), "source.efo_consumer": name}
+    with pytest.raises(ConfigError, match=r"source\.efo_consumer must be 1 to 128"):
+        load_config(_write(tmp_path, props))

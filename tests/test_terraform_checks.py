@@ -236,8 +236,8 @@ def test_terraform_test_plans_the_root_module_for_the_example_variables(
 ) -> None:
     """infra/terraform/tests/root.tftest.hcl: a mock-provider plan of the whole root module
     with terraform.tfvars.example's values, then with QuickSight, on-demand streams and
-    start_application on, then a second environment that shares no name with the first.
-    The artefacts are stand-ins: a plan only hashes them."""
+    start_application on, then a second environment that shares no name with the first,
+    then enhanced fan-out on. The artefacts are stand-ins: a plan only hashes them."""
     work, env = initialised_root
     artefacts = []
     for variable in ("flink_zip", "fanout_zip", "api_zip", "archive_mask_zip", "console_artifact"):
@@ -245,7 +245,7 @@ def test_terraform_test_plans_the_root_module_for_the_example_variables(
         path.write_bytes(b"stand-in for " + variable.encode())
         artefacts.append(f"-var={variable}={path}")
     output = run([terraform_binary(), "test", "-no-color", *artefacts], work, env)
-    assert "3 passed, 0 failed" in output, output
+    assert "4 passed, 0 failed" in output, output
     example = (TERRAFORM / "terraform.tfvars.example").read_text()
     tftest = (TERRAFORM / "tests" / "root.tftest.hcl").read_text()
     for line in example.splitlines():  # the test's variables are the example's

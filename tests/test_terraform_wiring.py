@@ -194,6 +194,11 @@ def evaluated_job_properties() -> dict[str, str]:
             lambda m: str(values[m[1]]).removesuffix(m[2]),
             text,
         )
+        text = re.sub(  # a switch: `${var.on ? local.value : ""}`
+            r'\$\{var\.(\w+) \? local\.(\w+) : ""\}',
+            lambda m: str(flink_locals()[m[2]]) if values[m[1]] else "",
+            text,
+        )
         evaluated = interpolate(text, {k: str(v) for k, v in values.items()})
         assert "${" not in evaluated, f"template left unevaluated: {template}"
         return evaluated
@@ -406,6 +411,39 @@ def policy_documents() -> list[tuple[str, str, dict[str, Any]]]:
     return documents
 
 
+def statements(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """A policy document's statements, and those of `dynamic "statement"` blocks that list
+    their resources literally (a block built by a `for` expression is not judged here)."""
+    switched = [
+        content
+        for block in body.get("dynamic", [])
+        for content in block.get("statement", {}).get("content", [])
+        if isinstance(content.get("resources"), list)
+    ]
+    return [*body.get("statement", []), *switched]
+
+
+def test_the_job_may_subscribe_only_through_its_own_fan_out_consumer_and_only_when_on() -> None:
+    body = blocks(MODULES / "flink_app", "data")["aws_iam_policy_document.this"]
+    switched = {
+        content["sid"]: (block["statement"]["for_each"], content)
+        for block in body["dynamic"]
+        for content in block["statement"]["content"]
+    }
+    for_each, subscribe = switched["SubscribeThroughFanOutConsumer"]
+    assert for_each == '${var.enhanced_fan_out ? ["on"] : []}'
+    assert subscribe["resources"] == [
+        "${var.transactions_stream_arn}/consumer/${local.efo_consumer}:*"
+    ]
+    assert "kinesis:SubscribeToShard" in subscribe["actions"]
+    for_each, register = switched["RegisterFanOutConsumer"]
+    assert for_each == '${var.enhanced_fan_out ? ["on"] : []}'
+    assert register["resources"] == ["${var.transactions_stream_arn}"]
+    assert not any("SubscribeToShard" in str(s) for s in body["statement"]), "not unswitched"
+    properties = flink_locals()["job_properties"]
+    assert properties["source.efo_consumer"] == '${var.enhanced_fan_out ? local.efo_consumer : ""}'
+
+
 def unspecific(resource: str) -> bool:
     """True for "*" or an ARN whose resource part is only a type and a wildcard."""
     if resource.strip() in ("*", ""):
@@ -432,7 +470,7 @@ def test_every_iam_statement_names_specific_resources() -> None:
     documents = policy_documents()
     assert len(documents) >= 8
     for module, name, body in documents:
-        for statement in body.get("statement", []):
+        for statement in statements(body):
             where = f"{module}: {name} statement {statement.get('sid', '?')}"
             actions = statement.get("actions", [])
             if actions == ["sts:AssumeRole"]:

@@ -138,6 +138,7 @@ module "flink_app" {
   artifacts_bucket_arn   = module.buckets["artifacts"].arn
   model_prefix           = var.model_prefix
   model_poll_interval_ms = var.model_poll_interval_ms
+  enhanced_fan_out       = var.enhanced_fan_out
   rules_prefix           = var.rules_prefix
   rules_poll_interval_ms = var.rules_poll_interval_ms
 

@@ -370,6 +370,12 @@ variable "labels_max_future_ms" {
   }
 }
 
+variable "enhanced_fan_out" {
+  type        = bool
+  description = "The job reads the transactions stream through an enhanced fan-out consumer: records pushed within about 70 ms instead of polled every 200 ms or more; adds the consumer-shard hours and the GB read through it to the bill (docs/benchmarks.md, sizing). Off by default."
+  default     = false
+}
+
 variable "outputs_since_ms" {
   type        = number
   description = "Transactions that arrived on Kinesis before this instant (epoch ms) update the job's state but alert no one (their decisions are logged again under the same decision_id): after a bootstrap, the moment the application it replaces stopped (docs/deployment.md). 0: every transaction alerts."

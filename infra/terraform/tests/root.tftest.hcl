@@ -1,7 +1,8 @@
 # Plans the whole root module against the hashicorp/aws provider's schema, with no account
 # (mock provider): the example variables (terraform.tfvars.example) as shipped, then with
 # QuickSight, on-demand streams and start_application on, then a second environment in the
-# same account and region, which must share no name with the first. tests/
+# same account and region, which must share no name with the first, then with enhanced
+# fan-out on. tests/
 # test_terraform_checks.py runs it with the artefact paths (-var) of stand-in zips.
 
 mock_provider "aws" {
@@ -117,6 +118,11 @@ run "quicksight_on_demand_streams_and_started_application_plan" {
     error_message = "the job's properties reach the application"
   }
 
+  assert {
+    condition     = output.flink_job_properties["source.efo_consumer"] == ""
+    error_message = "enhanced fan-out is off by default: the source polls"
+  }
+
 }
 
 # Everything unique in an account and region (buckets, streams, tables, the Glue database,
@@ -146,3 +152,17 @@ run "second_environment_in_the_same_account_shares_no_name" {
     error_message = "the same names are listed for both environments"
   }
 }
+
+run "enhanced_fan_out_names_the_consumer_and_lets_the_job_subscribe" {
+  command = plan
+
+  variables {
+    enhanced_fan_out = true
+  }
+
+  assert {
+    condition     = output.flink_job_properties["source.efo_consumer"] == "fraud-stream-dev-detector-scorer"
+    error_message = "the job registers its fan-out consumer under the application's name"
+  }
+}
+

@@ -52,6 +52,33 @@ data "aws_iam_policy_document" "this" {
     resources = [var.transactions_stream_arn, var.labels_stream_arn]
   }
 
+  # Enhanced fan-out (var.enhanced_fan_out): the connector registers its consumer on the
+  # transactions stream and subscribes to the shards through it.
+  dynamic "statement" {
+    for_each = var.enhanced_fan_out ? ["on"] : []
+    content {
+      sid = "RegisterFanOutConsumer"
+      actions = [
+        "kinesis:DescribeStreamConsumer",
+        "kinesis:ListStreamConsumers",
+        "kinesis:RegisterStreamConsumer",
+      ]
+      resources = [var.transactions_stream_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.enhanced_fan_out ? ["on"] : []
+    content {
+      sid = "SubscribeThroughFanOutConsumer"
+      actions = [
+        "kinesis:DescribeStreamConsumer",
+        "kinesis:SubscribeToShard",
+      ]
+      resources = ["${var.transactions_stream_arn}/consumer/${local.efo_consumer}:*"]
+    }
+  }
+
   statement {
     sid = "WriteOutputStreams"
     actions = [

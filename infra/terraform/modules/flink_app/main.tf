@@ -5,6 +5,9 @@
 data "aws_region" "current" {}
 
 locals {
+  # The enhanced fan-out consumer the job registers on the transactions stream (LAZY, on
+  # first start) when var.enhanced_fan_out is on.
+  efo_consumer = "${var.name}-scorer"
   # Every key flink_job.config.KEYS names, and no other (tests/test_terraform_wiring.py).
   job_properties = {
     "aws.region"                        = data.aws_region.current.region
@@ -18,6 +21,7 @@ locals {
     "decisions.sample_rate"             = tostring(var.decisions_sample_rate)
     "source.initial_position"           = var.source_initial_position
     "source.poll_interval_ms"           = tostring(var.source_poll_interval_ms)
+    "source.efo_consumer"               = var.enhanced_fan_out ? local.efo_consumer : ""
     "sink.max_buffer_ms"                = tostring(var.sink_max_buffer_ms)
     "watermark.max_out_of_orderness_ms" = tostring(var.watermark_max_out_of_orderness_ms)
     "transactions.max_future_ms"        = tostring(var.transactions_max_future_ms)

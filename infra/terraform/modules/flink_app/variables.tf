@@ -140,6 +140,12 @@ variable "source_poll_interval_ms" {
   default     = 250
 }
 
+variable "enhanced_fan_out" {
+  type        = bool
+  description = "Read the transactions stream with an enhanced fan-out consumer (pushed, ~70 ms) instead of polling GetRecords every source_poll_interval_ms (~200 ms at Kinesis' limit); billed per consumer-shard hour and per GB (docs/benchmarks.md, sizing)."
+  default     = false
+}
+
 variable "sink_max_buffer_ms" {
   type        = number
   description = "Longest time the Kinesis sinks buffer a record, in milliseconds."
