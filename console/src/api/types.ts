@@ -100,3 +100,171 @@ export interface FeedbackRequest {
   label: VerdictLabel;
   note: string | null;
 }
+
+// --- Rules, change requests, lists (issue 24; the contract: GET/POST /rules…, /lists…) ---
+
+export type RuleOutcome = "alert" | "suppress" | "tag";
+export type RuleMode = "shadow" | "active" | "disabled";
+export type ChangeStatus = "pending" | "applied" | "rejected";
+export type ListKind = "card_id" | "terminal_id" | "device_id" | "country" | "merchant_category";
+
+// contracts/rules.py: OUTCOMES, MODES, LIST_KINDS, NAME_PATTERN, MIN/MAX_PRIORITY
+export const RULE_OUTCOMES: readonly RuleOutcome[] = ["alert", "suppress", "tag"];
+export const RULE_MODES: readonly RuleMode[] = ["shadow", "active", "disabled"];
+export const LIST_KINDS: readonly ListKind[] = [
+  "card_id",
+  "terminal_id",
+  "device_id",
+  "country",
+  "merchant_category",
+];
+export const NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
+export const MAX_PRIORITY = 1_000_000;
+export const MAX_REASON_CHARS = 500;
+
+export interface Rule {
+  name: string;
+  expression: string;
+  outcome: RuleOutcome;
+  severity: Severity | null;
+  priority: number;
+  mode: RuleMode;
+}
+
+export interface RuleSet {
+  version: string | null;
+  rules: Rule[];
+  pending: number;
+}
+
+export interface ValidationError {
+  message: string;
+  position: number | null;
+}
+
+export interface ValidateResponse {
+  ok: boolean;
+  errors: ValidationError[];
+}
+
+export interface HitsPerDay {
+  day: string;
+  hits: number;
+  alerts_added: number;
+  alerts_suppressed: number;
+}
+
+export interface BacktestRequest {
+  rule: Rule;
+  from: string;
+  to: string;
+}
+
+export interface BacktestResult {
+  from: string;
+  to: string;
+  decisions: number;
+  hits: number;
+  hits_per_day: HitsPerDay[];
+  labelled_hits: number;
+  precision: number | null;
+  recall: number | null;
+  model_alert_overlap: number;
+  alerts_added: number;
+  alerts_suppressed: number;
+  labels_matured_before: string;
+}
+
+export interface RuleHits {
+  rule: string;
+  hits: number;
+  alerts: number;
+}
+
+export interface RuleHitsResponse {
+  hours: number;
+  items: RuleHits[];
+}
+
+export interface ChangeDiff {
+  before: Rule | null;
+  after: Rule | null;
+}
+
+export interface Change {
+  change_id: string;
+  kind: "rule" | "list";
+  action: string;
+  rule?: Rule | { name: string } | null;
+  list?: string | null;
+  entries?: unknown;
+  reason: string;
+  status: ChangeStatus;
+  requested_by: string;
+  requested_at: string;
+  decided_by?: string | null;
+  decided_at?: string | null;
+  note?: string | null;
+  base_version: string | null;
+  ruleset_version?: string | null;
+  list_version?: string | null;
+  backtest?: BacktestResult | null;
+  diff: ChangeDiff;
+}
+
+export interface ChangeRequest {
+  action: "upsert" | "remove";
+  rule: Rule | { name: string };
+  reason: string;
+  backtest: BacktestResult | null;
+}
+
+export interface ChangeList {
+  items: Change[];
+}
+
+export interface AuditRecord {
+  at: string;
+  actor: string;
+  action: string;
+  change_id: string;
+  rule?: string | null;
+  list?: string | null;
+  reason: string;
+  diff: unknown;
+}
+
+export interface History {
+  items: AuditRecord[];
+}
+
+export interface ListSummary {
+  name: string;
+  kind: ListKind;
+  version: string;
+  entries: number;
+  suppressing: boolean;
+}
+
+export interface ListSummaries {
+  items: ListSummary[];
+}
+
+export interface ListEntry {
+  value: string;
+  reason: string;
+  added_by: string;
+  expires_at: string | null;
+}
+
+export interface EntryPage {
+  items: ListEntry[];
+  cursor: string | null;
+  total: number;
+}
+
+export interface NewEntry {
+  value: string;
+  reason: string;
+  expires_at?: string | null;
+}
