@@ -16,6 +16,8 @@ export function Layout() {
             Alert queue
           </NavLink>
           <NavLink to="/overview">Overview</NavLink>
+          <NavLink to="/rules">Rules</NavLink>
+          <NavLink to="/lists">Lists</NavLink>
         </nav>
         <div className="user">
           <span className="user-name">{session?.email}</span>
