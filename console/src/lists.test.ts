@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Change } from "./api/types";
 import { changeOutcome, MAX_UPLOAD_BODY_BYTES, uploadBodyBytes } from "./lists";
 
-function change(status: Change["status"], action = "add"): Change {
+function change(status: Change["status"], action: Change["action"] = "add"): Change {
   return {
     change_id: "c1",
     kind: "list",
@@ -15,7 +15,7 @@ function change(status: Change["status"], action = "add"): Change {
     requested_at: "2026-12-07T22:00:00Z",
     base_version: null,
     list_version: status === "applied" ? "l-20261207-abc" : null,
-    diff: { before: null, after: null },
+    diff: { added: 1, removed: 0 },
   };
 }
 
@@ -29,7 +29,7 @@ describe("changeOutcome", () => {
   });
 
   it("names a removal", () => {
-    expect(changeOutcome(change("applied", "remove"))).toMatch(/^Removal applied/);
+    expect(changeOutcome(change("applied", "delete"))).toMatch(/^Removal applied/);
   });
 });
 

@@ -12,7 +12,8 @@ export function uploadBodyBytes(csv: string, reason: string): number {
 
 /** One sentence on what a list change did. */
 export function changeOutcome(change: Change): string {
-  const what = change.action === "remove" ? "Removal" : "Change";
+  const removal = change.action === "remove" || change.action === "delete";
+  const what = removal ? "Removal" : "Change";
   if (change.status === "applied") {
     return `${what} applied${change.list_version ? `: list version ${change.list_version}` : ""}.`;
   }

@@ -3,13 +3,16 @@ import { describe, expect, it } from "vitest";
 import type { Change, Rule } from "./api/types";
 import type { Session } from "./auth/session";
 import {
+  actorText,
   backtestWindow,
+  changeTitle,
   changedFields,
   decisionRight,
   draftProblems,
   EMPTY_RULE,
   errorPlace,
   needsApproval,
+  ruleDiff,
 } from "./rules";
 
 const rule: Rule = {
@@ -26,7 +29,7 @@ function change(requestedBy: string, status: Change["status"] = "pending"): Chan
     change_id: "c1",
     kind: "rule",
     action: "upsert",
-    rule,
+    rule: rule.name,
     reason: "new attack",
     status,
     requested_by: requestedBy,
@@ -110,6 +113,30 @@ describe("errorPlace", () => {
   it("has no place without a position or outside the text", () => {
     expect(errorPlace("a", { message: "x", position: null })).toBeNull();
     expect(errorPlace("a", { message: "x", position: 5 })).toBeNull();
+  });
+});
+
+describe("changeTitle", () => {
+  it("names the action, the kind and the rule or list", () => {
+    expect(changeTitle(change("a"))).toBe("upsert rule ecom_burst");
+    expect(changeTitle({ ...change("a"), kind: "list", rule: null, list: "blocked" })).toBe(
+      "upsert list blocked",
+    );
+  });
+});
+
+describe("actorText", () => {
+  it("calls the signed-in user you and anyone else by their subject", () => {
+    const me = session("u-1", ["analysts"]);
+    expect(actorText("u-1", me)).toBe("you");
+    expect(actorText("u-2", me)).toBe("u-2");
+  });
+});
+
+describe("ruleDiff", () => {
+  it("keeps a rule's before and after and drops a list's counts", () => {
+    expect(ruleDiff({ before: null, after: rule })).toEqual({ before: null, after: rule });
+    expect(ruleDiff({ added: 3, removed: 0 })).toBeNull();
   });
 });
 

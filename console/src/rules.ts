@@ -1,7 +1,7 @@
 // What the Rules page decides without the API: who may decide a change (four eyes), whether a
 // change will wait for approval, the backtest's window, where an inline error points.
 
-import type { Change, Rule, RuleHits, ValidationError } from "./api/types";
+import type { Change, Rule, RuleDiff, RuleHits, ValidationError } from "./api/types";
 import { MAX_PRIORITY, NAME_PATTERN } from "./api/types";
 import { isRuleAdmin, type Session } from "./auth/session";
 
@@ -86,4 +86,21 @@ export function changedFields(
   return fields
     .filter((field) => text(before, field) !== text(after, field))
     .map((field) => ({ field, before: text(before, field), after: text(after, field) }));
+}
+
+/** "upsert rule ecom_burst", "add list blocked_cards". */
+export function changeTitle(change: Change): string {
+  const name = change.kind === "rule" ? change.rule : change.list;
+  return `${change.action} ${change.kind} ${name ?? ""}`.trim();
+}
+
+/** An actor (a token's `sub`) as the page names it: "you" for the signed-in user. */
+export function actorText(actor: string, session: Session | null): string {
+  return session?.sub !== undefined && session.sub === actor ? "you" : actor;
+}
+
+/** A rule change's before and after (a list change's diff counts entries instead). */
+export function ruleDiff(diff: unknown): RuleDiff | null {
+  if (!diff || typeof diff !== "object" || !("before" in diff) || !("after" in diff)) return null;
+  return diff as RuleDiff;
 }

@@ -9,14 +9,14 @@ import type {
   BacktestRequest,
   BacktestResult,
   Change,
-  ChangeList,
+  ChangePage,
   ChangeRequest,
   ChangeStatus,
   EntryPage,
   FeedbackRequest,
   History,
   ListKind,
-  ListSummaries,
+  ListPage,
   ListSummary,
   Metrics,
   NewEntry,
@@ -138,8 +138,8 @@ export class ApiClient {
     return this.request<Change>("POST", "/rules/changes", body);
   }
 
-  listChanges(status: ChangeStatus): Promise<ChangeList> {
-    return this.request<ChangeList>("GET", `/rules/changes?status=${status}`);
+  listChanges(status: ChangeStatus): Promise<ChangePage> {
+    return this.request<ChangePage>("GET", `/rules/changes?status=${status}`);
   }
 
   approveChange(changeId: string, note: string): Promise<Change> {
@@ -154,8 +154,8 @@ export class ApiClient {
 
   // --- lists (issue 24) ---
 
-  getLists(): Promise<ListSummaries> {
-    return this.request<ListSummaries>("GET", "/lists");
+  getLists(): Promise<ListPage> {
+    return this.request<ListPage>("GET", "/lists");
   }
 
   createList(name: string, kind: ListKind): Promise<ListSummary> {

@@ -186,18 +186,27 @@ export interface RuleHitsResponse {
   items: RuleHits[];
 }
 
-export interface ChangeDiff {
+export interface RuleDiff {
   before: Rule | null;
   after: Rule | null;
+}
+
+/** A list change's diff: how many entries it adds (or replaces) and removes. */
+export interface ListDiff {
+  added: number;
+  removed: number;
 }
 
 export interface Change {
   change_id: string;
   kind: "rule" | "list";
-  action: string;
-  rule?: Rule | { name: string } | null;
+  action: "upsert" | "remove" | "add" | "delete";
+  /** The rule's name (a rule change). */
+  rule?: string | null;
+  /** The list's name (a list change). */
   list?: string | null;
-  entries?: unknown;
+  entries?: ListEntry[] | null;
+  values?: string[] | null;
   reason: string;
   status: ChangeStatus;
   requested_by: string;
@@ -209,7 +218,7 @@ export interface Change {
   ruleset_version?: string | null;
   list_version?: string | null;
   backtest?: BacktestResult | null;
-  diff: ChangeDiff;
+  diff: RuleDiff | ListDiff;
 }
 
 export interface ChangeRequest {
@@ -219,7 +228,7 @@ export interface ChangeRequest {
   backtest: BacktestResult | null;
 }
 
-export interface ChangeList {
+export interface ChangePage {
   items: Change[];
 }
 
@@ -231,7 +240,8 @@ export interface AuditRecord {
   rule?: string | null;
   list?: string | null;
   reason: string;
-  diff: unknown;
+  note?: string | null;
+  diff: RuleDiff | ListDiff | Record<string, unknown>;
 }
 
 export interface History {
@@ -246,7 +256,7 @@ export interface ListSummary {
   suppressing: boolean;
 }
 
-export interface ListSummaries {
+export interface ListPage {
   items: ListSummary[];
 }
 

@@ -4,6 +4,7 @@ import type {
   AuditRecord,
   BacktestResult,
   Change,
+  ListDiff,
   Rule,
   RuleHits,
   RuleSet,
@@ -20,10 +21,13 @@ import {
   changedFields,
   decisionRight,
   draftProblems,
+  actorText,
+  changeTitle,
   EMPTY_RULE,
   errorPlace,
   hitsByRule,
   needsApproval,
+  ruleDiff,
 } from "../rules";
 
 const VALIDATE_DELAY_MS = 400;
@@ -44,6 +48,7 @@ export function RulesPage() {
   const [error, setError] = useState<string | null>(null);
   const [draft, setDraft] = useState<Rule>(EMPTY_RULE);
   const [historyOf, setHistoryOf] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -79,6 +84,11 @@ export function RulesPage() {
         </span>
       </div>
       <ErrorBanner message={error} />
+      {notice && (
+        <p className="success" role="status">
+          {notice}
+        </p>
+      )}
       <section className="panel" aria-labelledby="rules-list-title">
         <h2 id="rules-list-title">Rules in force</h2>
         {!ruleSet ? (
@@ -104,7 +114,10 @@ export function RulesPage() {
       />
       <PendingChanges
         changes={pending}
-        onDecided={() => void load()}
+        onDecided={(text) => {
+          setNotice(text);
+          void load();
+        }}
         isAdmin={session !== null && isRuleAdmin(session)}
       />
       {historyOf && <RuleHistory name={historyOf} onClose={() => setHistoryOf(null)} />}
@@ -514,7 +527,11 @@ function BacktestFigures(props: { result: BacktestResult; stale: boolean }) {
   );
 }
 
-function PendingChanges(props: { changes: Change[]; isAdmin: boolean; onDecided: () => void }) {
+function PendingChanges(props: {
+  changes: Change[];
+  isAdmin: boolean;
+  onDecided: (text: string) => void;
+}) {
   return (
     <section className="panel" aria-labelledby="pending-title">
       <h2 id="pending-title">Pending requests</h2>
@@ -536,12 +553,7 @@ function PendingChanges(props: { changes: Change[]; isAdmin: boolean; onDecided:
   );
 }
 
-function changeTitle(change: Change): string {
-  const name = change.kind === "rule" ? change.rule?.name : change.list;
-  return `${change.action} ${change.kind} ${name ?? ""}`.trim();
-}
-
-function PendingChange(props: { change: Change; onDecided: () => void }) {
+function PendingChange(props: { change: Change; onDecided: (text: string) => void }) {
   const { api, session } = useAuth();
   const { change } = props;
   const [note, setNote] = useState("");
@@ -554,9 +566,13 @@ function PendingChange(props: { change: Change; onDecided: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      if (approve) await api.approveChange(change.change_id, note.trim());
-      else await api.rejectChange(change.change_id, note.trim());
-      props.onDecided();
+      const decided = approve
+        ? await api.approveChange(change.change_id, note.trim())
+        : await api.rejectChange(change.change_id, note.trim());
+      const version = decided.ruleset_version ?? decided.list_version;
+      props.onDecided(
+        `${approve ? "Approved" : "Rejected"}: ${title}${version ? ` (version ${version})` : ""}`,
+      );
     } catch (e) {
       setError(`Not ${approve ? "approved" : "rejected"}: ${(e as Error).message}`);
     } finally {
@@ -569,13 +585,11 @@ function PendingChange(props: { change: Change; onDecided: () => void }) {
       <div className="change-head">
         <strong className="mono">{title}</strong>
         <span className="muted">
-          by {change.requested_by}, {formatTime(change.requested_at)}
+          by {actorText(change.requested_by, session)}, {formatTime(change.requested_at)}
         </span>
       </div>
       <q>{change.reason}</q>
-      {change.kind === "rule" && (
-        <DiffTable before={change.diff.before} after={change.diff.after} />
-      )}
+      <ChangeDiff diff={change.diff} />
       {change.backtest ? (
         <p className="muted">
           Backtest attached: {change.backtest.hits.toLocaleString("en-GB")} hits, precision{" "}
@@ -619,6 +633,21 @@ function PendingChange(props: { change: Change; onDecided: () => void }) {
   );
 }
 
+function ChangeDiff(props: { diff: unknown }) {
+  const rule = ruleDiff(props.diff);
+  if (rule) return <DiffTable before={rule.before} after={rule.after} />;
+  const counts = props.diff as Partial<ListDiff> | null;
+  if (counts && typeof counts.added === "number") {
+    return (
+      <p className="muted">
+        {counts.added.toLocaleString("en-GB")} entries added,{" "}
+        {(counts.removed ?? 0).toLocaleString("en-GB")} removed
+      </p>
+    );
+  }
+  return null;
+}
+
 function DiffTable(props: { before: Rule | null; after: Rule | null }) {
   const fields = changedFields(props.before, props.after);
   if (fields.length === 0) return null;
@@ -645,7 +674,7 @@ function DiffTable(props: { before: Rule | null; after: Rule | null }) {
 }
 
 function RuleHistory(props: { name: string; onClose: () => void }) {
-  const { api } = useAuth();
+  const { api, session } = useAuth();
   const [items, setItems] = useState<AuditRecord[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -676,19 +705,15 @@ function RuleHistory(props: { name: string; onClose: () => void }) {
         <ol className="history">
           {items.map((item) => (
             <li key={`${item.change_id}-${item.action}-${item.at}`}>
-              <span className="mono">{formatTime(item.at)}</span> {item.action} by {item.actor}
+              <span className="mono">{formatTime(item.at)}</span> {item.action} by{" "}
+              {actorText(item.actor, session)}
+              {item.note ? ` (${item.note})` : ""}
               <q>{item.reason}</q>
-              {isRuleDiff(item.diff) && (
-                <DiffTable before={item.diff.before} after={item.diff.after} />
-              )}
+              <ChangeDiff diff={item.diff} />
             </li>
           ))}
         </ol>
       )}
     </section>
   );
-}
-
-function isRuleDiff(diff: unknown): diff is { before: Rule | null; after: Rule | null } {
-  return !!diff && typeof diff === "object" && "before" in diff && "after" in diff;
 }
