@@ -1,6 +1,7 @@
 import { NavLink, Outlet } from "react-router";
 
 import { useAuth } from "../auth/AuthContext";
+import { isRuleAdmin } from "../auth/session";
 
 export function Layout() {
   const { session, analyst, signOut } = useAuth();
@@ -24,6 +25,7 @@ export function Layout() {
           <span className={`role role-${analyst ? "analyst" : "reader"}`}>
             {analyst ? "analyst" : "reader"}
           </span>
+          {session && isRuleAdmin(session) && <span className="role role-analyst">rule-admin</span>}
           <button type="button" className="button-quiet" onClick={signOut}>
             Sign out
           </button>
