@@ -37,6 +37,13 @@ class ApiConfig:
     terminal_label_budget: int = 3
     #: Entries in an alert's own verdict history; past it, 422.
     history_cap: int = 20
+    #: The rule registry root the job reads (`rules.path`): s3://<bucket>/<prefix>; empty:
+    #: the rules and lists routes answer 404 (no rules here).
+    rules_root: str = ""
+    #: Change requests on rules and lists (lambdas/api/changes.py).
+    changes_table: str = "fraud-rule-changes"
+    #: Change requests one analyst may make in 24 hours; past it, 429.
+    change_quota: int = 50
     region: str = "us-east-1"
     #: AWS endpoint override (the local moto server); None on AWS.
     aws_endpoint: str | None = None
@@ -52,9 +59,12 @@ class ApiConfig:
             ("ANALYST_VERDICT_QUOTA", self.verdict_quota, 1),
             ("ANALYST_TERMINAL_LABEL_BUDGET", self.terminal_label_budget, 0),
             ("ALERT_HISTORY_CAP", self.history_cap, 1),
+            ("ANALYST_CHANGE_QUOTA", self.change_quota, 1),
         ):
             if value < least:
                 raise ConfigError(f"{name} must be >= {least}")
+        if self.rules_root and not self.rules_root.startswith("s3://"):
+            raise ConfigError("RULES_ROOT must be an s3://bucket/prefix")
 
     @property
     def keys_url(self) -> str:
@@ -86,6 +96,9 @@ class ApiConfig:
                 "ANALYST_TERMINAL_LABEL_BUDGET", cls.terminal_label_budget
             ),
             history_cap=integer("ALERT_HISTORY_CAP", cls.history_cap),
+            rules_root=env.get("RULES_ROOT", cls.rules_root),
+            changes_table=env.get("RULE_CHANGES_TABLE", cls.changes_table),
+            change_quota=integer("ANALYST_CHANGE_QUOTA", cls.change_quota),
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", cls.region)),
             aws_endpoint=env.get("AWS_ENDPOINT_URL") or None,
         )

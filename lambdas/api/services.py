@@ -12,10 +12,13 @@ from botocore.config import Config
 
 from .audit import AuditTrail
 from .auth import TokenVerifier
+from .changes import ChangeStore
 from .config import ApiConfig
 from .labels import LabelWriter
 from .ledger import LabelLedger
 from .repository import AlertRepository
+from .rulebook import RuleBook
+from .rulestore import RuleStore
 from .verdicts import Bounds, VerdictService
 
 
@@ -30,6 +33,8 @@ class Services:
     verifier: TokenVerifier
     ledger: LabelLedger
     now: Callable[[], datetime] = field(default=_utc_now)
+    #: Rules, lists and change requests; None without a RULES_ROOT.
+    rulebook: RuleBook | None = None
 
     @classmethod
     def from_config(cls, config: ApiConfig, now: Callable[[], datetime] = _utc_now) -> Services:
@@ -56,12 +61,22 @@ class Services:
             terminal_label_budget=config.terminal_label_budget,
             history_cap=config.history_cap,
         )
+        rulebook = None
+        if config.rules_root:
+            rulebook = RuleBook(
+                RuleStore(client("s3"), config.rules_root),  # type: ignore[arg-type]
+                ChangeStore(client("dynamodb"), config.changes_table),  # type: ignore[arg-type]
+                audit,
+                config.change_quota,
+                now=now,
+            )
         return cls(
             repository=repository,
             verdicts=VerdictService(repository, labels, ledger, audit, bounds, now=now),
             verifier=TokenVerifier(config.jwt_issuer, config.jwt_audience, config.keys_url),
             ledger=ledger,
             now=now,
+            rulebook=rulebook,
         )
 
 

@@ -50,7 +50,7 @@ from lambdas.api import services as api_services
 from lambdas.api.config import ApiConfig
 from lambdas.api.repository import iso
 from local.aws import ACCESS_KEY, REGION, SECRET_KEY, LocalAws
-from local.aws.api_resources import provision_api
+from local.aws.api_resources import LOCAL_RULES_ROOT, provision_api
 from local.aws.fanout_resources import provision_fanout
 from local.console.dev_issuer import CLIENT_ID, DevIssuer, OAuthError, use_issuer
 from local.traffic.demo_alerts import demo_alerts
@@ -94,6 +94,8 @@ class ConsoleSettings:
     alerts_table: str = "fraud-alerts"
     labels_stream: str = "labels"
     dist: Path = DIST
+    #: The rule registry the API publishes to: the root a local job reads (rules_path).
+    rules_root: str = LOCAL_RULES_ROOT
 
 
 def api_gateway_event(
@@ -358,6 +360,7 @@ class ConsoleHttpServer(ThreadingHTTPServer):
             jwt_audience=CLIENT_ID,
             region=REGION,
             aws_endpoint=self.settings.endpoint,
+            rules_root=self.settings.rules_root if self.settings.endpoint else "",
         )
 
     def console_config(self) -> dict[str, str]:
