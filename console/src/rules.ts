@@ -1,7 +1,7 @@
 // What the Rules page decides without the API: who may decide a change (four eyes), whether a
 // change will wait for approval, the backtest's window, where an inline error points.
 
-import type { Change, Rule, RuleDiff, RuleHits, ValidationError } from "./api/types";
+import type { Change, Rule, RuleDiff, RuleHits, RuleProblem } from "./api/types";
 import { MAX_PRIORITY, NAME_PATTERN } from "./api/types";
 import { isRuleAdmin, type Session } from "./auth/session";
 
@@ -62,7 +62,7 @@ export function draftProblems(rule: Rule): string[] {
 /** An error's place in the expression as line and column (1-based), or null. */
 export function errorPlace(
   expression: string,
-  error: ValidationError,
+  error: RuleProblem,
 ): { line: number; column: number } | null {
   const position = error.position;
   if (position === null || position < 0 || position > expression.length) return null;

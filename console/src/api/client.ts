@@ -19,7 +19,7 @@ import type {
   ListPage,
   ListSummary,
   Metrics,
-  NewEntry,
+  EntryIn,
   RuleHitsResponse,
   RuleSet,
   ValidateResponse,
@@ -167,7 +167,7 @@ export class ApiClient {
     return this.request<EntryPage>("GET", path);
   }
 
-  addEntries(name: string, entries: NewEntry[], reason: string): Promise<Change> {
+  addEntries(name: string, entries: EntryIn[], reason: string): Promise<Change> {
     const path = `/lists/${encodeURIComponent(name)}/entries`;
     return this.request<Change>("POST", path, { entries, reason });
   }

@@ -137,14 +137,14 @@ export interface RuleSet {
   pending: number;
 }
 
-export interface ValidationError {
+export interface RuleProblem {
   message: string;
   position: number | null;
 }
 
 export interface ValidateResponse {
   ok: boolean;
-  errors: ValidationError[];
+  errors: RuleProblem[];
 }
 
 export interface HitsPerDay {
@@ -273,7 +273,7 @@ export interface EntryPage {
   total: number;
 }
 
-export interface NewEntry {
+export interface EntryIn {
   value: string;
   reason: string;
   expires_at?: string | null;

@@ -8,7 +8,7 @@ import type {
   Rule,
   RuleHits,
   RuleSet,
-  ValidationError,
+  RuleProblem,
 } from "../api/types";
 import { RULE_MODES, RULE_OUTCOMES, SEVERITIES } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
@@ -36,7 +36,7 @@ const WINDOWS = [7, 14, 31] as const;
 type Validation =
   | { state: "idle" }
   | { state: "checking" }
-  | { state: "done"; ok: boolean; errors: ValidationError[] }
+  | { state: "done"; ok: boolean; errors: RuleProblem[] }
   | { state: "failed"; message: string };
 
 export function RulesPage() {
