@@ -4,6 +4,7 @@ browser context per test (nobody signed in), and signing in through the developm
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,17 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwr
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 DIST_INDEX = ROOT / "console" / "dist" / "index.html"
+DOCS = ROOT / "docs"
 VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    """Where a test's screenshots go: its temporary folder, or docs/ (the README and
+    docs/analyst-console.md show them) with UPDATE_SCREENSHOTS=1."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        DOCS.mkdir(exist_ok=True)
+        return DOCS
+    return tmp_path
 
 
 def require_built_console() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,10 +33,13 @@ from lambdas.api.release import release_due
 from local.aws import LocalAws, read_stream
 from local.aws.fanout_resources import provision_fanout
 from local.console import server as console_server
-from tests.console_support import chromium, fresh_page, require_built_console, sign_in
-
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs"
+from tests.console_support import (
+    chromium,
+    fresh_page,
+    require_built_console,
+    screenshot_dir,
+    sign_in,
+)
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -236,10 +238,7 @@ def page(browser: Browser) -> Iterator[Page]:
 
 @pytest.fixture
 def screenshots(tmp_path: Path) -> Path:
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
-        DOCS.mkdir(exist_ok=True)
-        return DOCS
-    return tmp_path
+    return screenshot_dir(tmp_path)
 
 
 def open_alert(page: Page, alert: Alert) -> None:

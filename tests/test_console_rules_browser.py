@@ -19,20 +19,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, FilePayload, Locator, Page, expect
 
 from contracts.decision import decision_id
 from flink_job.features import FEATURE_NAMES
 from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import LocalAws
-from local.aws.archive import deliver_decisions
+from local.aws.archive import ARCHIVE_BUCKET, deliver_decisions, ensure_bucket
 from local.aws.fanout_resources import provision_fanout
 from local.console import server as console_server
-from tests.console_support import chromium, fresh_page, require_built_console, sign_in, sign_out
+from tests.console_support import (
+    chromium,
+    fresh_page,
+    require_built_console,
+    screenshot_dir,
+    sign_in,
+    sign_out,
+)
 
 pytestmark = pytest.mark.timeout(240)
 
-DECISIONS_BUCKET = "fraud-archive"
 DAYS = 6  # of decisions, ending yesterday
 THRESHOLD = 0.5
 EXPRESSION = "channel == 'ecom' && amount > 300.0 && card_txn_count_10m >= 3.0"
@@ -89,7 +95,7 @@ def decision(index: int, event_time: datetime) -> dict[str, Any]:
 
 def rule_matches(record: dict[str, Any]) -> bool:
     """EXPRESSION, evaluated here on the record (the test's own oracle)."""
-    return (
+    return bool(
         record["channel"] == "ecom"
         and record["amount"] > 300.0
         and record["features"]["card_txn_count_10m"] >= 3.0
@@ -113,8 +119,8 @@ def aws(decisions: list[dict[str, Any]]) -> Iterator[LocalAws]:
     with LocalAws() as local:
         provision_fanout(local.client, FanoutConfig())
         s3 = local.client("s3")
-        s3.create_bucket(Bucket=DECISIONS_BUCKET)
-        deliver_decisions(s3, DECISIONS_BUCKET, [json.dumps(d) for d in decisions])
+        ensure_bucket(s3, ARCHIVE_BUCKET)  # the local server's decision log (DECISIONS_ROOT)
+        deliver_decisions(s3, ARCHIVE_BUCKET, [json.dumps(d) for d in decisions])
         yield local
 
 
@@ -196,7 +202,7 @@ def test_an_analyst_writes_backtests_and_requests_a_rule_that_a_rule_admin_activ
     expect(figure(page, "Overlap with the model's alerts")).to_have_text(
         f"{len(hits) - len(added):,}"
     )
-    page.screenshot(path=str(tmp_path / "console-rules-backtest.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "console-rules.png"), full_page=True)
 
     editor.get_by_label("Reason for the change (required)").fill("ecom bursts since Friday")
     expect(editor).to_contain_text("The backtest below is attached.")
@@ -263,7 +269,7 @@ def test_a_rule_admin_cannot_approve_their_own_request(page: Page, origin: str) 
     assert "four eyes" in refused.json()["message"]
 
 
-def csv_file(name: str, text: str) -> dict[str, Any]:
+def csv_file(name: str, text: str) -> FilePayload:
     return {"name": name, "mimeType": "text/csv", "buffer": text.encode()}
 
 
