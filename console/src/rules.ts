@@ -1,7 +1,7 @@
 // What the Rules page decides without the API: who may decide a change (four eyes), whether a
 // change will wait for approval, the backtest's window, where an inline error points.
 
-import type { Change, Rule, RuleDiff, RuleHits, RuleProblem } from "./api/types";
+import type { Change, Rule, RuleDiff, RuleHitCount, RuleProblem } from "./api/types";
 import { MAX_PRIORITY, NAME_PATTERN } from "./api/types";
 import { isRuleAdmin, type Session } from "./auth/session";
 
@@ -71,7 +71,7 @@ export function errorPlace(
 }
 
 /** GET /rules/hits by rule name. */
-export function hitsByRule(items: RuleHits[]): Map<string, RuleHits> {
+export function hitsByRule(items: RuleHitCount[]): Map<string, RuleHitCount> {
   return new Map(items.map((item) => [item.rule, item]));
 }
 

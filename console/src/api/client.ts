@@ -20,7 +20,7 @@ import type {
   ListSummary,
   Metrics,
   EntryIn,
-  RuleHitsResponse,
+  RuleHits,
   RuleSet,
   ValidateResponse,
 } from "./types";
@@ -126,8 +126,8 @@ export class ApiClient {
     return this.request<BacktestResult>("POST", "/rules/backtest", body);
   }
 
-  getRuleHits(hours = 24): Promise<RuleHitsResponse> {
-    return this.request<RuleHitsResponse>("GET", `/rules/hits?hours=${hours}`);
+  getRuleHits(hours = 24): Promise<RuleHits> {
+    return this.request<RuleHits>("GET", `/rules/hits?hours=${hours}`);
   }
 
   getRuleHistory(name: string): Promise<History> {

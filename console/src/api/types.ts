@@ -147,7 +147,7 @@ export interface ValidateResponse {
   errors: RuleProblem[];
 }
 
-export interface HitsPerDay {
+export interface DayHits {
   day: string;
   hits: number;
   alerts_added: number;
@@ -165,7 +165,7 @@ export interface BacktestResult {
   to: string;
   decisions: number;
   hits: number;
-  hits_per_day: HitsPerDay[];
+  hits_per_day: DayHits[];
   labelled_hits: number;
   precision: number | null;
   recall: number | null;
@@ -175,15 +175,15 @@ export interface BacktestResult {
   labels_matured_before: string;
 }
 
-export interface RuleHits {
+export interface RuleHitCount {
   rule: string;
   hits: number;
   alerts: number;
 }
 
-export interface RuleHitsResponse {
+export interface RuleHits {
   hours: number;
-  items: RuleHits[];
+  items: RuleHitCount[];
 }
 
 export interface RuleDiff {

@@ -2,7 +2,7 @@
 // alerts it would suppress, per day. Plain SVG like Charts.tsx: one image with an accessible
 // name, every column carrying its figure as a <title>, a legend in words.
 
-import type { HitsPerDay } from "../api/types";
+import type { DayHits } from "../api/types";
 
 const WIDTH = 560;
 const HEIGHT = 200;
@@ -16,7 +16,7 @@ export const BACKTEST_SERIES = [
   { key: "alerts_suppressed", text: "Alerts suppressed", color: "var(--ok)" },
 ] as const;
 
-export function BacktestChart(props: { days: HitsPerDay[]; label: string }) {
+export function BacktestChart(props: { days: DayHits[]; label: string }) {
   const { days } = props;
   if (days.length === 0) return <p className="empty">No decisions in the window.</p>;
   const plotH = HEIGHT - BOTTOM - TOP;

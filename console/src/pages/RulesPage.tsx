@@ -6,7 +6,7 @@ import type {
   Change,
   ListDiff,
   Rule,
-  RuleHits,
+  RuleHitCount,
   RuleSet,
   RuleProblem,
 } from "../api/types";
@@ -42,7 +42,7 @@ type Validation =
 export function RulesPage() {
   const { api, analyst, session } = useAuth();
   const [ruleSet, setRuleSet] = useState<RuleSet | null>(null);
-  const [hits, setHits] = useState<Map<string, RuleHits> | null>(null);
+  const [hits, setHits] = useState<Map<string, RuleHitCount> | null>(null);
   const [hitsError, setHitsError] = useState<string | null>(null);
   const [pending, setPending] = useState<Change[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -127,7 +127,7 @@ export function RulesPage() {
 
 function RuleTable(props: {
   rules: Rule[];
-  hits: Map<string, RuleHits> | null;
+  hits: Map<string, RuleHitCount> | null;
   onEdit: (rule: Rule) => void;
   onHistory: (name: string) => void;
 }) {
