@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from flink_job.features import FEATURE_NAMES
-from lambdas.api.handler import MAX_BODY_BYTES, MAX_UPLOAD_BYTES
+from lambdas.api.handler import MAX_BODY_BYTES, MAX_RULE_BYTES, MAX_UPLOAD_BYTES
 from local.aws.api_resources import LOCAL_RULES_ROOT
 from tests.api_support import ApiUnderTest, started_api
 from udfs.rulesets import RuleServer, RuleSource
@@ -92,8 +92,12 @@ def test_a_bulk_upload_takes_up_to_a_mebibyte_on_its_route_only(api: ApiUnderTes
     assert response.status_code == 201, response.text
     assert response.json()["diff"]["added"] == 2000
     assert api.get("/lists/bulk_terminals/entries").json()["total"] == 2000
-    padded = {"expression": "amount > 1.0" + " " * (MAX_BODY_BYTES + 1)}
+    padded = {"expression": "amount > 1.0" + " " * (MAX_RULE_BYTES + 1)}
     assert api.post("/rules/validate", padded).status_code == 413
+    assert (
+        api.post("/lists", {"name": "x" * (MAX_BODY_BYTES + 1), "kind": "card_id"}).status_code
+        == 413
+    )
     huge = {"csv": "value,reason\n" + "t,r\n" * (MAX_UPLOAD_BYTES // 4)}
     assert add(api, "bulk_terminals", huge).status_code == 413
 
