@@ -23,6 +23,9 @@ def test_api_zip_has_the_handler_and_what_it_imports(tmp_path: Path) -> None:
         "lambdas/alert_fanout/store.py",
         "lambdas/alert_fanout/alert.py",
         "contracts/card_number.py",
+        "lambdas/api/rulebook.py",
+        "rules/artefacts.py",
+        "rules/grammar.py",
     ):
         assert name in entries, name
     assert not [n for n in entries if "__pycache__" in n or n.endswith((".pyc", ".md"))]
@@ -34,5 +37,6 @@ def test_api_dependencies_are_powertools_pydantic_and_joserfc_not_boto3() -> Non
         for pin in package.pinned_extras(package.API_REQUIREMENTS, package.LAMBDA_RUNTIME_PROVIDES)
     )
     assert {"aws-lambda-powertools", "pydantic", "pydantic-core", "joserfc"} <= set(pins)
+    assert {"lark", "pyarrow"} <= set(pins), "the rule language: its parser, its RE2 check"
     assert "cryptography" in pins, "joserfc's RSA needs it"
     assert not {"boto3", "botocore"} & set(pins), "the Lambda runtime provides boto3"

@@ -272,6 +272,10 @@ module "api" {
   cognito_domain_prefix = "${local.name}-${data.aws_caller_identity.current.account_id}"
   audit_bucket_name     = "${local.name}-verdict-audit-${data.aws_caller_identity.current.account_id}"
   ledger_table_name     = "${local.name}-label-ledger"
+  changes_table_name    = "${local.name}-rule-changes"
+  rules_bucket_name     = module.buckets["artifacts"].name
+  rules_bucket_arn      = module.buckets["artifacts"].arn
+  rules_prefix          = var.rules_prefix
   alarm_actions         = [module.monitoring.alarm_topic_arn]
   extra_callback_urls   = var.extra_callback_urls
 

@@ -2,8 +2,8 @@
 
 The token is checked before routing, so a request without a valid one is a 401 whatever
 else is wrong with it; the principal then travels in the resolver's context. A body is
-judged before it is parsed: larger than MAX_BODY_BYTES (16 KiB; MAX_UPLOAD_BYTES, 1 MiB, for
-a list's bulk upload, the one route that takes more) is a 413, not UTF-8 or nested deeper
+judged before it is parsed: larger than the route takes (`body_limit`: 16 KiB; 64 KiB for a
+rule to check or ask for; 1 MiB for a list's bulk upload) is a 413, not UTF-8 or nested deeper
 than MAX_BODY_DEPTH is a 422 (a deep body would otherwise exhaust the JSON decoder's
 recursion: a 500).
 """
@@ -29,6 +29,10 @@ MAX_BODY_BYTES = 16 * 1024
 #: The bulk upload of a list's entries (POST /lists/{name}/entries) takes up to 1 MiB.
 MAX_UPLOAD_BYTES = 1024 * 1024
 UPLOAD_ROUTE = re.compile(r"^/lists/[^/]+/entries$")
+#: A rule (an expression of up to 2,000 characters, each up to 12 bytes as a JSON escape,
+#: a 500-character reason and its backtest) to check or to ask for: up to 64 KiB.
+MAX_RULE_BYTES = 64 * 1024
+RULE_ROUTE = re.compile(r"^/rules/(validate|changes)$")
 #: The deepest nesting of arrays and objects any route's body has (a verdict: 1).
 MAX_BODY_DEPTH = 8
 
@@ -45,12 +49,20 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext | None) -> dict
         if not principal.may_read:
             return _plain(403, "the token's groups allow no access (analysts or readers)")
         app.append_context(principal=principal)  # type: ignore[no-untyped-call]
-    upload = route[0] == "POST" and UPLOAD_ROUTE.match(route[1]) is not None
-    limit = MAX_UPLOAD_BYTES if upload else MAX_BODY_BYTES
+    limit = body_limit(*route)
     refusal = _refuse_body(event.get("body"), bool(event.get("isBase64Encoded")), limit)
     if refusal is not None:
         return refusal
     return app.resolve(event, context)  # type: ignore[arg-type]
+
+
+def body_limit(method: str, path: str) -> int:
+    """The largest body the route takes."""
+    if method == "POST" and UPLOAD_ROUTE.match(path):
+        return MAX_UPLOAD_BYTES
+    if method == "POST" and RULE_ROUTE.match(path):
+        return MAX_RULE_BYTES
+    return MAX_BODY_BYTES
 
 
 def _refuse_body(

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rules.language import MAX_CHARS
+
 Severity = Literal["low", "medium", "high"]
 Status = Literal["new", "confirmed_fraud", "legitimate"]
 Label = Literal["fraud", "legit"]
@@ -140,7 +142,7 @@ Mode = Literal["shadow", "active", "disabled"]
 ListKind = Literal["card_id", "terminal_id", "device_id", "country", "merchant_category"]
 ChangeStatus = Literal["pending", "applied", "rejected"]
 NAME = r"^[a-z][a-z0-9_]{0,62}$"
-MAX_EXPRESSION_CHARS = 4096
+MAX_EXPRESSION_CHARS = MAX_CHARS  # the compiler refuses longer ones
 MAX_REASON_CHARS = 500
 MAX_ENTRIES = 1000  # entries in one JSON body; a CSV upload takes more
 MAX_CSV_CHARS = 1024 * 1024

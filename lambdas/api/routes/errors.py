@@ -32,9 +32,17 @@ def unavailable() -> NotFoundError:
     return NotFoundError("no rule registry here (RULES_ROOT is not set)")
 
 
+TOO_LARGE: dict[int, OpenAPIResponse] = {
+    413: error(
+        "The body is larger than the route takes "
+        "(16 KiB; 64 KiB for a rule; 1 MiB for a list upload)."
+    )
+}
+
 #: What a change of rules or lists may answer besides its success.
 CHANGES: dict[int, OpenAPIResponse] = {
     **UNAUTHORISED,
+    **TOO_LARGE,
     403: error(
         "Not allowed: readers may not change, only rule-admins decide, and never "
         "on their own request (four eyes)."

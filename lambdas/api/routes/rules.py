@@ -26,7 +26,16 @@ from ..models import (
 )
 from ..rulebook import RuleBook, rule_json
 from ..services import services
-from .errors import CHANGES, NOT_FOUND, UNAUTHORISED, VALIDATION, created, ok, unavailable
+from .errors import (
+    CHANGES,
+    NOT_FOUND,
+    TOO_LARGE,
+    UNAUTHORISED,
+    VALIDATION,
+    created,
+    ok,
+    unavailable,
+)
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -65,6 +74,7 @@ def get_rules() -> RulesResponse:
         **ok("ok, or the errors with their place.", ValidateResponse),
         **UNAUTHORISED,
         **NOT_FOUND,
+        **TOO_LARGE,
         **VALIDATION,
     },
     tags=["rules"],

@@ -14,6 +14,9 @@ locals {
     ANALYST_VERDICT_QUOTA         = tostring(var.analyst_verdict_quota)
     ANALYST_TERMINAL_LABEL_BUDGET = tostring(var.analyst_terminal_label_budget)
     ALERT_HISTORY_CAP             = tostring(var.alert_history_cap)
+    RULES_ROOT                    = "s3://${var.rules_bucket_name}/${trimsuffix(var.rules_prefix, "/")}"
+    RULE_CHANGES_TABLE            = aws_dynamodb_table.changes.name
+    ANALYST_CHANGE_QUOTA          = tostring(var.analyst_change_quota)
     POWERTOOLS_SERVICE_NAME       = "api"
   }
 }
@@ -105,11 +108,53 @@ data "aws_iam_policy_document" "lambda" {
     resources = [aws_dynamodb_table.ledger.arn, "${aws_dynamodb_table.ledger.arn}/index/*"]
   }
 
-  # The audit trail: add, never read back, change or delete (Object Lock enforces the rest).
+  # The audit trail: add, never change or delete (Object Lock enforces the rest); read back
+  # only the rules' and lists' records (GET /rules/{name}/history), never the verdicts'.
   statement {
     sid       = "AppendAudit"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.audit.arn}/verdicts/*"]
+    resources = ["${aws_s3_bucket.audit.arn}/verdicts/*", "${aws_s3_bucket.audit.arn}/rules/*"]
+  }
+
+  statement {
+    sid       = "ReadRuleAudit"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.audit.arn}/rules/*"]
+  }
+
+  statement {
+    sid       = "ListRuleAudit"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.audit.arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["rules/*"]
+    }
+  }
+
+  # The rule registry the job polls (rules.path): read and add versions, move pointers.
+  statement {
+    sid       = "RuleRegistry"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${var.rules_bucket_arn}/${var.rules_prefix}*"]
+  }
+
+  statement {
+    sid       = "ListRuleRegistry"
+    actions   = ["s3:ListBucket"]
+    resources = [var.rules_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.rules_prefix}*"]
+    }
+  }
+
+  statement {
+    sid       = "RuleChanges"
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.changes.arn, "${aws_dynamodb_table.changes.arn}/index/*"]
   }
 
   statement {

@@ -174,3 +174,29 @@ variable "alarm_actions" {
   description = "SNS topics the label alarms notify."
   default     = []
 }
+
+variable "changes_table_name" {
+  type        = string
+  description = "DynamoDB table of analysts' change requests on rules and lists (lambdas/api/changes.py)."
+}
+
+variable "analyst_change_quota" {
+  type        = number
+  description = "Change requests on rules and lists one analyst may make in 24 hours; past it the API answers 429."
+  default     = 50
+}
+
+variable "rules_bucket_name" {
+  type        = string
+  description = "Bucket of the rule registry the job polls (the artifacts bucket)."
+}
+
+variable "rules_bucket_arn" {
+  type        = string
+  description = "ARN of the rule registry's bucket; the API may read and write only under rules_prefix."
+}
+
+variable "rules_prefix" {
+  type        = string
+  description = "Key prefix of the rule registry root in rules_bucket_name (the job's rules.path), ending in /."
+}
