@@ -200,7 +200,7 @@ export interface ListDiff {
 export interface Change {
   change_id: string;
   kind: "rule" | "list";
-  action: "upsert" | "remove" | "add" | "delete";
+  action: "upsert" | "remove" | "create" | "add" | "delete";
   /** The rule's name (a rule change). */
   rule?: string | null;
   /** The list's name (a list change). */
