@@ -269,6 +269,27 @@ def test_a_rule_admin_cannot_approve_their_own_request(page: Page, origin: str) 
     assert "four eyes" in refused.json()["message"]
 
 
+def test_a_shadow_rule_applies_at_once_and_its_removal_too(page: Page, origin: str) -> None:
+    sign_in(page, origin, "analyst")
+    editor = open_rules(page)
+    write_rule(editor, "watch_pos", "channel == 'pos' && amount > 900.0", "shadow")
+    expect(page.locator("#expression-check")).to_have_text("The expression type-checks.")
+    expect(editor).to_contain_text("A shadow or disabled rule is applied at once.")
+    editor.get_by_label("Reason for the change (required)").fill("watch large pos payments")
+    editor.get_by_role("button", name="Request change").click()
+    expect(editor.get_by_role("status")).to_contain_text("Applied: rule set r-")
+    row = page.get_by_role("row", name="watch_pos")
+    expect(row.get_by_text("shadow", exact=True)).to_be_visible()
+    expect(request_of(page, "watch_pos")).to_have_count(0)
+
+    page.get_by_role("button", name="Edit watch_pos").click()
+    expect(page.get_by_role("heading", name="Edit watch_pos")).to_be_visible()
+    editor.get_by_label("Reason for the change (required)").fill("not useful")
+    editor.get_by_role("button", name="Request removal").click()
+    expect(editor.get_by_role("status")).to_contain_text("Applied: rule set r-")
+    expect(page.get_by_role("row", name="watch_pos")).to_have_count(0)
+
+
 def csv_file(name: str, text: str) -> FilePayload:
     return {"name": name, "mimeType": "text/csv", "buffer": text.encode()}
 

@@ -271,15 +271,23 @@ function RuleEditor(props: {
 
   async function requestChange(event: FormEvent) {
     event.preventDefault();
+    await send("upsert");
+  }
+
+  async function send(action: "upsert" | "remove") {
     setSending(true);
     setOutcome(null);
     try {
-      const change = await api.requestChange({
-        action: "upsert",
-        rule: { ...draft, severity: draft.outcome === "alert" ? draft.severity : null },
-        reason: reason.trim(),
-        backtest: attached,
-      });
+      const change = await api.requestChange(
+        action === "upsert"
+          ? {
+              action,
+              rule: { ...draft, severity: draft.outcome === "alert" ? draft.severity : null },
+              reason: reason.trim(),
+              backtest: attached,
+            }
+          : { action, rule: { name: draft.name }, reason: reason.trim(), backtest: null },
+      );
       setOutcome({
         ok: true,
         text:
@@ -416,6 +424,16 @@ function RuleEditor(props: {
             >
               {sending ? "Requesting…" : "Request change"}
             </button>
+            {current && (
+              <button
+                type="button"
+                className="button-quiet"
+                disabled={!canEdit || sending || !reason.trim()}
+                onClick={() => void send("remove")}
+              >
+                Request removal
+              </button>
+            )}
           </div>
           {outcome &&
             (outcome.ok ? (
