@@ -20,7 +20,7 @@ import argparse
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from model_export.archive import (
     transaction_labels,
 )
 from model_export.decision_log import COPIES_VIEW, read_log
-from rules import RuleError, compile_rule
+from rules import Rule, RuleError, compile_rule
 from rules.backtest import (
     DUCKDB_MACROS,
     BacktestError,
@@ -47,6 +47,8 @@ from rules.backtest import (
     backtest_schema,
     backtest_sql,
     parse_instant,
+    rule_hits_result,
+    rule_hits_sql,
 )
 
 LABELS_IN_FORCE = "labels_in_force"
@@ -71,6 +73,62 @@ def run_query(
     return connection.execute(sql).fetchall()
 
 
+@dataclass
+class DuckDbEngine:
+    """Backtests and rule hits over the decision log under `decisions_root` (s3://bucket
+    [/prefix]) and the labels archive under `archive_root` (default the same), in DuckDB:
+    the API's engine locally (lambdas/api/backtests.py's BacktestEngine)."""
+
+    decisions_root: str
+    archive_root: str | None = None
+    s3: Any | None = None
+
+    def _client(self) -> Any:
+        if self.s3 is None:
+            self.s3 = s3_client()
+        return self.s3
+
+    def _days(self, start: datetime, end: datetime) -> tuple[date, date]:
+        return start.astimezone(UTC).date(), (end - timedelta(microseconds=1)).astimezone(
+            UTC
+        ).date()
+
+    def backtest(
+        self,
+        rule: Rule,
+        outcome: str,
+        window: Window,
+        as_of: datetime,
+        label_delay: timedelta,
+        lists: Mapping[str, Sequence[str]] | None = None,
+    ) -> dict[str, Any]:
+        cutoff = as_of - label_delay
+        tables = Tables(COPIES_VIEW, LABELS_IN_FORCE)
+        sql = backtest_sql(rule, outcome, window, tables, cutoff, lists)
+        first, last = self._days(window.start, window.end)
+        archive = ArchiveRange(self.archive_root or self.decisions_root, first, last)
+        in_force = transaction_labels(read_kind(self._client(), archive, LABELS), as_of)
+        rows = read_log(
+            ArchiveRange(self.decisions_root, first, last),
+            lambda connection: run_query(connection, sql, in_force),
+            self._client(),
+        )
+        return backtest_result(window, cutoff, rows)
+
+    def rule_hits(self, hours: int, now: datetime) -> dict[str, Any]:
+        since = now - timedelta(hours=hours)
+        sql = rule_hits_sql(COPIES_VIEW, since, now)
+        first, last = self._days(since, now)
+
+        def query(connection: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+            for macro in DUCKDB_MACROS:
+                connection.execute(macro)
+            return connection.execute(sql).fetchall()
+
+        rows = read_log(ArchiveRange(self.decisions_root, first, last), query, self._client())
+        return rule_hits_result(hours, rows)
+
+
 def backtest(
     draft: DraftRule,
     window: Window,
@@ -84,21 +142,10 @@ def backtest(
     """The BacktestResult of `draft` over the window (RuleError, BacktestError, ArchiveError
     say what to change)."""
     rule = compile_rule(draft.expression, backtest_schema(FEATURE_NAMES, (lists or {}).keys()))
-    as_of = as_of or datetime.now(UTC)
-    cutoff = as_of - label_delay
-    sql = backtest_sql(
-        rule, draft.outcome, window, Tables(COPIES_VIEW, LABELS_IN_FORCE), cutoff, lists
+    engine = DuckDbEngine(decisions_root, archive_root, s3)
+    return engine.backtest(
+        rule, draft.outcome, window, as_of or datetime.now(UTC), label_delay, lists
     )
-    client = s3 or s3_client()
-    first, last = window.start.date(), (window.end - timedelta(microseconds=1)).date()
-    labels = read_kind(client, ArchiveRange(archive_root or decisions_root, first, last), LABELS)
-    in_force = transaction_labels(labels, as_of)
-    rows = read_log(
-        ArchiveRange(decisions_root, first, last),
-        lambda connection: run_query(connection, sql, in_force),
-        client,
-    )
-    return backtest_result(window, cutoff, rows)
 
 
 def render(result: Mapping[str, Any]) -> str:

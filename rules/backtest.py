@@ -245,6 +245,52 @@ def labels_in_force_sql(labels_table: str, window: Window, as_of: datetime) -> s
 )"""
 
 
+MAX_HITS_HOURS = 168
+
+
+def rule_hits_sql(decisions_table: str, since: datetime, until: datetime) -> str:
+    """Each rule's hits and alerts over the distinct decisions whose event time is in
+    [since, until): from `rule_hits` (active rules) and `shadow_rule_hits` (shadow rules),
+    a rule counted once per decision; columns rule, hits, alerts (the decision alerted)."""
+    first, last = since.astimezone(UTC).date(), until.astimezone(UTC).date()
+    start, end = quote_string(utc_text(since)), quote_string(utc_text(until))
+    return f"""
+WITH copies AS (
+    SELECT d.*, row_number() OVER (PARTITION BY d.decision_id ORDER BY d.decided_at) AS copy
+    FROM {decisions_table} AS d
+    WHERE d.dt BETWEEN {quote_string(first.isoformat())} AND {quote_string(last.isoformat())}
+),
+recent AS (
+    SELECT * FROM copies AS d
+    WHERE d.copy = 1
+      AND from_iso8601_timestamp(d.event_time) >= from_iso8601_timestamp({start})
+      AND from_iso8601_timestamp(d.event_time) < from_iso8601_timestamp({end})
+),
+hit AS (
+    SELECT r.decision_id, r.alerted, h.rule FROM recent AS r
+    CROSS JOIN UNNEST(r.rule_hits) AS h (rule)
+    UNION
+    SELECT r.decision_id, r.alerted, h.rule FROM recent AS r
+    CROSS JOIN UNNEST(r.shadow_rule_hits) AS h (rule)
+)
+SELECT rule, count(*) AS hits, count_if(COALESCE(alerted, FALSE)) AS alerts
+FROM hit
+GROUP BY rule
+ORDER BY hits DESC, rule
+""".strip()
+
+
+def rule_hits_result(hours: int, rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
+    """The RuleHits (lambdas/api/models.py) of rule_hits_sql's rows."""
+    return {
+        "hours": hours,
+        "items": [
+            {"rule": str(rule), "hits": int(hits or 0), "alerts": int(alerts or 0)}
+            for rule, hits, alerts in rows
+        ],
+    }
+
+
 DAY_COLUMNS = (
     "day",
     "decisions",
@@ -338,6 +384,10 @@ class AthenaEngine:
             labels_in_force_sql(self.table(self.labels_table), window, as_of),
         )
         return backtest_sql(rule, outcome, window, tables, as_of - label_delay, lists)
+
+    def rule_hits(self, hours: int, now: datetime) -> dict[str, Any]:
+        sql = rule_hits_sql(self.table(self.decisions_table), now - timedelta(hours=hours), now)
+        return rule_hits_result(hours, self.execute(sql))
 
     def backtest(
         self,

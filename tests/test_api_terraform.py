@@ -21,6 +21,7 @@ from lambdas.api.watch import ANALYST_FRAUD_LABELS, NAMESPACE, TERMINAL_FRAUD_LA
 from local.aws.api_resources import AUDIT_RETENTION_DAYS, provision_api
 from local.aws.fanout_resources import provision_fanout
 from local.console.server import console_headers
+from rules.backtest import AthenaEngine
 from tests.test_terraform_checks import terraform_test_module
 from tests.test_terraform_wiring import MODULES, blocks, defaults, named, unquote
 
@@ -115,9 +116,41 @@ def test_the_lambda_may_do_what_the_api_does_and_no_more() -> None:
     assert on_alerts == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
     actions = {action for statement in allowed for action in statement["actions"]}
     assert "kinesis:PutRecord" in actions
-    assert not {"dynamodb:Scan", "dynamodb:DeleteItem", "s3:DeleteObject", "s3:GetObject"} & (
-        actions
-    )
+    assert not {"dynamodb:Scan", "dynamodb:DeleteItem", "s3:DeleteObject"} & actions
+    # objects are read only where a backtest's Athena query reads them
+    read = {
+        resource
+        for statement in allowed
+        if "s3:GetObject" in statement["actions"]
+        for resource in statement["resources"]
+    }
+    assert read == {
+        "${var.archive_bucket_arn}/decisions/*",
+        "${var.archive_bucket_arn}/labels/*",
+        "${var.athena_results_bucket_arn}/*",
+    }
+
+
+def test_backtests_may_query_the_decision_log_and_labels_in_one_workgroup_only() -> None:
+    statements = {s["sid"]: s for s in policy_statements()}
+    athena = statements["RunBacktests"]
+    assert athena["resources"][0].endswith(":workgroup/${var.athena_workgroup_name}")
+    assert set(athena["actions"]) == {
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:StopQueryExecution",
+    }
+    engine = AthenaEngine(None, "w", "d")
+    tables = {engine.decisions_table, engine.labels_table}
+    arns = statements["ReadBacktestTables"]["resources"]
+    assert {arn.rpartition("/")[2] for arn in arns if ":table/" in arn} == tables
+    listing = statements["ListDecisionLog"]["condition"][0]
+    assert listing["variable"] == "s3:prefix"
+    assert set(listing["values"]) == {f"{table}/*" for table in tables}
+    assert set(statements["ReadDecisionLog"]["resources"]) == {
+        f"${{var.archive_bucket_arn}}/{table}/*" for table in tables
+    }
 
 
 def test_the_api_may_append_to_the_audit_trail_and_never_rewrite_it() -> None:

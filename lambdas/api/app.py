@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from contracts.card_number import mask_card_numbers
 
 from .repository import CursorError
-from .routes import alerts, feedback, metrics
+from .routes import alerts, backtest, feedback, metrics
 
 TITLE = "fraud-stream analyst API"
 VERSION = "1.0.0"
@@ -46,6 +46,7 @@ app.use(middlewares=[reject_unknown_query])
 app.include_router(alerts.router)
 app.include_router(feedback.router)
 app.include_router(metrics.router)
+app.include_router(backtest.router)
 
 
 def openapi_document() -> str:
