@@ -23,6 +23,7 @@ from lambdas.api.watch import ANALYST_FRAUD_LABELS, NAMESPACE, TERMINAL_FRAUD_LA
 from local.aws.api_resources import AUDIT_RETENTION_DAYS, provision_api
 from local.aws.fanout_resources import provision_fanout
 from local.console.server import console_headers
+from rules.backtest import AthenaEngine
 from tests.test_terraform_checks import terraform_test_module
 from tests.test_terraform_wiring import MODULES, blocks, defaults, named, unquote
 
@@ -132,7 +133,8 @@ def test_the_lambda_may_do_what_the_api_does_and_no_more() -> None:
     actions = {action for statement in allowed for action in statement["actions"]}
     assert "kinesis:PutRecord" in actions
     assert not {"dynamodb:Scan", "dynamodb:DeleteItem", "s3:DeleteObject"} & actions
-    # S3 is read only under the rule registry's prefix and the audit trail's rules/ records
+    # S3 is read only under the rule registry's prefix, the audit trail's rules/ records and
+    # where a backtest's Athena query reads (the decision log, the labels, its results)
     read = {
         resource
         for statement in allowed
@@ -144,12 +146,23 @@ def test_the_lambda_may_do_what_the_api_does_and_no_more() -> None:
         "${var.rules_bucket_arn}",
         "${aws_s3_bucket.audit.arn}/rules/*",
         "${aws_s3_bucket.audit.arn}",
+        "${var.archive_bucket_arn}/decisions/*",
+        "${var.archive_bucket_arn}/labels/*",
+        "${var.archive_bucket_arn}",
+        "${var.athena_results_bucket_arn}/*",
+        "${var.athena_results_bucket_arn}",
     }
     for statement in allowed:
         if "s3:ListBucket" in statement["actions"]:
+            if statement["resources"] == ["${var.athena_results_bucket_arn}"]:
+                continue  # Athena's own results bucket, listed whole
             (condition,) = statement["condition"]
             assert condition["variable"] == "s3:prefix"
-            assert condition["values"] in (["rules/*"], ["${var.rules_prefix}*"])
+            assert condition["values"] in (
+                ["rules/*"],
+                ["${var.rules_prefix}*"],
+                ["decisions/*", "labels/*"],
+            )
     on_changes = {
         action
         for statement in allowed
@@ -161,6 +174,28 @@ def test_the_lambda_may_do_what_the_api_does_and_no_more() -> None:
         "dynamodb:UpdateItem",
         "dynamodb:Query",
         "dynamodb:GetItem",
+    }
+
+
+def test_backtests_may_query_the_decision_log_and_labels_in_one_workgroup_only() -> None:
+    statements = {s["sid"]: s for s in policy_statements()}
+    athena = statements["RunBacktests"]
+    assert athena["resources"][0].endswith(":workgroup/${var.athena_workgroup_name}")
+    assert set(athena["actions"]) == {
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:StopQueryExecution",
+    }
+    engine = AthenaEngine(None, "w", "d")
+    tables = {engine.decisions_table, engine.labels_table}
+    arns = statements["ReadBacktestTables"]["resources"]
+    assert {arn.rpartition("/")[2] for arn in arns if ":table/" in arn} == tables
+    listing = statements["ListDecisionLog"]["condition"][0]
+    assert listing["variable"] == "s3:prefix"
+    assert set(listing["values"]) == {f"{table}/*" for table in tables}
+    assert set(statements["ReadDecisionLog"]["resources"]) == {
+        f"${{var.archive_bucket_arn}}/{table}/*" for table in tables
     }
 
 

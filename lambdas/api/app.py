@@ -16,7 +16,7 @@ from contracts.card_number import mask_card_numbers
 
 from .changes import ChangeConflictError
 from .repository import CursorError
-from .routes import alerts, feedback, lists, metrics, rules
+from .routes import alerts, backtest, feedback, lists, metrics, rules
 from .rulebook import STATUS_OF_ERROR
 
 TITLE = "fraud-stream analyst API"
@@ -50,6 +50,7 @@ app.include_router(feedback.router)
 app.include_router(metrics.router)
 app.include_router(rules.router)
 app.include_router(lists.router)
+app.include_router(backtest.router)
 
 
 def openapi_document() -> str:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.rules import MAX_PRIORITY, MIN_PRIORITY, NAME_PATTERN
 from rules.language import MAX_CHARS
 
 Severity = Literal["low", "medium", "high"]
@@ -301,3 +302,77 @@ class EntryPage(_Model):
     items: list[EntryOut]
     cursor: str | None
     total: int
+
+
+# ---- rules: backtests ------------------------------------------------------------------
+
+
+class Rule(_Model):
+    name: str = Field(pattern=NAME_PATTERN, description="Its reason code is RULE_ + NAME.")
+    expression: str = Field(
+        min_length=1, max_length=MAX_CHARS, description="The rule language (docs/rules.md)."
+    )
+    outcome: Outcome
+    severity: Severity | None = Field(default=None, description="An `alert` rule's.")
+    priority: int = Field(default=0, ge=MIN_PRIORITY, le=MAX_PRIORITY)
+    mode: Mode = "shadow"
+
+
+class BacktestRequest(_Model):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    rule: Rule = Field(description="The draft rule; its mode is ignored.")
+    start: str = Field(
+        alias="from",
+        max_length=40,
+        description="RFC 3339 instant: the first event time of the window (included).",
+    )
+    end: str = Field(
+        alias="to",
+        max_length=40,
+        description="RFC 3339 instant: the end of the window (excluded), at most 31 days on.",
+    )
+
+
+class DayHits(_Model):
+    day: str = Field(description="YYYY-MM-DD (UTC) of the transactions' event time.")
+    hits: int
+    alerts_added: int
+    alerts_suppressed: int
+
+
+class BacktestResult(_Model):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+    decisions: int = Field(description="Distinct decisions (by decision_id) in the window.")
+    hits: int = Field(description="Decisions the rule matches.")
+    hits_per_day: list[DayHits]
+    labelled_hits: int = Field(description="Hits whose label has matured.")
+    precision: float | None = Field(
+        description="Matured hits labelled fraud / matured hits (weighted by sample_weight); "
+        "null without a matured hit."
+    )
+    recall: float | None = Field(
+        description="Matured hits labelled fraud / matured decisions labelled fraud; null "
+        "without a matured fraud."
+    )
+    model_alert_overlap: int = Field(description="Hits the model alerted (score ≥ threshold).")
+    alerts_added: int = Field(description="An alert rule's hits the model did not alert.")
+    alerts_suppressed: int = Field(description="A suppress rule's hits the model alerted.")
+    labels_matured_before: str = Field(
+        description="Labels count for decisions whose event time is up to this instant "
+        "(now minus the label delay)."
+    )
+
+
+class RuleHitCount(_Model):
+    rule: str
+    hits: int = Field(description="Decisions the rule matched (active or shadow).")
+    alerts: int = Field(description="Of those, the decisions that alerted.")
+
+
+class RuleHits(_Model):
+    hours: int
+    items: list[RuleHitCount]

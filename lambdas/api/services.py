@@ -10,8 +10,11 @@ from datetime import UTC, datetime, timedelta
 import boto3
 from botocore.config import Config
 
+from rules.backtest import AthenaEngine
+
 from .audit import AuditTrail
 from .auth import TokenVerifier
+from .backtests import Backtests
 from .changes import ChangeStore
 from .config import ApiConfig
 from .labels import LabelWriter
@@ -35,6 +38,7 @@ class Services:
     now: Callable[[], datetime] = field(default=_utc_now)
     #: Rules, lists and change requests; None without a RULES_ROOT.
     rulebook: RuleBook | None = None
+    backtests: Backtests = field(default_factory=lambda: Backtests(None, timedelta(days=7)))
 
     @classmethod
     def from_config(cls, config: ApiConfig, now: Callable[[], datetime] = _utc_now) -> Services:
@@ -70,6 +74,17 @@ class Services:
                 config.change_quota,
                 now=now,
             )
+        engine = (
+            AthenaEngine(
+                client("athena"),
+                config.athena_workgroup,
+                config.athena_database,
+                config.athena_output_location or None,
+                timeout_s=config.athena_timeout_s,
+            )
+            if config.backtest_engine == "athena"
+            else None  # duckdb: the local server sets model_export.backtest's engine
+        )
         return cls(
             repository=repository,
             verdicts=VerdictService(repository, labels, ledger, audit, bounds, now=now),
@@ -77,6 +92,7 @@ class Services:
             ledger=ledger,
             now=now,
             rulebook=rulebook,
+            backtests=Backtests(engine, timedelta(days=config.backtest_label_delay_days)),
         )
 
 

@@ -31,6 +31,8 @@ locals {
     "GET /lists/{name}/entries",
     "POST /lists/{name}/entries",
     "DELETE /lists/{name}/entries",
+    "GET /rules/hits",
+    "POST /rules/backtest",
   ]
   public_routes = ["GET /openapi.json"]
 
@@ -228,7 +230,7 @@ resource "aws_apigatewayv2_integration" "lambda" {
   integration_type       = "AWS_PROXY"
   integration_uri        = aws_lambda_function.api[0].invoke_arn
   payload_format_version = "2.0"
-  timeout_milliseconds   = 10000
+  timeout_milliseconds   = 30000 # HTTP APIs' most: a backtest may take 25 s
 }
 
 resource "aws_apigatewayv2_route" "this" {
