@@ -174,7 +174,7 @@ def token_of(page: Page) -> str:
 def figure(page: Page, term: str) -> Locator:
     """The <dd> after the <dt> named `term` in the backtest's figures."""
     region = page.get_by_role("region", name="Backtest result")
-    return region.locator(f"dt:text-is('{term}') + dd")
+    return region.locator(f'dt:text-is("{term}") + dd')
 
 
 def test_an_analyst_writes_backtests_and_requests_a_rule_that_a_rule_admin_activates(
@@ -193,7 +193,7 @@ def test_an_analyst_writes_backtests_and_requests_a_rule_that_a_rule_admin_activ
     expect(check).to_have_text("The expression type-checks.")
 
     page.get_by_role("button", name="Backtest", exact=True).click()
-    expect(page.get_by_role("img", name="Backtest hits per day")).to_be_visible()
+    expect(page.get_by_role("img", name="Backtest hits per day")).to_be_visible(timeout=30_000)
     hits = [d for d in decisions if rule_matches(d)]
     added = [d for d in hits if not d["alerted"]]
     assert hits and added and len(added) < len(hits)  # the data can tell the figures apart

@@ -40,6 +40,11 @@ SCHEMA_OF = {
     "ListEntry": "EntryOut",
     "EntryIn": "EntryIn",
     "EntryPage": "EntryPage",
+    "BacktestRequest": "BacktestRequest",
+    "BacktestResult": "BacktestResult",
+    "DayHits": "DayHits",
+    "RuleHitCount": "RuleHitCount",
+    "RuleHits": "RuleHits",
 }
 _INTERFACE = re.compile(
     r"^export interface (\w+)(?: extends (\w+))? \{\n(.*?)^\}", re.MULTILINE | re.DOTALL
