@@ -57,11 +57,13 @@ def to_sql(
     rule: Rule,
     column: Callable[[str], str] = quote_identifier,
     named_list: Callable[[str], str] = list_query,
+    regex: str = "regexp_matches",
 ) -> str:
     """TRUE where `rule` matches a row, FALSE elsewhere (never NULL). `column` turns a field
     name into its SQL (by default the quoted column of that name); `named_list` a list name
-    into a query of its entries (by default from LISTS_TABLE)."""
-    return f"COALESCE({_Compiler(column, named_list).node(rule.root)}, FALSE)"
+    into a query of its entries (by default from LISTS_TABLE); `regex` names the function
+    of `matches` (DuckDB's `regexp_matches`, Athena's `regexp_like`)."""
+    return f"COALESCE({_Compiler(column, named_list, regex).node(rule.root)}, FALSE)"
 
 
 def _no_nan(sql: str) -> str:
@@ -69,9 +71,12 @@ def _no_nan(sql: str) -> str:
 
 
 class _Compiler:
-    def __init__(self, column: Callable[[str], str], named_list: Callable[[str], str]) -> None:
+    def __init__(
+        self, column: Callable[[str], str], named_list: Callable[[str], str], regex: str
+    ) -> None:
         self.column = column
         self.named_list = named_list
+        self.regex = regex
 
     def node(self, node: Node) -> str:
         if isinstance(node, Literal):
@@ -137,7 +142,7 @@ class _Compiler:
         pattern = node.args[1]
         assert isinstance(pattern, Literal) and isinstance(pattern.value, str)
         if node.function == "matches":
-            return f"regexp_matches({value}, {quote_string(pattern.value)})"
+            return f"{self.regex}({value}, {quote_string(pattern.value)})"
         escaped = pattern.value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         like = _LIKE[node.function].format(escaped)
         return f"({value} LIKE {quote_string(like)} ESCAPE '\\')"

@@ -3,10 +3,15 @@ dependencies the Lambda runtime lacks (pinned to the locked versions)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 from infra import package
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_api_zip_has_the_handler_and_what_it_imports(tmp_path: Path) -> None:
@@ -23,6 +28,10 @@ def test_api_zip_has_the_handler_and_what_it_imports(tmp_path: Path) -> None:
         "lambdas/alert_fanout/store.py",
         "lambdas/alert_fanout/alert.py",
         "contracts/card_number.py",
+        "lambdas/api/rulebook.py",
+        "rules/artefacts.py",
+        "rules/backtest.py",
+        "rules/grammar.py",
     ):
         assert name in entries, name
     assert not [n for n in entries if "__pycache__" in n or n.endswith((".pyc", ".md"))]
@@ -34,5 +43,34 @@ def test_api_dependencies_are_powertools_pydantic_and_joserfc_not_boto3() -> Non
         for pin in package.pinned_extras(package.API_REQUIREMENTS, package.LAMBDA_RUNTIME_PROVIDES)
     )
     assert {"aws-lambda-powertools", "pydantic", "pydantic-core", "joserfc"} <= set(pins)
+    assert {"lark", "pyarrow"} <= set(pins), "the rule language: its parser, its RE2 check"
     assert "cryptography" in pins, "joserfc's RSA needs it"
     assert not {"boto3", "botocore"} & set(pins), "the Lambda runtime provides boto3"
+
+
+def test_the_api_runs_without_what_its_zip_lacks() -> None:
+    """The Lambda imports and checks a rule (a `matches` one too) with numpy, pandas,
+    pyarrow and duckdb absent, as in api.zip."""
+    script = """
+import sys
+from importlib.abc import MetaPathFinder
+
+class Absent(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"numpy", "pandas", "pyarrow", "duckdb", "flink_job"}:
+            raise ImportError(f"{name} is not in api.zip")
+        return None
+
+sys.meta_path.insert(0, Absent())
+import lambdas.api.handler
+from contracts.features import FEATURE_NAMES
+from rules import compile_rule
+from rules.backtest import backtest_schema
+compile_rule("card_id.matches('^c[0-9]+$') && amount > 1.0", backtest_schema(FEATURE_NAMES))
+print("ok")
+"""
+    env = {**os.environ, "JWT_ISSUER": "https://issuer", "JWT_AUDIENCE": "console"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

@@ -13,6 +13,8 @@ from typing import Any
 
 from lambdas.alert_fanout.config import FanoutConfig
 from lambdas.api.app import OPENAPI_PATH, openapi_document
+from lambdas.api.changes import REQUESTER_INDEX
+from lambdas.api.changes import STATUS_INDEX as CHANGE_STATUS_INDEX
 from lambdas.api.config import ApiConfig
 from lambdas.api.handler import PUBLIC
 from lambdas.api.ledger import ACTOR_TERMINAL_INDEX, HELD_INDEX
@@ -21,6 +23,7 @@ from lambdas.api.watch import ANALYST_FRAUD_LABELS, NAMESPACE, TERMINAL_FRAUD_LA
 from local.aws.api_resources import AUDIT_RETENTION_DAYS, provision_api
 from local.aws.fanout_resources import provision_fanout
 from local.console.server import console_headers
+from rules.backtest import AthenaEngine
 from tests.test_terraform_checks import terraform_test_module
 from tests.test_terraform_wiring import MODULES, blocks, defaults, named, unquote
 
@@ -76,6 +79,18 @@ def test_the_lambda_environment_is_what_the_config_reads() -> None:
     assert environment["JWT_AUDIENCE"] == "${aws_cognito_user_pool_client.console.id}"
     assert environment["AUDIT_BUCKET"] == "${aws_s3_bucket.audit.bucket}"
     assert environment["LABEL_LEDGER_TABLE"] == "${aws_dynamodb_table.ledger.name}"
+    assert environment["RULE_CHANGES_TABLE"] == "${aws_dynamodb_table.changes.name}"
+    # the root the job's rules.path names (modules/flink_app/main.tf)
+    job = named(MODULES / "flink_app", "locals")
+    assert any(
+        value == environment["RULES_ROOT"].replace("rules_bucket_name", "artifacts_bucket_name")
+        for values in job.values()
+        if isinstance(values, dict)
+        for value in values.values()
+    )
+    call = named(MODULES.parent, "module")["api"]
+    assert call["rules_bucket_name"] == '${module.buckets["artifacts"].name}'
+    assert call["rules_prefix"] == "${var.rules_prefix}"
     values = {key: f"value-of-{key}" for key in ("ALERTS_TABLE", "LABELS_STREAM")}
     config = ApiConfig.from_env({**values, "JWT_ISSUER": "i", "JWT_AUDIENCE": "a"})
     assert (config.alerts_table, config.labels_stream) == (
@@ -89,11 +104,13 @@ def test_the_lambda_environment_is_what_the_config_reads() -> None:
         variables["analyst_verdict_quota"],
         variables["analyst_terminal_label_budget"],
         variables["alert_history_cap"],
+        variables["analyst_change_quota"],
     ) == (
         default.label_hold_s,
         default.verdict_quota,
         default.terminal_label_budget,
         default.history_cap,
+        default.change_quota,
     )
 
 
@@ -115,9 +132,71 @@ def test_the_lambda_may_do_what_the_api_does_and_no_more() -> None:
     assert on_alerts == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
     actions = {action for statement in allowed for action in statement["actions"]}
     assert "kinesis:PutRecord" in actions
-    assert not {"dynamodb:Scan", "dynamodb:DeleteItem", "s3:DeleteObject", "s3:GetObject"} & (
-        actions
-    )
+    assert not {"dynamodb:Scan", "dynamodb:DeleteItem", "s3:DeleteObject"} & actions
+    # S3 is read only under the rule registry's prefix, the audit trail's rules/ records and
+    # where a backtest's Athena query reads (the decision log, the labels, its results)
+    read = {
+        resource
+        for statement in allowed
+        if {"s3:GetObject", "s3:ListBucket"} & set(statement["actions"])
+        for resource in statement["resources"]
+    }
+    assert read == {
+        "${var.rules_bucket_arn}/${var.rules_prefix}*",
+        "${var.rules_bucket_arn}",
+        "${aws_s3_bucket.audit.arn}/rules/*",
+        "${aws_s3_bucket.audit.arn}",
+        "${var.archive_bucket_arn}/decisions/*",
+        "${var.archive_bucket_arn}/labels/*",
+        "${var.archive_bucket_arn}",
+        "${var.athena_results_bucket_arn}/*",
+        "${var.athena_results_bucket_arn}",
+    }
+    for statement in allowed:
+        if "s3:ListBucket" in statement["actions"]:
+            if statement["resources"] == ["${var.athena_results_bucket_arn}"]:
+                continue  # Athena's own results bucket, listed whole
+            (condition,) = statement["condition"]
+            assert condition["variable"] == "s3:prefix"
+            assert condition["values"] in (
+                ["rules/*"],
+                ["${var.rules_prefix}*"],
+                ["decisions/*", "labels/*"],
+            )
+    on_changes = {
+        action
+        for statement in allowed
+        if any("aws_dynamodb_table.changes" in r for r in statement["resources"])
+        for action in statement["actions"]
+    }
+    assert on_changes == {
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+        "dynamodb:GetItem",
+    }
+
+
+def test_backtests_may_query_the_decision_log_and_labels_in_one_workgroup_only() -> None:
+    statements = {s["sid"]: s for s in policy_statements()}
+    athena = statements["RunBacktests"]
+    assert athena["resources"][0].endswith(":workgroup/${var.athena_workgroup_name}")
+    assert set(athena["actions"]) == {
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:StopQueryExecution",
+    }
+    engine = AthenaEngine(None, "w", "d")
+    tables = {engine.decisions_table, engine.labels_table}
+    arns = statements["ReadBacktestTables"]["resources"]
+    assert {arn.rpartition("/")[2] for arn in arns if ":table/" in arn} == tables
+    listing = statements["ListDecisionLog"]["condition"][0]
+    assert listing["variable"] == "s3:prefix"
+    assert set(listing["values"]) == {f"{table}/*" for table in tables}
+    assert set(statements["ReadDecisionLog"]["resources"]) == {
+        f"${{var.archive_bucket_arn}}/{table}/*" for table in tables
+    }
 
 
 def test_the_api_may_append_to_the_audit_trail_and_never_rewrite_it() -> None:
@@ -125,7 +204,11 @@ def test_the_api_may_append_to_the_audit_trail_and_never_rewrite_it() -> None:
     on_audit = [s for s in statements if any("aws_s3_bucket.audit" in r for r in s["resources"])]
     allowed = {a for s in on_audit if s.get("effect", "Allow") == "Allow" for a in s["actions"]}
     denied = {a for s in on_audit if s.get("effect") == "Deny" for a in s["actions"]}
-    assert allowed == {"s3:PutObject"}
+    assert allowed == {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}
+    # the verdicts' records are only ever added; the rules' records are read back (history)
+    for statement in on_audit:
+        if statement.get("effect", "Allow") == "Allow" and statement["actions"] != ["s3:PutObject"]:
+            assert all("/verdicts" not in r for r in statement["resources"]), statement
     assert {
         "s3:DeleteObject",
         "s3:DeleteObjectVersion",
@@ -148,18 +231,8 @@ def test_the_label_ledger_is_the_same_in_terraform_and_locally() -> None:
         )
         for index in table["global_secondary_index"]
     }
-    created: dict[str, Any] = {}
-
-    class Recorder:
-        def __getattr__(self, name: str) -> Any:
-            def call(**kwargs: Any) -> Any:
-                if name == "create_table":
-                    created.update(kwargs)
-                return {}
-
-            return call
-
-    provision_api(lambda service: Recorder(), ApiConfig(jwt_issuer="i", jwt_audience="a"))
+    config = ApiConfig(jwt_issuer="i", jwt_audience="a")
+    created = provisioned_tables()[config.ledger_table]
     local = {
         index["IndexName"]: tuple(k["AttributeName"] for k in index["KeySchema"])
         for index in created["GlobalSecondaryIndexes"]
@@ -173,6 +246,48 @@ def test_the_label_ledger_is_the_same_in_terraform_and_locally() -> None:
         }
     )
     assert (table["hash_key"], table["range_key"]) == ("actor", "entry")
+
+
+def provisioned_tables() -> dict[str, dict[str, Any]]:
+    """The create_table calls local/aws/api_resources.py makes, by table name."""
+    created: dict[str, dict[str, Any]] = {}
+
+    class Recorder:
+        def __getattr__(self, name: str) -> Any:
+            def call(**kwargs: Any) -> Any:
+                if name == "create_table":
+                    created[kwargs["TableName"]] = kwargs
+                return {}
+
+            return call
+
+    provision_api(lambda service: Recorder(), ApiConfig(jwt_issuer="i", jwt_audience="a"))
+    return created
+
+
+def test_the_change_requests_table_is_the_same_in_terraform_and_locally() -> None:
+    table = blocks(API, "resource")["aws_dynamodb_table.changes"]
+    terraform = {
+        index["name"]: tuple(
+            k["attribute_name"] for k in sorted(index["key_schema"], key=lambda k: k["key_type"])
+        )
+        for index in table["global_secondary_index"]
+    }
+    created = provisioned_tables()[ApiConfig(jwt_issuer="i", jwt_audience="a").changes_table]
+    local = {
+        index["IndexName"]: tuple(k["AttributeName"] for k in index["KeySchema"])
+        for index in created["GlobalSecondaryIndexes"]
+    }
+    assert (
+        local
+        == terraform
+        == {
+            CHANGE_STATUS_INDEX: ("status", "requested_at"),
+            REQUESTER_INDEX: ("requested_by", "requested_at"),
+        }
+    )
+    assert table["hash_key"] == "change_id"
+    assert [k["AttributeName"] for k in created["KeySchema"]] == ["change_id"]
 
 
 def test_the_release_step_runs_on_a_schedule_with_the_handler_terraform_names() -> None:
@@ -239,14 +354,14 @@ def test_the_indexes_the_api_queries_exist_in_terraform_and_locally() -> None:
 
 def test_route_keys_use_terraforms_path_syntax() -> None:
     for route in terraform_locals()["routes"]:
-        assert re.fullmatch(r"(GET|POST) /[a-z_./{}]+", route), route
+        assert re.fullmatch(r"(GET|POST|DELETE) /[a-z_./{}]+", route), route
 
 
 def test_terraform_creates_the_cognito_groups_the_api_reads() -> None:
-    from lambdas.api.auth import ANALYSTS, READERS
+    from lambdas.api.auth import ANALYSTS, READERS, RULE_ADMINS
 
     groups = blocks(MODULES / "api", "resource")["aws_cognito_user_group.access"]
-    assert {ANALYSTS, READERS} <= set(unquote(groups)["for_each"])
+    assert {ANALYSTS, READERS, RULE_ADMINS} <= set(unquote(groups)["for_each"])
 
 
 def test_amplify_serves_the_security_headers_the_local_server_serves() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from flink_job.features import FEATURE_NAMES
 from lambdas.alert_fanout.alert import Alert, parse_alert
@@ -34,12 +33,13 @@ from lambdas.api.release import release_due
 from local.aws import LocalAws, read_stream
 from local.aws.fanout_resources import provision_fanout
 from local.console import server as console_server
-
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-DIST_INDEX = ROOT / "console" / "dist" / "index.html"
-DOCS = ROOT / "docs"
-VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
+from tests.console_support import (
+    chromium,
+    fresh_page,
+    require_built_console,
+    screenshot_dir,
+    sign_in,
+)
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -216,8 +216,7 @@ def aws(alerts: list[Alert]) -> Iterator[LocalAws]:
 
 @pytest.fixture(scope="module")
 def origin(aws: LocalAws) -> Iterator[str]:
-    if not DIST_INDEX.is_file():
-        pytest.fail("console/dist/ is not built: run `make console`")
+    require_built_console()
     with console_server.running(
         aws.endpoint, alerts_table=FanoutConfig().alerts_table, labels_stream="labels"
     ) as console:
@@ -226,37 +225,20 @@ def origin(aws: LocalAws) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser context per test: nobody is signed in (sessionStorage is empty)."""
-    context = browser.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="UTC")
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
+    """A fresh browser context per test: nobody is signed in."""
+    with fresh_page(browser) as fresh:
+        yield fresh
 
 
 @pytest.fixture
 def screenshots(tmp_path: Path) -> Path:
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
-        DOCS.mkdir(exist_ok=True)
-        return DOCS
-    return tmp_path
-
-
-def sign_in(page: Page, origin: str, as_user: str) -> None:
-    page.goto(origin + "/")
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_role("button", name=f"Sign in as {as_user}").click()
-    expect(page.get_by_role("heading", name="Alert queue")).to_be_visible()
-    expect(page.get_by_text(f"{as_user}@example.com")).to_be_visible()
+    return screenshot_dir(tmp_path)
 
 
 def open_alert(page: Page, alert: Alert) -> None:

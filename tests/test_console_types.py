@@ -23,6 +23,28 @@ SCHEMA_OF = {
     "Baseline": "Baseline",
     "Metrics": "Metrics",
     "FeedbackRequest": "FeedbackRequest",
+    # rules, change requests and lists (issue 24)
+    "Rule": "RuleBody",
+    "RuleSet": "RulesResponse",
+    "RuleProblem": "RuleProblem",
+    "ValidateResponse": "ValidateResponse",
+    "RuleDiff": "RuleDiff",
+    "ListDiff": "ListDiff",
+    "Change": "Change",
+    "ChangePage": "ChangePage",
+    "ChangeRequest": "ChangeRequest",
+    "AuditRecord": "AuditRecord",
+    "History": "History",
+    "ListSummary": "ListSummary",
+    "ListPage": "ListPage",
+    "ListEntry": "EntryOut",
+    "EntryIn": "EntryIn",
+    "EntryPage": "EntryPage",
+    "BacktestRequest": "BacktestRequest",
+    "BacktestResult": "BacktestResult",
+    "DayHits": "DayHits",
+    "RuleHitCount": "RuleHitCount",
+    "RuleHits": "RuleHits",
 }
 _INTERFACE = re.compile(
     r"^export interface (\w+)(?: extends (\w+))? \{\n(.*?)^\}", re.MULTILINE | re.DOTALL

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import flink_job.features as job_features
-from contracts.features import DAY, DEFAULT_LAYOUT, FeatureLayout, Window
+from contracts.features import DAY, DEFAULT_LAYOUT, FEATURE_NAMES, FeatureLayout, Window
 from flink_job.features import ENGINE_REVISION, feature_schema_hash, features
 from model_export.feature_table import compute_features
 from tests.feature_oracle import oracle_features
@@ -98,3 +98,8 @@ def test_the_java_feature_code_is_pinned_to_the_engine_revision() -> None:
         "flink_job.features.ENGINE_REVISION (models are then retrained); then pin "
         f"{java_feature_sources_sha256()} for it in tests/test_feature_layout.py"
     )
+
+
+def test_the_contract_s_feature_names_are_the_job_s() -> None:
+    """contracts.features.FEATURE_NAMES, which the API reads, is what the job computes."""
+    assert FEATURE_NAMES == job_features.FEATURE_NAMES

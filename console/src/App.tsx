@@ -5,7 +5,9 @@ import { Layout } from "./components/Layout";
 import { AlertPage } from "./pages/AlertPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { OverviewPage } from "./pages/OverviewPage";
+import { ListsPage } from "./pages/ListsPage";
 import { QueuePage } from "./pages/QueuePage";
+import { RulesPage } from "./pages/RulesPage";
 import { SignInPage } from "./pages/SignInPage";
 
 export function App() {
@@ -17,6 +19,8 @@ export function App() {
         <Route index element={<QueuePage />} />
         <Route path="alerts/:alertId" element={<AlertPage />} />
         <Route path="overview" element={<OverviewPage />} />
+        <Route path="rules" element={<RulesPage />} />
+        <Route path="lists" element={<ListsPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

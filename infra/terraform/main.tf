@@ -273,8 +273,18 @@ module "api" {
   cognito_domain_prefix = "${local.name}-${data.aws_caller_identity.current.account_id}"
   audit_bucket_name     = "${local.name}-verdict-audit-${data.aws_caller_identity.current.account_id}"
   ledger_table_name     = "${local.name}-label-ledger"
+  changes_table_name    = "${local.name}-rule-changes"
+  rules_bucket_name     = module.buckets["artifacts"].name
+  rules_bucket_arn      = module.buckets["artifacts"].arn
+  rules_prefix          = var.rules_prefix
   alarm_actions         = [module.monitoring.alarm_topic_arn]
-  extra_callback_urls   = var.extra_callback_urls
+
+  archive_bucket_name       = module.archive.bucket_name
+  archive_bucket_arn        = module.archive.bucket_arn
+  glue_database_name        = module.analytics.database_name
+  athena_workgroup_name     = module.analytics.workgroup_name
+  athena_results_bucket_arn = module.buckets["athena-results"].arn
+  extra_callback_urls       = var.extra_callback_urls
 
   allow_local_development_urls = var.allow_local_development_urls
   console_artifact             = var.console_artifact

@@ -14,8 +14,10 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from contracts.card_number import mask_card_numbers
 
+from .changes import ChangeConflictError
 from .repository import CursorError
-from .routes import alerts, feedback, metrics
+from .routes import alerts, backtest, feedback, lists, metrics, rules
+from .rulebook import STATUS_OF_ERROR
 
 TITLE = "fraud-stream analyst API"
 VERSION = "1.0.0"
@@ -46,6 +48,9 @@ app.use(middlewares=[reject_unknown_query])
 app.include_router(alerts.router)
 app.include_router(feedback.router)
 app.include_router(metrics.router)
+app.include_router(rules.router)
+app.include_router(lists.router)
+app.include_router(backtest.router)
 
 
 def openapi_document() -> str:
@@ -100,3 +105,14 @@ def _field_name(part: object) -> str | int:
 @app.exception_handler(CursorError)  # type: ignore[untyped-decorator]
 def invalid_cursor(error: CursorError) -> Response[str]:
     return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, f"query.cursor: {error}")
+
+
+@app.exception_handler(list(STATUS_OF_ERROR))  # type: ignore[untyped-decorator]
+def refused_change(error: Exception) -> Response[str]:
+    """A change of rules or lists refused (lambdas/api/rulebook.py): its status, its reason."""
+    return error_response(STATUS_OF_ERROR[type(error)], str(error))
+
+
+@app.exception_handler(ChangeConflictError)  # type: ignore[untyped-decorator]
+def decided_meanwhile(error: ChangeConflictError) -> Response[str]:
+    return error_response(HTTPStatus.CONFLICT, f"change {error} was decided meanwhile")

@@ -21,6 +21,7 @@ from joserfc.jwk import KeySet
 
 ANALYSTS = "analysts"
 READERS = "readers"
+RULE_ADMINS = "rule-admins"
 GROUPS_CLAIM = "cognito:groups"
 _KEYS_TTL_S = 3600.0
 #: An unknown key id refetches the keys at most this often (random kids cannot flood the issuer).
@@ -39,11 +40,21 @@ class Principal:
 
     @property
     def may_read(self) -> bool:
-        return bool(self.groups & {ANALYSTS, READERS})
+        return bool(self.groups & {ANALYSTS, READERS, RULE_ADMINS})
 
     @property
     def may_give_verdicts(self) -> bool:
         return ANALYSTS in self.groups
+
+    @property
+    def may_request_changes(self) -> bool:
+        """Ask for a change of rules or lists (a rule-admin is an analyst for this)."""
+        return bool(self.groups & {ANALYSTS, RULE_ADMINS})
+
+    @property
+    def may_decide_changes(self) -> bool:
+        """Approve or reject another analyst's change request."""
+        return RULE_ADMINS in self.groups
 
 
 def fetch_key_set(url: str) -> dict[str, Any]:

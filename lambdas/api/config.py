@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+BACKTEST_ENGINES = ("athena", "duckdb")
+
 
 class ConfigError(ValueError):
     """An environment variable is missing or invalid; the message names it."""
@@ -37,6 +39,27 @@ class ApiConfig:
     terminal_label_budget: int = 3
     #: Entries in an alert's own verdict history; past it, 422.
     history_cap: int = 20
+    #: The rule registry root the job reads (`rules.path`): s3://<bucket>/<prefix>; empty:
+    #: the rules and lists routes answer 404 (no rules here).
+    rules_root: str = ""
+    #: Change requests on rules and lists (lambdas/api/changes.py).
+    changes_table: str = "fraud-rule-changes"
+    #: Change requests one analyst may make in 24 hours; past it, 429.
+    change_quota: int = 50
+    #: Where `POST /rules/backtest` and `GET /rules/hits` run their query: `athena` (AWS, the
+    #: Glue tables of the decision log and the labels archive) or `duckdb` (the local server
+    #: sets a DuckDB engine over DECISIONS_ROOT: model_export.backtest).
+    backtest_engine: str = "athena"
+    #: The decision log's bucket, s3://bucket[/prefix] (its labels archive too): `duckdb` only.
+    decisions_root: str = ""
+    athena_workgroup: str = "primary"
+    athena_database: str = ""
+    #: Query results location; empty: the workgroup's.
+    athena_output_location: str = ""
+    #: A backtest query running longer than this is stopped (API Gateway waits 30 s).
+    athena_timeout_s: int = 25
+    #: A decision's label counts once its event time is this many days before now.
+    backtest_label_delay_days: int = 7
     region: str = "us-east-1"
     #: AWS endpoint override (the local moto server); None on AWS.
     aws_endpoint: str | None = None
@@ -52,9 +75,16 @@ class ApiConfig:
             ("ANALYST_VERDICT_QUOTA", self.verdict_quota, 1),
             ("ANALYST_TERMINAL_LABEL_BUDGET", self.terminal_label_budget, 0),
             ("ALERT_HISTORY_CAP", self.history_cap, 1),
+            ("ANALYST_CHANGE_QUOTA", self.change_quota, 1),
+            ("ATHENA_TIMEOUT_SECONDS", self.athena_timeout_s, 1),
+            ("BACKTEST_LABEL_DELAY_DAYS", self.backtest_label_delay_days, 0),
         ):
             if value < least:
                 raise ConfigError(f"{name} must be >= {least}")
+        if self.rules_root and not self.rules_root.startswith("s3://"):
+            raise ConfigError("RULES_ROOT must be an s3://bucket/prefix")
+        if self.backtest_engine not in BACKTEST_ENGINES:
+            raise ConfigError(f"BACKTEST_ENGINE must be one of {', '.join(BACKTEST_ENGINES)}")
 
     @property
     def keys_url(self) -> str:
@@ -86,6 +116,18 @@ class ApiConfig:
                 "ANALYST_TERMINAL_LABEL_BUDGET", cls.terminal_label_budget
             ),
             history_cap=integer("ALERT_HISTORY_CAP", cls.history_cap),
+            rules_root=env.get("RULES_ROOT", cls.rules_root),
+            changes_table=env.get("RULE_CHANGES_TABLE", cls.changes_table),
+            change_quota=integer("ANALYST_CHANGE_QUOTA", cls.change_quota),
+            backtest_engine=env.get("BACKTEST_ENGINE", cls.backtest_engine),
+            decisions_root=env.get("DECISIONS_ROOT", cls.decisions_root),
+            athena_workgroup=env.get("ATHENA_WORKGROUP", cls.athena_workgroup),
+            athena_database=env.get("ATHENA_DATABASE", cls.athena_database),
+            athena_output_location=env.get("ATHENA_OUTPUT_LOCATION", cls.athena_output_location),
+            athena_timeout_s=integer("ATHENA_TIMEOUT_SECONDS", cls.athena_timeout_s),
+            backtest_label_delay_days=integer(
+                "BACKTEST_LABEL_DELAY_DAYS", cls.backtest_label_delay_days
+            ),
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", cls.region)),
             aws_endpoint=env.get("AWS_ENDPOINT_URL") or None,
         )

@@ -10,12 +10,18 @@ from datetime import UTC, datetime, timedelta
 import boto3
 from botocore.config import Config
 
+from rules.backtest import AthenaEngine
+
 from .audit import AuditTrail
 from .auth import TokenVerifier
+from .backtests import Backtests
+from .changes import ChangeStore
 from .config import ApiConfig
 from .labels import LabelWriter
 from .ledger import LabelLedger
 from .repository import AlertRepository
+from .rulebook import RuleBook
+from .rulestore import RuleStore
 from .verdicts import Bounds, VerdictService
 
 
@@ -30,6 +36,9 @@ class Services:
     verifier: TokenVerifier
     ledger: LabelLedger
     now: Callable[[], datetime] = field(default=_utc_now)
+    #: Rules, lists and change requests; None without a RULES_ROOT.
+    rulebook: RuleBook | None = None
+    backtests: Backtests = field(default_factory=lambda: Backtests(None, timedelta(days=7)))
 
     @classmethod
     def from_config(cls, config: ApiConfig, now: Callable[[], datetime] = _utc_now) -> Services:
@@ -56,12 +65,34 @@ class Services:
             terminal_label_budget=config.terminal_label_budget,
             history_cap=config.history_cap,
         )
+        rulebook = None
+        if config.rules_root:
+            rulebook = RuleBook(
+                RuleStore(client("s3"), config.rules_root),  # type: ignore[arg-type]
+                ChangeStore(client("dynamodb"), config.changes_table),  # type: ignore[arg-type]
+                audit,
+                config.change_quota,
+                now=now,
+            )
+        engine = (
+            AthenaEngine(
+                client("athena"),
+                config.athena_workgroup,
+                config.athena_database,
+                config.athena_output_location or None,
+                timeout_s=config.athena_timeout_s,
+            )
+            if config.backtest_engine == "athena"
+            else None  # duckdb: the local server sets model_export.backtest's engine
+        )
         return cls(
             repository=repository,
             verdicts=VerdictService(repository, labels, ledger, audit, bounds, now=now),
             verifier=TokenVerifier(config.jwt_issuer, config.jwt_audience, config.keys_url),
             ledger=ledger,
             now=now,
+            rulebook=rulebook,
+            backtests=Backtests(engine, timedelta(days=config.backtest_label_delay_days)),
         )
 
 

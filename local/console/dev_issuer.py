@@ -5,7 +5,9 @@ start, the keys at `/.well-known/jwks.json`, the usual discovery document. The s
 offers two users instead of a password:
 
 - analyst@example.com, group `analysts` (may give verdicts);
-- senior@example.com, group `analysts` too (a second analyst, who can confirm a verdict);
+- senior@example.com, groups `analysts` and `rule-admins` (a second analyst, who can
+  confirm a verdict and approve another analyst's change of rules or lists);
+- admin@example.com, groups `analysts` and `rule-admins` (a second approver);
 - reader@example.com, group `readers` (may only read).
 
 Tokens carry Cognito's claims (`cognito:groups`, `token_use`, `aud` / `client_id`), so the
@@ -40,7 +42,8 @@ CODE_LIFETIME_S = 300
 MAX_OPEN_CODES = 1000
 USERS: dict[str, tuple[str, ...]] = {
     "analyst@example.com": ("analysts",),
-    "senior@example.com": ("analysts",),
+    "senior@example.com": ("analysts", "rule-admins"),
+    "admin@example.com": ("analysts", "rule-admins"),
     "reader@example.com": ("readers",),
 }
 

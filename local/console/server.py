@@ -47,13 +47,16 @@ from lambdas.alert_fanout.config import FanoutConfig
 from lambdas.alert_fanout.store import AlertStore
 from lambdas.api import handler as api_handler
 from lambdas.api import services as api_services
+from lambdas.api.backtests import Backtests
 from lambdas.api.config import ApiConfig
 from lambdas.api.repository import iso
 from local.aws import ACCESS_KEY, REGION, SECRET_KEY, LocalAws
-from local.aws.api_resources import provision_api
+from local.aws.api_resources import LOCAL_RULES_ROOT, provision_api
+from local.aws.archive import ARCHIVE_BUCKET, ensure_bucket
 from local.aws.fanout_resources import provision_fanout
 from local.console.dev_issuer import CLIENT_ID, DevIssuer, OAuthError, use_issuer
 from local.traffic.demo_alerts import demo_alerts
+from model_export.backtest import DuckDbEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "console" / "dist"
@@ -94,6 +97,8 @@ class ConsoleSettings:
     alerts_table: str = "fraud-alerts"
     labels_stream: str = "labels"
     dist: Path = DIST
+    #: The rule registry the API publishes to: the root a local job reads (rules_path).
+    rules_root: str = LOCAL_RULES_ROOT
 
 
 def api_gateway_event(
@@ -348,7 +353,20 @@ class ConsoleHttpServer(ThreadingHTTPServer):
                 ),
                 config,
             )
-        api_services.use(api_services.Services.from_config(config))
+        api_services.use(self.local_services(config))
+
+    def local_services(self, config: ApiConfig) -> api_services.Services:
+        """The Lambda's services, with backtests run by DuckDB over the local decision log
+        (the Lambda's Athena engine has no Athena to run on here)."""
+        built = api_services.Services.from_config(config)
+        s3 = boto3.client("s3", endpoint_url=self.settings.endpoint, region_name=REGION)
+        if self.settings.endpoint:
+            ensure_bucket(s3, ARCHIVE_BUCKET)
+        built.backtests = Backtests(
+            DuckDbEngine(config.decisions_root, s3=s3),
+            timedelta(days=config.backtest_label_delay_days),
+        )
+        return built
 
     def api_config(self) -> ApiConfig:
         return ApiConfig(
@@ -356,8 +374,11 @@ class ConsoleHttpServer(ThreadingHTTPServer):
             labels_stream=self.settings.labels_stream,
             jwt_issuer=self.origin,
             jwt_audience=CLIENT_ID,
+            backtest_engine="duckdb",
+            decisions_root=f"s3://{ARCHIVE_BUCKET}",
             region=REGION,
             aws_endpoint=self.settings.endpoint,
+            rules_root=self.settings.rules_root if self.settings.endpoint else "",
         )
 
     def console_config(self) -> dict[str, str]:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { alertsQuery, errorMessage } from "./client";
+import { alertsQuery, entriesQuery, errorMessage } from "./client";
 
 describe("alertsQuery", () => {
   it("leaves out empty filters and keeps the cursor", () => {
@@ -34,5 +34,12 @@ describe("errorMessage", () => {
 
   it("falls back to the status", () => {
     expect(errorMessage(502, null)).toBe("HTTP 502");
+  });
+});
+
+describe("entriesQuery", () => {
+  it("sends the prefix, the page size and the cursor, and no empty prefix", () => {
+    expect(entriesQuery("card_00", "next==", 20)).toBe("q=card_00&limit=20&cursor=next%3D%3D");
+    expect(entriesQuery("", null)).toBe("limit=50");
   });
 });

@@ -6,8 +6,23 @@ import type {
   AlertFilters,
   AlertPage,
   AlertSummary,
+  BacktestRequest,
+  BacktestResult,
+  Change,
+  ChangePage,
+  ChangeRequest,
+  ChangeStatus,
+  EntryPage,
   FeedbackRequest,
+  History,
+  ListKind,
+  ListPage,
+  ListSummary,
   Metrics,
+  EntryIn,
+  RuleHits,
+  RuleSet,
+  ValidateResponse,
 } from "./types";
 
 export class ApiError extends Error {
@@ -27,6 +42,15 @@ export function alertsQuery(filters: AlertFilters, cursor?: string | null, limit
     if (value === undefined || value === null || value === "") continue;
     params.set(name, String(value));
   }
+  params.set("limit", String(limit));
+  if (cursor) params.set("cursor", cursor);
+  return params.toString();
+}
+
+/** The query string of GET /lists/{name}/entries: a prefix, a page size, the cursor. */
+export function entriesQuery(q: string, cursor?: string | null, limit = 50): string {
+  const params = new URLSearchParams();
+  if (q) params.set("q", q);
   params.set("limit", String(limit));
   if (cursor) params.set("cursor", cursor);
   return params.toString();
@@ -86,6 +110,76 @@ export class ApiClient {
 
   getMetrics(days: number): Promise<Metrics> {
     return this.request<Metrics>("GET", `/metrics?days=${days}`);
+  }
+
+  // --- rules (issue 24) ---
+
+  getRules(): Promise<RuleSet> {
+    return this.request<RuleSet>("GET", "/rules");
+  }
+
+  validateRule(expression: string): Promise<ValidateResponse> {
+    return this.request<ValidateResponse>("POST", "/rules/validate", { expression });
+  }
+
+  backtest(body: BacktestRequest): Promise<BacktestResult> {
+    return this.request<BacktestResult>("POST", "/rules/backtest", body);
+  }
+
+  getRuleHits(hours = 24): Promise<RuleHits> {
+    return this.request<RuleHits>("GET", `/rules/hits?hours=${hours}`);
+  }
+
+  getRuleHistory(name: string): Promise<History> {
+    return this.request<History>("GET", `/rules/${encodeURIComponent(name)}/history`);
+  }
+
+  requestChange(body: ChangeRequest): Promise<Change> {
+    return this.request<Change>("POST", "/rules/changes", body);
+  }
+
+  listChanges(status: ChangeStatus): Promise<ChangePage> {
+    return this.request<ChangePage>("GET", `/rules/changes?status=${status}`);
+  }
+
+  approveChange(changeId: string, note: string): Promise<Change> {
+    const path = `/rules/changes/${encodeURIComponent(changeId)}/approve`;
+    return this.request<Change>("POST", path, { note });
+  }
+
+  rejectChange(changeId: string, note: string): Promise<Change> {
+    const path = `/rules/changes/${encodeURIComponent(changeId)}/reject`;
+    return this.request<Change>("POST", path, { note });
+  }
+
+  // --- lists (issue 24) ---
+
+  getLists(): Promise<ListPage> {
+    return this.request<ListPage>("GET", "/lists");
+  }
+
+  createList(name: string, kind: ListKind): Promise<ListSummary> {
+    return this.request<ListSummary>("POST", "/lists", { name, kind });
+  }
+
+  listEntries(name: string, q: string, cursor?: string | null, limit = 50): Promise<EntryPage> {
+    const path = `/lists/${encodeURIComponent(name)}/entries?${entriesQuery(q, cursor, limit)}`;
+    return this.request<EntryPage>("GET", path);
+  }
+
+  addEntries(name: string, entries: EntryIn[], reason: string): Promise<Change> {
+    const path = `/lists/${encodeURIComponent(name)}/entries`;
+    return this.request<Change>("POST", path, { entries, reason });
+  }
+
+  uploadEntries(name: string, csv: string, reason: string): Promise<Change> {
+    const path = `/lists/${encodeURIComponent(name)}/entries`;
+    return this.request<Change>("POST", path, { csv, reason });
+  }
+
+  removeEntries(name: string, values: string[], reason: string): Promise<Change> {
+    const path = `/lists/${encodeURIComponent(name)}/entries`;
+    return this.request<Change>("DELETE", path, { values, reason });
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

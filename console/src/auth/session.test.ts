@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 
 import type { ConsoleConfig } from "../config";
 import { base64Url, s256Challenge } from "./pkce";
-import { authorizeUrl, decodeJwtPayload, isAnalyst, sessionFromTokens } from "./session";
+import {
+  authorizeUrl,
+  decodeJwtPayload,
+  isAnalyst,
+  isRuleAdmin,
+  sessionFromTokens,
+} from "./session";
 
 function jwt(claims: Record<string, unknown>): string {
   const encode = (value: unknown) => base64Url(new TextEncoder().encode(JSON.stringify(value)));
@@ -46,6 +52,14 @@ describe("session", () => {
   it("treats a reader as no analyst", () => {
     const token = jwt({ email: "reader@example.com", "cognito:groups": ["readers"] });
     expect(isAnalyst(sessionFromTokens(token, "access", 60))).toBe(false);
+  });
+
+  it("keeps the subject, the actor the API names in a change, and the rule-admins group", () => {
+    const groups = ["analysts", "rule-admins"];
+    const token = jwt({ email: "admin@example.com", sub: "u-42", "cognito:groups": groups });
+    const session = sessionFromTokens(token, "access", 60);
+    expect(session.sub).toBe("u-42");
+    expect(isRuleAdmin(session)).toBe(true);
   });
 
   it("decodes base64url payloads with non-ASCII text", () => {

@@ -8,12 +8,15 @@ import { randomToken, s256Challenge } from "./pkce";
 const SESSION_KEY = "fraud-console.session";
 const PENDING_KEY = "fraud-console.pending-sign-in";
 export const ANALYSTS_GROUP = "analysts";
+export const RULE_ADMINS_GROUP = "rule-admins";
 
 export interface Session {
   idToken: string;
   accessToken: string;
   expiresAt: number; // epoch milliseconds
   email: string;
+  /** The token's `sub`: the API names the actor of a change by it (four eyes). */
+  sub?: string;
   groups: string[];
 }
 
@@ -47,12 +50,18 @@ export function sessionFromTokens(
     accessToken,
     expiresAt: Math.min(now + expiresInS * 1000, exp),
     email: String(email),
+    ...(typeof claims.sub === "string" ? { sub: claims.sub } : {}),
     groups: Array.isArray(groups) ? groups.map(String) : [],
   };
 }
 
 export function isAnalyst(session: Session): boolean {
   return session.groups.includes(ANALYSTS_GROUP);
+}
+
+/** rule-admins approve or reject rule and list changes (never their own). */
+export function isRuleAdmin(session: Session): boolean {
+  return session.groups.includes(RULE_ADMINS_GROUP);
 }
 
 export function currentSession(now = Date.now()): Session | null {

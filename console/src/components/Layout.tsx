@@ -1,6 +1,7 @@
 import { NavLink, Outlet } from "react-router";
 
 import { useAuth } from "../auth/AuthContext";
+import { isRuleAdmin } from "../auth/session";
 
 export function Layout() {
   const { session, analyst, signOut } = useAuth();
@@ -16,12 +17,15 @@ export function Layout() {
             Alert queue
           </NavLink>
           <NavLink to="/overview">Overview</NavLink>
+          <NavLink to="/rules">Rules</NavLink>
+          <NavLink to="/lists">Lists</NavLink>
         </nav>
         <div className="user">
           <span className="user-name">{session?.email}</span>
           <span className={`role role-${analyst ? "analyst" : "reader"}`}>
             {analyst ? "analyst" : "reader"}
           </span>
+          {session && isRuleAdmin(session) && <span className="role role-analyst">rule-admin</span>}
           <button type="button" className="button-quiet" onClick={signOut}>
             Sign out
           </button>

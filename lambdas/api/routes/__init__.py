@@ -1,1 +1,1 @@
-"""One router per resource: alerts, feedback, metrics."""
+"""One router per resource: alerts, feedback, metrics, rules, lists."""

@@ -2,6 +2,11 @@
 # var.api_lambda_zip is null the API has its authorizer but no routes.
 
 locals {
+  # The Glue catalog's ARNs: a backtest reads the tables `decisions` and `labels`
+  # (modules/archive, under the prefixes decisions/ and labels/; rules/backtest.py's
+  # AthenaEngine names the same).
+  glue_arn_prefix = "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
+
   # lambdas/api/config.py reads these (tests/test_api_terraform.py keeps them equal).
   api_environment = {
     ALERTS_TABLE                  = var.alerts_table_name
@@ -14,6 +19,16 @@ locals {
     ANALYST_VERDICT_QUOTA         = tostring(var.analyst_verdict_quota)
     ANALYST_TERMINAL_LABEL_BUDGET = tostring(var.analyst_terminal_label_budget)
     ALERT_HISTORY_CAP             = tostring(var.alert_history_cap)
+    RULES_ROOT                    = "s3://${var.rules_bucket_name}/${trimsuffix(var.rules_prefix, "/")}"
+    RULE_CHANGES_TABLE            = aws_dynamodb_table.changes.name
+    ANALYST_CHANGE_QUOTA          = tostring(var.analyst_change_quota)
+    BACKTEST_ENGINE               = "athena"
+    DECISIONS_ROOT                = "s3://${var.archive_bucket_name}"
+    ATHENA_WORKGROUP              = var.athena_workgroup_name
+    ATHENA_DATABASE               = var.glue_database_name
+    ATHENA_OUTPUT_LOCATION        = "" # the workgroup's (it enforces its configuration)
+    ATHENA_TIMEOUT_SECONDS        = tostring(var.athena_timeout_seconds)
+    BACKTEST_LABEL_DELAY_DAYS     = tostring(var.backtest_label_delay_days)
     POWERTOOLS_SERVICE_NAME       = "api"
   }
 }
@@ -52,7 +67,7 @@ resource "aws_lambda_function" "api" {
   runtime                        = var.lambda_runtime
   architectures                  = ["x86_64"]
   memory_size                    = 256
-  timeout                        = 10
+  timeout                        = 30 # a backtest waits up to ATHENA_TIMEOUT_SECONDS for Athena
   reserved_concurrent_executions = var.reserved_concurrency
   kms_key_arn                    = var.kms_key_arn
 
@@ -105,11 +120,53 @@ data "aws_iam_policy_document" "lambda" {
     resources = [aws_dynamodb_table.ledger.arn, "${aws_dynamodb_table.ledger.arn}/index/*"]
   }
 
-  # The audit trail: add, never read back, change or delete (Object Lock enforces the rest).
+  # The audit trail: add, never change or delete (Object Lock enforces the rest); read back
+  # only the rules' and lists' records (GET /rules/{name}/history), never the verdicts'.
   statement {
     sid       = "AppendAudit"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.audit.arn}/verdicts/*"]
+    resources = ["${aws_s3_bucket.audit.arn}/verdicts/*", "${aws_s3_bucket.audit.arn}/rules/*"]
+  }
+
+  statement {
+    sid       = "ReadRuleAudit"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.audit.arn}/rules/*"]
+  }
+
+  statement {
+    sid       = "ListRuleAudit"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.audit.arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["rules/*"]
+    }
+  }
+
+  # The rule registry the job polls (rules.path): read and add versions, move pointers.
+  statement {
+    sid       = "RuleRegistry"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${var.rules_bucket_arn}/${var.rules_prefix}*"]
+  }
+
+  statement {
+    sid       = "ListRuleRegistry"
+    actions   = ["s3:ListBucket"]
+    resources = [var.rules_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.rules_prefix}*"]
+    }
+  }
+
+  statement {
+    sid       = "RuleChanges"
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.changes.arn, "${aws_dynamodb_table.changes.arn}/index/*"]
   }
 
   statement {
@@ -134,6 +191,66 @@ data "aws_iam_policy_document" "lambda" {
     sid       = "PublishLabels"
     actions   = ["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary"]
     resources = [var.labels_stream_arn]
+  }
+
+  # Backtests (POST /rules/backtest, GET /rules/hits): Athena queries in the workgroup over
+  # the Glue tables of the decision log and the labels archive, which read their objects
+  # with the caller's rights, and the query results in the workgroup's bucket.
+  statement {
+    sid = "RunBacktests"
+    actions = [
+      "athena:StartQueryExecution",
+      "athena:GetQueryExecution",
+      "athena:GetQueryResults",
+      "athena:StopQueryExecution",
+    ]
+    resources = ["arn:${data.aws_partition.current.partition}:athena:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:workgroup/${var.athena_workgroup_name}"]
+  }
+
+  statement {
+    sid     = "ReadBacktestTables"
+    actions = ["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"]
+    resources = [
+      "${local.glue_arn_prefix}:catalog",
+      "${local.glue_arn_prefix}:database/${var.glue_database_name}",
+      "${local.glue_arn_prefix}:table/${var.glue_database_name}/decisions",
+      "${local.glue_arn_prefix}:table/${var.glue_database_name}/labels",
+    ]
+  }
+
+  statement {
+    sid       = "ReadDecisionLog"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.archive_bucket_arn}/decisions/*", "${var.archive_bucket_arn}/labels/*"]
+  }
+
+  statement {
+    sid       = "ListDecisionLog"
+    actions   = ["s3:ListBucket"]
+    resources = [var.archive_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["decisions/*", "labels/*"]
+    }
+  }
+
+  statement {
+    sid       = "BacktestResults"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = ["${var.athena_results_bucket_arn}/*"]
+  }
+
+  statement {
+    sid       = "BacktestBuckets"
+    actions   = ["s3:GetBucketLocation", "s3:ListBucket"]
+    resources = [var.athena_results_bucket_arn]
+  }
+
+  statement {
+    sid       = "LocateDecisionLog"
+    actions   = ["s3:GetBucketLocation"]
+    resources = [var.archive_bucket_arn]
   }
 
   statement {

@@ -18,6 +18,21 @@ locals {
     "POST /alerts/{alert_id}/feedback",
     "GET /metrics",
     "GET /openapi.json",
+    "GET /rules",
+    "POST /rules/validate",
+    "GET /rules/changes",
+    "POST /rules/changes",
+    "GET /rules/changes/{change_id}",
+    "POST /rules/changes/{change_id}/approve",
+    "POST /rules/changes/{change_id}/reject",
+    "GET /rules/{name}/history",
+    "GET /lists",
+    "POST /lists",
+    "GET /lists/{name}/entries",
+    "POST /lists/{name}/entries",
+    "DELETE /lists/{name}/entries",
+    "GET /rules/hits",
+    "POST /rules/backtest",
   ]
   public_routes = ["GET /openapi.json"]
 
@@ -93,9 +108,14 @@ resource "aws_cognito_user_pool" "this" {
 }
 
 # The groups the API reads from the token's `cognito:groups` (lambdas/api/auth.py): analysts
-# may post verdicts, readers may only read.
+# may post verdicts and ask for changes of rules and lists, readers may only read,
+# rule-admins approve or reject another analyst's change (four eyes).
 resource "aws_cognito_user_group" "access" {
-  for_each     = { analysts = "May read alerts and post verdicts.", readers = "May read alerts only." }
+  for_each = {
+    analysts      = "May read alerts, post verdicts and ask for changes of rules and lists."
+    readers       = "May read alerts only."
+    "rule-admins" = "May approve or reject another analyst's change of rules and lists."
+  }
   name         = each.key
   description  = each.value
   user_pool_id = aws_cognito_user_pool.this.id
@@ -145,11 +165,11 @@ resource "aws_cognito_user_pool_client" "console" {
 resource "aws_apigatewayv2_api" "this" {
   name          = var.name
   protocol_type = "HTTP"
-  description   = "Alerts, analyst feedback and metrics for the fraud console."
+  description   = "Alerts, analyst feedback, metrics, rules and lists for the fraud console."
 
   cors_configuration {
     allow_origins = local.console_origins
-    allow_methods = ["GET", "POST", "OPTIONS"]
+    allow_methods = ["GET", "POST", "DELETE", "OPTIONS"]
     allow_headers = ["authorization", "content-type"]
     max_age       = 3600
   }
@@ -210,7 +230,7 @@ resource "aws_apigatewayv2_integration" "lambda" {
   integration_type       = "AWS_PROXY"
   integration_uri        = aws_lambda_function.api[0].invoke_arn
   payload_format_version = "2.0"
-  timeout_milliseconds   = 10000
+  timeout_milliseconds   = 30000 # HTTP APIs' most: a backtest may take 25 s
 }
 
 resource "aws_apigatewayv2_route" "this" {

@@ -174,3 +174,76 @@ variable "alarm_actions" {
   description = "SNS topics the label alarms notify."
   default     = []
 }
+
+variable "changes_table_name" {
+  type        = string
+  description = "DynamoDB table of analysts' change requests on rules and lists (lambdas/api/changes.py)."
+}
+
+variable "analyst_change_quota" {
+  type        = number
+  description = "Change requests on rules and lists one analyst may make in 24 hours; past it the API answers 429."
+  default     = 50
+}
+
+variable "rules_bucket_name" {
+  type        = string
+  description = "Bucket of the rule registry the job polls (the artifacts bucket)."
+}
+
+variable "rules_bucket_arn" {
+  type        = string
+  description = "ARN of the rule registry's bucket; the API may read and write only under rules_prefix."
+}
+
+variable "rules_prefix" {
+  type        = string
+  description = "Key prefix of the rule registry root in rules_bucket_name (the job's rules.path), ending in /."
+}
+
+variable "archive_bucket_name" {
+  type        = string
+  description = "Bucket of the decision log and the labels archive (modules/archive), which backtests read."
+}
+
+variable "archive_bucket_arn" {
+  type        = string
+  description = "ARN of that bucket: the API may read its decisions/ and labels/ prefixes only."
+}
+
+variable "glue_database_name" {
+  type        = string
+  description = "Glue database holding the `decisions` and `labels` tables backtests query."
+}
+
+variable "athena_workgroup_name" {
+  type        = string
+  description = "Athena workgroup backtests run in (its result location and scan cutoff apply)."
+}
+
+variable "athena_results_bucket_arn" {
+  type        = string
+  description = "ARN of the workgroup's results bucket."
+}
+
+variable "athena_timeout_seconds" {
+  type        = number
+  default     = 25
+  description = "A backtest's Athena query is stopped after this long (API Gateway waits 30 s)."
+
+  validation {
+    condition     = var.athena_timeout_seconds >= 1 && var.athena_timeout_seconds <= 28
+    error_message = "athena_timeout_seconds is 1 to 28: the HTTP API answers 503 after 30 s."
+  }
+}
+
+variable "backtest_label_delay_days" {
+  type        = number
+  default     = 7
+  description = "A decision's label counts in a backtest once its event time is this many days old."
+
+  validation {
+    condition     = var.backtest_label_delay_days >= 0
+    error_message = "backtest_label_delay_days is 0 or more."
+  }
+}

@@ -84,6 +84,19 @@ locals {
       notify_ok          = false
       enabled            = true
     }
+    "rulesets-refused" = {
+      description        = "A worker refused the rule registry's current rule set or one of its lists (sha256, a field, a rule that does not type-check, a hostile list) and keeps applying the previous rules: fix or roll back the promoted version."
+      metrics            = { refused = { namespace = "AWS/KinesisAnalytics", name = "rulesets_refused", dimensions = local.flink, stat = "Maximum" } }
+      expression         = "FILL(DIFF(refused), 0)"
+      period             = 300
+      evaluation_periods = 1
+      datapoints         = 1
+      comparison         = "GreaterThanThreshold"
+      threshold          = 0
+      missing            = "notBreaching"
+      notify_ok          = false
+      enabled            = true
+    }
     "model-fetch-failing" = {
       description        = "The scorers could not read the model registry for 15 minutes (network, S3 errors, throttling): they keep the model they have; a promoted version is not served."
       metrics            = { failures = { namespace = "AWS/KinesisAnalytics", name = "model_fetch_failures", dimensions = local.flink, stat = "Maximum" } }

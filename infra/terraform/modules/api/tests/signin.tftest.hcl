@@ -17,7 +17,17 @@ variables {
   cognito_domain_prefix = "fraud-test"
   audit_bucket_name     = "fraud-test-verdict-audit"
   ledger_table_name     = "fraud-test-label-ledger"
+  changes_table_name    = "fraud-test-rule-changes"
+  rules_bucket_name     = "fraud-test-artifacts"
+  rules_bucket_arn      = "arn:aws:s3:::fraud-test-artifacts"
+  rules_prefix          = "rules/"
   kms_key_arn           = "arn:aws:kms:eu-west-1:111111111111:key/test"
+
+  archive_bucket_name       = "fraud-test-archive"
+  archive_bucket_arn        = "arn:aws:s3:::fraud-test-archive"
+  glue_database_name        = "fraud_test"
+  athena_workgroup_name     = "fraud-test"
+  athena_results_bucket_arn = "arn:aws:s3:::fraud-test-athena-results"
 }
 
 run "sign_in_requires_mfa_and_threat_protection" {
