@@ -5,9 +5,11 @@
 3. train and export the model on the job's own features (reused when nothing changed);
 4. start the Flink job (local mini-cluster, the real Kinesis connector);
 5. replay the transactions, plus a few malformed records, into Kinesis at --rate;
+   while it runs, analysts put a card on a list and publish a rule on it through the API
+   (four eyes), and a shadow rule (local.demo.rules);
 6. read alerts and dead letters back, archive what the streams carried to the local S3
    as Firehose would (local.aws.archive), the decision log among them, and print a summary
-   (decisions logged = transactions scored);
+   (decisions logged = transactions scored, and what each rule matched and alerted);
    then serve the analyst console and API over them (until Ctrl-C in a terminal);
 7. shut everything down — also on Ctrl-C.
 """
@@ -31,9 +33,12 @@ import pandas as pd
 
 from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import LocalAws, aws_env
+from local.aws.api_resources import LOCAL_RULES_ROOT
 from local.aws.fanout_resources import provision_fanout
 from local.aws.lambda_poller import run_fanout, stats_lines
+from local.console.server import running as console_running
 from local.console.server import serve_demo
+from local.demo.rules import RuleCount, RulesStep, rule_counts, watched_card
 from local.flink.running import RunningPipeline, wait_for, wait_quiet
 from local.traffic.latency import LatencySplit, latency_samples, split_cold_start
 from local.traffic.replay import Record, ReplayResult, read_records
@@ -42,6 +47,8 @@ from model_export.cached import trained_model
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "sample_transactions.jsonl"
 BUILD = ROOT / "build"
+RULES_POLL_MS = 2000  # the demo job's rules.poll_interval_ms
+RULES_AT = 0.25  # the rules are published this far into the replay
 
 
 def malformed_records() -> list[Record]:
@@ -106,6 +113,7 @@ class Summary:
     fanout: list[str] = field(default_factory=list)
     decisions: int = 0  # distinct decision_ids in the local decision log
     decision_rows: int = 0  # rows delivered, redeliveries included
+    rules: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         return "\n".join(
@@ -123,6 +131,7 @@ class Summary:
                 f"alert recall           {self.recall:>8.3f}",
                 *latency_lines(self.latency),
                 *(f"fan-out: {line}" for line in self.fanout),
+                *self.rules,
                 "──────────────────────────────────────────────────────────",
             ]
         )
@@ -204,9 +213,22 @@ def run(args: argparse.Namespace) -> Summary:
         trained_model(data, model_dir)
         fanout_config = FanoutConfig()
         queue_url = provision_fanout(aws.client, fanout_config)
-        with RunningPipeline(aws, str(model_dir)) as pipeline:
+        mixed = mix(records, bad)
+        rules_at = RULES_AT * len(mixed) / args.rate
+        with (
+            console_running(aws.endpoint, alerts_table=fanout_config.alerts_table) as console,
+            RunningPipeline(
+                aws,
+                str(model_dir),
+                rules_path=LOCAL_RULES_ROOT,
+                rules_poll_interval_ms=RULES_POLL_MS,
+            ) as pipeline,
+        ):
             print("job: running; replaying …")
-            sent = pipeline.send(mix(records, bad), args.rate)
+            card = watched_card(mixed, len(mixed) // 2)
+            step = RulesStep(console, card, delay_s=rules_at).start()
+            sent = pipeline.send(mixed, args.rate)
+            step.join()
             wait_for(lambda: len(pipeline.deadletter_records()) >= len(bad), 60, "dead letters")
             wait_quiet(pipeline.alerts, quiet_s=3.0, timeout_s=60)
             # Flink's REST API refreshes its metric store when asked: poll, do not read once.
@@ -221,6 +243,7 @@ def run(args: argparse.Namespace) -> Summary:
         summary = summarise(data, sent, alerts, deadletters, scored, args.latency_breakdown)
         summary.fanout = fanout
         summary.decisions, summary.decision_rows = decision_log(aws, data)
+        summary.rules = rules_lines(aws, data, step, min(sent.put_times.values(), default=0.0))
         print(summary.render())
         # The analyst console and API over these alerts; until Ctrl-C in a terminal.
         serve_demo(aws.endpoint, fanout_config.alerts_table)
@@ -262,11 +285,8 @@ def decision_log(aws: LocalAws, data: Path) -> tuple[int, int]:
     bytes a decision takes on the stream (JSON) and in Parquet (all in one object, as
     Firehose's 128 MB buffers write them; the demo's own objects hold a partition-hour
     each, a few records)."""
-    from datetime import date
-
     from local.aws import read_stream
     from local.aws.archive import ARCHIVE_BUCKET, deliver_decisions, ensure_bucket, parquet_size
-    from model_export.archive import ArchiveRange
     from model_export.decision_log import read_counts
 
     records = [r["Data"] for r in read_stream(aws, "decisions")]
@@ -280,13 +300,38 @@ def decision_log(aws: LocalAws, data: Path) -> tuple[int, int]:
             f"decision log: {json_bytes:,.0f} bytes per decision on the stream (JSON), "
             f"{parquet_bytes:,.0f} in Parquet (Snappy, {len(records)} in one object)"
         )
-    days = pd.read_json(data, lines=True, dtype={"event_time": str})["event_time"].str[:10]
-    window = ArchiveRange(
-        f"s3://{ARCHIVE_BUCKET}", date.fromisoformat(days.min()), date.fromisoformat(days.max())
-    )
+    window = demo_window(data)
     counts = read_counts(window, aws.client("s3"))
     print(f"decision log: s3://{ARCHIVE_BUCKET}/decisions/: {counts.render()}")
     return counts.decisions, counts.copies
+
+
+def rules_lines(aws: LocalAws, data: Path, step: RulesStep, started_at: float) -> list[str]:
+    """What the rules published during the replay did, from the decision log."""
+    from model_export.decision_log import read_log
+
+    if step.problems or step.published_at is None:
+        return [f"rules: not published: {'; '.join(step.problems) or 'still running'}"]
+    counts: list[RuleCount] = read_log(demo_window(data), rule_counts, aws.client("s3"))
+    at = step.published_at - started_at
+    return [
+        f"rules: {step.card} listed and rule set {step.ruleset_version} approved "
+        f"{at:.1f} s into the replay (job polls every {RULES_POLL_MS / 1000:g} s)",
+        *(f"  {count.render()}" for count in counts),
+    ]
+
+
+def demo_window(data: Path) -> Any:
+    """The decision log's range over the data set's days."""
+    from datetime import date
+
+    from local.aws.archive import ARCHIVE_BUCKET
+    from model_export.archive import ArchiveRange
+
+    days = pd.read_json(data, lines=True, dtype={"event_time": str})["event_time"].str[:10]
+    return ArchiveRange(
+        f"s3://{ARCHIVE_BUCKET}", date.fromisoformat(days.min()), date.fromisoformat(days.max())
+    )
 
 
 def fan_out(aws: LocalAws, config: FanoutConfig, queue_url: str) -> list[str]:

@@ -1,0 +1,83 @@
+"""The demo's rules step (local.demo.rules) against the real local API: the list entry, the
+approved active rule and the shadow rule land in the registry the demo's job reads, and the
+decision log's rule hits are counted per rule."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import duckdb
+import pytest
+
+from lambdas.alert_fanout.config import FanoutConfig
+from local.aws import LocalAws
+from local.aws.api_resources import LOCAL_RULES_ROOT
+from local.aws.fanout_resources import provision_fanout
+from local.console.server import RunningConsole, running
+from local.demo.rules import LIST_NAME, SHADOW, WATCHED, RulesStep, rule_counts, watched_card
+from model_export.rules_registry import RuleRegistry
+
+
+@pytest.fixture
+def console() -> Iterator[tuple[LocalAws, RunningConsole]]:
+    with LocalAws(streams=("labels",)) as aws:
+        provision_fanout(aws.client, FanoutConfig())
+        with running(aws.endpoint, alerts_table=FanoutConfig().alerts_table) as served:
+            yield aws, served
+
+
+def test_the_step_lists_the_card_and_publishes_the_approved_rule_and_the_shadow_rule(
+    console: tuple[LocalAws, RunningConsole],
+) -> None:
+    aws, served = console
+    step = RulesStep(served, "card_000105", delay_s=0.0)
+    step.publish()
+    assert not step.problems
+    registry = RuleRegistry(LOCAL_RULES_ROOT, aws.endpoint)
+    current = registry.ruleset_current()
+    assert step.ruleset_version is not None
+    assert current is not None and current != step.ruleset_version  # the shadow came after
+    rules = {spec.name: spec for spec in registry.ruleset().rules}
+    assert rules[str(WATCHED["name"])].mode == "active"
+    assert rules[str(WATCHED["name"])].outcome == "alert"
+    assert rules[str(SHADOW["name"])].mode == "shadow"
+    assert str(WATCHED["name"]) in {s.name for s in registry.ruleset(step.ruleset_version).rules}
+    assert registry.list_current(LIST_NAME) is not None
+
+
+def test_a_step_whose_api_call_is_refused_reports_it_instead_of_raising(
+    console: tuple[LocalAws, RunningConsole],
+) -> None:
+    step = RulesStep(console[1], "4111111111111111", delay_s=0.0)  # a card number: refused
+    step.start().join(60)
+    assert step.published_at is None
+    assert step.problems and "422" in step.problems[0]
+
+
+def test_the_watched_card_is_the_busiest_card_of_the_second_half() -> None:
+    cards = ["a", "b", "b", "b", "c", "c", "a", "c", "a", "a"]
+    records = [json.dumps({"card_id": c}) for c in cards] + ["not json"]
+    assert watched_card(records, 5) == "a"  # a: 3 times after the 5th record, c: 2
+
+
+def test_rule_counts_count_active_hits_and_shadow_hits_and_the_alerts_among_them() -> None:
+    connection = duckdb.connect()
+    connection.execute(
+        "CREATE TABLE decisions (rule_hits VARCHAR[], shadow_rule_hits VARCHAR[], alerted BOOLEAN)"
+    )
+    watched, shadow = str(WATCHED["name"]), str(SHADOW["name"])
+    connection.executemany(
+        "INSERT INTO decisions VALUES (?, ?, ?)",
+        [
+            ([watched], None, True),
+            ([watched, "other"], [shadow], True),
+            (None, [shadow], False),
+            (None, None, False),
+            ([watched], None, False),
+        ],
+    )
+    counts = {c.name: c for c in rule_counts(connection)}
+    assert (counts[watched].matched, counts[watched].alerted) == (3, 2)
+    assert (counts[shadow].matched, counts[shadow].alerted) == (2, 1)
+    assert "matched     3 transactions,    2 of them alerted" in counts[watched].render()
