@@ -81,3 +81,14 @@ def test_rule_counts_count_active_hits_and_shadow_hits_and_the_alerts_among_them
     assert (counts[watched].matched, counts[watched].alerted) == (3, 2)
     assert (counts[shadow].matched, counts[shadow].alerted) == (2, 1)
     assert "matched     3 transactions,    2 of them alerted" in counts[watched].render()
+
+
+def test_a_second_console_server_on_the_same_moto_starts_after_verdicts_were_audited(
+    console: tuple[LocalAws, RunningConsole],
+) -> None:
+    """`make demo` calls the API during the replay, then serves the console again over the
+    same moto: the audit bucket then holds records and keeps its retention."""
+    aws, served = console
+    RulesStep(served, "card_000105", delay_s=0.0).publish()  # audit records written
+    with running(aws.endpoint, alerts_table=FanoutConfig().alerts_table) as again:
+        assert again.origin.startswith("http://")

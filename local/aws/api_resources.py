@@ -83,6 +83,8 @@ def provision_api(client: Callable[[str], Any], config: ApiConfig) -> None:
         ):
             raise
         return
+    if _retention_set(s3, config.audit_bucket):
+        return  # made by an earlier server on this moto (us-east-1 re-creates silently)
     s3.put_object_lock_configuration(
         Bucket=config.audit_bucket,
         ObjectLockConfiguration={
@@ -90,6 +92,15 @@ def provision_api(client: Callable[[str], Any], config: ApiConfig) -> None:
             "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": AUDIT_RETENTION_DAYS}},
         },
     )
+
+
+def _retention_set(s3: Any, bucket: str) -> bool:
+    """Whether `bucket` already has its default retention (the trail's, set once)."""
+    try:
+        found = s3.get_object_lock_configuration(Bucket=bucket)
+    except ClientError:
+        return False
+    return "DefaultRetention" in found.get("ObjectLockConfiguration", {}).get("Rule", {})
 
 
 def provision_changes(dynamodb: Any, config: ApiConfig) -> None:
