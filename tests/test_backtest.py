@@ -71,7 +71,8 @@ def population(seed: int = 11) -> pd.DataFrame:
                 "event_time": when,
                 "channel": rng.choice(["ecom", "pos", None]),
                 "amount": round(rng.uniform(0, 600) + (150 if fraud else 0), 2),
-                "count_10m": float(rng.randint(0, 5)),
+                # NaN now and then: a feature the job could not compute reads as null
+                "count_10m": float(rng.randint(0, 5)) if rng.random() > 0.1 else float("nan"),
                 "score": min(1.0, rng.random() * 0.8 + (0.3 if fraud else 0.0)),
                 "fraud": fraud,
                 # a fraud's chargeback after AS_OF (not in force), or taken back by an analyst
@@ -248,6 +249,19 @@ def test_a_tag_rule_adds_and_suppresses_nothing(s3: Any, transactions: pd.DataFr
     result = run(s3, "log", SMALL, "tag")
     assert result == expected(transactions, transactions["amount"] < 100.0, "tag")
     assert result["alerts_added"] == result["alerts_suppressed"] == 0
+
+
+def test_a_nan_feature_reads_as_null_in_a_test_and_in_its_negation(
+    s3: Any, transactions: pd.DataFrame
+) -> None:
+    assert transactions["count_10m"].isna().sum() > 10
+    count = transactions["count_10m"]
+    assert run(s3, "log", "card_txn_count_10m >= 3.0", "tag") == expected(
+        transactions, count >= 3.0, "tag"
+    )
+    assert run(s3, "log", "!(card_txn_count_10m >= 3.0)", "tag") == expected(
+        transactions, count < 3.0, "tag"
+    )
 
 
 def test_a_redelivered_decision_counts_once(
