@@ -264,6 +264,25 @@ def test_a_nan_feature_reads_as_null_in_a_test_and_in_its_negation(
     )
 
 
+def test_a_rule_reading_a_list_is_backtested_with_its_entries(
+    s3: Any, transactions: pd.DataFrame
+) -> None:
+    cards = [f"card-{n}" for n in (1, 5, 9)]
+    result = backtest(
+        DraftRule("card_id in list('watched') && amount > 100.0"),
+        WINDOW,
+        "s3://log",
+        as_of=AS_OF,
+        label_delay=DELAY,
+        lists={"watched": cards},
+        s3=s3,
+    )
+    on_card = transactions.index.map(lambda n: f"card-{n % 17}").isin(cards)
+    hit = pd.Series(on_card, index=transactions.index) & (transactions["amount"] > 100.0)
+    assert result == expected(transactions, hit, "alert")
+    assert result["hits"] > 0
+
+
 def test_a_redelivered_decision_counts_once(
     aws: LocalAws, s3: Any, transactions: pd.DataFrame
 ) -> None:
