@@ -19,16 +19,18 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
+import requests
 
 from contracts.decision import decision_id
 from flink_job.features import FEATURE_NAMES
-from local.aws import LocalAws
+from local.aws import REGION, LocalAws
 from local.aws.archive import ARCHIVE_BUCKET, deliver, deliver_decisions
 from model_export.archive import LABELS, ArchiveRange, read_kind, transaction_labels
 from model_export.backtest import DraftRule, backtest, main, run_query
 from model_export.decision_log import read_log
 from rules import RuleError, compile_rule
 from rules.backtest import (
+    DAY_COLUMNS,
     DUCKDB_MACROS,
     AthenaEngine,
     BacktestError,
@@ -336,17 +338,16 @@ def test_the_labels_sql_twin_equals_compare_s_joining(s3: Any) -> None:
 
 
 def test_the_sql_athena_is_sent_gives_the_duckdb_engine_s_figures(aws: LocalAws, s3: Any) -> None:
+    """The text the Athena engine sends, run by DuckDB, gives the DuckDB engine's figures;
+    those rows, served back as Athena serves results (text cells after a header row, through
+    moto's canned results: moto does not run SQL), give the same figures again."""
     athena = aws.client("athena")
     athena.create_work_group(
         Name="fraud", Configuration={"ResultConfiguration": {"OutputLocation": "s3://log/athena/"}}
     )
     engine = AthenaEngine(athena, "fraud", "fraud_lake", poll_s=0.01)
     rule = compile_rule(ECOM_BURST, backtest_schema(FEATURE_NAMES))
-    engine.backtest(rule, "alert", WINDOW, AS_OF, DELAY)  # moto answers with no rows
-    executions = athena.list_query_executions(WorkGroup="fraud")["QueryExecutionIds"]
-    sent = athena.get_query_execution(QueryExecutionId=executions[0])["QueryExecution"]
-    assert sent["QueryExecutionContext"]["Database"] == "fraud_lake"
-    assert sent["Query"] == engine.backtest_sql(rule, "alert", WINDOW, AS_OF, DELAY)
+    text = engine.backtest_sql(rule, "alert", WINDOW, AS_OF, DELAY)
 
     archive = ArchiveRange("s3://log", FIRST.date(), (FIRST + timedelta(days=DAYS)).date())
     label_frame = read_kind(s3, archive, LABELS)
@@ -356,12 +357,24 @@ def test_the_sql_athena_is_sent_gives_the_duckdb_engine_s_figures(aws: LocalAws,
         connection.execute("CREATE VIEW fraud_lake.decisions AS SELECT * FROM decision_copies")
         connection.register("label_frame", label_frame)
         connection.execute("CREATE VIEW fraud_lake.labels AS SELECT * FROM label_frame")
-        return run_query(
-            connection, sent["Query"], pd.DataFrame({"transaction_id": [], "label": []})
-        )
+        return run_query(connection, text, pd.DataFrame({"transaction_id": [], "label": []}))
 
     rows = read_log(archive, athena_text, s3)
-    assert backtest_result(WINDOW, AS_OF - DELAY, rows) == run(s3, "log", ECOM_BURST)
+    figures = run(s3, "log", ECOM_BURST)
+    assert backtest_result(WINDOW, AS_OF - DELAY, rows) == figures
+
+    cells = [list(DAY_COLUMNS), *([str(value) for value in row] for row in rows)]
+    canned = [{"Data": [{"VarCharValue": cell} for cell in row]} for row in cells]
+    requests.post(
+        f"{aws.endpoint}/moto-api/static/athena/query-results",
+        json={"region": REGION, "results": [{"rows": canned}]},
+        timeout=10,
+    ).raise_for_status()
+    assert engine.backtest(rule, "alert", WINDOW, AS_OF, DELAY) == figures
+    executions = athena.list_query_executions(WorkGroup="fraud")["QueryExecutionIds"]
+    sent = athena.get_query_execution(QueryExecutionId=executions[0])["QueryExecution"]
+    assert sent["QueryExecutionContext"]["Database"] == "fraud_lake"
+    assert sent["Query"] == text
 
 
 def test_the_cli_prints_the_figures_and_json(
