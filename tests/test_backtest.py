@@ -14,6 +14,7 @@ import json
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -50,6 +51,7 @@ DELAY = timedelta(days=7)  # labels matured for event times up to 2026-10-07
 WINDOW = Window(datetime(2026, 10, 2, 6, tzinfo=UTC), datetime(2026, 10, 9, tzinfo=UTC))
 ECOM_BURST = "channel == 'ecom' && amount > 300.0 && card_txn_count_10m >= 3.0"
 SMALL = "amount < 100.0"
+WATCHED = "card_id in list('watched') && amount > 100.0"
 
 
 def stamp(moment: datetime) -> str:
@@ -267,11 +269,16 @@ def test_a_nan_feature_reads_as_null_in_a_test_and_in_its_negation(
 
 
 def test_a_rule_reading_a_list_is_backtested_with_its_entries(
-    s3: Any, transactions: pd.DataFrame
+    aws: LocalAws,
+    s3: Any,
+    transactions: pd.DataFrame,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cards = [f"card-{n}" for n in (1, 5, 9)]
     result = backtest(
-        DraftRule("card_id in list('watched') && amount > 100.0"),
+        DraftRule(WATCHED),
         WINDOW,
         "s3://log",
         as_of=AS_OF,
@@ -283,6 +290,21 @@ def test_a_rule_reading_a_list_is_backtested_with_its_entries(
     hit = pd.Series(on_card, index=transactions.index) & (transactions["amount"] > 100.0)
     assert result == expected(transactions, hit, "alert")
     assert result["hits"] > 0
+    watched = tmp_path / "watched.txt"
+    watched.write_text("\n".join(cards) + "\n")
+    args = [
+        "--decisions",
+        "s3://log",
+        "--expression",
+        "card_id in list('watched') && amount > 100.0",
+    ]
+    args += ["--from", stamp(WINDOW.start), "--to", stamp(WINDOW.end), "--as-of", stamp(AS_OF)]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws.endpoint)
+    assert main([*args, "--list", f"watched={watched}", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == result
+    with pytest.raises(SystemExit):
+        main(args)  # without the list's entries
+    assert "watched" in capsys.readouterr().err
 
 
 def test_a_redelivered_decision_counts_once(
