@@ -1,11 +1,12 @@
 """A draft rule backtested over the decision log: one SQL query, built here from the rule's
 checked tree (rules/sql.py), run by DuckDB locally (model_export.backtest) and by Athena over
-the Glue table of the decision log on AWS (AthenaEngine below: the same text, table names
-aside). Nothing here imports duckdb or pandas, so the API Lambda builds and sends the query.
+the Glue tables of the decision log and the labels on AWS (AthenaEngine below: the same
+text but for the two relations it reads). Nothing here imports duckdb or pandas, so the API
+Lambda builds and sends the query.
 
     window = Window.parse("2026-10-01T00:00:00Z", "2026-10-08T00:00:00Z")
-    sql = backtest_sql(rule, "alert", window, Tables("decision_copies", "labels_in_force"),
-                       labels_matured_before=window.end - timedelta(days=7))
+    cutoff = as_of - label_delay
+    sql = backtest_sql(rule, "alert", window, Tables("decision_copies", "labels_in_force"), cutoff)
     result = backtest_result(window, cutoff, rows)       # rows: the query's, one per day
 
 What the figures mean (docs/rules.md, "Backtest a rule"):
@@ -23,7 +24,7 @@ What the figures mean (docs/rules.md, "Backtest a rule"):
   decision weighted by its `sample_weight`; precision = fraud hits / hits, recall = fraud
   hits / frauds; null when the denominator is 0.
 
-The SQL uses only functions DuckDB and Athena (Trino) both have, plus two Trino functions
+The SQL uses only functions DuckDB and Athena (Trino) both have, plus three Trino functions
 the DuckDB engine defines as macros (DUCKDB_MACROS): `from_iso8601_timestamp`,
 `regexp_like` and `is_nan` (NaN reads as null through `is_nan`, which both engines honour:
 rules/sql.py's `trino_nan_guard`). A feature is read as `try(features['name'])` (null when
