@@ -261,6 +261,8 @@ def test_the_openapi_document_is_public_and_lists_every_route(api: ApiUnderTest)
         "/alerts/{alert_id}",
         "/alerts/{alert_id}/feedback",
         "/metrics",
+        "/rules/backtest",
+        "/rules/hits",
     }
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 
