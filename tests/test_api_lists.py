@@ -176,3 +176,12 @@ def test_adding_to_a_suppressing_list_waits_for_a_second_rule_admin(api: ApiUnde
     loaded = {lst.name: lst for lst in server.rules.loaded_lists}
     assert loaded["test_cards"].version != version  # the removal came after
     assert loaded["test_cards"].values.to_pylist() == ["card_test_2"]
+
+
+def test_a_rule_may_be_as_long_when_backtested_as_when_checked_or_asked_for() -> None:
+    from lambdas.api.handler import body_limit
+
+    for path in ("/rules/validate", "/rules/changes", "/rules/backtest"):
+        assert body_limit("POST", path) == MAX_RULE_BYTES, path
+    assert body_limit("POST", "/lists/x/entries") == MAX_UPLOAD_BYTES
+    assert body_limit("POST", "/rules/changes/c-1/approve") == MAX_BODY_BYTES

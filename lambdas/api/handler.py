@@ -3,7 +3,7 @@
 The token is checked before routing, so a request without a valid one is a 401 whatever
 else is wrong with it; the principal then travels in the resolver's context. A body is
 judged before it is parsed: larger than the route takes (`body_limit`: 16 KiB; 64 KiB for a
-rule to check or ask for; 1 MiB for a list's bulk upload) is a 413, not UTF-8 or nested deeper
+rule to check, backtest or ask for; 1 MiB for a list's bulk upload) is a 413, not UTF-8 or nested deeper
 than MAX_BODY_DEPTH is a 422 (a deep body would otherwise exhaust the JSON decoder's
 recursion: a 500).
 """
@@ -30,9 +30,9 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_UPLOAD_BYTES = 1024 * 1024
 UPLOAD_ROUTE = re.compile(r"^/lists/[^/]+/entries$")
 #: A rule (an expression of up to 2,000 characters, each up to 12 bytes as a JSON escape,
-#: a 500-character reason and its backtest) to check or to ask for: up to 64 KiB.
+#: a 500-character reason and its backtest) to check, to backtest or to ask for: up to 64 KiB.
 MAX_RULE_BYTES = 64 * 1024
-RULE_ROUTE = re.compile(r"^/rules/(validate|changes)$")
+RULE_ROUTE = re.compile(r"^/rules/(validate|changes|backtest)$")
 #: The deepest nesting of arrays and objects any route's body has (a verdict: 1).
 MAX_BODY_DEPTH = 8
 
