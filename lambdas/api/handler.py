@@ -3,8 +3,8 @@
 The token is checked before routing, so a request without a valid one is a 401 whatever
 else is wrong with it; the principal then travels in the resolver's context. A body is
 judged before it is parsed: larger than the route takes (`body_limit`: 16 KiB; 64 KiB for a
-rule to check, backtest or ask for; 1 MiB for a list's bulk upload) is a 413, not UTF-8 or nested deeper
-than MAX_BODY_DEPTH is a 422 (a deep body would otherwise exhaust the JSON decoder's
+rule to check, backtest or ask for; 1 MiB for a list's bulk upload) is a 413, not UTF-8 or
+nested deeper than MAX_BODY_DEPTH is a 422 (a deep body would otherwise exhaust the JSON decoder's
 recursion: a 500).
 """
 
