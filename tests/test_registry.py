@@ -23,18 +23,25 @@ from udfs.model import ModelError, ModelSource, read_pointer
 
 
 def write_model(
-    directory: Path, version: str, threshold: float = 0.5, schema_hash: str | None = None
+    directory: Path,
+    version: str,
+    threshold: float = 0.5,
+    schema_hash: str | None = None,
+    intercept: float = 0.0,
+    width: int = len(FEATURE_NAMES),
 ) -> Path:
     """A tiny model that scores every transaction 0.5 whatever its features (a logistic
     regression on balanced noise, its coefficients then set to zero): with a low threshold,
-    every transaction alerts."""
+    every transaction alerts. Another `intercept` scores every transaction sigmoid(it)
+    (NaN: NaN); another `width` makes an ONNX graph that takes that many features while its
+    manifest names the job's: onnxruntime raises on every batch it scores."""
     rng = np.random.default_rng(int(hashlib.sha256(version.encode()).hexdigest()[:8], 16))
-    features = rng.normal(size=(200, len(FEATURE_NAMES))).astype(np.float32)
+    features = rng.normal(size=(200, width)).astype(np.float32)
     labels = np.arange(200) % 2
     pipeline = Pipeline([("classifier", LogisticRegression())]).fit(features, labels)
     pipeline.named_steps["classifier"].coef_[:] = 0.0
-    pipeline.named_steps["classifier"].intercept_[:] = 0.0
-    onnx_bytes = to_onnx(pipeline, len(FEATURE_NAMES))
+    pipeline.named_steps["classifier"].intercept_[:] = intercept
+    onnx_bytes = to_onnx(pipeline, width)
     manifest = {
         "version": version,
         "feature_names": list(FEATURE_NAMES),

@@ -119,10 +119,15 @@ class ScoringModel:
     def threshold(self) -> float:
         return self.manifest.threshold
 
-    def score(self, features: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
-        """Fraud probability per row of a [n, n_features] matrix."""
+    def score(
+        self, features: NDArray[np.floating[Any]], run_options: ort.RunOptions | None = None
+    ) -> NDArray[np.float64]:
+        """Fraud probability per row of a [n, n_features] matrix. `run_options.terminate`
+        set from another thread stops the call (it raises) at the graph's next node."""
         matrix = np.ascontiguousarray(features, dtype=np.float32)
-        (probabilities,) = self._session.run([PROBABILITY_OUTPUT], {INPUT_NAME: matrix})
+        (probabilities,) = self._session.run(
+            [PROBABILITY_OUTPUT], {INPUT_NAME: matrix}, run_options
+        )
         return np.asarray(probabilities, dtype=np.float64)[:, 1]
 
 
