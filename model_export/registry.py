@@ -149,12 +149,10 @@ class Pointer:
         return shadows
 
     def _write(self, version: str, history: list[str], shadows: list[str] | None = None) -> None:
-        pointer = {
-            "version": version,
-            "previous": history,
-            "shadows": shadows or [],
-            "promoted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        }
+        pointer: dict[str, Any] = {"version": version, "previous": history}
+        if shadows:  # absent when none: a rule registry's pointers stay as they were
+            pointer["shadows"] = shadows
+        pointer["promoted_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         self.store.write(POINTER_FILE, (json.dumps(pointer, indent=2) + "\n").encode())
 
 
