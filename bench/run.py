@@ -187,8 +187,12 @@ def rules_job(data: Path, model: str, repeat: int) -> dict[str, Any]:
     }
 
 
-def shadows_job(data: Path, model: Path, repeat: int) -> dict[str, Any]:
-    """bench.shadows_job on RocksDB with incremental checkpoints every 60 s, as deployed."""
+def shadows_job(
+    long_run: Path, data: Path, model: Path, repeat: int, latency_seconds: float
+) -> dict[str, Any]:
+    """bench.shadows_job: throughput on RocksDB with incremental checkpoints every 60 s, as
+    deployed, over `long_run`; put-to-alert latency at 1,000/s over `data`."""
+    from bench.shadows_job import latency as shadows_latency
     from bench.shadows_job import throughput as shadows_throughput
     from bench.throughput import BACKENDS, BENCH_CHECKPOINT_INTERVAL
     from flink_job.config import load_config
@@ -200,7 +204,10 @@ def shadows_job(data: Path, model: Path, repeat: int) -> dict[str, Any]:
             "execution.checkpointing.interval": BENCH_CHECKPOINT_INTERVAL,
             "state.checkpoints.dir": (Path(directory) / "checkpoints").as_uri(),
         }
-        return shadows_throughput(config, data, model, repeat, flink, Path(directory))
+        work = Path(directory)
+        result = shadows_throughput(config, long_run, model, repeat, flink, work)
+        result["latency"] = shadows_latency(data, model, work, 1000.0, latency_seconds, repeat)
+        return result
 
 
 def _with(run: Any, config: Any, flink: dict[str, str]) -> Any:
@@ -411,6 +418,17 @@ def render(results: dict[str, Any]) -> str:
             f"{r['shadow_failures']:,.0f} |",
             "",
         ]
+        if "latency" in r:
+            lat = r["latency"]
+            lines += [
+                f"| put → alert at {lat['rate']:,.0f}/s, AWS properties, median of "
+                f"{len(lat['rounds'])} | p99 ms |",
+                "|---|---|",
+                f"| serving model only | {lat['without_p99_ms']:,.0f} |",
+                f"| and {r['shadows']} shadow models | {lat['with_p99_ms']:,.0f} |",
+                f"| ratio with / without (median of per-round ratios) | {lat['p99_ratio']:.2f} |",
+                "",
+            ]
     if "scoring" in results:
         lines += ["| ONNX batch size | µs per event |", "|---|---|"]
         for r in results["scoring"]:
@@ -519,7 +537,9 @@ def main(argv: list[str] | None = None) -> int:
     if "rules-job" in parts:
         results["rules_job"] = rules_job(long_run, str(model_dir), args.repeat)
     if "shadows-job" in parts:
-        results["shadows_job"] = shadows_job(long_run, model_dir, args.repeat)
+        results["shadows_job"] = shadows_job(
+            long_run, data, model_dir, args.repeat, args.latency_seconds
+        )
     if "state" in parts:
         from bench.state import measure as state
 

@@ -1,6 +1,8 @@
 """The shadow budget in the job: the full job's throughput on RocksDB serving from a model
 registry with two shadow models against the same registry with none, interleaved round by
-round (the issue's budget: with two shadows the job keeps >= 90 % of its throughput).
+round, and put-to-alert latency through the local Kinesis under the AWS job properties,
+a fresh job per registry (the issue's budget: with two shadows the job keeps >= 90 % of its
+throughput, and its put-to-alert p99 is within 10 % of the one without).
 
     python -m bench.run --only shadows-job [--repeat 3 --copies 12]
 
@@ -81,6 +83,47 @@ def throughput(
         "ratio": statistics.median(r["ratio"] for r in rounds),
         "shadow_skips": sum(r["with_metrics"].get(SHADOW_SKIPS, 0.0) for r in rounds),
         "shadow_failures": sum(r["with_metrics"].get(SHADOW_FAILURES, 0.0) for r in rounds),
+    }
+
+
+def latency(
+    data: Path, model_dir: Path, work: Path, rate: float, seconds: float, repeat: int
+) -> dict[str, Any]:
+    """Put-to-alert latency at `rate` (bench.latency.measure_aws's settings) from a registry
+    without and with SHADOWS shadows, `repeat` interleaved rounds of a fresh job each."""
+    from bench.latency import AWS_BOUND_MS, AWS_FLINK, measure
+
+    roots = {"without": work / "latency-no-shadows", "with": work / "latency-two-shadows"}
+    publish_bench_registry(model_dir, roots["without"], 0)
+    publish_bench_registry(model_dir, roots["with"], SHADOWS)
+    rounds = []
+    for _ in range(repeat):
+        found: dict[str, Any] = {}
+        for name, root in roots.items():
+            (result,) = measure(
+                data,
+                str(root),
+                (rate,),
+                seconds,
+                flink=AWS_FLINK,
+                stamp_now=True,
+                watermark_max_out_of_orderness_ms=AWS_BOUND_MS,
+                model_max_shadows=SHADOWS,
+            )
+            found[name] = dataclasses.asdict(result)
+        found["p99_ratio"] = found["with"]["p99_ms"] / found["without"]["p99_ms"]
+        rounds.append(found)
+        print(
+            f"shadows-latency: p99 without {found['without']['p99_ms']:.0f} ms, with "
+            f"{SHADOWS} shadows {found['with']['p99_ms']:.0f} ms",
+            flush=True,
+        )
+    return {
+        "rate": rate,
+        "rounds": rounds,
+        "without_p99_ms": statistics.median(r["without"]["p99_ms"] for r in rounds),
+        "with_p99_ms": statistics.median(r["with"]["p99_ms"] for r in rounds),
+        "p99_ratio": statistics.median(r["p99_ratio"] for r in rounds),
     }
 
 
