@@ -25,6 +25,7 @@ from pyflink.table.udf import FunctionContext
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
+from bench.shadows_job import SHADOWS, publish_bench_registry
 from contracts.model import MODEL_FILE
 from flink_job.features import FEATURE_NAMES, feature_schema_hash
 from model_export.export import to_onnx
@@ -288,3 +289,15 @@ def test_no_more_shadows_than_max_shadows_are_scored(
         assert [m.version for m in _server(registry).shadows] == ["m-one", "m-two"]
         assert _server(registry, max_shadows=0).shadows == ()
     assert "the pointer names 3 shadows, model.max_shadows is 2: not scoring m-nan" in caplog.text
+
+
+def test_the_benchs_registry_serves_its_model_with_two_shadows_of_the_same_graph(
+    tmp_path: Path, models: dict[str, Path]
+) -> None:
+    """bench.shadows_job measures what it says: the job it runs scores two shadows."""
+    with_shadows = publish_bench_registry(models["m-low"], tmp_path / "with", SHADOWS)
+    without = publish_bench_registry(models["m-low"], tmp_path / "without", 0)
+    server = _server(with_shadows)
+    assert server.model.version == "m-low" and _server(without).shadows == ()
+    assert [m.version for m in server.shadows] == ["m-low-shadow-1", "m-low-shadow-2"]
+    assert all(m.onnx_bytes == server.model.onnx_bytes for m in server.shadows)
