@@ -5,7 +5,7 @@ worth, as JSON and a markdown table.
                         [--state-days 45 --state-customers 500 --state-every 15]
                         [--backend-copies 2 --backend-repeat 1]
                         [--only throughput|backends|aws-latency|latency|scoring|state|options
-                               |rules|rules-job]
+                               |rules|rules-job|shadows-job]
 
 Figures are medians of --repeat runs, and ratios are taken within one run, because this
 machine is shared and noisy. Results go to build/bench/results.json and results.md.
@@ -185,6 +185,29 @@ def rules_job(data: Path, model: str, repeat: int) -> dict[str, Any]:
         "memory": memory,
         "batches": batches,
     }
+
+
+def shadows_job(
+    long_run: Path, data: Path, model: Path, repeat: int, latency_seconds: float
+) -> dict[str, Any]:
+    """bench.shadows_job: throughput on RocksDB with incremental checkpoints every 60 s, as
+    deployed, over `long_run`; put-to-alert latency at 1,000/s over `data`."""
+    from bench.shadows_job import latency as shadows_latency
+    from bench.shadows_job import throughput as shadows_throughput
+    from bench.throughput import BACKENDS, BENCH_CHECKPOINT_INTERVAL
+    from flink_job.config import load_config
+
+    config = dataclasses.replace(load_config(), parallelism=1)
+    with tempfile.TemporaryDirectory(prefix="bench-shadows-") as directory:
+        flink = {
+            **BACKENDS["rocksdb"],
+            "execution.checkpointing.interval": BENCH_CHECKPOINT_INTERVAL,
+            "state.checkpoints.dir": (Path(directory) / "checkpoints").as_uri(),
+        }
+        work = Path(directory)
+        result = shadows_throughput(config, long_run, model, repeat, flink, work)
+        result["latency"] = shadows_latency(data, model, work, 1000.0, latency_seconds, repeat)
+        return result
 
 
 def _with(run: Any, config: Any, flink: dict[str, str]) -> Any:
@@ -381,6 +404,31 @@ def render(results: dict[str, Any]) -> str:
         for c in r.get("batches", []):
             lines.append(f"| {c['rows']:,} | {c['us_per_transaction']:,.1f} |")
         lines.append("")
+    if "shadows_job" in results:
+        r = results["shadows_job"]
+        lines += [
+            f"| full job, RocksDB, {r['events']:,} events, median of {len(r['rounds'])} "
+            "| events/s |",
+            "|---|---|",
+            f"| serving model only | {r['without_events_per_s']:,.0f} |",
+            f"| and {r['shadows']} shadow models (budget {r['shadow_budget_ms']} ms) "
+            f"| {r['with_events_per_s']:,.0f} |",
+            f"| ratio with / without (median of per-round ratios) | {r['ratio']:.2f} |",
+            f"| shadow rows skipped (late) / failed, all rounds | {r['shadow_skips']:,.0f} / "
+            f"{r['shadow_failures']:,.0f} |",
+            "",
+        ]
+        if "latency" in r:
+            lat = r["latency"]
+            lines += [
+                f"| put → alert at {lat['rate']:,.0f}/s, AWS properties, median of "
+                f"{len(lat['rounds'])} | p99 ms |",
+                "|---|---|",
+                f"| serving model only | {lat['without_p99_ms']:,.0f} |",
+                f"| and {r['shadows']} shadow models | {lat['with_p99_ms']:,.0f} |",
+                f"| ratio with / without (median of per-round ratios) | {lat['p99_ratio']:.2f} |",
+                "",
+            ]
     if "scoring" in results:
         lines += ["| ONNX batch size | µs per event |", "|---|---|"]
         for r in results["scoring"]:
@@ -423,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
         "--aws-bounds", default="300000,1000", help="aws-latency: out-of-order bounds, ms"
     )
     every = ["throughput", "backends", "aws-latency", "latency", "scoring", "state", "options"]
-    every += ["rules", "rules-job"]
+    every += ["rules", "rules-job", "shadows-job"]
     parser.add_argument("--only", choices=every, action="append")
     args = parser.parse_args(argv)
     parts = set(args.only or every)
@@ -488,6 +536,10 @@ def main(argv: list[str] | None = None) -> int:
         }
     if "rules-job" in parts:
         results["rules_job"] = rules_job(long_run, str(model_dir), args.repeat)
+    if "shadows-job" in parts:
+        results["shadows_job"] = shadows_job(
+            long_run, data, model_dir, args.repeat, args.latency_seconds
+        )
     if "state" in parts:
         from bench.state import measure as state
 

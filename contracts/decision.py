@@ -50,9 +50,11 @@ DECISION_V1 = Contract(
         model_version     | string            | yes | the serving model (manifest `version`)
         score             | number            | yes | the serving model's fraud probability, 0 to 1
         threshold         | number            | yes | the serving model's threshold
-        shadow_scores     | object of numbers | no  | each shadow model's score by its version;
-                          |                   |     | null while no shadow model runs. Shadows
-                          |                   |     | never change `alerted`
+        shadow_scores     | object of numbers | no  | each shadow model's score by its version
+                          |                   |     | (the registry pointer's `shadows`); null
+                          |                   |     | when no shadow scored the batch. A shadow
+                          |                   |     | that failed, gave NaN or was late is left
+                          |                   |     | out. Shadows never change `alerted`
         alerted           | boolean           | yes | an Alert v1 was written: score ≥ threshold
                           |                   |     | or an active alert rule matched, and no
                           |                   |     | active suppress rule decided first

@@ -3,7 +3,12 @@ what the registry publishes and what the job verifies before it scores with a mo
 
     <model dir>/model.onnx, <model dir>/manifest.json
     <registry>/versions/<version>/model.onnx and manifest.json (immutable)
-    <registry>/current.json   {"version": ..., "previous": [...], "promoted_at": ...}
+    <registry>/current.json   {"version": ..., "previous": [...], "shadows": [...],
+                               "promoted_at": ...}
+
+The pointer's `shadows` came after its first format: a pointer without it (as every
+registry written before had) reads as one with no shadow model, and the readers before it
+read only `version`, so either build reads the other's pointer (tests/test_registry.py).
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ MODEL_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
 POINTER_FILE = "current.json"
 VERSIONS_DIR = "versions"
+# shadow models the registry keeps beside the current one (the job's model.max_shadows
+# defaults to the same number): each costs a model's scoring time per batch
+MAX_SHADOWS = 2
 # model.onnx's input (float32 [n, len(feature_names)]) and output ([n, 2], column 1 = fraud)
 INPUT_NAME = "features"
 PROBABILITY_OUTPUT = "probabilities"
@@ -55,6 +63,9 @@ POINTER = Contract(
         """
         version     | string          | yes | the version the job serves
         previous    | list of strings | no  | earlier current versions; rollback pops it
+        shadows     | list of strings | no  | versions scored in shadow beside the current
+                    |                 |     | one (never alert; their scores go to the
+                    |                 |     | decision log); absent: none
         promoted_at | timestamp       | no  |
         """
     ),

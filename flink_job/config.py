@@ -48,6 +48,10 @@ KEYS: dict[str, str] = {
     "labels.max_future_ms": "A label reported later than its arrival plus this is ignored, in ms.",
     "model.path": "Model directory or registry root (local or s3://) with the model to serve.",
     "model.poll_interval_ms": "How often the scorer checks the registry pointer for a new model.",
+    "model.max_shadows": "Shadow models scored beside the current one at most (the first of "
+    "the registry pointer's shadows); 0: none.",
+    "model.shadow_budget_ms": "Longest a batch's decision waits for the shadow models once it "
+    "is ready, in ms; a later shadow is skipped for a while (udfs.shadows).",
     "rules.path": "Rule registry root (local or s3://) with the rule set and lists to apply; "
     "empty: no rules.",
     "rules.poll_interval_ms": "How often the scorer checks the rule set's and lists' pointers.",
@@ -87,6 +91,8 @@ class JobConfig:
     labels_max_future_ms: int
     model_path: str
     model_poll_interval_ms: int
+    model_max_shadows: int
+    model_shadow_budget_ms: int
     rules_path: str
     rules_poll_interval_ms: int
     scoring_batch_size: int
@@ -141,6 +147,8 @@ class JobConfig:
             ("transactions.max_future_ms", self.transactions_max_future_ms),
             ("labels.max_future_ms", self.labels_max_future_ms),
             ("outputs.since_ms", self.outputs_since_ms),
+            ("model.max_shadows", self.model_max_shadows),
+            ("model.shadow_budget_ms", self.model_shadow_budget_ms),
         ):
             if value < 0:
                 raise ConfigError(f"{key} must be >= 0, got {value}")

@@ -4,9 +4,10 @@ into Alert v1 rows (severity band, reasons, the features the model saw).
 
 The scoring UDF (udfs.scoring) returns one decision per row, ROW(score, threshold,
 model_version, reasons, codes, contributions, alerted, severity, ruleset_version,
-rule_hits, shadow_rule_hits): the model's score and the analysts' rules (udfs.rulesets)
-decided in one batch; everything after it is SQL generated here from the Alert
-v1 and Decision v1 contracts (contracts.alert, contracts.decision), field by field: a field
+rule_hits, shadow_rule_hits, shadow_scores): the model's score and the analysts' rules
+(udfs.rulesets) decided in one batch, and the shadow models' scores (udfs.shadows), which
+only the decision log reads. Everything after it is SQL generated here from the Alert v1
+and Decision v1 contracts (contracts.alert, contracts.decision), field by field: a field
 added to a contract without an expression here fails its insert by name. Both sinks read
 the one decided view: one scoring call per transaction feeds the alert and the decision.
 """
@@ -150,7 +151,7 @@ def decision_values(sample_rate: float) -> dict[str, str]:
         "model_version": "decision.model_version",
         "score": "score",
         "threshold": "threshold",
-        "shadow_scores": "CAST(NULL AS MAP<STRING, DOUBLE>)",  # no shadow model runs yet
+        "shadow_scores": "decision.shadow_scores",
         "alerted": "alerted",
         "severity": "decision.severity",
         "reasons": "decision.reasons",

@@ -281,6 +281,7 @@ def build_statements(
         config.model_poll_interval_ms,
         endpoint,
         rules=(config.rules_path, config.rules_poll_interval_ms),
+        shadows=(config.model_max_shadows, config.model_shadow_budget_ms),
     )
     t_env.create_temporary_function(SCORE_FUNCTION, scorer)
     features = register_job_features(t_env, config, tables)

@@ -1,6 +1,7 @@
 """Hot swap on the Flink mini-cluster, with the registry on moto's S3: transactions sent
 before a promote are scored by version A, after it by version B, none is lost; a model
-with another feature schema is refused while B keeps scoring.
+with another feature schema is refused while B keeps scoring. A shadow model that scores
+every transaction 1.0 alerts on none, and its score is in every decision of the log.
 
 To see the version of every score (not only of alerts), the test's models score every
 transaction about 0.5 with a threshold of 0.01: every transaction alerts, and every alert
@@ -123,3 +124,36 @@ def test_promote_swaps_the_model_without_a_restart_and_a_foreign_schema_is_refus
         ids = [json.loads(r)["transaction_id"] for r in batches[batch]]
         assert {version_of[i] for i in ids} == {expected}, batch
     assert metrics == expected_metrics
+
+
+def test_a_shadow_scoring_every_transaction_1_alerts_none_and_is_in_every_decision(
+    tmp_path: Path, sample_path: Path
+) -> None:
+    """The serving model scores 0.5 under its threshold of 0.9, the shadow 1.0: no alert,
+    and every decision in the log carries the shadow's score."""
+    records = read_records(sample_path)[:300]
+    sent = {json.loads(r)["transaction_id"] for r in records}
+    with LocalAws(buckets=("models",)) as aws:
+        registry = Registry(ROOT, aws.endpoint)
+        registry.publish_dir(write_model(tmp_path / "m-low", "m-low", threshold=0.9))
+        registry.publish_dir(write_model(tmp_path / "m-high", "m-high", intercept=50.0))
+        registry.promote("m-low")
+        registry.add_shadow("m-high")
+        with RunningPipeline(aws, ROOT) as pipeline:
+            assert pipeline.send(records, rate=2_000, progress=False).failed == 0
+
+            def decided() -> set[str]:
+                return {d["transaction_id"] for d in pipeline.decision_records()}
+
+            wait_for(lambda: sent <= decided(), 180, "a decision for every transaction")
+            wait_for(lambda: pipeline.scored() == len(sent), 30, "the scored metric")
+            scored = pipeline.scored()
+            decisions = pipeline.decision_records()
+            alerts = pipeline.alerts.received
+
+    assert alerts == []
+    assert {d["transaction_id"] for d in decisions} == sent and scored == len(sent)
+    for decision in decisions:
+        assert decision["model_version"] == "m-low" and decision["score"] == 0.5
+        assert decision["shadow_scores"] == {"m-high": 1.0}
+        assert decision["alerted"] is False

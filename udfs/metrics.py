@@ -28,12 +28,17 @@ RULESET_SWAPS = "ruleset_swaps"
 RULESETS_REFUSED = "rulesets_refused"
 RULES_FETCH_FAILURES = "rules_fetch_failures"
 RULE_FAILURES = "rule_evaluation_failures"
+# transactions a shadow model left without a score: it raised or gave NaN (failures), or
+# it was over its time budget or paused after that (skips); udfs.shadows
+SHADOW_FAILURES = "shadow_scoring_failures"
+SHADOW_SKIPS = "shadow_scoring_skips"
 # registered by the Java functions (io.fraudstream.metrics.LateCounter.METRIC)
 LATE = "transactions_late"
 
 PYTHON_METRICS = (
     *(SCORED, SWAPS, REFUSALS, FETCH_FAILURES, CACHE_STARTS),
     *(RULESET_SWAPS, RULESETS_REFUSED, RULES_FETCH_FAILURES, RULE_FAILURES),
+    *(SHADOW_FAILURES, SHADOW_SKIPS),
 )
 
 

@@ -3,7 +3,8 @@
 `model.path` names either a model directory or a registry root, local or under s3://:
 - a model directory holds `model.onnx` and `manifest.json`;
 - a registry root (model_export.registry) holds immutable `versions/<version>/` model
-  directories and a `current.json` pointer `{"version": ...}` naming the one to serve.
+  directories and a `current.json` pointer `{"version": ..., "shadows": [...]}` naming the
+  one to serve and the ones to score in shadow beside it (udfs.serving).
 
 A model directory holds:
 - `model.onnx`: a scikit-learn pipeline exported by skl2onnx, input `features` (float32,
@@ -118,10 +119,15 @@ class ScoringModel:
     def threshold(self) -> float:
         return self.manifest.threshold
 
-    def score(self, features: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
-        """Fraud probability per row of a [n, n_features] matrix."""
+    def score(
+        self, features: NDArray[np.floating[Any]], run_options: ort.RunOptions | None = None
+    ) -> NDArray[np.float64]:
+        """Fraud probability per row of a [n, n_features] matrix. `run_options.terminate`
+        set from another thread stops the call (it raises) at the graph's next node."""
         matrix = np.ascontiguousarray(features, dtype=np.float32)
-        (probabilities,) = self._session.run([PROBABILITY_OUTPUT], {INPUT_NAME: matrix})
+        (probabilities,) = self._session.run(
+            [PROBABILITY_OUTPUT], {INPUT_NAME: matrix}, run_options
+        )
         return np.asarray(probabilities, dtype=np.float64)[:, 1]
 
 
@@ -177,6 +183,15 @@ class ModelSource:
             return read_pointer(self._store.read(POINTER_FILE), self._store.url(POINTER_FILE))
         return self._manifest(self._store, "").version
 
+    def served_versions(self) -> tuple[str, tuple[str, ...]]:
+        """The version to serve and the shadow versions to score beside it, from one read
+        of the pointer (a model directory has no shadows)."""
+        if not self.is_registry():
+            return self._manifest(self._store, "").version, ()
+        data = self._store.read(POINTER_FILE)
+        where = self._store.url(POINTER_FILE)
+        return read_pointer(data, where), read_shadows(data, where)
+
     def load_current(self) -> ScoringModel:
         if self.is_registry():
             return self.load_version(self.current_version())
@@ -213,11 +228,22 @@ class ModelSource:
 
 
 def read_pointer(data: bytes, where: str) -> str:
+    """The current version a registry pointer names."""
     try:
         version = json.loads(data)["version"]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ModelError(f"{where} must be a JSON object with a `version`: {exc}") from exc
     return str(version)
+
+
+def read_shadows(data: bytes, where: str) -> tuple[str, ...]:
+    """The shadow versions a registry pointer names, in order; none when the pointer has
+    no `shadows` (the pointer's first format, contracts.model)."""
+    read_pointer(data, where)  # a JSON object with a version
+    shadows = json.loads(data).get("shadows", [])
+    if not isinstance(shadows, list) or not all(isinstance(v, str) and v for v in shadows):
+        raise ModelError(f"{where}: `shadows` must be a list of versions, got {shadows!r}")
+    return tuple(shadows)
 
 
 class Store:

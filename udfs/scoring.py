@@ -5,11 +5,11 @@ Scoring is a pandas (Arrow-batched) UDF: one JVM↔Python crossing per batch, no
 Its one argument is each transaction's feature vector, packed in the JVM as little-endian
 float32 in the job's feature order (flink_job.decide.feature_vector_sql): one Arrow column
 instead of one per feature, which cost the JVM more than the model cost Python.
-It returns one decision per row, ROW(score, threshold, model_version, reasons, codes), so
-that the threshold, version and reasons that decided a transaction travel with its score
-(a model swap between two batches cannot mix them). Reasons are computed in the same batch
-for the rows at or above the threshold only (one ONNX call for all of them); other rows'
-reasons are NULL.
+It returns one decision per row, ROW(score, threshold, model_version, reasons, codes, ...,
+shadow_scores), so that the threshold, version and reasons that decided a transaction
+travel with its score (a model swap between two batches cannot mix them). Reasons are
+computed in the same batch for the rows at or above the threshold only (one ONNX call for
+all of them); other rows' reasons are NULL.
 
 Hot swap (udfs.serving): a background thread checks the model's pointer (the registry's
 current.json, or a model directory's manifest) every `model.poll_interval_ms`; a new
@@ -19,6 +19,13 @@ together) is refused: the old model stays, the reason is logged once, `models_re
 counts it. A version S3 cannot deliver now is retried with backoff (`model_fetch_failures`).
 The last verified model is cached on local disk; a worker that starts while S3 is
 unreachable scores with it (`model_cache_starts`).
+
+Shadow models (the registry pointer's `shadows`, at most `model.max_shadows`) score the
+same feature matrix in the same batch, each on its own thread beside the serving model,
+waited for at most `model.shadow_budget_ms` once the decision is ready (udfs.shadows):
+their scores are returned as `shadow_scores` (version -> score, NULL when none scored the
+batch), never read by the decision; a shadow that fails, gives NaN or runs late leaves its
+scores null, counted.
 
 Metrics are registered in the group Managed Flink forwards to CloudWatch (udfs.metrics).
 
@@ -40,6 +47,7 @@ from numpy.typing import NDArray
 from pyflink.table import DataTypes
 from pyflink.table.udf import FunctionContext, ScalarFunction, udf
 
+from contracts.model import MAX_SHADOWS
 from contracts.rules import rule_code
 from contracts.transaction import TRANSACTION_V1
 from rules.artefacts import scoring_schema
@@ -55,6 +63,11 @@ from udfs.rulesets import (
     rule_table,
 )
 from udfs.serving import COUNTS, ModelCache, ModelServer, default_cache_dir
+from udfs.shadows import SHADOW_COUNTS, ShadowScorer
+
+# how long a batch's decision waits for the shadow models once it is ready, at most (ms;
+# a shadow later than that is dropped for the batch and paused: udfs.shadows)
+DEFAULT_SHADOW_BUDGET_MS = 50
 
 DECISION_TYPE = DataTypes.ROW(
     [
@@ -69,6 +82,7 @@ DECISION_TYPE = DataTypes.ROW(
         DataTypes.FIELD("ruleset_version", DataTypes.STRING()),
         DataTypes.FIELD("rule_hits", DataTypes.ARRAY(DataTypes.STRING())),
         DataTypes.FIELD("shadow_rule_hits", DataTypes.ARRAY(DataTypes.STRING())),
+        DataTypes.FIELD("shadow_scores", DataTypes.MAP(DataTypes.STRING(), DataTypes.DOUBLE())),
     ]
 )
 # The Transaction v1 fields a rule may read, in the order the job passes them after the
@@ -86,12 +100,14 @@ def decide(
     matrix: NDArray[np.floating[Any]],
     rules: ActiveRules | None = None,
     transactions: Mapping[str, pd.Series] | None = None,
+    shadow_scores: list[dict[str, float] | None] | None = None,
 ) -> pd.DataFrame:
     """One decision per row of a feature matrix (the fields of DECISION_TYPE, in order):
     the model's score, then the rules in force (udfs.rulesets) over the same batch, reading
     the `transactions` fields (TRANSACTION_INPUTS). An alert's reasons are its rules' (in
     the order they are decided, RULE_<name>, contribution 0) then, when the score reached
-    the threshold, the model's."""
+    the threshold, the model's. `shadow_scores` (udfs.shadows) are passed through: nothing
+    here reads them."""
     scores = model.score(matrix)
     table = None
     if rules is not None and rules.rules:
@@ -126,6 +142,10 @@ def decide(
             "ruleset_version": np.full(len(scores), version, dtype=object),
             "rule_hits": outcome.hits,
             "shadow_rule_hits": outcome.shadow_hits,
+            "shadow_scores": pd.Series(
+                shadow_scores if shadow_scores is not None else [None] * len(scores),
+                dtype=object,
+            ),
         }
     )
 
@@ -159,6 +179,7 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
         endpoint: str | None,
         cache_dir: str | None = None,
         rules: tuple[str, int] = ("", 5000),
+        shadows: tuple[int, int] = (MAX_SHADOWS, DEFAULT_SHADOW_BUDGET_MS),
     ) -> None:
         self._model_path = model_path
         self._feature_names, self._schema_hash = features
@@ -166,7 +187,9 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
         self._endpoint = endpoint
         self._cache_dir = cache_dir
         self._rules_path, self._rules_poll_ms = rules
+        self._max_shadows, self._shadow_budget_ms = shadows
         self._server: ModelServer | None = None
+        self._shadows: ShadowScorer | None = None
         self._rules: RuleServer | None = None
         self._failed_rules: str | None = None  # the rule set version whose failure was logged
         self._scored: Any = None
@@ -186,7 +209,10 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
         if self._model_path.startswith("s3://"):  # a local directory needs no cache
             cache_dir = Path(self._cache_dir) if self._cache_dir else None
             cache = ModelCache(cache_dir or default_cache_dir(self._model_path))
-        self._server = ModelServer(source, cache, self._poll_interval_s).start()
+        self._server = ModelServer(
+            source, cache, self._poll_interval_s, max_shadows=self._max_shadows
+        ).start()
+        self._shadows = ShadowScorer(self._shadow_budget_ms / 1000.0)
         log.info("scoring with model %s from %s", self._server.model.version, self._model_path)
         if self._rules_path:
             cached = None
@@ -201,7 +227,8 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
             self._rules = RuleServer(rule_source, poll_s, cached).start()
         metrics = cloudwatch_group(function_context.get_metric_group())
         self._scored = metrics.counter(SCORED)
-        self._counters = {name: metrics.counter(name) for name in (*COUNTS, *RULE_COUNTS)}
+        counted = (*COUNTS, *RULE_COUNTS, *SHADOW_COUNTS)
+        self._counters = {name: metrics.counter(name) for name in counted}
         self._counters[RULE_FAILURES] = metrics.counter(RULE_FAILURES)
 
     def close(self) -> None:
@@ -209,20 +236,23 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
             self._server.stop()
         if self._rules is not None:
             self._rules.stop()
+        if self._shadows is not None:
+            self._shadows.close()
 
     def _count_model_events(self) -> None:
         """The background polls' events, counted here: PyFlink counts on this thread only."""
         assert self._server is not None, "open() starts the model server"
-        for server in (self._server, self._rules):
+        for server in (self._server, self._rules, self._shadows):
             if server is not None:
                 for name, count in server.drain_counts().items():
                     self._counters[name].inc(count)
 
     def eval(self, vectors: pd.Series, *transactions: pd.Series) -> pd.DataFrame:
-        assert self._server is not None, "open() starts the model server"
+        assert self._server is not None and self._shadows is not None, "open() starts them"
         self._count_model_events()
         matrix = feature_matrix(vectors, len(self._feature_names))
-        model = self._server.model
+        model, shadows = self._server.model, self._server.shadows
+        started = self._shadows.start(shadows, matrix)  # on their threads, beside the model
         rules = self._rules.rules if self._rules is not None else None
         fields = dict(zip(TRANSACTION_INPUTS, transactions, strict=False))
         try:
@@ -235,6 +265,9 @@ class ScoreTransactions(ScalarFunction):  # type: ignore[misc]
                 self._failed_rules = rules.version
                 log.exception("rules %s failed on a batch: %s", rules.version, error)
             decisions = decide(model, matrix)
+        if shadows:
+            collected = self._shadows.collect(started, len(matrix))
+            decisions["shadow_scores"] = pd.Series(collected, dtype=object)
         self._scored.inc(len(decisions))
         return decisions
 
@@ -247,14 +280,19 @@ def score_udf(
     endpoint: str | None = None,
     cache_dir: str | None = None,
     rules: tuple[str, int] = ("", 5000),
+    shadows: tuple[int, int] = (MAX_SHADOWS, DEFAULT_SHADOW_BUDGET_MS),
 ) -> Any:
     """The scoring UDF, built by the job: a model is used only when its manifest has these
     `feature_names` and `schema_hash`; `poll_interval_ms` and the S3 `endpoint` (None: AWS)
     come from the job's configuration. `cache_dir` holds the last verified model of an
     s3:// location (default: udfs.serving.default_cache_dir, under the worker's temporary
     directory). `rules` is the rule registry's root (`rules.path`; empty: no rules) and how
-    often it is polled (`rules.poll_interval_ms`). Its arguments: the packed feature vector,
-    then the TRANSACTION_INPUTS columns."""
+    often it is polled (`rules.poll_interval_ms`). `shadows` is how many shadow models it
+    scores at most (`model.max_shadows`) and each one's time budget per batch in ms
+    (`model.shadow_budget_ms`). Its arguments: the packed feature vector, then the
+    TRANSACTION_INPUTS columns."""
     features = (tuple(feature_names), schema_hash)
-    scorer = ScoreTransactions(model_path, features, poll_interval_ms, endpoint, cache_dir, rules)
+    scorer = ScoreTransactions(
+        model_path, features, poll_interval_ms, endpoint, cache_dir, rules, shadows
+    )
     return udf(scorer, result_type=DECISION_TYPE, func_type="pandas")

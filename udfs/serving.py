@@ -10,6 +10,13 @@ local cache of the last verified model.
 - Every verified model is written to a local cache (a registry layout under `cache_dir`).
   When S3 cannot be read at start, the worker starts from the cache, re-verified by sha256
   and feature schema, and says so in its log; the poll then catches up with the registry.
+- The shadow models (the pointer's `shadows`, at most `max_shadows`, in the pointer's order)
+  are loaded, verified and swapped the same way, after the current model, and handed to
+  the scoring thread as one tuple (`ModelServer.shadows`). A shadow that fails
+  verification is refused for good and counted as a refused current model is
+  (`models_refused`), and the others are served; one that cannot be read now is retried
+  with the same backoff while the ones already loaded keep scoring. Shadows are not
+  cached: a worker started from the cache scores no shadow until S3 answers.
 - Counts (swaps, refusals, fetch failures) are kept here and handed to the scoring thread
   (`drain_counts`): PyFlink's metric counters only count on the thread that runs the UDF.
 """
@@ -26,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from contracts.model import MANIFEST_FILE, MODEL_FILE, POINTER_FILE, VERSIONS_DIR
+from contracts.model import MANIFEST_FILE, MAX_SHADOWS, MODEL_FILE, POINTER_FILE, VERSIONS_DIR
 from udfs.metrics import CACHE_STARTS, FETCH_FAILURES, REFUSALS, SWAPS
 from udfs.model import (
     ModelError,
@@ -110,6 +117,7 @@ class ModelServer:
         cache: ModelCache | None,
         poll_interval_s: float,
         backoff: Backoff | None = None,
+        max_shadows: int = MAX_SHADOWS,
     ) -> None:
         self._source = source
         self._cache = cache
@@ -120,7 +128,13 @@ class ModelServer:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._max_shadows = max_shadows
+        self._over_max: tuple[str, ...] = ()  # shadows beyond max_shadows, logged once
+        self.shadows: tuple[ScoringModel, ...] = ()
+        self._cache_start = False
         self.model = self._initial_model()
+        if not self._cache_start:  # S3 unreachable: the poll loads the shadows later
+            self._initial_shadows()
 
     # ---- start ----------------------------------------------------------------------
 
@@ -133,9 +147,18 @@ class ModelServer:
             self._count(FETCH_FAILURES)
             model = self._from_cache(error)
             self._count(CACHE_STARTS)
+            self._cache_start = True
             return model
         self._save(model)
         return model
+
+    def _initial_shadows(self) -> None:
+        """The shadows at start; S3 unreadable now: none yet, the poll loads them."""
+        try:
+            self._update_shadows(self._source.served_versions()[1])
+        except ModelUnavailableError as error:
+            self._count(FETCH_FAILURES)
+            log.warning("shadow models not loaded at start, the poll will: %s", error)
 
     def _from_cache(self, error: ModelUnavailableError) -> ScoringModel:
         assert self._cache is not None
@@ -197,7 +220,11 @@ class ModelServer:
         return self._poll_interval_s
 
     def _check(self) -> None:
-        version = self._source.current_version()
+        version, shadows = self._source.served_versions()
+        self._check_current(version)
+        self._update_shadows(shadows)
+
+    def _check_current(self, version: str) -> None:
         if version == self.model.version or version in self._refused:
             return
         try:
@@ -213,6 +240,45 @@ class ModelServer:
         self.model = model
         self._count(SWAPS)
         self._save(model)
+
+    def _update_shadows(self, versions: tuple[str, ...]) -> None:
+        """Serve the shadows `versions` names (the first max_shadows), loading and
+        verifying the new ones; a refused one is left out for good, one unreadable now
+        raises ModelUnavailableError after the others are in place."""
+        if versions[self._max_shadows :] != self._over_max:
+            self._over_max = versions[self._max_shadows :]
+            if self._over_max:
+                log.warning(
+                    "the pointer names %d shadows, model.max_shadows is %d: not scoring %s",
+                    len(versions),
+                    self._max_shadows,
+                    ", ".join(self._over_max),
+                )
+        loaded = {model.version: model for model in self.shadows}
+        served: list[ScoringModel] = []
+        unavailable: ModelUnavailableError | None = None
+        for version in versions[: self._max_shadows]:
+            if version in loaded:
+                served.append(loaded[version])
+                continue
+            if version in self._refused or version == self.model.version:
+                continue
+            try:
+                model = self._source.load_version(version)
+            except ModelUnavailableError as error:
+                unavailable = error  # the others are served meanwhile
+                continue
+            except ModelError as error:
+                self._refused.add(version)
+                self._count(REFUSALS)
+                log.error("shadow model %s refused, not scoring it: %s", version, error)
+                continue
+            log.warning("shadow model %s loaded: scored beside %s", version, self.model.version)
+            served.append(model)
+        if [m.version for m in served] != [m.version for m in self.shadows]:
+            self.shadows = tuple(served)
+        if unavailable is not None:
+            raise unavailable
 
     # ---- counts ---------------------------------------------------------------------
 

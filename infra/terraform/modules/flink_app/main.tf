@@ -30,6 +30,8 @@ locals {
     "labels.max_future_ms"              = tostring(var.labels_max_future_ms)
     "model.path"                        = "s3://${var.artifacts_bucket_name}/${trimsuffix(var.model_prefix, "/")}"
     "model.poll_interval_ms"            = tostring(var.model_poll_interval_ms)
+    "model.max_shadows"                 = "2"
+    "model.shadow_budget_ms"            = "50"
     "rules.path"                        = "s3://${var.artifacts_bucket_name}/${trimsuffix(var.rules_prefix, "/")}"
     "rules.poll_interval_ms"            = tostring(var.rules_poll_interval_ms)
     "scoring.batch_size"                = tostring(var.scoring_batch_size)
