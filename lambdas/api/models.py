@@ -306,6 +306,7 @@ class EntryPage(_Model):
 
 # ---- rules: backtests ------------------------------------------------------------------
 
+
 class DraftRule(_Model):
     """A rule as the rules routes take it (contract "Rule"); only a backtest's defaults are
     looser (priority and mode may be left out: a backtest ignores them)."""
