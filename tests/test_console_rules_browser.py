@@ -136,6 +136,22 @@ def decisions() -> list[dict[str, Any]]:
     for n, back in enumerate(DAYS_BACK):
         start = today - timedelta(days=back)
         out += [decision(n * 40 + i, start + timedelta(minutes=30 * i)) for i in range(40)]
+    return out + recent_hits()
+
+
+def recent_hits() -> list[dict[str, Any]]:
+    """Three decisions of the last hours that the job logged as hits of `ecom_burst` (two of
+    them alerted): the Rules page's 24-hour counts (GET /rules/hits). Point-of-sale payments,
+    which the backtested expression does not match."""
+    now = datetime.now(UTC)
+    out = []
+    for i, alerted in enumerate((True, True, False)):
+        record = decision(9000 + i, now - timedelta(hours=i + 1))
+        record.update(channel="pos", alerted=alerted, rule_hits=["ecom_burst"])
+        record.update(severity="high" if alerted else None)
+        record.update(reasons=["rule ecom_burst"] if alerted else None)
+        record.update(reason_codes=["RULE_ECOM_BURST"] if alerted else None)
+        out.append(record)
     return out
 
 
@@ -242,7 +258,7 @@ def test_an_analyst_writes_backtests_and_requests_a_rule_that_a_rule_admin_activ
     expect(figure(page, "Precision")).to_have_text(f"{100 * len(caught) / len(matured_hits):.1f} %")
     expect(figure(page, "Recall")).to_have_text(f"{100 * len(caught) / len(frauds):.1f} %")
     days = page.get_by_role("img", name="Backtest hits per day").locator("g")
-    expect(days).to_have_count(len({d["event_time"][:10] for d in hits}))
+    expect(days).to_have_count(len({d["event_time"][:10] for d in decisions}))  # a group a day
     page.screenshot(path=str(screenshot_dir(tmp_path) / "console-rules.png"), full_page=True)
 
     editor.get_by_label("Reason for the change (required)").fill("ecom bursts since Friday")
@@ -278,6 +294,9 @@ def test_an_analyst_writes_backtests_and_requests_a_rule_that_a_rule_admin_activ
     expect(page.get_by_role("status").first).to_contain_text("Approved: upsert rule ecom_burst")
     row = page.get_by_role("row", name="ecom_burst")
     expect(row.get_by_text("active", exact=True)).to_be_visible()
+    hits_24h, alerts_24h = row.get_by_role("cell").nth(3), row.get_by_role("cell").nth(4)
+    expect(hits_24h).to_have_text("3")  # recent_hits: the decision log's last 24 h
+    expect(alerts_24h).to_have_text("2")
     expect(request_of(page, "ecom_burst")).to_have_count(0)
 
     page.get_by_role("button", name="History of ecom_burst").click()
