@@ -40,3 +40,30 @@ def test_api_dependencies_are_powertools_pydantic_and_joserfc_not_boto3() -> Non
     assert {"lark", "pyarrow"} <= set(pins), "the rule language: its parser, its RE2 check"
     assert "cryptography" in pins, "joserfc's RSA needs it"
     assert not {"boto3", "botocore"} & set(pins), "the Lambda runtime provides boto3"
+
+
+def test_the_api_zip_leaves_out_only_what_pyarrow_compute_never_loads() -> None:
+    # measured: `import pyarrow` needs libarrow_dataset and libparquet (pyarrow.lib links them)
+    kept = [
+        "pyarrow/libarrow.so.1100",
+        "pyarrow/libarrow_python.so",
+        "pyarrow/libarrow_dataset.so.1100",
+        "pyarrow/libparquet.so.1100",
+        "pyarrow/_compute.cpython-311-x86_64-linux-gnu.so",
+        "pyarrow/lib.cpython-311-x86_64-linux-gnu.so",
+        "numpy/core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so",
+    ]
+    left_out = [
+        "pyarrow/libarrow_flight.so.1100",
+        "pyarrow/libarrow_python_flight.so",
+        "pyarrow/libarrow_substrait.so.1100",
+        "pyarrow/libplasma.so.1100",
+        "pyarrow/_flight.cpython-311-x86_64-linux-gnu.so",
+        "pyarrow/plasma-store-server",
+        "pyarrow/include/arrow/api.h",
+        "pyarrow/tests/test_array.py",
+        "numpy/core/tests/test_api.py",
+        "pyarrow/lib.pyx",
+    ]
+    assert not [name for name in kept if package.API_PRUNED.match(name)]
+    assert all(package.API_PRUNED.match(name) for name in left_out)
