@@ -7,6 +7,7 @@ Athena):
         --from 2026-10-01T00:00:00Z --to 2026-10-08T00:00:00Z \\
         [--as-of 2026-11-15T00:00:00Z] [--label-delay-days 7] [--json]
     python -m model_export.backtest --rule-file rule.json …     # {"expression", "outcome", …}
+    python -m model_export.backtest … --list watched=cards.txt   # a list the rule reads
 
 The decisions are the log's rows as Firehose delivered them (model_export.decision_log:
 the query keeps one per `decision_id`); the labels are the archive's (`--archive`, default
@@ -181,6 +182,21 @@ def read_rule_file(path: Path) -> DraftRule:
     return DraftRule(item["expression"], str(item.get("outcome", "alert")), item.get("severity"))
 
 
+def read_lists(options: list[str]) -> dict[str, list[str]]:
+    """`NAME=FILE` options as lists of entries (a file's non-empty lines)."""
+    lists = {}
+    for option in options:
+        name, _, path = option.partition("=")
+        if not name or not path:
+            raise BacktestError(f"--list {option!r}: NAME=FILE")
+        try:
+            lines = Path(path).read_text().splitlines()
+        except OSError as error:
+            raise BacktestError(f"--list {name}: {error}") from error
+        lists[name] = [line.strip() for line in lines if line.strip()]
+    return lists
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
@@ -202,6 +218,13 @@ def main(argv: list[str] | None = None) -> int:
         default=LABEL_DELAY_DAYS,
         help=f"days before a label counts (default {LABEL_DELAY_DAYS})",
     )
+    parser.add_argument(
+        "--list",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="a named list the rule reads: its entries, one per line (repeatable)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     if args.label_delay_days < 0:
@@ -221,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             args.archive,
             as_of,
             timedelta(days=args.label_delay_days),
+            read_lists(args.list),
         )
     except (RuleError, BacktestError, ArchiveError) as error:
         parser.exit(2, f"{parser.prog}: {error}\n")

@@ -1,11 +1,12 @@
 """A draft rule backtested over the decision log: one SQL query, built here from the rule's
 checked tree (rules/sql.py), run by DuckDB locally (model_export.backtest) and by Athena over
-the Glue table of the decision log on AWS (AthenaEngine below: the same text, table names
-aside). Nothing here imports duckdb or pandas, so the API Lambda builds and sends the query.
+the Glue tables of the decision log and the labels on AWS (AthenaEngine below: the same
+text but for the two relations it reads). Nothing here imports duckdb or pandas, so the API
+Lambda builds and sends the query.
 
     window = Window.parse("2026-10-01T00:00:00Z", "2026-10-08T00:00:00Z")
-    sql = backtest_sql(rule, "alert", window, Tables("decision_copies", "labels_in_force"),
-                       labels_matured_before=window.end - timedelta(days=7))
+    cutoff = as_of - label_delay
+    sql = backtest_sql(rule, "alert", window, Tables("decision_copies", "labels_in_force"), cutoff)
     result = backtest_result(window, cutoff, rows)       # rows: the query's, one per day
 
 What the figures mean (docs/rules.md, "Backtest a rule"):
@@ -23,9 +24,11 @@ What the figures mean (docs/rules.md, "Backtest a rule"):
   decision weighted by its `sample_weight`; precision = fraud hits / hits, recall = fraud
   hits / frauds; null when the denominator is 0.
 
-The SQL uses only functions DuckDB and Athena (Trino) both have, plus two Trino functions
-the DuckDB engine defines as macros (DUCKDB_MACROS): `from_iso8601_timestamp` and
-`regexp_like`. A feature is read as `try(features['name'])` (null when absent in both).
+The SQL uses only functions DuckDB and Athena (Trino) both have, plus three Trino functions
+the DuckDB engine defines as macros (DUCKDB_MACROS): `from_iso8601_timestamp`,
+`regexp_like` and `is_nan` (NaN reads as null through `is_nan`, which both engines honour:
+rules/sql.py's `trino_nan_guard`). A feature is read as `try(features['name'])` (null when
+absent in both).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from contracts.transaction import TRANSACTION_V1
 from rules.artefacts import SCORE
 from rules.check import Rule
 from rules.schema import Schema
-from rules.sql import number, quote_identifier, quote_string, to_sql
+from rules.sql import number, quote_identifier, quote_string, to_sql, trino_nan_guard
 
 MAX_WINDOW = timedelta(days=31)
 #: Entries of the named lists a backtest may inline in its SQL (Athena takes 256 KiB of text).
@@ -54,6 +57,7 @@ REGEX_FUNCTION = "regexp_like"  # Trino's; a DuckDB macro over regexp_matches
 DUCKDB_MACROS = (
     "CREATE OR REPLACE MACRO from_iso8601_timestamp(t) AS CAST(t AS TIMESTAMPTZ)",
     "CREATE OR REPLACE MACRO regexp_like(s, p) AS regexp_matches(s, p)",
+    "CREATE OR REPLACE MACRO is_nan(x) AS isnan(x)",
 )
 _LOGGED = {name for name, _ in DECISION_V1.hive_columns()}
 
@@ -158,7 +162,9 @@ def rule_sql(rule: Rule, lists: Mapping[str, Sequence[str]] | None = None) -> st
             return f"d.{quote_identifier(name)}"
         return f"try(d.features[{quote_string(name)}])"
 
-    return to_sql(rule, column, queries.__getitem__, regex=REGEX_FUNCTION)
+    return to_sql(
+        rule, column, queries.__getitem__, regex=REGEX_FUNCTION, nan_guard=trino_nan_guard
+    )
 
 
 def backtest_sql(

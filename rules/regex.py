@@ -4,10 +4,10 @@ keep patterns small and portable to backtracking engines (Athena's) as well: no
 backreferences, no lookaround, no inline flags, no quantifier over a group that holds an
 unbounded one (`(a+)+`), counted repetitions up to MAX_REGEX_REPEAT.
 
-RE2's own acceptance is probed with pyarrow's kernel where pyarrow is installed (the job, the
-registry, the backtests' CLI); the API Lambda ships without it (its zip would pass Lambda's
-limit), so there the structural checks above decide alone, and the job's load of a rule set
-probes RE2 again."""
+RE2's own acceptance is probed with pyarrow's kernel, imported only then: where pyarrow is
+not installed the structural checks above decide alone (the job, which has it, probes RE2
+again when it loads a rule set), so that a caller without pyarrow (an API build without it)
+can still check rules."""
 
 from __future__ import annotations
 

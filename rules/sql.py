@@ -7,7 +7,8 @@ where the rule matches.
 
 Literals are typed: numbers as DOUBLE (`3E0`, never DECIMAL), strings quoted with `''`.
 Athena (Trino) differs in two places only, named in docs/rules.md: `regexp_like` for
-`regexp_matches`, and NaN is not equal to itself there."""
+`regexp_matches`, and NaN is not equal to itself there (`trino_nan_guard`); the backtests
+(rules/backtest.py) compile with both."""
 
 from __future__ import annotations
 
@@ -58,32 +59,47 @@ def to_sql(
     column: Callable[[str], str] = quote_identifier,
     named_list: Callable[[str], str] = list_query,
     regex: str = "regexp_matches",
+    nan_guard: Callable[[str], str] | None = None,
 ) -> str:
     """TRUE where `rule` matches a row, FALSE elsewhere (never NULL). `column` turns a field
     name into its SQL (by default the quoted column of that name); `named_list` a list name
     into a query of its entries (by default from LISTS_TABLE); `regex` names the function
-    of `matches` (DuckDB's `regexp_matches`, Athena's `regexp_like`)."""
-    return f"COALESCE({_Compiler(column, named_list, regex).node(rule.root)}, FALSE)"
+    of `matches` (DuckDB's `regexp_matches`, Athena's `regexp_like`); `nan_guard` turns a
+    number's SQL into one that is null where it is NaN (by default `NULLIF(x, NaN)`, which
+    only DuckDB honours; `trino_nan_guard` for Athena)."""
+    compiler = _Compiler(column, named_list, regex, nan_guard or _no_nan)
+    return f"COALESCE({compiler.node(rule.root)}, FALSE)"
 
 
 def _no_nan(sql: str) -> str:
     return f"NULLIF({sql}, {NAN})"
 
 
+def trino_nan_guard(sql: str) -> str:
+    """Null where NaN, in Trino (`is_nan`; NaN is not equal to itself there, so NULLIF
+    would keep it); DuckDB runs it with a macro `is_nan` over `isnan`."""
+    return f"(CASE WHEN is_nan({sql}) THEN NULL ELSE {sql} END)"
+
+
 class _Compiler:
     def __init__(
-        self, column: Callable[[str], str], named_list: Callable[[str], str], regex: str
+        self,
+        column: Callable[[str], str],
+        named_list: Callable[[str], str],
+        regex: str,
+        nan_guard: Callable[[str], str],
     ) -> None:
         self.column = column
         self.named_list = named_list
         self.regex = regex
+        self.no_nan = nan_guard
 
     def node(self, node: Node) -> str:
         if isinstance(node, Literal):
             return self.literal(node)
         if isinstance(node, Field):
             if node.type == NUMBER:
-                return _no_nan(f"CAST({self.column(node.name)} AS DOUBLE)")
+                return self.no_nan(f"CAST({self.column(node.name)} AS DOUBLE)")
             return self.column(node.name)
         if isinstance(node, Unary):
             return f"(NOT {self.node(node.operand)})" if node.op == "!" else self.negate(node)
@@ -131,7 +147,7 @@ class _Compiler:
             return f"({left} {_COMPARE[node.op]} {right})"
         if node.op in ("/", "%"):
             right = f"NULLIF({right}, 0E0)"
-        return _no_nan(f"({left} {node.op} {right})")
+        return self.no_nan(f"({left} {node.op} {right})")
 
     def call(self, node: Call) -> str:
         value = self.node(node.args[0])

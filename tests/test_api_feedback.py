@@ -268,6 +268,8 @@ def test_the_openapi_document_is_public_and_lists_every_route(api: ApiUnderTest)
         "/rules/changes/{change_id}/approve",
         "/rules/changes/{change_id}/reject",
         "/rules/{name}/history",
+        "/rules/backtest",
+        "/rules/hits",
         "/lists",
         "/lists/{name}/entries",
     }

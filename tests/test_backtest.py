@@ -14,21 +14,24 @@ import json
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 import pytest
+import requests
 
 from contracts.decision import decision_id
 from flink_job.features import FEATURE_NAMES
-from local.aws import LocalAws
+from local.aws import REGION, LocalAws
 from local.aws.archive import ARCHIVE_BUCKET, deliver, deliver_decisions
 from model_export.archive import LABELS, ArchiveRange, read_kind, transaction_labels
 from model_export.backtest import DraftRule, backtest, main, run_query
 from model_export.decision_log import read_log
 from rules import RuleError, compile_rule
 from rules.backtest import (
+    DAY_COLUMNS,
     DUCKDB_MACROS,
     AthenaEngine,
     BacktestError,
@@ -48,6 +51,7 @@ DELAY = timedelta(days=7)  # labels matured for event times up to 2026-10-07
 WINDOW = Window(datetime(2026, 10, 2, 6, tzinfo=UTC), datetime(2026, 10, 9, tzinfo=UTC))
 ECOM_BURST = "channel == 'ecom' && amount > 300.0 && card_txn_count_10m >= 3.0"
 SMALL = "amount < 100.0"
+WATCHED = "card_id in list('watched') && amount > 100.0"
 
 
 def stamp(moment: datetime) -> str:
@@ -71,7 +75,8 @@ def population(seed: int = 11) -> pd.DataFrame:
                 "event_time": when,
                 "channel": rng.choice(["ecom", "pos", None]),
                 "amount": round(rng.uniform(0, 600) + (150 if fraud else 0), 2),
-                "count_10m": float(rng.randint(0, 5)),
+                # NaN now and then: a feature the job could not compute reads as null
+                "count_10m": float(rng.randint(0, 5)) if rng.random() > 0.1 else float("nan"),
                 "score": min(1.0, rng.random() * 0.8 + (0.3 if fraud else 0.0)),
                 "fraud": fraud,
                 # a fraud's chargeback after AS_OF (not in force), or taken back by an analyst
@@ -250,6 +255,58 @@ def test_a_tag_rule_adds_and_suppresses_nothing(s3: Any, transactions: pd.DataFr
     assert result["alerts_added"] == result["alerts_suppressed"] == 0
 
 
+def test_a_nan_feature_reads_as_null_in_a_test_and_in_its_negation(
+    s3: Any, transactions: pd.DataFrame
+) -> None:
+    assert transactions["count_10m"].isna().sum() > 10
+    count = transactions["count_10m"]
+    assert run(s3, "log", "card_txn_count_10m >= 3.0", "tag") == expected(
+        transactions, count >= 3.0, "tag"
+    )
+    assert run(s3, "log", "!(card_txn_count_10m >= 3.0)", "tag") == expected(
+        transactions, count < 3.0, "tag"
+    )
+
+
+def test_a_rule_reading_a_list_is_backtested_with_its_entries(
+    aws: LocalAws,
+    s3: Any,
+    transactions: pd.DataFrame,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cards = [f"card-{n}" for n in (1, 5, 9)]
+    result = backtest(
+        DraftRule(WATCHED),
+        WINDOW,
+        "s3://log",
+        as_of=AS_OF,
+        label_delay=DELAY,
+        lists={"watched": cards},
+        s3=s3,
+    )
+    on_card = transactions.index.map(lambda n: f"card-{n % 17}").isin(cards)
+    hit = pd.Series(on_card, index=transactions.index) & (transactions["amount"] > 100.0)
+    assert result == expected(transactions, hit, "alert")
+    assert result["hits"] > 0
+    watched = tmp_path / "watched.txt"
+    watched.write_text("\n".join(cards) + "\n")
+    args = [
+        "--decisions",
+        "s3://log",
+        "--expression",
+        "card_id in list('watched') && amount > 100.0",
+    ]
+    args += ["--from", stamp(WINDOW.start), "--to", stamp(WINDOW.end), "--as-of", stamp(AS_OF)]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws.endpoint)
+    assert main([*args, "--list", f"watched={watched}", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == result
+    with pytest.raises(SystemExit):
+        main(args)  # without the list's entries
+    assert "watched" in capsys.readouterr().err
+
+
 def test_a_redelivered_decision_counts_once(
     aws: LocalAws, s3: Any, transactions: pd.DataFrame
 ) -> None:
@@ -303,17 +360,16 @@ def test_the_labels_sql_twin_equals_compare_s_joining(s3: Any) -> None:
 
 
 def test_the_sql_athena_is_sent_gives_the_duckdb_engine_s_figures(aws: LocalAws, s3: Any) -> None:
+    """The text the Athena engine sends, run by DuckDB, gives the DuckDB engine's figures;
+    those rows, served back as Athena serves results (text cells after a header row, through
+    moto's canned results: moto does not run SQL), give the same figures again."""
     athena = aws.client("athena")
     athena.create_work_group(
         Name="fraud", Configuration={"ResultConfiguration": {"OutputLocation": "s3://log/athena/"}}
     )
     engine = AthenaEngine(athena, "fraud", "fraud_lake", poll_s=0.01)
     rule = compile_rule(ECOM_BURST, backtest_schema(FEATURE_NAMES))
-    engine.backtest(rule, "alert", WINDOW, AS_OF, DELAY)  # moto answers with no rows
-    executions = athena.list_query_executions(WorkGroup="fraud")["QueryExecutionIds"]
-    sent = athena.get_query_execution(QueryExecutionId=executions[0])["QueryExecution"]
-    assert sent["QueryExecutionContext"]["Database"] == "fraud_lake"
-    assert sent["Query"] == engine.backtest_sql(rule, "alert", WINDOW, AS_OF, DELAY)
+    text = engine.backtest_sql(rule, "alert", WINDOW, AS_OF, DELAY)
 
     archive = ArchiveRange("s3://log", FIRST.date(), (FIRST + timedelta(days=DAYS)).date())
     label_frame = read_kind(s3, archive, LABELS)
@@ -323,12 +379,24 @@ def test_the_sql_athena_is_sent_gives_the_duckdb_engine_s_figures(aws: LocalAws,
         connection.execute("CREATE VIEW fraud_lake.decisions AS SELECT * FROM decision_copies")
         connection.register("label_frame", label_frame)
         connection.execute("CREATE VIEW fraud_lake.labels AS SELECT * FROM label_frame")
-        return run_query(
-            connection, sent["Query"], pd.DataFrame({"transaction_id": [], "label": []})
-        )
+        return run_query(connection, text, pd.DataFrame({"transaction_id": [], "label": []}))
 
     rows = read_log(archive, athena_text, s3)
-    assert backtest_result(WINDOW, AS_OF - DELAY, rows) == run(s3, "log", ECOM_BURST)
+    figures = run(s3, "log", ECOM_BURST)
+    assert backtest_result(WINDOW, AS_OF - DELAY, rows) == figures
+
+    cells = [list(DAY_COLUMNS), *([str(value) for value in row] for row in rows)]
+    canned = [{"Data": [{"VarCharValue": cell} for cell in row]} for row in cells]
+    requests.post(
+        f"{aws.endpoint}/moto-api/static/athena/query-results",
+        json={"region": REGION, "results": [{"rows": canned}]},
+        timeout=10,
+    ).raise_for_status()
+    assert engine.backtest(rule, "alert", WINDOW, AS_OF, DELAY) == figures
+    executions = athena.list_query_executions(WorkGroup="fraud")["QueryExecutionIds"]
+    sent = athena.get_query_execution(QueryExecutionId=executions[0])["QueryExecution"]
+    assert sent["QueryExecutionContext"]["Database"] == "fraud_lake"
+    assert sent["Query"] == text
 
 
 def test_the_cli_prints_the_figures_and_json(

@@ -307,21 +307,24 @@ class EntryPage(_Model):
 # ---- rules: backtests ------------------------------------------------------------------
 
 
-class Rule(_Model):
+class DraftRule(_Model):
+    """A rule as the rules routes take it (contract "Rule"); only a backtest's defaults are
+    looser (priority and mode may be left out: a backtest ignores them)."""
+
     name: str = Field(pattern=NAME_PATTERN, description="Its reason code is RULE_ + NAME.")
     expression: str = Field(
         min_length=1, max_length=MAX_CHARS, description="The rule language (docs/rules.md)."
     )
-    outcome: Outcome
+    outcome: Literal["alert", "suppress", "tag"]
     severity: Severity | None = Field(default=None, description="An `alert` rule's.")
     priority: int = Field(default=0, ge=MIN_PRIORITY, le=MAX_PRIORITY)
-    mode: Mode = "shadow"
+    mode: Literal["shadow", "active", "disabled"] = "shadow"
 
 
 class BacktestRequest(_Model):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    rule: Rule = Field(description="The draft rule; its mode is ignored.")
+    rule: DraftRule = Field(description="The draft rule; its mode is ignored.")
     start: str = Field(
         alias="from",
         max_length=40,
