@@ -261,8 +261,17 @@ def test_the_openapi_document_is_public_and_lists_every_route(api: ApiUnderTest)
         "/alerts/{alert_id}",
         "/alerts/{alert_id}/feedback",
         "/metrics",
+        "/rules",
+        "/rules/validate",
+        "/rules/changes",
+        "/rules/changes/{change_id}",
+        "/rules/changes/{change_id}/approve",
+        "/rules/changes/{change_id}/reject",
+        "/rules/{name}/history",
         "/rules/backtest",
         "/rules/hits",
+        "/lists",
+        "/lists/{name}/entries",
     }
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 

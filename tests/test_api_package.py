@@ -74,3 +74,30 @@ print("ok")
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_the_api_zip_leaves_out_only_what_pyarrow_compute_never_loads() -> None:
+    # measured: `import pyarrow` needs libarrow_dataset and libparquet (pyarrow.lib links them)
+    kept = [
+        "pyarrow/libarrow.so.1100",
+        "pyarrow/libarrow_python.so",
+        "pyarrow/libarrow_dataset.so.1100",
+        "pyarrow/libparquet.so.1100",
+        "pyarrow/_compute.cpython-311-x86_64-linux-gnu.so",
+        "pyarrow/lib.cpython-311-x86_64-linux-gnu.so",
+        "numpy/core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so",
+    ]
+    left_out = [
+        "pyarrow/libarrow_flight.so.1100",
+        "pyarrow/libarrow_python_flight.so",
+        "pyarrow/libarrow_substrait.so.1100",
+        "pyarrow/libplasma.so.1100",
+        "pyarrow/_flight.cpython-311-x86_64-linux-gnu.so",
+        "pyarrow/plasma-store-server",
+        "pyarrow/include/arrow/api.h",
+        "pyarrow/tests/test_array.py",
+        "numpy/core/tests/test_api.py",
+        "pyarrow/lib.pyx",
+    ]
+    assert not [name for name in kept if package.API_PRUNED.match(name)]
+    assert all(package.API_PRUNED.match(name) for name in left_out)

@@ -116,6 +116,9 @@ def test_an_approval_on_a_stale_rule_set_is_a_conflict(api: ApiUnderTest) -> Non
     assert late.status_code == 409, late.text
     assert "changed since" in late.json()["message"]
     assert api.get(f"/rules/changes/{second['change_id']}").json()["status"] == "pending"
+    # the refused approval left no record: the trail says only what happened
+    actions = [i["action"] for i in api.get("/rules/stale_b/history").json()["items"]]
+    assert actions == ["requested"]
     rejected = api.post(
         f"/rules/changes/{second['change_id']}/reject", {"note": "stale"}, user="senior"
     )

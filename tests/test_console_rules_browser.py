@@ -25,9 +25,10 @@ from contracts.decision import decision_id
 from flink_job.features import FEATURE_NAMES
 from lambdas.alert_fanout.config import FanoutConfig
 from local.aws import LocalAws
-from local.aws.archive import ARCHIVE_BUCKET, deliver_decisions, ensure_bucket
+from local.aws.archive import ARCHIVE_BUCKET, deliver, deliver_decisions, ensure_bucket
 from local.aws.fanout_resources import provision_fanout
 from local.console import server as console_server
+from model_export.archive import LABELS
 from tests.console_support import (
     chromium,
     fresh_page,
@@ -39,7 +40,10 @@ from tests.console_support import (
 
 pytestmark = pytest.mark.timeout(240)
 
-DAYS = 6  # of decisions, ending yesterday
+# Decisions on the 12 days before today but the 7th: the label delay is 7 days, so labels
+# count for the days 12 to 8 back and not for 6 to 1, whatever the time of day the test runs.
+DAYS_BACK = (12, 11, 10, 9, 8, 6, 5, 4, 3, 2, 1)
+LABEL_DELAY = timedelta(days=7)
 THRESHOLD = 0.5
 EXPRESSION = "channel == 'ecom' && amount > 300.0 && card_txn_count_10m >= 3.0"
 TYPO = "channel == 'ecom' && amount > 300.0 && card_txn_count_10mins >= 3.0"
@@ -102,14 +106,52 @@ def rule_matches(record: dict[str, Any]) -> bool:
     )
 
 
+def is_fraud(record: dict[str, Any]) -> bool:
+    """Which decisions a chargeback labels fraud (two days after the payment)."""
+    return int(record["transaction_id"][3:]) % 3 == 0
+
+
+def label_record(record: dict[str, Any]) -> str:
+    reported = datetime.fromisoformat(record["event_time"].replace("Z", "+00:00")) + timedelta(
+        days=2
+    )
+    return json.dumps(
+        {
+            "transaction_id": record["transaction_id"],
+            "card_id": record["card_id"],
+            "terminal_id": record["terminal_id"],
+            "event_time": record["event_time"],
+            "label": "fraud",
+            "source": "chargeback",
+            "reported_at": _stamp(reported),
+        }
+    )
+
+
 @pytest.fixture(scope="module")
 def decisions() -> list[dict[str, Any]]:
-    """Forty decisions a day over the DAYS days before today (UTC)."""
+    """Forty decisions a day on the DAYS_BACK days before today (UTC)."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     out = []
-    for day in range(DAYS):
-        start = today - timedelta(days=DAYS - day)
-        out += [decision(day * 40 + i, start + timedelta(minutes=30 * i)) for i in range(40)]
+    for n, back in enumerate(DAYS_BACK):
+        start = today - timedelta(days=back)
+        out += [decision(n * 40 + i, start + timedelta(minutes=30 * i)) for i in range(40)]
+    return out + recent_hits()
+
+
+def recent_hits() -> list[dict[str, Any]]:
+    """Three decisions of the last hours that the job logged as hits of `ecom_burst` (two of
+    them alerted): the Rules page's 24-hour counts (GET /rules/hits). Point-of-sale payments,
+    which the backtested expression does not match."""
+    now = datetime.now(UTC)
+    out = []
+    for i, alerted in enumerate((True, True, False)):
+        record = decision(9000 + i, now - timedelta(hours=i + 1))
+        record.update(channel="pos", alerted=alerted, rule_hits=["ecom_burst"])
+        record.update(severity="high" if alerted else None)
+        record.update(reasons=["rule ecom_burst"] if alerted else None)
+        record.update(reason_codes=["RULE_ECOM_BURST"] if alerted else None)
+        out.append(record)
     return out
 
 
@@ -121,6 +163,8 @@ def aws(decisions: list[dict[str, Any]]) -> Iterator[LocalAws]:
         s3 = local.client("s3")
         ensure_bucket(s3, ARCHIVE_BUCKET)  # the local server's decision log (DECISIONS_ROOT)
         deliver_decisions(s3, ARCHIVE_BUCKET, [json.dumps(d) for d in decisions])
+        frauds = [label_record(d) for d in decisions if is_fraud(d)]
+        deliver(s3, ARCHIVE_BUCKET, LABELS, frauds)
         yield local
 
 
@@ -192,6 +236,7 @@ def test_an_analyst_writes_backtests_and_requests_a_rule_that_a_rule_admin_activ
     editor.get_by_label("Expression").fill(EXPRESSION)
     expect(check).to_have_text("The expression type-checks.")
 
+    page.get_by_label("Window").select_option(label="Last 14 days")
     page.get_by_role("button", name="Backtest", exact=True).click()
     expect(page.get_by_role("img", name="Backtest hits per day")).to_be_visible(timeout=30_000)
     hits = [d for d in decisions if rule_matches(d)]
@@ -202,6 +247,18 @@ def test_an_analyst_writes_backtests_and_requests_a_rule_that_a_rule_admin_activ
     expect(figure(page, "Overlap with the model's alerts")).to_have_text(
         f"{len(hits) - len(added):,}"
     )
+    # precision and recall over the decisions whose labels have matured (12 to 8 days back)
+    cutoff = datetime.now(UTC) - LABEL_DELAY
+    matured = [d for d in decisions if datetime.fromisoformat(d["event_time"]) <= cutoff]
+    matured_hits = [d for d in matured if rule_matches(d)]
+    frauds = [d for d in matured if is_fraud(d)]
+    caught = [d for d in matured_hits if is_fraud(d)]
+    assert 0 < len(caught) < min(len(matured_hits), len(frauds))
+    expect(figure(page, "Labelled hits")).to_have_text(f"{len(matured_hits):,}")
+    expect(figure(page, "Precision")).to_have_text(f"{100 * len(caught) / len(matured_hits):.1f} %")
+    expect(figure(page, "Recall")).to_have_text(f"{100 * len(caught) / len(frauds):.1f} %")
+    days = page.get_by_role("img", name="Backtest hits per day").locator("g")
+    expect(days).to_have_count(len({d["event_time"][:10] for d in decisions}))  # a group a day
     page.screenshot(path=str(screenshot_dir(tmp_path) / "console-rules.png"), full_page=True)
 
     editor.get_by_label("Reason for the change (required)").fill("ecom bursts since Friday")
@@ -237,6 +294,9 @@ def test_an_analyst_writes_backtests_and_requests_a_rule_that_a_rule_admin_activ
     expect(page.get_by_role("status").first).to_contain_text("Approved: upsert rule ecom_burst")
     row = page.get_by_role("row", name="ecom_burst")
     expect(row.get_by_text("active", exact=True)).to_be_visible()
+    hits_24h, alerts_24h = row.get_by_role("cell").nth(3), row.get_by_role("cell").nth(4)
+    expect(hits_24h).to_have_text("3")  # recent_hits: the decision log's last 24 h
+    expect(alerts_24h).to_have_text("2")
     expect(request_of(page, "ecom_burst")).to_have_count(0)
 
     page.get_by_role("button", name="History of ecom_burst").click()
@@ -295,7 +355,7 @@ def csv_file(name: str, text: str) -> FilePayload:
 
 
 def test_an_uploaded_list_is_searched_and_a_card_number_upload_is_refused(
-    page: Page, origin: str
+    page: Page, origin: str, tmp_path: Path
 ) -> None:
     sign_in(page, origin, "analyst")
     page.get_by_role("link", name="Lists", exact=True).click()
@@ -325,6 +385,7 @@ def test_an_uploaded_list_is_searched_and_a_card_number_upload_is_refused(
         expect(entries.get_by_role("rowheader", name=card)).to_be_visible()
     page.get_by_label("Search (prefix of the value)").fill("card_000900")
     expect(entries.get_by_role("row", name="card_000900")).to_contain_text(expires[:10])
+    expect(entries.get_by_role("row", name="card_000900")).to_contain_text("you")  # added_by
 
     hostile = f"value,reason,expires_at\ncard_000777,ok,\n{CARD_NUMBER},stolen,\n"
     upload.get_by_label("CSV file").set_input_files(csv_file("hostile.csv", hostile))
@@ -336,3 +397,4 @@ def test_an_uploaded_list_is_searched_and_a_card_number_upload_is_refused(
     page.get_by_label("Search (prefix of the value)").fill("")
     expect(page.get_by_text(f"{len(cards)} matching")).to_be_visible()  # nothing of it kept
     assert CARD_NUMBER not in page.content()  # the refusal names the row, not the number
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "console-lists.png"), full_page=True)

@@ -299,8 +299,7 @@ class RuleBook:
                 "four eyes: another rule-admin must approve; you requested this change"
             )
         change.update(decided_by=by.subject, decided_at=iso(self._now()), note=note or None)
-        self._record(change, "approved", by.subject, note)
-        return self._apply(change, by)
+        return self._apply(change, by)  # the approval is recorded once it is published
 
     def reject(self, change_id: str, note: str, by: Principal) -> dict[str, Any]:
         change = self._decidable(change_id, by)
@@ -387,6 +386,8 @@ class RuleBook:
     def _applied(self, change: dict[str, Any], by: Principal, **versions: str) -> dict[str, Any]:
         change.update(status=APPLIED, **versions)
         self.changes.decide(change)
+        if change.get("decided_by"):  # approved by a rule-admin, not applied on request
+            self._record(change, "approved", by.subject, change.get("note"))
         self._record(change, "applied", by.subject, change.get("note"))
         return change
 

@@ -5,6 +5,7 @@ import { LIST_KINDS, NAME_PATTERN } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { ErrorBanner } from "../components/ErrorBanner";
 import { formatTime, utcFromInput } from "../format";
+import { actorText } from "../rules";
 import { changeOutcome, MAX_UPLOAD_BODY_BYTES, uploadBodyBytes } from "../lists";
 
 const PAGE_SIZE = 50;
@@ -283,6 +284,7 @@ function EntryTable(props: {
   canEdit: boolean;
   onRemove: (value: string, reason: string) => Promise<void>;
 }) {
+  const { session } = useAuth();
   const [removing, setRemoving] = useState<string | null>(null);
   const [reason, setReason] = useState("");
   return (
@@ -306,7 +308,7 @@ function EntryTable(props: {
               {entry.value}
             </th>
             <td>{entry.reason}</td>
-            <td>{entry.added_by}</td>
+            <td className="mono">{actorText(entry.added_by, session)}</td>
             <td className="nowrap">{entry.expires_at ? formatTime(entry.expires_at) : "never"}</td>
             <td className="nowrap">
               {removing === entry.value ? (
