@@ -1,8 +1,10 @@
 """The rule budget in the job: the full job's throughput on RocksDB with 100 active rules and
 three lists of 100,000 entries published to its rule registry, against the same job with
-no rule set, interleaved round by round; and what a list costs the job's memory.
+no rule set, interleaved round by round; put → alert latency with and without them under
+the AWS job properties; and what a list costs the job's memory.
 
     python -m bench.run --only rules-job [--repeat 3 --copies 12]
+    python -m bench.run --only rules-latency [--repeat 3 --latency-seconds 20]
 
 The rules are bench.rules_cost's generator (thresholds, the channel, ratios, list
 literals, prefixes, patterns, ternaries and the three lists), published active as `tag`
@@ -20,7 +22,10 @@ import json
 import statistics
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +34,7 @@ from bench.throughput import Run, ThroughputResult
 from flink_job.config import JobConfig
 from model_export.rules_registry import RuleRegistry
 from rules.artefacts import ListEntry, list_bytes, parse_list
-from udfs.rulesets import LoadedList
+from udfs.rulesets import ActiveRules, LoadedList, build_rules, decide_with_rules
 
 PER = 100_000  # memory is reported per this many entries
 
@@ -84,30 +89,65 @@ def list_memory(entries: int = 100_000) -> ListMemory:
 @dataclass(frozen=True)
 class BatchCost:
     rows: int
-    us_per_transaction: float  # CPU of all the rules together, one core
+    us_per_transaction: float  # CPU of evaluating all the rules together, one core
+    decide_us_per_transaction: float  # and applying them: outcomes, severities, rule hits
+
+
+def bench_rules(rules: int = 100, entries: int = 100_000) -> ActiveRules:
+    """The job bench's rule set as the scoring UDF holds it once loaded (publish_bench_rules'
+    rules and lists, without the registry)."""
+    from bench.rules_cost import schema
+    from rules import compile_rule
+    from rules.artefacts import CompiledRule, RuleSpec
+
+    compiled = tuple(
+        CompiledRule(
+            RuleSpec(f"bench_{i:03d}", text, "tag", i, "active"), compile_rule(text, schema())
+        )
+        for i, text in enumerate(rule_texts(rules))
+    )
+    lists = [
+        LoadedList.of(
+            name, "l-bench", LIST_FIELDS[name], [ListEntry(v, "bench", "bench") for v in values]
+        )
+        for name, values in list_entries(entries).items()
+    ]
+    key = ("r-bench", tuple((name, "l-bench") for name in LIST_FIELDS))
+    return build_rules(key, compiled, lists, datetime.now(UTC))
 
 
 def batch_costs(sizes: tuple[int, ...] = (200, 1_000, 10_000), repeat: int = 5) -> list[BatchCost]:
-    """The 100 rules and three lists of 100,000 entries over batches of each size: a
-    kernel's fixed cost is paid per batch, and the job's bundles are as small as
-    `scoring.bundle_time_ms` makes them (about 200 rows at 10,000 transactions/s)."""
-    from bench.rules_cost import batch, schema
-    from rules import compile_rule
-    from rules.vectorized import Lists, evaluate_all
+    """The 100 rules and three lists of 100,000 entries over batches of each size, as the
+    scoring UDF runs them: the rule set's plan compiled once, the batch's columns as the
+    arrays the UDF holds; evaluation alone, then with the outcomes applied
+    (udfs.rulesets.decide_with_rules). A step's fixed cost is paid per batch, and the job's
+    bundles are as small as `scoring.bundle_time_ms` makes them (about 200 rows at 10,000
+    transactions/s)."""
+    from bench.rules_cost import batch
 
-    compiled = [compile_rule(text, schema()) for text in rule_texts(100)]
-    lists = Lists(list_entries(100_000))
+    rules = bench_rules()
     costs = []
     for rows in sizes:
         frame = batch(rows)
-        evaluate_all(compiled, frame, lists)  # the lists' lookup tables are built once
-        runs = []
-        for _ in range(repeat):
-            began = time.process_time()
-            evaluate_all(compiled, frame, lists)
-            runs.append(time.process_time() - began)
-        costs.append(BatchCost(rows, statistics.median(runs) / rows * 1e6))
+        columns = {name: frame[name] for name in rules.fields}
+        scores = frame["score"].to_numpy()
+        evaluate = partial(rules.plan.evaluate, columns, rules.lists)
+        decide = partial(decide_with_rules, scores, 0.5, rules, columns)
+        costs.append(
+            BatchCost(rows, _cpu_us(evaluate, rows, repeat), _cpu_us(decide, rows, repeat))
+        )
     return costs
+
+
+def _cpu_us(run: Callable[[], object], rows: int, repeat: int) -> float:
+    """Median CPU time of `run` (after one run not counted), in µs per row."""
+    run()
+    runs = []
+    for _ in range(repeat):
+        began = time.process_time()
+        run()
+        runs.append(time.process_time() - began)
+    return statistics.median(runs) / rows * 1e6
 
 
 def throughput(
@@ -135,6 +175,58 @@ def throughput(
         "without_events_per_s": statistics.median(r["without"] for r in rounds),
         "with_events_per_s": statistics.median(r["with"] for r in rounds),
         "ratio": statistics.median(r["ratio"] for r in rounds),
+    }
+
+
+def latency(
+    data: Path, model_path: str, rules_root: Path, rate: float, seconds: float, repeat: int
+) -> dict[str, Any]:
+    """Put → readable alert at `rate`/s without and with the rule set at `rules_root`, a
+    fresh job each, under the AWS job properties (bench.latency.measure_aws's: RocksDB,
+    incremental checkpoints every 10 s, event time = the wall clock at send, the Terraform
+    default out-of-order bound), `repeat` interleaved rounds; ratios within a round. One
+    20-second run's p99 rests on its few slowest alerts: compare the rounds' medians."""
+    from bench.latency import AWS_BOUND_MS, AWS_FLINK, measure
+
+    rounds = []
+    for _ in range(repeat):
+        results = {}
+        for name, rules_path in (("without", ""), ("with", str(rules_root))):
+            (result,) = measure(
+                data,
+                model_path,
+                (rate,),
+                seconds,
+                flink=AWS_FLINK,
+                stamp_now=True,
+                watermark_max_out_of_orderness_ms=AWS_BOUND_MS,
+                rules_path=rules_path,
+            )
+            results[name] = dataclasses.asdict(result)
+        ratios = {
+            f"{p}_ratio": results["with"][f"{p}_ms"] / results["without"][f"{p}_ms"]
+            for p in ("p50", "p99")
+        }
+        rounds.append({**results, **ratios})
+        print(
+            f"rules-latency: p50 / p99 without {results['without']['p50_ms']:.0f} / "
+            f"{results['without']['p99_ms']:.0f} ms, with {results['with']['p50_ms']:.0f} / "
+            f"{results['with']['p99_ms']:.0f} ms",
+            flush=True,
+        )
+
+    def median(variant: str, key: str) -> float:
+        return float(statistics.median(r[variant][key] for r in rounds))
+
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "rounds": rounds,
+        **{
+            f"{v}_{p}_ms": median(v, f"{p}_ms") for v in ("without", "with") for p in ("p50", "p99")
+        },
+        "p50_ratio": statistics.median(r["p50_ratio"] for r in rounds),
+        "p99_ratio": statistics.median(r["p99_ratio"] for r in rounds),
     }
 
 

@@ -1,13 +1,14 @@
 """A checked rule evaluated over a whole batch with numpy, never a loop over rows in the
-interpreter (but for the string functions, one Python call per row of the column). The
+interpreter (but for a named list's membership: one hash lookup per row, and `size`). The
 batch is a pandas DataFrame, a pyarrow Table / RecordBatch or a mapping of column names to
 arrays (what the scoring UDF passes).
 
 A set of rules is compiled once (`Plan`) into a list of steps over whole columns: a
 sub-expression that appears in several rules (a field read, `amount > 300`, a membership of
-a named list) is one step, computed once per batch. Each step is one numpy operation on
-arrays of the batch's length: at the scoring UDF's batch sizes (a few hundred rows) an
-Arrow compute call per node cost more in fixed overhead than in work.
+a named list) is one step, computed once per batch. Each step is a numpy operation on
+arrays of the batch's length (at the scoring UDF's batch sizes, a few hundred rows, an
+Arrow compute call per node cost more in fixed overhead than in work); the string
+functions are Arrow's kernels over one Arrow copy of each string read.
 
 Semantics (language.SEMANTICS, the same as sql.py's): NaN reads as null, null propagates
 through comparisons, arithmetic and functions, `&&` `||` `!` are Kleene, division and
@@ -282,7 +283,11 @@ class Plan:
             return size
         pattern = node.args[1]
         assert isinstance(pattern, Literal) and isinstance(pattern.value, str)
-        return _text(node.function, argument, pattern.value)
+        key = ("arrow", argument)  # the string's values ('' where null) as an Arrow array
+        if key not in self._slots:
+            self.steps.append(lambda s, c: pa.array(s[argument].values, pa.string()))
+            self._slots[key] = len(self.steps) - 1
+        return _text(node.function, argument, self._slots[key], pattern.value)
 
 
 def evaluate(rule: Rule, batch: Batch, lists: Lists | None = None) -> Mask:
@@ -488,18 +493,23 @@ def _bools(value: Value) -> Bools:
     return Bools(np.bool_(False), np.bool_(False))
 
 
-def _text(function: str, argument: int, pattern: str) -> Step:
+_TEXT = {
+    "startsWith": pc.starts_with,
+    "endsWith": pc.ends_with,
+    "contains": pc.match_substring,
+    "matches": pc.match_substring_regex,  # RE2, as DuckDB's regexp_matches
+}
+
+
+def _text(function: str, argument: int, arrow: int, pattern: str) -> Step:
+    """A string function with a literal pattern: Arrow's kernel over the string's Arrow
+    form (`arrow`, one per string, shared by every function of it): one C loop, not a
+    Python call per row."""
+    kernel = _TEXT[function]
+
     def test(s: list[Value], c: Context) -> Bools:
-        text: Strings = s[argument]
-        if function == "matches":  # RE2, as DuckDB's regexp_matches: Arrow's kernel
-            found = pc.match_substring_regex(pa.array(text.values, pa.string()), pattern=pattern)
-            result = np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
-        elif function == "startsWith":
-            result = _each(text.values, lambda v: v.startswith(pattern), bool)
-        elif function == "endsWith":
-            result = _each(text.values, lambda v: v.endswith(pattern), bool)
-        else:
-            result = _each(text.values, lambda v: pattern in v, bool)
-        return Bools(result & text.valid, ~result & text.valid)
+        valid = s[argument].valid
+        result = kernel(s[arrow], pattern=pattern).to_numpy(zero_copy_only=False)
+        return Bools(result & valid, ~result & valid)
 
     return test
