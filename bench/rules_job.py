@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import statistics
 import time
 import tracemalloc
@@ -153,7 +154,9 @@ def _cpu_us(run: Callable[[], object], rows: int, repeat: int) -> float:
 def throughput(
     config: JobConfig, data: Path, rules_root: Path, repeat: int, flink: dict[str, str]
 ) -> dict[str, Any]:
-    """Full-job steady rates without and with the rule set, `repeat` interleaved rounds."""
+    """Full-job steady rates without and with the rule set, `repeat` interleaved rounds;
+    and each run's CPU per event (this process's descendants: the JVM and the Python
+    worker), which other jobs on a shared machine disturb less than the rate."""
     from bench.throughput import count_lines, steady_rate
 
     events = count_lines(data)
@@ -161,21 +164,63 @@ def throughput(
     without = dataclasses.replace(config, rules_path="")
     rounds = []
     for _ in range(repeat):
-        rates = {}
+        rates, cpu = {}, {}
         for name, variant in (("without", without), ("with", with_rules)):
+            began = descendants_cpu_s()
             rates[name] = steady_rate(_run(variant, flink), data, events)
-        rounds.append({**rates, "ratio": rates["with"] / rates["without"]})
+            cpu[f"{name}_cpu_us_per_event"] = (descendants_cpu_s() - began) / events * 1e6
+        cpu_ratio = cpu["without_cpu_us_per_event"] / cpu["with_cpu_us_per_event"]
+        rounds.append({**rates, **cpu, "ratio": rates["with"] / rates["without"]})
+        rounds[-1]["cpu_ratio"] = cpu_ratio
         print(
-            f"rules-job: without {rates['without']:,.0f}, with {rates['with']:,.0f} events/s",
+            f"rules-job: without {rates['without']:,.0f}, with {rates['with']:,.0f} events/s; "
+            f"CPU per event without {cpu['without_cpu_us_per_event']:,.0f} µs, with "
+            f"{cpu['with_cpu_us_per_event']:,.0f} µs",
             flush=True,
         )
+
+    def median(key: str) -> float:
+        return float(statistics.median(r[key] for r in rounds))
+
     return {
         "events": events,
         "rounds": rounds,
-        "without_events_per_s": statistics.median(r["without"] for r in rounds),
-        "with_events_per_s": statistics.median(r["with"] for r in rounds),
-        "ratio": statistics.median(r["ratio"] for r in rounds),
+        "without_events_per_s": median("without"),
+        "with_events_per_s": median("with"),
+        "ratio": median("ratio"),
+        "without_cpu_us_per_event": median("without_cpu_us_per_event"),
+        "with_cpu_us_per_event": median("with_cpu_us_per_event"),
+        "cpu_ratio": median("cpu_ratio"),
     }
+
+
+def descendants_cpu_s() -> float:
+    """CPU seconds (user + system) of this process's descendants, living ones and those
+    reaped (Linux /proc; only the reaped elsewhere). PyFlink's JVM is a child of this process
+    and the Python worker a descendant of the JVM."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # exited while listed
+        pid = int(entry.parent.name)
+        parents[pid] = int(fields[1])  # fields after the command: state, ppid, …
+        times[pid] = sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
+    mine = {os.getpid()}
+    reaped = os.times()  # children this process has waited for
+    total = reaped.children_user + reaped.children_system
+    changed = True
+    while changed:  # every descendant, whatever order /proc lists them in
+        changed = False
+        for pid, parent in parents.items():
+            if parent in mine and pid not in mine:
+                mine.add(pid)
+                total += times[pid]
+                changed = True
+    return total
 
 
 def latency(

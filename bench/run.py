@@ -377,6 +377,12 @@ def render(results: dict[str, Any]) -> str:
             f"| {r['with_events_per_s']:,.0f} |",
             f"| ratio with / without (median of per-round ratios) | {r['ratio']:.2f} |",
             "",
+            "| CPU of the job's processes per event (JVM and Python worker) | µs |",
+            "|---|---|",
+            f"| no rule set | {r['without_cpu_us_per_event']:,.0f} |",
+            f"| {r['rules']} active rules | {r['with_cpu_us_per_event']:,.0f} |",
+            f"| without / with (median of per-round ratios) | {r['cpu_ratio']:.2f} |",
+            "",
             "| list size | CSV | held by the job, per 100,000 | peak while loading, per 100,000 "
             "| load time, per 100,000 |",
             "|---|---|---|---|---|",

@@ -108,7 +108,7 @@ class Context:
             self.columns = cast(Mapping[str, Any], batch)  # `in` and [] read its columns
         elif isinstance(batch, pa.Table | pa.RecordBatch):
             self.rows = batch.num_rows
-            self.columns = {name: _array(batch.column(name)) for name in batch.column_names}
+            self.columns = {name: _array(batch.column(name)) for name in batch.schema.names}
         else:
             self.columns = batch
             self.rows = len(next(iter(batch.values()))) if batch else 0
