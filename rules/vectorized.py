@@ -199,7 +199,7 @@ class Plan:
         with np.errstate(all="ignore"):  # inf - inf, 0 / 0: NaN, read as null
             for step in self.steps:
                 slots.append(step(slots, context))
-        out = np.zeros((context.rows, len(self.roots)), dtype=bool, order="F")
+        out = np.zeros((context.rows, len(self.roots)), dtype=bool)
         for i, root in enumerate(self.roots):
             out[:, i] = slots[root].true  # a scalar (a constant rule) broadcasts
         return out

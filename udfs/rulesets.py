@@ -520,11 +520,12 @@ def decide_with_rules(
     if alert_rules.any():
         levels = np.maximum(levels, np.where(alert_rules, c.level, -1).max(axis=1))
     hits = _names_per_row(matched & c.active, c.names)
-    shadow = _names_per_row(matched & ~c.active, c.names)
-    for row, names in zip(
-        np.flatnonzero(alerted), _names_per_row(matched[alerted] & c.coded, c.names), strict=True
-    ):
-        reasons[row] = names or []
+    if not c.active.all():  # shadow rules
+        shadow = _names_per_row(matched & ~c.active, c.names)
+    if alerted.any():
+        coded = _names_per_row(matched[alerted] & c.coded, c.names)
+        for row, names in zip(np.flatnonzero(alerted), coded, strict=True):
+            reasons[row] = names or []
     return RuleOutcome(alerted, _severities(levels, alerted), reasons, hits, shadow)
 
 
