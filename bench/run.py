@@ -187,14 +187,16 @@ def rules_job(data: Path, model: str, repeat: int) -> dict[str, Any]:
     }
 
 
-def rules_latency(data: Path, model: str, repeat: int, seconds: float) -> dict[str, Any]:
-    """bench.rules_job.latency at 1,000 events/s with the rules-job bench's rule set."""
+def rules_latency(
+    data: Path, model: str, repeat: int, seconds: float, rate: float = 1000.0
+) -> dict[str, Any]:
+    """bench.rules_job.latency at `rate` events/s with the rules-job bench's rule set."""
     from bench.rules_job import latency, publish_bench_rules
 
     with tempfile.TemporaryDirectory(prefix="bench-rules-") as directory:
         root = Path(directory) / "rules"
         version = publish_bench_rules(root)
-        result = latency(data, model, root, 1000.0, seconds, repeat)
+        result = latency(data, model, root, rate, seconds, repeat)
     return {"ruleset": version, "rules": 100, "list_entries": 100_000, **result}
 
 

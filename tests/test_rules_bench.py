@@ -116,3 +116,10 @@ def test_make_bench_prints_the_latency_pair_with_and_without_rules() -> None:
     assert "| no rule set | 100 | 200 |" in table
     assert "| 100 active rules, three lists of 100,000 entries | 110 | 210 |" in table
     assert "| ratio with / without (median of per-round ratios) | 1.10 | 1.05 |" in table
+
+
+def test_the_job_bench_alternates_which_variant_runs_first() -> None:
+    from bench.rules_job import _alternated
+
+    pair = ("without", "with")
+    assert [_alternated(i, pair)[0] for i in range(4)] == ["without", "with", "without", "with"]
