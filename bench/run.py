@@ -5,7 +5,7 @@ worth, as JSON and a markdown table.
                         [--state-days 45 --state-customers 500 --state-every 15]
                         [--backend-copies 2 --backend-repeat 1]
                         [--only throughput|backends|aws-latency|latency|scoring|state|options
-                               |rules|rules-job|shadows-job]
+                               |rules|rules-job|rules-latency|shadows-job]
 
 Figures are medians of --repeat runs, and ratios are taken within one run, because this
 machine is shared and noisy. Results go to build/bench/results.json and results.md.
@@ -210,6 +210,19 @@ def shadows_job(
         return result
 
 
+def rules_latency(
+    data: Path, model: str, repeat: int, seconds: float, rate: float = 1000.0
+) -> dict[str, Any]:
+    """bench.rules_job.latency at `rate` events/s with the rules-job bench's rule set."""
+    from bench.rules_job import latency, publish_bench_rules
+
+    with tempfile.TemporaryDirectory(prefix="bench-rules-") as directory:
+        root = Path(directory) / "rules"
+        version = publish_bench_rules(root)
+        result = latency(data, model, root, rate, seconds, repeat)
+    return {"ruleset": version, "rules": 100, "list_entries": 100_000, **result}
+
+
 def _with(run: Any, config: Any, flink: dict[str, str]) -> Any:
     return lambda path, events, rest: run(config, path, events, {**flink, **rest})
 
@@ -389,6 +402,12 @@ def render(results: dict[str, Any]) -> str:
             f"| {r['with_events_per_s']:,.0f} |",
             f"| ratio with / without (median of per-round ratios) | {r['ratio']:.2f} |",
             "",
+            "| CPU of the job's processes per event (JVM and Python worker) | µs |",
+            "|---|---|",
+            f"| no rule set | {r['without_cpu_us_per_event']:,.0f} |",
+            f"| {r['rules']} active rules | {r['with_cpu_us_per_event']:,.0f} |",
+            f"| without / with (median of per-round ratios) | {r['cpu_ratio']:.2f} |",
+            "",
             "| list size | CSV | held by the job, per 100,000 | peak while loading, per 100,000 "
             "| load time, per 100,000 |",
             "|---|---|---|---|---|",
@@ -400,9 +419,16 @@ def render(results: dict[str, Any]) -> str:
                 f"| {m['load_peak_bytes_per_100k'] / 2**20:,.1f} MiB "
                 f"| {m['load_seconds_per_100k']:,.2f} s |"
             )
-        lines += ["", "| rows per batch | 100 rules, µs per transaction (CPU) |", "|---|---|"]
+        lines += [
+            "",
+            "| rows per batch | 100 rules, µs per transaction (CPU): evaluated | and applied |",
+            "|---|---|---|",
+        ]
         for c in r.get("batches", []):
-            lines.append(f"| {c['rows']:,} | {c['us_per_transaction']:,.1f} |")
+            lines.append(
+                f"| {c['rows']:,} | {c['us_per_transaction']:,.1f} "
+                f"| {c['decide_us_per_transaction']:,.1f} |"
+            )
         lines.append("")
     if "shadows_job" in results:
         r = results["shadows_job"]
@@ -429,6 +455,19 @@ def render(results: dict[str, Any]) -> str:
                 f"| ratio with / without (median of per-round ratios) | {lat['p99_ratio']:.2f} |",
                 "",
             ]
+    if "rules_latency" in results:
+        r = results["rules_latency"]
+        lines += [
+            f"| put → alert at {r['rate']:,.0f}/s, AWS job properties, median of "
+            f"{len(r['rounds'])} rounds | p50 ms | p99 ms |",
+            "|---|---|---|",
+            f"| no rule set | {r['without_p50_ms']:.0f} | {r['without_p99_ms']:.0f} |",
+            f"| {r['rules']} active rules, three lists of {r['list_entries']:,} entries "
+            f"| {r['with_p50_ms']:.0f} | {r['with_p99_ms']:.0f} |",
+            f"| ratio with / without (median of per-round ratios) | {r['p50_ratio']:.2f} "
+            f"| {r['p99_ratio']:.2f} |",
+            "",
+        ]
     if "scoring" in results:
         lines += ["| ONNX batch size | µs per event |", "|---|---|"]
         for r in results["scoring"]:
@@ -471,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         "--aws-bounds", default="300000,1000", help="aws-latency: out-of-order bounds, ms"
     )
     every = ["throughput", "backends", "aws-latency", "latency", "scoring", "state", "options"]
-    every += ["rules", "rules-job", "shadows-job"]
+    every += ["rules", "rules-job", "rules-latency", "shadows-job"]
     parser.add_argument("--only", choices=every, action="append")
     args = parser.parse_args(argv)
     parts = set(args.only or every)
@@ -539,6 +578,10 @@ def main(argv: list[str] | None = None) -> int:
     if "shadows-job" in parts:
         results["shadows_job"] = shadows_job(
             long_run, data, model_dir, args.repeat, args.latency_seconds
+        )
+    if "rules-latency" in parts:
+        results["rules_latency"] = rules_latency(
+            data, str(model_dir), args.repeat, args.latency_seconds
         )
     if "state" in parts:
         from bench.state import measure as state

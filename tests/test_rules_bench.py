@@ -79,3 +79,47 @@ def test_the_rule_cost_is_reported_by_batch_size() -> None:
     costs = batch_costs((50, 500), repeat=1)
     assert [c.rows for c in costs] == [50, 500]
     assert all(math.isfinite(c.us_per_transaction) and c.us_per_transaction > 0 for c in costs)
+
+
+def test_the_rule_cost_applied_includes_the_evaluation() -> None:
+    from bench.rules_job import batch_costs
+
+    (cost,) = batch_costs((2_000,), repeat=3)
+    assert cost.decide_us_per_transaction > 0.5 * cost.us_per_transaction > 0
+
+
+def test_the_cpu_of_the_jobs_processes_counts_descendants_and_what_they_reaped() -> None:
+    import subprocess
+    import sys
+
+    from bench.rules_job import descendants_cpu_s
+
+    burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    began = descendants_cpu_s()
+    # a grandchild, reaped by its parent (the Python worker under the JVM is one)
+    subprocess.run(["sh", "-c", f'"{sys.executable}" -c "{burn}"; true'], check=True)
+    assert descendants_cpu_s() - began >= 0.25
+
+
+def test_make_bench_prints_the_latency_pair_with_and_without_rules() -> None:
+    from bench.run import render
+
+    rounds = [
+        {"without": {"p50_ms": 100.0, "p99_ms": 200.0}, "with": {"p50_ms": 110.0, "p99_ms": 210.0}}
+    ]
+    result = {"rate": 1000.0, "rounds": rounds, "rules": 100, "list_entries": 100_000}
+    result |= {"without_p50_ms": 100.0, "without_p99_ms": 200.0}
+    result |= {"with_p50_ms": 110.0, "with_p99_ms": 210.0, "p50_ratio": 1.1, "p99_ratio": 1.05}
+    machine = {"cores": 2, "cpu": "x", "python": "3.11", "java": "17"}
+    machine |= {"apache-flink": "1.20.3", "onnxruntime": "1"}
+    table = render({"machine": machine, "rules_latency": result})
+    assert "| no rule set | 100 | 200 |" in table
+    assert "| 100 active rules, three lists of 100,000 entries | 110 | 210 |" in table
+    assert "| ratio with / without (median of per-round ratios) | 1.10 | 1.05 |" in table
+
+
+def test_the_job_bench_alternates_which_variant_runs_first() -> None:
+    from bench.rules_job import _alternated
+
+    pair = ("without", "with")
+    assert [_alternated(i, pair)[0] for i in range(4)] == ["without", "with", "without", "with"]

@@ -308,7 +308,7 @@ def test_a_rule_that_fails_on_a_batch_falls_back_to_the_model_and_is_counted(
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("an evaluator bug")
 
-    monkeypatch.setattr("udfs.rulesets.evaluate_all", broken)
+    monkeypatch.setattr("rules.vectorized.Plan.evaluate", broken)
     vectors = pd.Series([np.zeros(len(FEATURE_NAMES), "<f4").tobytes()] * ROWS)
     try:
         decided = udf.eval(vectors, *columns())

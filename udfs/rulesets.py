@@ -14,10 +14,11 @@ verified off the scoring thread, evaluated on each scored batch.
   can stop scoring: with no rule set, or none loaded yet, transactions are decided by the
   model alone.
 - List entries past their `expires_at` leave the list at the first poll after that time.
-- `evaluate_rules` runs the rules with the vectorized evaluator (rules.vectorized) over one
-  Arrow table of the batch (the transaction fields, features and score the rules read),
-  and `RuleOutcome` applies them: of the matching active `alert` and `suppress` rules the
-  one with the lowest priority number decides (`suppress` first at equal priority); a
+- `decide_with_rules` runs the rules with the vectorized evaluator (rules.vectorized: the
+  rule set's `Plan`, compiled when it is loaded) over the batch's columns the rules read
+  (the transaction fields, features and score, `rule_table`), and applies them: of the
+  matching active `alert` and `suppress` rules the one with the lowest priority number
+  decides (`suppress` first at equal priority); a
   `suppress` decision beats the model's score, an `alert` decision alerts whatever the
   score; `tag` rules add their reason code to an alert; shadow rules only record their hit.
 """
@@ -55,7 +56,7 @@ from rules.artefacts import (
     scoring_schema,
 )
 from rules.errors import RuleError
-from rules.vectorized import Lists, evaluate_all
+from rules.vectorized import Lists, Plan
 from udfs.metrics import RULES_FETCH_FAILURES, RULESET_SWAPS, RULESETS_REFUSED
 from udfs.model import ModelError, ModelUnavailableError, Store, read_pointer
 from udfs.serving import Backoff
@@ -108,6 +109,37 @@ Key = tuple[str, tuple[tuple[str, str], ...]]
 
 
 @dataclass(frozen=True)
+class RuleColumns:
+    """What each rule of a set is, as arrays over the rules (in the order they are
+    decided), for deciding a whole batch at once."""
+
+    names: np.ndarray[Any, np.dtype[np.object_]]
+    active: np.ndarray[Any, np.dtype[np.bool_]]
+    deciding: np.ndarray[Any, np.dtype[np.bool_]]  # active alert and suppress rules
+    suppress: np.ndarray[Any, np.dtype[np.bool_]]
+    level: np.ndarray[Any, np.dtype[np.int64]]  # an active alert rule's severity, else -1
+    coded: np.ndarray[Any, np.dtype[np.bool_]]  # active alert and tag rules: an alert's reasons
+
+    @classmethod
+    def of(cls, rules: Sequence[CompiledRule]) -> RuleColumns:
+        specs = [c.spec for c in rules]
+        active = np.array([s.mode == "active" for s in specs], dtype=bool)
+        outcome = np.array([s.outcome for s in specs], dtype=object)
+        level = np.array(
+            [SEVERITIES.index(s.severity) if s.outcome == "alert" else -1 for s in specs],
+            dtype=np.int64,
+        )
+        return cls(
+            names=np.array([s.name for s in specs], dtype=object),
+            active=active,
+            deciding=active & ((outcome == "alert") | (outcome == "suppress")),
+            suppress=outcome == "suppress",
+            level=np.where(active, level, -1),
+            coded=active & ((outcome == "alert") | (outcome == "tag")),
+        )
+
+
+@dataclass(frozen=True)
 class ActiveRules:
     """A verified rule set with its lists, ready for batches."""
 
@@ -117,6 +149,8 @@ class ActiveRules:
     loaded_lists: tuple[LoadedList, ...]
     fields: frozenset[str]  # what the rules read
     expires: datetime | None  # the next list entry to expire: the lists are rebuilt then
+    plan: Plan  # the rules compiled for batches (rules.vectorized), in the same order
+    columns: RuleColumns
 
     @property
     def version(self) -> str:
@@ -126,12 +160,23 @@ class ActiveRules:
 def build_rules(
     key: Key, rules: tuple[CompiledRule, ...], lists: Sequence[LoadedList], now: datetime
 ) -> ActiveRules:
+    """Everything a batch needs, built here, off the scoring thread: the lists' lookup
+    sets and the rules' plan."""
     arrays = Lists.of_arrays({loaded.name: loaded.active(now) for loaded in lists})
     for loaded in lists:
-        arrays.index(loaded.name)  # the lookup tables, built here: off the scoring thread
+        arrays.members(loaded.name)
     expiries = [e for e in (loaded.next_expiry(now) for loaded in lists) if e is not None]
     fields = frozenset().union(*(c.rule.fields for c in rules)) if rules else frozenset()
-    return ActiveRules(key, rules, arrays, tuple(lists), fields, min(expiries, default=None))
+    return ActiveRules(
+        key,
+        rules,
+        arrays,
+        tuple(lists),
+        fields,
+        min(expiries, default=None),
+        Plan([c.rule for c in rules]),
+        RuleColumns.of(rules),
+    )
 
 
 class RuleSource:
@@ -412,19 +457,20 @@ def rule_table(
     matrix: np.ndarray[Any, Any],
     scores: np.ndarray[Any, Any],
     transactions: Mapping[str, pd.Series],
-) -> pa.Table:
+) -> dict[str, Any]:
     """The batch as the rules read it: only the columns they name (a transaction field, a
-    feature, `score`), Arrow arrays built once per batch."""
+    feature, `score`), as the arrays the UDF already holds (no copy into Arrow)."""
     index = {name: i for i, name in enumerate(feature_names)}
-    columns: dict[str, pa.Array] = {}
+    columns: dict[str, Any] = {}
     for name in sorted(rules.fields):
         if name in transactions:  # a Transaction v1 field (amount: the contract's entry)
-            columns[name] = pa.array(transactions[name], from_pandas=True)
+            columns[name] = transactions[name]
         elif name == SCORE:
-            columns[name] = pa.array(scores, pa.float64())
+            columns[name] = scores
         elif name in index:
-            columns[name] = pa.array(matrix[:, index[name]].astype(np.float64))
-    return pa.table(columns) if columns else pa.table({"_": pa.nulls(len(scores))})
+            columns[name] = matrix[:, index[name]]
+    columns.setdefault("_", np.zeros(len(scores)))  # the batch's length, whatever is read
+    return columns
 
 
 @dataclass(frozen=True)
@@ -450,7 +496,7 @@ def decide_with_rules(
     scores: np.ndarray[Any, Any],
     threshold: float,
     rules: ActiveRules | None,
-    table: pa.Table | None,
+    table: Mapping[str, Any] | None,
 ) -> RuleOutcome:
     """Every row's outcome: the model's (score ≥ threshold, its severity band) changed by
     the rules that match (see the module's docstring for the order)."""
@@ -462,33 +508,41 @@ def decide_with_rules(
     shadow: list[list[str] | None] = [None] * n
     if rules is None or not rules.rules or table is None:
         return RuleOutcome(model_alerted, _severities(levels, model_alerted), reasons, hits, shadow)
-    matched = evaluate_all([c.rule for c in rules.rules], table, rules.lists)
-    specs = [c.spec for c in rules.rules]
-    active = np.array([s.mode == "active" for s in specs], dtype=bool)
-    deciding = np.array([s.outcome in ("alert", "suppress") for s in specs], dtype=bool)
-    decisive = matched & (active & deciding)  # the first True of a row decides
+    matched = rules.plan.evaluate(table, rules.lists)
+    c = rules.columns
+    decisive = matched & c.deciding  # the first True of a row decides
     any_decisive = decisive.any(axis=1)
     first = np.argmax(decisive, axis=1)
-    suppress = np.array([s.outcome == "suppress" for s in specs], dtype=bool)
-    suppressed = any_decisive & suppress[first]
-    rule_alerted = any_decisive & ~suppress[first]
+    suppressed = any_decisive & c.suppress[first]
+    rule_alerted = any_decisive & ~c.suppress[first]
     alerted = (model_alerted | rule_alerted) & ~suppressed
-    rule_level = np.array(
-        [SEVERITIES.index(s.severity) if s.outcome == "alert" else -1 for s in specs]
-    )
-    alert_rules = matched & active & (rule_level >= 0)
+    alert_rules = matched & (c.level >= 0)
     if alert_rules.any():
-        levels = np.maximum(levels, np.where(alert_rules, rule_level, -1).max(axis=1))
-    coded = active & np.array([s.outcome in ("alert", "tag") for s in specs], dtype=bool)
-    for row in np.flatnonzero(matched.any(axis=1)):
-        columns = np.flatnonzero(matched[row])
-        row_hits = [specs[c].name for c in columns if active[c]]
-        row_shadow = [specs[c].name for c in columns if not active[c]]
-        hits[row] = row_hits or None
-        shadow[row] = row_shadow or None
-        if alerted[row]:
-            reasons[row] = [specs[c].name for c in columns if coded[c]]
+        levels = np.maximum(levels, np.where(alert_rules, c.level, -1).max(axis=1))
+    hits = _names_per_row(matched & c.active, c.names)
+    if not c.active.all():  # shadow rules
+        shadow = _names_per_row(matched & ~c.active, c.names)
+    if alerted.any():
+        coded = _names_per_row(matched[alerted] & c.coded, c.names)
+        for row, names in zip(np.flatnonzero(alerted), coded, strict=True):
+            reasons[row] = names or []
     return RuleOutcome(alerted, _severities(levels, alerted), reasons, hits, shadow)
+
+
+def _names_per_row(
+    matched: np.ndarray[Any, np.dtype[np.bool_]], names: np.ndarray[Any, Any]
+) -> list[list[str] | None]:
+    """Per row, the names of the rules it matched in the rules' order, None for none: one
+    pass over the matches, not one per row and rule."""
+    rows, columns = np.nonzero(matched)  # row-major: each row's rules in order
+    flat = names[columns].tolist()
+    ends = np.cumsum(np.bincount(rows, minlength=len(matched))).tolist()
+    out: list[list[str] | None] = []
+    start = 0
+    for end in ends:
+        out.append(flat[start:end] if end > start else None)
+        start = end
+    return out
 
 
 def _severities(
