@@ -55,10 +55,14 @@ def test_a_step_whose_api_call_is_refused_reports_it_instead_of_raising(
     assert step.problems and "422" in step.problems[0]
 
 
-def test_the_watched_card_is_the_busiest_card_of_the_second_half() -> None:
-    cards = ["a", "b", "b", "b", "c", "c", "a", "c", "a", "a"]
-    records = [json.dumps({"card_id": c}) for c in cards] + ["not json"]
-    assert watched_card(records, 5) == "a"  # a: 3 times after the 5th record, c: 2
+def test_the_watched_card_has_the_most_frauds_of_the_second_half_then_the_most_payments() -> None:
+    cards = [("a", 1), ("b", 0), ("b", 0), ("b", 0), ("c", 0), ("c", 0), ("a", 1), ("c", 0)]
+    cards += [("a", 0), ("a", 0), ("d", 1), ("b", 0)]
+    records = [json.dumps({"card_id": c, "label": f}) for c, f in cards] + ["not json"]
+    assert watched_card(records, 5) == "a"  # a: 1 fraud of 3 after the 5th record; d: 1 of 1
+    assert watched_card(records, 9) == "d"  # the only fraud after the 9th
+    unlabelled = [json.dumps({"card_id": c}) for c, _ in cards]
+    assert watched_card(unlabelled, 5) == "a"  # no labels: the busiest (a 3, b 1, c 2)
 
 
 def test_rule_counts_count_active_hits_and_shadow_hits_and_the_alerts_among_them() -> None:

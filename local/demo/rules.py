@@ -49,11 +49,18 @@ RULES = (WATCHED, SHADOW)
 
 
 def watched_card(records: Sequence[str | bytes], after: int) -> str:
-    """The card with most transactions among `records[after:]`, those the job decides once
-    the rule is in force (the rule matches only what is decided after it)."""
-    later = Counter(str(_field(r, "card_id")) for r in records[after:])
-    later.pop("None", None)
-    return max(later, key=lambda c: (later[c], c))
+    """The card whose holder calls the bank in the story: among `records[after:]` (what the
+    job decides once the rule can be in force; a rule matches only what is decided after
+    it), the card with most transactions the data set labels fraud, then with most
+    transactions."""
+    frauds: Counter[str] = Counter()
+    later: Counter[str] = Counter()
+    for record in records[after:]:
+        card = _field(record, "card_id")
+        if isinstance(card, str):
+            later[card] += 1
+            frauds[card] += _field(record, "label") == 1
+    return max(later, key=lambda c: (frauds[c], later[c], c))
 
 
 def _field(record: str | bytes, name: str) -> Any:
