@@ -99,7 +99,9 @@ def test_decisions_carry_score_threshold_and_version(trained_model: dict[str, An
         "ruleset_version",
         "rule_hits",
         "shadow_rule_hits",
+        "shadow_scores",
     ]
+    assert decisions["shadow_scores"].isna().all()  # no shadow model: NULL, never {}
     assert decisions["score"].between(0.0, 1.0).all()
     assert (decisions["threshold"] == model.threshold).all()
     assert (decisions["model_version"] == model.version).all()
