@@ -58,11 +58,14 @@ def test_a_step_whose_api_call_is_refused_reports_it_instead_of_raising(
 def test_the_watched_card_has_the_most_frauds_of_the_second_half_then_the_most_payments() -> None:
     cards = [("a", 1), ("b", 0), ("b", 0), ("b", 0), ("c", 0), ("c", 0), ("a", 1), ("c", 0)]
     cards += [("a", 0), ("a", 0), ("d", 1), ("b", 0)]
-    records = [json.dumps({"card_id": c, "label": f}) for c, f in cards] + ["not json"]
-    assert watched_card(records, 5) == "a"  # a: 1 fraud of 3 after the 5th record; d: 1 of 1
-    assert watched_card(records, 9) == "d"  # the only fraud after the 9th
-    unlabelled = [json.dumps({"card_id": c}) for c, _ in cards]
-    assert watched_card(unlabelled, 5) == "a"  # no labels: the busiest (a 3, b 1, c 2)
+    records = [
+        json.dumps({"transaction_id": f"t{i}", "card_id": c}) for i, (c, _) in enumerate(cards)
+    ]
+    frauds = {f"t{i}" for i, (_, label) in enumerate(cards) if label}
+    records.append("not json")
+    assert watched_card(records, 5, frauds) == "a"  # a: 1 fraud of 3 after the 5th; d: 1 of 1
+    assert watched_card(records, 9, frauds) == "d"  # the only fraud after the 9th
+    assert watched_card(records, 5) == "a"  # no labels: the busiest (a 3, b 1, c 2)
 
 
 def test_rule_counts_count_active_hits_and_shadow_hits_and_the_alerts_among_them() -> None:

@@ -153,6 +153,12 @@ def latency_lines(latency: LatencySplit) -> list[str]:
     ]
 
 
+def fraud_ids(data: Path) -> set[str]:
+    """The transaction ids the data set labels fraud."""
+    labels = pd.read_json(data, lines=True, dtype={"transaction_id": str})
+    return set(labels.loc[labels["label"] == 1, "transaction_id"])
+
+
 def summarise(
     data: Path,
     sent: ReplayResult,
@@ -161,8 +167,7 @@ def summarise(
     scored: int,
     breakdown: bool = False,
 ) -> Summary:
-    labels = pd.read_json(data, lines=True, dtype={"transaction_id": str})
-    frauds = set(labels.loc[labels["label"] == 1, "transaction_id"])
+    frauds = fraud_ids(data)
     alerted = {a.record["transaction_id"] for a in alerts}
     hits = len(alerted & frauds)
     started_at = min(sent.put_times.values(), default=math.nan)
@@ -225,8 +230,10 @@ def run(args: argparse.Namespace) -> Summary:
             ) as pipeline,
         ):
             print("job: running; replaying …")
-            card = watched_card(mixed, len(mixed) // 2)
-            step = RulesStep(console, card, delay_s=rules_at).start()
+            card = watched_card(mixed, len(mixed) // 2, fraud_ids(data))
+            step = RulesStep(console, card, delay_s=rules_at)
+            step.warm()
+            step.start()
             sent = pipeline.send(mixed, args.rate)
             step.join()
             wait_for(lambda: len(pipeline.deadletter_records()) >= len(bad), 60, "dead letters")
