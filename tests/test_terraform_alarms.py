@@ -18,7 +18,16 @@ from typing import Any
 
 from tests.test_terraform_checks import terraform_test_module
 from tests.test_terraform_wiring import MODULES, ROOT, blocks, named
-from udfs.metrics import FETCH_FAILURES, LATE, PYTHON_METRICS, REFUSALS, RULESETS_REFUSED, SCORED
+from udfs.metrics import (
+    FETCH_FAILURES,
+    LATE,
+    PYTHON_METRICS,
+    REFUSALS,
+    RULESETS_REFUSED,
+    SCORED,
+    SHADOW_FAILURES,
+    SHADOW_SKIPS,
+)
 
 MONITORING = MODULES / "monitoring"
 JAVA = ROOT / "flink_job" / "src" / "main" / "java"
@@ -99,11 +108,13 @@ def test_the_late_ratio_divides_late_by_scored_transactions() -> None:
     assert alarms()["late-ratio"]["threshold"] == "${var.late_ratio_threshold}"
 
 
-def test_refused_models_rule_sets_and_dropped_records_alarm_on_any_increase() -> None:
+def test_refusals_failing_or_late_shadows_and_dropped_records_alarm_on_any_increase() -> None:
     for alarm, metric in (
         ("models-refused", REFUSALS),
         ("rulesets-refused", RULESETS_REFUSED),
         ("records-dropped", "numLateRecordsDropped"),
+        ("shadow-scoring-failing", SHADOW_FAILURES),
+        ("shadow-scoring-late", SHADOW_SKIPS),
     ):
         ((query, watched),) = metrics_of(alarm).items()
         assert watched["name"] == metric

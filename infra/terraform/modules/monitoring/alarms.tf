@@ -97,6 +97,32 @@ locals {
       notify_ok          = false
       enabled            = true
     }
+    "shadow-scoring-failing" = {
+      description        = "A shadow model raised in onnxruntime or gave NaN scores on live traffic: its rows have no shadow score, so its comparison with the current model (model_export.compare) is incomplete. Demote it (registry shadow-remove) or publish a fixed version."
+      metrics            = { failed = { namespace = "AWS/KinesisAnalytics", name = "shadow_scoring_failures", dimensions = local.flink, stat = "Maximum" } }
+      expression         = "FILL(DIFF(failed), 0)"
+      period             = 300
+      evaluation_periods = 1
+      datapoints         = 1
+      comparison         = "GreaterThanThreshold"
+      threshold          = 0
+      missing            = "notBreaching"
+      notify_ok          = false
+      enabled            = true
+    }
+    "shadow-scoring-late" = {
+      description        = "A shadow model did not finish within model.shadow_budget_ms after the serving decision and its rows were skipped (it is paused while late): it is too slow for live traffic at this parallelism. Demote it or give it a larger budget."
+      metrics            = { skipped = { namespace = "AWS/KinesisAnalytics", name = "shadow_scoring_skips", dimensions = local.flink, stat = "Maximum" } }
+      expression         = "FILL(DIFF(skipped), 0)"
+      period             = 300
+      evaluation_periods = 1
+      datapoints         = 1
+      comparison         = "GreaterThanThreshold"
+      threshold          = 0
+      missing            = "notBreaching"
+      notify_ok          = false
+      enabled            = true
+    }
     "model-fetch-failing" = {
       description        = "The scorers could not read the model registry for 15 minutes (network, S3 errors, throttling): they keep the model they have; a promoted version is not served."
       metrics            = { failures = { namespace = "AWS/KinesisAnalytics", name = "model_fetch_failures", dimensions = local.flink, stat = "Maximum" } }

@@ -20,8 +20,8 @@ run "every_alarm_plans_from_the_one_map" {
   command = plan
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.this) == 18
-    error_message = "7 job, 7 stream, delivery and queue, 2 x 2 Lambda alarms expected (api is null)"
+    condition     = length(aws_cloudwatch_metric_alarm.this) == 20
+    error_message = "9 job (2 of them shadow models), 7 stream, delivery and queue, 2 x 2 Lambda alarms expected (api is null)"
   }
 
   assert {
