@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from flink_job.features import FEATURE_NAMES
-from lambdas.api import features as api_features
+from lambdas.api import rulestore
 from lambdas.api import services as api_services
 from lambdas.api.config import ApiConfig
 from local.aws.api_resources import LOCAL_RULES_ROOT
@@ -51,7 +51,7 @@ def current_version(api: ApiUnderTest) -> str | None:
 
 
 def test_the_apis_feature_names_are_the_jobs() -> None:
-    assert api_features.FEATURE_NAMES == FEATURE_NAMES
+    assert rulestore.FEATURE_NAMES == FEATURE_NAMES
 
 
 def test_a_draft_is_applied_at_once_and_the_job_loads_the_version(api: ApiUnderTest) -> None:

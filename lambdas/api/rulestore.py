@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from contracts.features import FEATURE_NAMES
 from contracts.model import MANIFEST_FILE, POINTER_FILE, VERSIONS_DIR
 from contracts.rules import LIST_FILE, LISTS_DIR, RULESET_FILE, RULESETS_DIR
 from rules.artefacts import (
@@ -40,8 +41,6 @@ from rules.artefacts import (
 )
 from rules.errors import RuleError
 from rules.schema import Schema
-
-from .features import FEATURE_NAMES
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
